@@ -1,0 +1,57 @@
+# sgfdw: PGXS build of the C bridge, plus the Python environment the backend embeds.
+#
+#   make            build the module
+#   make install    install module, SQL scripts and the Python venv (as root)
+#   make run        set up this machine and start a demo cluster with sgfdw ready
+#   make test       install, then run the test suite against throwaway clusters
+#   make bench      run the benchmarks in bench/
+
+PG_CONFIG ?= pg_config
+PYTHON_SYSTEM ?= /usr/bin/python3.11
+PYTHON_CONFIG ?= /usr/bin/python3.11-config
+# The venv the backend embeds by default (GUC sgfdw.python overrides it).
+SGFDW_VENV ?= /usr/local/lib/sgfdw/venv
+# The venv the tests and benchmarks run in (client side).
+DEV_VENV ?= .venv
+
+MODULE_big = sgfdw
+OBJS = $(patsubst %.c,%.o,$(wildcard src/*.c))
+EXTENSION = sgfdw
+DATA = $(wildcard sql/sgfdw--*.sql)
+PG_CPPFLAGS = $(shell $(PYTHON_CONFIG) --includes) -DSGFDW_DEFAULT_PYTHON='"$(SGFDW_VENV)/bin/python"'
+SHLIB_LINK = $(shell $(PYTHON_CONFIG) --ldflags --embed)
+# Bitcode for JIT inlining is of no use for a module that calls into Python.
+override with_llvm = no
+
+PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
+ifneq ($(PGXS),)
+include $(PGXS)
+endif
+
+.PHONY: deps python-env dev-env run test bench
+
+# System packages a fresh Debian 12 machine lacks.
+deps:
+	@bash scripts/install-deps.sh
+
+python-env:
+	@bash scripts/install-python-env.sh $(PYTHON_SYSTEM) $(SGFDW_VENV)
+
+ifneq ($(PGXS),)
+install: python-env
+endif
+
+dev-env:
+	@test -x $(DEV_VENV)/bin/pytest || ($(PYTHON_SYSTEM) -m venv $(DEV_VENV) && $(DEV_VENV)/bin/pip install -q -r requirements-dev.txt)
+
+run: deps
+	$(MAKE) install
+	@bash scripts/run-demo.sh
+
+test: deps
+	$(MAKE) install dev-env
+	$(DEV_VENV)/bin/python -m pytest -q tests $(PYTEST_ARGS)
+
+bench: deps
+	$(MAKE) install dev-env
+	@for b in bench/*.py; do echo "== $$b"; $(DEV_VENV)/bin/python $$b || exit 1; done

@@ -1,0 +1,1 @@
+"""sgfdw: run foreign data wrappers written in Python (Multicorn2-compatible) in PostgreSQL."""

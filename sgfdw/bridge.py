@@ -1,0 +1,114 @@
+"""What the C bridge calls in Python: loading FDW classes, building instances, scans,
+EXPLAIN and IMPORT FOREIGN SCHEMA.
+
+Kept in Python because none of it touches a Datum: the bridge passes already converted
+values in and gets Python objects back.
+"""
+from __future__ import annotations
+
+import datetime
+import decimal
+import importlib
+import json
+import uuid
+from collections import OrderedDict
+from typing import Any, Iterable, Iterator
+
+from multicorn import ColumnDefinition, ForeignDataWrapper, Qual, SortKey
+from sgfdw.errors import WrapperNotFound
+
+__all__ = ["Qual", "SortKey", "load_wrapper", "new_instance", "execute", "explain",
+           "import_statements", "json_dumps"]
+
+
+def load_wrapper(path: str) -> type:
+    """The class named by a `wrapper` option ('package.module.Class')."""
+    module_name, _, class_name = path.rpartition(".")
+    if not module_name or not class_name:
+        raise WrapperNotFound(
+            f"invalid wrapper {path!r}: expected 'module.Class'",
+            hint="Name the FDW class with its module, e.g. 'sgfdw.demo.DemoFdw'.")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise WrapperNotFound(f"cannot import wrapper module {module_name!r}: {exc}",
+                              hint="Check the module name and sgfdw.python_path.") from exc
+    try:
+        cls = getattr(module, class_name)
+    except AttributeError:
+        raise WrapperNotFound(f"module {module_name!r} has no class {class_name!r}") from None
+    if not isinstance(cls, type):
+        raise WrapperNotFound(f"wrapper {path!r} is not a class")
+    return cls
+
+
+def new_instance(wrapper: str, options: dict[str, str],
+                 columns: list[tuple[str, int, int, str, str, dict[str, str]]]) -> Any:
+    """Class(options, columns) with Multicorn's ordered ColumnDefinition mapping."""
+    definitions = OrderedDict(
+        (name, ColumnDefinition(name, type_oid=type_oid, typmod=typmod, type_name=type_name,
+                                base_type_name=base_type_name, options=column_options))
+        for name, type_oid, typmod, type_name, base_type_name, column_options in columns)
+    return load_wrapper(wrapper)(options, definitions)
+
+
+def _scan_kwargs(sortkeys: list, limit: int, offset: int) -> dict[str, Any]:
+    # Passed only when meaningful, so a two-argument execute() keeps working.
+    kwargs: dict[str, Any] = {}
+    if sortkeys:
+        kwargs["sortkeys"] = sortkeys
+    if limit >= 0:
+        kwargs["limit"] = limit
+    if offset >= 0:
+        kwargs["offset"] = offset
+    return kwargs
+
+
+def execute(instance: Any, quals: list[Qual], columns: set[str], sortkeys: list,
+            limit: int, offset: int) -> Iterator:
+    result = instance.execute(quals, columns, **_scan_kwargs(sortkeys, limit, offset))
+    return iter(result if result is not None else ())
+
+
+def explain(call: tuple, verbose: bool) -> list[str]:
+    instance, quals, columns, sortkeys, limit, offset = call
+    lines: list[str] = []
+    if verbose:
+        cls = type(instance)
+        lines.append(f"Wrapper: {cls.__module__}.{cls.__qualname__}")
+    explain_method = getattr(instance, "explain", None)
+    if explain_method is not None:
+        kwargs = {"sortkeys": sortkeys or None, "verbose": verbose,
+                  "limit": limit if limit >= 0 else None,
+                  "offset": offset if offset >= 0 else None}
+        lines.extend(str(line) for line in (explain_method(quals, columns, **kwargs) or ()))
+    return lines
+
+
+def import_statements(wrapper: str, remote_schema: str, srv_options: dict[str, str],
+                      options: dict[str, str], restriction_type: str | None,
+                      restricts: list[str], local_schema: str, server_name: str) -> list[str]:
+    cls = load_wrapper(wrapper)
+    tables: Iterable = cls.import_schema(remote_schema, srv_options, options,
+                                         restriction_type, restricts) or ()
+    return [table.to_statement(local_schema, server_name) for table in tables]
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, decimal.Decimal):
+        # The json module writes numbers only from int and float.
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, (datetime.date, datetime.time)):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return bytes(value).decode("utf-8", "replace")
+    if isinstance(value, (set, frozenset)):
+        return list(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+def json_dumps(value: Any) -> str:
+    """JSON text of a Python value for a json/jsonb column."""
+    return json.dumps(value, default=_json_default, ensure_ascii=False)

@@ -1,0 +1,174 @@
+"""Exceptions that carry a PostgreSQL SQLSTATE (psycopg 3 style).
+
+How the C bridge reports a Python exception raised by an FDW (any exception, not only
+these classes):
+
+* message  -- ``str(exc)``;
+* SQLSTATE -- the exception's ``sqlstate`` attribute, else its ``pgcode`` attribute
+  (psycopg2's name), if it is a valid five-character SQLSTATE (see :func:`sqlstate_of`);
+  otherwise the bridge picks one by exception class (HV000 fdw_error by default);
+* ``hint`` and ``detail`` attributes (str or None) become HINT and DETAIL;
+* ``fatal`` attribute true -> the error is reported at FATAL level (ends the session).
+
+Raise these from an FDW (or use ``multicorn.utils.log_to_postgres(..., ERROR)``), e.g.::
+
+    raise OptionError('option "url" is required', hint="Add OPTIONS (url '...').")
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+__all__ = [
+    "FdwError",
+    "WrapperNotFound",
+    "OptionError",
+    "DataError",
+    "NumericValueOutOfRange",
+    "InvalidTextRepresentation",
+    "FeatureNotSupported",
+    "ConnectionFailure",
+    "QueryCanceled",
+    "InsufficientPrivilege",
+    "UndefinedTable",
+    "is_valid_sqlstate",
+    "sqlstate_of",
+]
+
+_SQLSTATE_RE = re.compile(r"[0-9A-Z]{5}\Z")
+
+
+def is_valid_sqlstate(code: object) -> bool:
+    """True if ``code`` is a str of five digits / upper-case ASCII letters."""
+    return isinstance(code, str) and _SQLSTATE_RE.match(code) is not None
+
+
+class FdwError(Exception):
+    """An error an FDW reports to PostgreSQL, with SQLSTATE, hint and detail.
+
+    Attributes (read by the bridge): ``message`` (str, also ``str(exc)``),
+    ``sqlstate`` (str; the class default unless given), ``hint`` (str | None),
+    ``detail`` (str | None), ``fatal`` (bool: report as FATAL). ``pgcode`` is an alias
+    of ``sqlstate`` for code written against psycopg2.
+    """
+
+    sqlstate: str = "HV000"  # fdw_error
+
+    def __init__(
+        self,
+        message: object = "",
+        *,
+        sqlstate: str | None = None,
+        hint: str | None = None,
+        detail: str | None = None,
+        fatal: bool = False,
+    ) -> None:
+        message = str(message)
+        super().__init__(message)
+        if sqlstate is not None:
+            if not is_valid_sqlstate(sqlstate):
+                raise ValueError(f"invalid SQLSTATE {sqlstate!r}: expected 5 characters 0-9/A-Z")
+            self.sqlstate = sqlstate
+        else:
+            self.sqlstate = type(self).sqlstate
+        self.message: str = message
+        self.hint: str | None = None if hint is None else str(hint)
+        self.detail: str | None = None if detail is None else str(detail)
+        self.fatal: bool = bool(fatal)
+
+    @property
+    def pgcode(self) -> str:
+        """psycopg2's name for :attr:`sqlstate`."""
+        return self.sqlstate
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Keep the keyword-only attributes through pickling / copying.
+        return (
+            _rebuild,
+            (type(self), self.message, self.sqlstate, self.hint, self.detail, self.fatal),
+        )
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.message!r}, sqlstate={self.sqlstate!r})"
+
+
+def _rebuild(cls: type[FdwError], message: str, sqlstate: str, hint: str | None,
+             detail: str | None, fatal: bool) -> FdwError:
+    return cls(message, sqlstate=sqlstate, hint=hint, detail=detail, fatal=fatal)
+
+
+class WrapperNotFound(FdwError):
+    """The ``wrapper`` option names a module or class that cannot be imported (undefined_object)."""
+
+    sqlstate = "42704"
+
+
+class OptionError(FdwError):
+    """A missing, unknown or invalid FDW option (fdw_invalid_option_name)."""
+
+    sqlstate = "HV00D"
+
+
+class DataError(FdwError):
+    """A value cannot be used (data_exception)."""
+
+    sqlstate = "22000"
+
+
+class NumericValueOutOfRange(DataError):
+    """A number does not fit the column's type (numeric_value_out_of_range)."""
+
+    sqlstate = "22003"
+
+
+class InvalidTextRepresentation(DataError):
+    """A text value cannot be read as the column's type (invalid_text_representation)."""
+
+    sqlstate = "22P02"
+
+
+class FeatureNotSupported(FdwError):
+    """The FDW does not support the requested operation (feature_not_supported)."""
+
+    sqlstate = "0A000"
+
+
+class ConnectionFailure(FdwError):
+    """The remote system cannot be reached or the connection broke (connection_failure)."""
+
+    sqlstate = "08006"
+
+
+class QueryCanceled(FdwError):
+    """The operation was canceled or timed out (query_canceled)."""
+
+    sqlstate = "57014"
+
+
+class InsufficientPrivilege(FdwError):
+    """The remote system refused access (insufficient_privilege)."""
+
+    sqlstate = "42501"
+
+
+class UndefinedTable(FdwError):
+    """The remote table / resource does not exist (undefined_table)."""
+
+    sqlstate = "42P01"
+
+
+def sqlstate_of(exc: BaseException) -> str | None:
+    """The SQLSTATE an exception carries, as the bridge reads it, or None.
+
+    Looks at ``exc.sqlstate`` then ``exc.pgcode``; a value that is not a valid
+    five-character SQLSTATE is ignored.
+    """
+    for name in ("sqlstate", "pgcode"):
+        try:
+            code = getattr(exc, name, None)
+        except Exception:  # a misbehaving property must not hide the real error
+            code = None
+        if is_valid_sqlstate(code):
+            return code
+    return None

@@ -1,0 +1,872 @@
+/*
+ * convert.c
+ *		Datum <-> Python values, per type, without a text round-trip for the common types.
+ *
+ * A converter is made once per column (or qual value) and reused for every value, so the
+ * per-value work is a switch on a precomputed kind. Types without a native mapping, and
+ * Python values of an unexpected type, go through the type's text I/O as Multicorn does,
+ * so existing FDWs that yield strings keep working.
+ */
+#include "sgfdw.h"
+
+#include <float.h>
+#include <math.h>
+
+/*
+ * Python's datetime C API. Its header and PostgreSQL's utils/datetime.h share the
+ * include guard DATETIME_H, so Python's comes first and the guard is dropped after it.
+ */
+#include <datetime.h>
+#undef DATETIME_H
+
+#include "catalog/pg_type.h"
+#include "mb/pg_wchar.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/date.h"
+#include "utils/datetime.h"
+#include "utils/lsyscache.h"
+#include "utils/timestamp.h"
+#include "utils/uuid.h"
+
+typedef enum SgKind
+{
+	SG_INT2, SG_INT4, SG_INT8, SG_FLOAT4, SG_FLOAT8, SG_NUMERIC, SG_BOOL,
+	SG_TEXT,					/* text-like varlena without a length limit */
+	SG_TEXT_CHECKED,			/* varchar(n), bpchar(n), name: through the input function */
+	SG_BYTEA, SG_DATE, SG_TIME, SG_TIMESTAMP, SG_TIMESTAMPTZ, SG_INTERVAL, SG_UUID,
+	SG_JSON, SG_ARRAY, SG_OTHER
+} SgKind;
+
+struct SgConverter
+{
+	Oid			typoid;
+	int32		typmod;
+	SgKind		kind;
+	FmgrInfo	input;
+	FmgrInfo	output;
+	Oid			ioparam;
+	Oid			domain;			/* the domain to check after conversion, or InvalidOid */
+	void	   *domain_cache;
+	MemoryContext context;		/* lives as long as the converter, for caches */
+	/* arrays */
+	Oid			elemtype;
+	int16		elmlen;
+	bool		elmbyval;
+	char		elmalign;
+	SgConverter *element;
+};
+
+static PyObject *decimal_type;
+static PyObject *uuid_type;
+static PyObject *json_loads;
+static PyObject *json_dumps;
+static PyObject *utc;
+static bool server_is_utf8;
+
+void
+sgconv_init_python(void)
+{
+	PyObject   *module;
+
+	PyDateTime_IMPORT;
+	if (PyDateTimeAPI == NULL)
+		sgfdw_report_python_error(0, "importing datetime");
+	utc = PyDateTime_TimeZone_UTC;
+	Py_INCREF(utc);
+
+	module = PyImport_ImportModule("decimal");
+	SGFDW_CHECK(module, "importing decimal");
+	decimal_type = PyObject_GetAttrString(module, "Decimal");
+	SGFDW_CHECK(decimal_type, "importing decimal");
+	Py_DECREF(module);
+
+	module = PyImport_ImportModule("uuid");
+	SGFDW_CHECK(module, "importing uuid");
+	uuid_type = PyObject_GetAttrString(module, "UUID");
+	SGFDW_CHECK(uuid_type, "importing uuid");
+	Py_DECREF(module);
+
+	module = PyImport_ImportModule("json");
+	SGFDW_CHECK(module, "importing json");
+	json_loads = PyObject_GetAttrString(module, "loads");
+	SGFDW_CHECK(json_loads, "importing json");
+	Py_DECREF(module);
+
+	server_is_utf8 = GetDatabaseEncoding() == PG_UTF8;
+}
+
+static SgKind
+kind_of(Oid basetype, int32 typmod)
+{
+	switch (basetype)
+	{
+		case INT2OID:
+			return SG_INT2;
+		case INT4OID:
+			return SG_INT4;
+		case INT8OID:
+			return SG_INT8;
+		case FLOAT4OID:
+			return SG_FLOAT4;
+		case FLOAT8OID:
+			return SG_FLOAT8;
+		case NUMERICOID:
+			return SG_NUMERIC;
+		case BOOLOID:
+			return SG_BOOL;
+		case TEXTOID:
+			return SG_TEXT;
+		case VARCHAROID:
+		case BPCHAROID:
+			return typmod >= 0 ? SG_TEXT_CHECKED : SG_TEXT;
+		case NAMEOID:
+			return SG_TEXT_CHECKED;
+		case BYTEAOID:
+			return SG_BYTEA;
+		case DATEOID:
+			return SG_DATE;
+		case TIMEOID:
+			return SG_TIME;
+		case TIMESTAMPOID:
+			return SG_TIMESTAMP;
+		case TIMESTAMPTZOID:
+			return SG_TIMESTAMPTZ;
+		case INTERVALOID:
+			return SG_INTERVAL;
+		case UUIDOID:
+			return SG_UUID;
+		case JSONOID:
+		case JSONBOID:
+			return SG_JSON;
+		default:
+			return OidIsValid(get_element_type(basetype)) ? SG_ARRAY : SG_OTHER;
+	}
+}
+
+SgConverter *
+sgconv_create(Oid typoid, int32 typmod)
+{
+	SgConverter *conv = palloc0(sizeof(SgConverter));
+	int32		basetypmod = typmod;
+	Oid			basetype = getBaseTypeAndTypmod(typoid, &basetypmod);
+	Oid			infunc;
+	Oid			outfunc;
+	bool		isvarlena;
+
+	conv->typoid = typoid;
+	conv->typmod = typmod;
+	conv->context = CurrentMemoryContext;
+	conv->kind = kind_of(basetype, basetypmod);
+	/* A domain is converted as its base type, then its constraints are checked. */
+	if (typoid != basetype && conv->kind != SG_OTHER)
+		conv->domain = typoid;
+	getTypeInputInfo(typoid, &infunc, &conv->ioparam);
+	fmgr_info(infunc, &conv->input);
+	getTypeOutputInfo(typoid, &outfunc, &isvarlena);
+	fmgr_info(outfunc, &conv->output);
+	if (conv->kind == SG_ARRAY)
+	{
+		conv->elemtype = get_element_type(basetype);
+		get_typlenbyvalalign(conv->elemtype, &conv->elmlen, &conv->elmbyval, &conv->elmalign);
+		conv->element = sgconv_create(conv->elemtype, basetypmod);
+	}
+	return conv;
+}
+
+/* ------------------------------------------------------------------------
+ * Datum -> Python
+ * ------------------------------------------------------------------------ */
+
+static PyObject *
+checked(PyObject *obj)
+{
+	SGFDW_CHECK(obj, "converting a value to Python");
+	return obj;
+}
+
+static PyObject *
+server_string_to_python(const char *data, int len)
+{
+	if (!server_is_utf8)
+	{
+		char	   *utf8 = pg_server_to_any(data, len, PG_UTF8);
+
+		if (utf8 != data)
+			return checked(PyUnicode_DecodeUTF8(utf8, strlen(utf8), NULL));
+	}
+	return checked(PyUnicode_DecodeUTF8(data, len, NULL));
+}
+
+static PyObject *
+output_as_string(SgConverter *conv, Datum value)
+{
+	char	   *text = OutputFunctionCall(&conv->output, value);
+	PyObject   *result = server_string_to_python(text, strlen(text));
+
+	pfree(text);
+	return result;
+}
+
+static PyObject *
+array_to_python(SgConverter *conv, ArrayType *array)
+{
+	int			ndim = ARR_NDIM(array);
+	int		   *dims = ARR_DIMS(array);
+	Datum	   *values;
+	bool	   *nulls;
+	int			count;
+	int			position = 0;
+	PyObject   *stack[MAXDIM];
+	int			filled[MAXDIM];
+	PyObject   *result;
+
+	if (ndim == 0)
+		return checked(PyList_New(0));
+	deconstruct_array(array, conv->elemtype, conv->elmlen, conv->elmbyval, conv->elmalign,
+					  &values, &nulls, &count);
+
+	/* Build the nested lists depth-first without recursion. */
+	for (int d = 0; d < ndim; d++)
+	{
+		stack[d] = checked(PyList_New(dims[d]));
+		filled[d] = 0;
+	}
+	result = stack[0];
+	for (;;)
+	{
+		int			d = ndim - 1;
+
+		while (filled[d] < dims[d])
+		{
+			PyObject   *item = sgconv_to_python(conv->element, values[position], nulls[position]);
+
+			position++;
+			PyList_SET_ITEM(stack[d], filled[d]++, item);
+		}
+		/* Close finished levels, attaching each to its parent. */
+		while (d > 0 && filled[d] == dims[d])
+		{
+			PyList_SET_ITEM(stack[d - 1], filled[d - 1]++, stack[d]);
+			d--;
+			if (filled[d] < dims[d])
+			{
+				for (int e = d + 1; e < ndim; e++)
+				{
+					stack[e] = checked(PyList_New(dims[e]));
+					filled[e] = 0;
+				}
+				break;
+			}
+		}
+		if (d == 0 && filled[0] == dims[0])
+			break;
+	}
+	pfree(values);
+	pfree(nulls);
+	return result;
+}
+
+static PyObject *
+date_to_python(SgConverter *conv, Datum value)
+{
+	DateADT		date = DatumGetDateADT(value);
+	int			year,
+				month,
+				day;
+
+	if (DATE_NOT_FINITE(date))
+		return output_as_string(conv, value);
+	j2date(date + POSTGRES_EPOCH_JDATE, &year, &month, &day);
+	if (year < 1 || year > 9999)
+		return output_as_string(conv, value);	/* outside datetime.date */
+	return checked(PyDate_FromDate(year, month, day));
+}
+
+static PyObject *
+timestamp_to_python(SgConverter *conv, Datum value, bool with_zone)
+{
+	Timestamp	ts = DatumGetTimestamp(value);
+	struct pg_tm tm;
+	fsec_t		fsec;
+
+	/* Without a zone argument the fields come out in UTC for timestamptz too. */
+	if (TIMESTAMP_NOT_FINITE(ts) ||
+		timestamp2tm(ts, NULL, &tm, &fsec, NULL, NULL) != 0 ||
+		tm.tm_year < 1 || tm.tm_year > 9999)
+		return output_as_string(conv, value);
+	return checked(PyDateTimeAPI->DateTime_FromDateAndTime(tm.tm_year, tm.tm_mon, tm.tm_mday,
+														   tm.tm_hour, tm.tm_min, tm.tm_sec,
+														   fsec, with_zone ? utc : Py_None,
+														   PyDateTimeAPI->DateTimeType));
+}
+
+static PyObject *
+interval_to_python(SgConverter *conv, Datum value)
+{
+	Interval   *interval = DatumGetIntervalP(value);
+	int64		days;
+	int64		rest;
+
+	/* timedelta has no months; such intervals keep their exact text. */
+	if (interval->month != 0)
+		return output_as_string(conv, value);
+	days = interval->day + interval->time / USECS_PER_DAY;
+	rest = interval->time % USECS_PER_DAY;
+	if (days > 999999999 || days < -999999999)
+		return output_as_string(conv, value);
+	return checked(PyDelta_FromDSU((int) days, (int) (rest / USECS_PER_SEC),
+								   (int) (rest % USECS_PER_SEC)));
+}
+
+static PyObject *
+uuid_to_python(Datum value)
+{
+	pg_uuid_t  *uuid = DatumGetUUIDP(value);
+	PyObject   *bytes = checked(PyBytes_FromStringAndSize((char *) uuid->data, UUID_LEN));
+	PyObject   *kwargs = Py_BuildValue("{s:N}", "bytes", bytes);
+	PyObject   *args = PyTuple_New(0);
+	PyObject   *result = PyObject_Call(uuid_type, args, kwargs);
+
+	Py_DECREF(args);
+	Py_DECREF(kwargs);
+	return checked(result);
+}
+
+PyObject *
+sgconv_to_python(SgConverter *conv, Datum value, bool isnull)
+{
+	if (isnull)
+		Py_RETURN_NONE;
+	switch (conv->kind)
+	{
+		case SG_INT2:
+			return checked(PyLong_FromLong(DatumGetInt16(value)));
+		case SG_INT4:
+			return checked(PyLong_FromLong(DatumGetInt32(value)));
+		case SG_INT8:
+			return checked(PyLong_FromLongLong(DatumGetInt64(value)));
+		case SG_FLOAT4:
+			return checked(PyFloat_FromDouble(DatumGetFloat4(value)));
+		case SG_FLOAT8:
+			return checked(PyFloat_FromDouble(DatumGetFloat8(value)));
+		case SG_BOOL:
+			return PyBool_FromLong(DatumGetBool(value));
+		case SG_NUMERIC:
+			{
+				char	   *text = OutputFunctionCall(&conv->output, value);
+				PyObject   *result = PyObject_CallFunction(decimal_type, "s", text);
+
+				pfree(text);
+				return checked(result);
+			}
+		case SG_TEXT:
+			{
+				struct varlena *text = PG_DETOAST_DATUM_PACKED(value);
+
+				return server_string_to_python(VARDATA_ANY(text), VARSIZE_ANY_EXHDR(text));
+			}
+		case SG_TEXT_CHECKED:
+			if (conv->typoid == NAMEOID)
+			{
+				const char *name = NameStr(*DatumGetName(value));
+
+				return server_string_to_python(name, strlen(name));
+			}
+			else
+			{
+				struct varlena *text = PG_DETOAST_DATUM_PACKED(value);
+
+				return server_string_to_python(VARDATA_ANY(text), VARSIZE_ANY_EXHDR(text));
+			}
+		case SG_BYTEA:
+			{
+				struct varlena *bytes = PG_DETOAST_DATUM_PACKED(value);
+
+				return checked(PyBytes_FromStringAndSize(VARDATA_ANY(bytes),
+														 VARSIZE_ANY_EXHDR(bytes)));
+			}
+		case SG_DATE:
+			return date_to_python(conv, value);
+		case SG_TIME:
+			{
+				TimeADT		time = DatumGetTimeADT(value);
+
+				if (time >= USECS_PER_DAY)	/* 24:00:00 */
+					return output_as_string(conv, value);
+				return checked(PyTime_FromTime((int) (time / USECS_PER_HOUR),
+											   (int) (time / USECS_PER_MINUTE % 60),
+											   (int) (time / USECS_PER_SEC % 60),
+											   (int) (time % USECS_PER_SEC)));
+			}
+		case SG_TIMESTAMP:
+			return timestamp_to_python(conv, value, false);
+		case SG_TIMESTAMPTZ:
+			return timestamp_to_python(conv, value, true);
+		case SG_INTERVAL:
+			return interval_to_python(conv, value);
+		case SG_UUID:
+			return uuid_to_python(value);
+		case SG_JSON:
+			{
+				PyObject   *text = output_as_string(conv, value);
+				PyObject   *result;
+
+				SGFDW_ENTER_PYTHON();
+				result = PyObject_CallOneArg(json_loads, text);
+				SGFDW_LEAVE_PYTHON();
+				Py_DECREF(text);
+				return checked(result);
+			}
+		case SG_ARRAY:
+			return array_to_python(conv, DatumGetArrayTypeP(value));
+		case SG_OTHER:
+			break;
+	}
+	return output_as_string(conv, value);
+}
+
+PyObject *
+sgconv_datum_to_python(Oid typoid, int32 typmod, Datum value, bool isnull)
+{
+	SgConverter *conv;
+	PyObject   *result;
+
+	if (isnull)
+		Py_RETURN_NONE;
+	conv = sgconv_create(typoid, typmod);
+	result = sgconv_to_python(conv, value, false);
+	pfree(conv);
+	return result;
+}
+
+/* ------------------------------------------------------------------------
+ * Python -> Datum
+ * ------------------------------------------------------------------------ */
+
+static void pg_attribute_noreturn()
+report_bad_value(SgConverter *conv, PyObject *value, int sqlstate, const char *why)
+{
+	const char *pytype = Py_TYPE(value)->tp_name;
+
+	ereport(ERROR,
+			(errcode(sqlstate),
+			 errmsg("cannot convert Python %s to type %s%s%s", pytype,
+					format_type_with_typemod(conv->typoid, conv->typmod),
+					why ? ": " : "", why ? why : "")));
+}
+
+/*
+ * The UTF-8 text of a str (or of str(value) for other objects), converted to the server
+ * encoding. PostgreSQL strings cannot hold NUL, and losing everything after one would be
+ * silent data loss, so it is an error.
+ */
+static char *
+python_to_server_string(SgConverter *conv, PyObject *value, Py_ssize_t *length)
+{
+	const char *data;
+	Py_ssize_t	size;
+	PyObject   *text = NULL;
+	char	   *converted;
+
+	if (PyUnicode_Check(value))
+		data = PyUnicode_AsUTF8AndSize(value, &size);
+	else if (PyBytes_Check(value))
+	{
+		data = PyBytes_AS_STRING(value);
+		size = PyBytes_GET_SIZE(value);
+		if (!pg_verify_mbstr(PG_UTF8, data, size, true))
+			report_bad_value(conv, value, ERRCODE_CHARACTER_NOT_IN_REPERTOIRE,
+							 "bytes are not valid UTF-8");
+	}
+	else
+	{
+		SGFDW_ENTER_PYTHON();
+		text = PyObject_Str(value);
+		SGFDW_LEAVE_PYTHON();
+		if (text == NULL)
+			sgfdw_report_python_error(ERRCODE_DATA_EXCEPTION, "converting a value to text");
+		data = PyUnicode_AsUTF8AndSize(text, &size);
+	}
+	if (data == NULL)
+	{
+		Py_XDECREF(text);
+		sgfdw_report_python_error(ERRCODE_CHARACTER_NOT_IN_REPERTOIRE,
+								  "encoding a Python string as UTF-8");
+	}
+	if (memchr(data, '\0', size) != NULL)
+	{
+		Py_XDECREF(text);
+		report_bad_value(conv, value, ERRCODE_CHARACTER_NOT_IN_REPERTOIRE,
+						 "strings cannot contain NUL (0x00) characters");
+	}
+	converted = server_is_utf8 ? (char *) data : pg_any_to_server(data, size, PG_UTF8);
+	if (converted == data)
+		converted = pnstrdup(data, size);
+	else
+		size = strlen(converted);
+	Py_XDECREF(text);
+	*length = size;
+	return converted;
+}
+
+static Datum
+datum_from_text(SgConverter *conv, PyObject *value)
+{
+	Py_ssize_t	length;
+	char	   *text = python_to_server_string(conv, value, &length);
+	Datum		result = InputFunctionCall(&conv->input, text, conv->ioparam, conv->typmod);
+
+	pfree(text);
+	return result;
+}
+
+static int64
+integer_value(SgConverter *conv, PyObject *value, int64 min, int64 max)
+{
+	int			overflow;
+	long long	result = PyLong_AsLongLongAndOverflow(value, &overflow);
+
+	if (result == -1 && PyErr_Occurred())
+		sgfdw_report_python_error(ERRCODE_DATA_EXCEPTION, "converting a Python int");
+	if (overflow || result < min || result > max)
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("value out of range for type %s",
+						format_type_be(conv->typoid))));
+	return result;
+}
+
+static Datum
+float_value(SgConverter *conv, PyObject *value)
+{
+	double		result;
+
+	if (PyFloat_Check(value))
+		result = PyFloat_AS_DOUBLE(value);
+	else
+	{
+		result = PyFloat_AsDouble(value);
+		if (result == -1.0 && PyErr_Occurred())
+		{
+			PyErr_Clear();
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("value out of range for type %s", format_type_be(conv->typoid))));
+		}
+	}
+	if (conv->kind == SG_FLOAT8)
+		return Float8GetDatum(result);
+	if (isfinite(result) && (fabs(result) > FLT_MAX || (result != 0 && fabs(result) < FLT_MIN)))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("value out of range for type real")));
+	return Float4GetDatum((float4) result);
+}
+
+static bool
+is_numeric_object(PyObject *value)
+{
+	return !PyUnicode_Check(value) && !PyBytes_Check(value) &&
+		Py_TYPE(value)->tp_as_number && Py_TYPE(value)->tp_as_number->nb_float;
+}
+
+static int64
+wall_clock_usecs(PyObject *value)
+{
+	return ((int64) PyDateTime_DATE_GET_HOUR(value) * 3600 +
+			PyDateTime_DATE_GET_MINUTE(value) * 60 +
+			PyDateTime_DATE_GET_SECOND(value)) * USECS_PER_SEC +
+		PyDateTime_DATE_GET_MICROSECOND(value);
+}
+
+static int64
+days_since_epoch(PyObject *value)
+{
+	return date2j(PyDateTime_GET_YEAR(value), PyDateTime_GET_MONTH(value),
+				  PyDateTime_GET_DAY(value)) - POSTGRES_EPOCH_JDATE;
+}
+
+static Datum
+timestamp_value(SgConverter *conv, PyObject *value)
+{
+	Timestamp	result = days_since_epoch(value) * USECS_PER_DAY;
+
+	if (PyDateTime_Check(value))
+	{
+		PyObject   *tzinfo = PyDateTime_DATE_GET_TZINFO(value);
+
+		result += wall_clock_usecs(value);
+		if (conv->kind == SG_TIMESTAMPTZ && tzinfo != Py_None)
+		{
+			PyObject   *offset = PyObject_CallMethod(value, "utcoffset", NULL);
+
+			if (offset == NULL)
+				sgfdw_report_python_error(ERRCODE_INVALID_DATETIME_FORMAT, "utcoffset()");
+			if (PyDelta_Check(offset))
+				result -= ((int64) PyDateTime_DELTA_GET_DAYS(offset) * SECS_PER_DAY +
+						   PyDateTime_DELTA_GET_SECONDS(offset)) * USECS_PER_SEC +
+					PyDateTime_DELTA_GET_MICROSECONDS(offset);
+			Py_DECREF(offset);
+		}
+	}
+	if (!IS_VALID_TIMESTAMP(result))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("timestamp out of range")));
+	return TimestampGetDatum(result);
+}
+
+static Datum
+interval_value(PyObject *value)
+{
+	Interval   *result = palloc(sizeof(Interval));
+	int64		total = ((int64) PyDateTime_DELTA_GET_DAYS(value) * SECS_PER_DAY +
+						 PyDateTime_DELTA_GET_SECONDS(value)) * USECS_PER_SEC +
+		PyDateTime_DELTA_GET_MICROSECONDS(value);
+
+	/* Whole days go to the day field (toward zero), like '1 day 02:00' is written. */
+	result->month = 0;
+	result->day = (int32) (total / USECS_PER_DAY);
+	result->time = total - (int64) result->day * USECS_PER_DAY;
+	return IntervalPGetDatum(result);
+}
+
+static Datum
+uuid_value(SgConverter *conv, PyObject *value)
+{
+	PyObject   *bytes = PyObject_GetAttrString(value, "bytes");
+	pg_uuid_t  *result;
+
+	if (bytes == NULL || !PyBytes_Check(bytes) || PyBytes_GET_SIZE(bytes) != UUID_LEN)
+	{
+		Py_XDECREF(bytes);
+		PyErr_Clear();
+		return datum_from_text(conv, value);
+	}
+	result = palloc(sizeof(pg_uuid_t));
+	memcpy(result->data, PyBytes_AS_STRING(bytes), UUID_LEN);
+	Py_DECREF(bytes);
+	return UUIDPGetDatum(result);
+}
+
+static Datum
+json_value(SgConverter *conv, PyObject *value)
+{
+	PyObject   *text;
+	Datum		result;
+
+	/* A str is already JSON text: that is what Multicorn FDWs yield. */
+	if (PyUnicode_Check(value))
+		return datum_from_text(conv, value);
+	if (json_dumps == NULL)
+		json_dumps = sgfdw_bridge_attr("json_dumps");
+	text = sgfdw_call(json_dumps, PyTuple_Pack(1, value), NULL, "serializing a JSON value");
+	result = datum_from_text(conv, text);
+	Py_DECREF(text);
+	return result;
+}
+
+static Datum
+bytea_value(SgConverter *conv, PyObject *value)
+{
+	Py_buffer	view;
+	bytea	   *result;
+
+	if (PyUnicode_Check(value) || !PyObject_CheckBuffer(value))
+		return datum_from_text(conv, value);
+	if (PyObject_GetBuffer(value, &view, PyBUF_CONTIG_RO) < 0)
+		sgfdw_report_python_error(ERRCODE_DATA_EXCEPTION, "reading a bytes-like value");
+	result = palloc(view.len + VARHDRSZ);
+	SET_VARSIZE(result, view.len + VARHDRSZ);
+	memcpy(VARDATA(result), view.buf, view.len);
+	PyBuffer_Release(&view);
+	return PointerGetDatum(result);
+}
+
+/* Shape of a nested list: ndim and the length at each depth, from the first elements. */
+static int
+array_shape(SgConverter *conv, PyObject *value, int *dims)
+{
+	int			ndim = 0;
+	bool		nested_allowed = conv->element->kind != SG_JSON;
+
+	for (;;)
+	{
+		if (ndim == MAXDIM)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("number of array dimensions exceeds the maximum allowed (%d)",
+							MAXDIM)));
+		dims[ndim++] = (int) PySequence_Fast_GET_SIZE(value);
+		if (!nested_allowed || dims[ndim - 1] == 0)
+			break;
+		value = PySequence_Fast_GET_ITEM(value, 0);
+		if (!PyList_Check(value) && !PyTuple_Check(value))
+			break;
+	}
+	return ndim;
+}
+
+static void
+fill_array(SgConverter *conv, PyObject *value, int depth, int ndim, int *dims,
+		   Datum *values, bool *nulls, int *position)
+{
+	Py_ssize_t	size = PySequence_Fast_GET_SIZE(value);
+
+	if (size != dims[depth])
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("multidimensional arrays must have sub-arrays with matching dimensions")));
+	for (Py_ssize_t i = 0; i < size; i++)
+	{
+		PyObject   *item = PySequence_Fast_GET_ITEM(value, i);
+
+		if (depth + 1 < ndim)
+		{
+			if (!PyList_Check(item) && !PyTuple_Check(item))
+				ereport(ERROR,
+						(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+						 errmsg("multidimensional arrays must have sub-arrays with matching dimensions")));
+			fill_array(conv, item, depth + 1, ndim, dims, values, nulls, position);
+		}
+		else
+		{
+			values[*position] = sgconv_to_datum(conv->element, item, &nulls[*position]);
+			(*position)++;
+		}
+	}
+}
+
+static Datum
+array_value(SgConverter *conv, PyObject *value)
+{
+	int			dims[MAXDIM];
+	int			lbs[MAXDIM];
+	int			ndim = array_shape(conv, value, dims);
+	int			count = 1;
+	int			position = 0;
+	Datum	   *values;
+	bool	   *nulls;
+
+	for (int d = 0; d < ndim; d++)
+	{
+		count *= dims[d];
+		lbs[d] = 1;
+	}
+	if (count == 0)
+		return PointerGetDatum(construct_empty_array(conv->elemtype));
+	values = palloc(sizeof(Datum) * count);
+	nulls = palloc(sizeof(bool) * count);
+	fill_array(conv, value, 0, ndim, dims, values, nulls, &position);
+	return PointerGetDatum(construct_md_array(values, nulls, ndim, dims, lbs, conv->elemtype,
+											  conv->elmlen, conv->elmbyval, conv->elmalign));
+}
+
+static Datum convert_to_datum(SgConverter *conv, PyObject *value, bool *isnull);
+
+Datum
+sgconv_to_datum(SgConverter *conv, PyObject *value, bool *isnull)
+{
+	Datum		result = convert_to_datum(conv, value, isnull);
+
+	if (OidIsValid(conv->domain))
+		domain_check(result, *isnull, conv->domain, &conv->domain_cache, conv->context);
+	return result;
+}
+
+static Datum
+convert_to_datum(SgConverter *conv, PyObject *value, bool *isnull)
+{
+	*isnull = (value == Py_None);
+	if (*isnull)
+		return (Datum) 0;
+	switch (conv->kind)
+	{
+		case SG_INT2:
+			if (PyLong_Check(value))
+				return Int16GetDatum(integer_value(conv, value, PG_INT16_MIN, PG_INT16_MAX));
+			break;
+		case SG_INT4:
+			if (PyLong_Check(value))
+				return Int32GetDatum(integer_value(conv, value, PG_INT32_MIN, PG_INT32_MAX));
+			break;
+		case SG_INT8:
+			if (PyLong_Check(value))
+				return Int64GetDatum(integer_value(conv, value, PG_INT64_MIN, PG_INT64_MAX));
+			break;
+		case SG_FLOAT4:
+		case SG_FLOAT8:
+			if (PyFloat_Check(value) || PyLong_Check(value) || is_numeric_object(value))
+				return float_value(conv, value);
+			break;
+		case SG_BOOL:
+			if (PyBool_Check(value))
+				return BoolGetDatum(value == Py_True);
+			if (PyLong_Check(value))
+				return BoolGetDatum(PyObject_IsTrue(value) == 1);
+			break;
+		case SG_TEXT:
+			{
+				Py_ssize_t	length;
+				char	   *string = python_to_server_string(conv, value, &length);
+				text	   *result = cstring_to_text_with_len(string, length);
+
+				pfree(string);
+				return PointerGetDatum(result);
+			}
+		case SG_BYTEA:
+			return bytea_value(conv, value);
+		case SG_DATE:
+			if (PyDate_Check(value))
+			{
+				int64		days = days_since_epoch(value);
+
+				if (!IS_VALID_DATE(days))
+					ereport(ERROR,
+							(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+							 errmsg("date out of range")));
+				return DateADTGetDatum((DateADT) days);
+			}
+			break;
+		case SG_TIME:
+			if (PyTime_Check(value))
+				return TimeADTGetDatum(((int64) PyDateTime_TIME_GET_HOUR(value) * 3600 +
+										PyDateTime_TIME_GET_MINUTE(value) * 60 +
+										PyDateTime_TIME_GET_SECOND(value)) * USECS_PER_SEC +
+									   PyDateTime_TIME_GET_MICROSECOND(value));
+			if (PyDateTime_Check(value))
+				return TimeADTGetDatum(wall_clock_usecs(value));
+			break;
+		case SG_TIMESTAMP:
+			if (PyDate_Check(value))
+				return timestamp_value(conv, value);
+			break;
+		case SG_TIMESTAMPTZ:
+			/* A naive datetime means the session's time zone, as in text input. */
+			if (PyDateTime_Check(value) && PyDateTime_DATE_GET_TZINFO(value) != Py_None)
+				return timestamp_value(conv, value);
+			break;
+		case SG_INTERVAL:
+			if (PyDelta_Check(value))
+				return interval_value(value);
+			break;
+		case SG_UUID:
+			if (PyObject_TypeCheck(value, (PyTypeObject *) uuid_type))
+				return uuid_value(conv, value);
+			break;
+		case SG_JSON:
+			return json_value(conv, value);
+		case SG_ARRAY:
+			if (PyList_Check(value) || PyTuple_Check(value))
+				return array_value(conv, value);
+			break;
+		case SG_NUMERIC:
+		case SG_TEXT_CHECKED:
+		case SG_OTHER:
+			break;
+	}
+	if (PyList_Check(value) || PyTuple_Check(value) || PyDict_Check(value))
+		report_bad_value(conv, value, ERRCODE_DATATYPE_MISMATCH, NULL);
+	return datum_from_text(conv, value);
+}

@@ -1,0 +1,275 @@
+/*
+ * instance.c
+ *		One Python FDW instance per foreign table and user, per backend.
+ *
+ * Building an instance can be costly (FDWs open connections, read schemas), so it is
+ * kept across queries. Catalog invalidations only mark entries stale; the rebuild, which
+ * runs Python, happens on the next use, never inside an invalidation callback.
+ */
+#include "sgfdw.h"
+
+#include "access/reloptions.h"
+#include "access/table.h"
+#include "catalog/pg_foreign_server.h"
+#include "catalog/pg_foreign_table.h"
+#include "catalog/pg_user_mapping.h"
+#include "commands/defrem.h"
+#include "foreign/foreign.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/syscache.h"
+
+typedef struct SgTableKey
+{
+	Oid			relid;
+	Oid			userid;
+} SgTableKey;
+
+static HTAB *tables = NULL;
+
+static void
+invalidate_relation(Datum arg, Oid relid)
+{
+	HASH_SEQ_STATUS status;
+	SgTable    *entry;
+
+	hash_seq_init(&status, tables);
+	while ((entry = hash_seq_search(&status)) != NULL)
+		if (relid == InvalidOid || entry->relid == relid)
+			entry->valid = false;
+}
+
+/* Server, user mapping and table options are not per-relation: any change drops all. */
+static void
+invalidate_all(Datum arg, int cacheid, uint32 hashvalue)
+{
+	invalidate_relation(arg, InvalidOid);
+}
+
+void
+sgfdw_init_instance_cache(void)
+{
+	HASHCTL		ctl;
+
+	ctl.keysize = sizeof(SgTableKey);
+	ctl.entrysize = sizeof(SgTable);
+	ctl.hcxt = TopMemoryContext;
+	tables = hash_create("sgfdw instances", 64, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	CacheRegisterRelcacheCallback(invalidate_relation, (Datum) 0);
+	CacheRegisterSyscacheCallback(FOREIGNTABLEREL, invalidate_all, (Datum) 0);
+	CacheRegisterSyscacheCallback(FOREIGNSERVEROID, invalidate_all, (Datum) 0);
+	CacheRegisterSyscacheCallback(USERMAPPINGOID, invalidate_all, (Datum) 0);
+}
+
+/* The user's mapping, else PUBLIC's, else none (a mapping is optional for Python FDWs). */
+static List *
+user_mapping_options(Oid userid, Oid serverid)
+{
+	Oid			candidates[2] = {userid, InvalidOid};
+
+	for (int i = 0; i < 2; i++)
+	{
+		HeapTuple	tuple = SearchSysCache2(USERMAPPINGUSERSERVER,
+											ObjectIdGetDatum(candidates[i]),
+											ObjectIdGetDatum(serverid));
+
+		if (HeapTupleIsValid(tuple))
+		{
+			bool		isnull;
+			Datum		datum = SysCacheGetAttr(USERMAPPINGUSERSERVER, tuple,
+												Anum_pg_user_mapping_umoptions, &isnull);
+			List	   *options = isnull ? NIL : untransformRelOptions(datum);
+
+			ReleaseSysCache(tuple);
+			return options;
+		}
+	}
+	return NIL;
+}
+
+/* Table < server < user mapping: a later list's option replaces an earlier one's. */
+List *
+sgfdw_merged_options(Oid relid, Oid serverid, bool keep_wrapper)
+{
+	List	   *all = NIL;
+	List	   *merged = NIL;
+	ListCell   *lc;
+
+	if (OidIsValid(relid))
+		all = list_copy(GetForeignTable(relid)->options);
+	all = list_concat(all, GetForeignServer(serverid)->options);
+	all = list_concat(all, user_mapping_options(GetUserId(), serverid));
+	foreach(lc, all)
+	{
+		DefElem    *def = lfirst(lc);
+		ListCell   *prev;
+
+		if (!keep_wrapper && strcmp(def->defname, "wrapper") == 0)
+			continue;
+		foreach(prev, merged)
+		{
+			if (strcmp(((DefElem *) lfirst(prev))->defname, def->defname) == 0)
+			{
+				merged = foreach_delete_current(merged, prev);
+				break;
+			}
+		}
+		merged = lappend(merged, def);
+	}
+	return merged;
+}
+
+PyObject *
+sgfdw_options_to_dict(List *options)
+{
+	PyObject   *dict = PyDict_New();
+	ListCell   *lc;
+
+	SGFDW_CHECK(dict, "building options");
+	foreach(lc, options)
+	{
+		DefElem    *def = lfirst(lc);
+		PyObject   *value = sgfdw_str(defGetString(def));
+
+		if (PyDict_SetItemString(dict, def->defname, value) < 0)
+			sgfdw_report_python_error(0, "building options");
+		Py_DECREF(value);
+	}
+	return dict;
+}
+
+static char *
+find_wrapper(List *options)
+{
+	ListCell   *lc;
+	char	   *wrapper = NULL;
+
+	foreach(lc, options)
+	{
+		DefElem    *def = lfirst(lc);
+
+		if (strcmp(def->defname, "wrapper") == 0)
+			wrapper = defGetString(def);
+	}
+	return wrapper;
+}
+
+char *
+sgfdw_wrapper_of_server(Oid serverid, List **server_options)
+{
+	ForeignServer *server = GetForeignServer(serverid);
+	char	   *wrapper = find_wrapper(server->options);
+
+	if (wrapper == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_OPTION_NAME_NOT_FOUND),
+				 errmsg("server \"%s\" has no \"wrapper\" option", server->servername),
+				 errhint("Set it to the Python class of the FDW, e.g. "
+						 "OPTIONS (wrapper 'package.module.Class').")));
+	if (server_options)
+		*server_options = sgfdw_merged_options(InvalidOid, serverid, false);
+	return wrapper;
+}
+
+/* (name, type_oid, typmod, type_name, base_type_name, options) per live column. */
+static PyObject *
+describe_columns(Relation rel, SgTable *entry)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+	PyObject   *columns = PyList_New(0);
+	PyObject   *names = PyList_New(0);
+
+	SGFDW_CHECK(columns, "describing columns");
+	SGFDW_CHECK(names, "describing columns");
+	entry->column_attnums = MemoryContextAllocZero(TopMemoryContext,
+												   sizeof(AttrNumber) * (desc->natts + 1));
+	entry->ncolumns = 0;
+	for (int i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+		PyObject   *name;
+		PyObject   *column;
+
+		if (att->attisdropped)
+			continue;
+		name = sgfdw_str(NameStr(att->attname));
+		column = Py_BuildValue("(OIissN)", name, att->atttypid, att->atttypmod,
+							   format_type_with_typemod(att->atttypid, att->atttypmod),
+							   format_type_be(att->atttypid),
+							   sgfdw_options_to_dict(GetForeignColumnOptions(rel->rd_id,
+																			 att->attnum)));
+		SGFDW_CHECK(column, "describing columns");
+		if (PyList_Append(columns, column) < 0 || PyList_Append(names, name) < 0)
+			sgfdw_report_python_error(0, "describing columns");
+		Py_DECREF(column);
+		Py_DECREF(name);
+		entry->column_attnums[entry->ncolumns++] = att->attnum;
+	}
+	entry->column_names = PyList_AsTuple(names);
+	Py_DECREF(names);
+	return columns;
+}
+
+static void
+build_instance(SgTable *entry)
+{
+	ForeignTable *table = GetForeignTable(entry->relid);
+	List	   *options = sgfdw_merged_options(entry->relid, table->serverid, true);
+	char	   *wrapper = find_wrapper(options);
+	Relation	rel;
+	PyObject   *columns;
+	PyObject   *new_instance;
+	PyObject   *args;
+
+	if (wrapper == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_OPTION_NAME_NOT_FOUND),
+				 errmsg("foreign table \"%s\" has no \"wrapper\" option",
+						get_rel_name(entry->relid)),
+				 errhint("Set the \"wrapper\" option on the server or the table.")));
+	options = sgfdw_merged_options(entry->relid, table->serverid, false);
+
+	rel = table_open(entry->relid, AccessShareLock);
+	columns = describe_columns(rel, entry);
+	table_close(rel, AccessShareLock);
+
+	new_instance = sgfdw_bridge_attr("new_instance");
+	args = Py_BuildValue("(sNN)", wrapper, sgfdw_options_to_dict(options), columns);
+	SGFDW_CHECK(args, "building the FDW instance");
+	entry->instance = sgfdw_call(new_instance, args, NULL, "creating the FDW instance");
+	Py_DECREF(args);
+	Py_DECREF(new_instance);
+	entry->valid = true;
+}
+
+SgTable *
+sgfdw_get_table(Oid relid)
+{
+	SgTableKey	key;
+	SgTable    *entry;
+	bool		found;
+
+	sgfdw_ensure_python();
+	key.relid = relid;
+	key.userid = GetUserId();
+	entry = hash_search(tables, &key, HASH_ENTER, &found);
+	if (found && entry->valid && entry->instance)
+		return entry;
+	if (found)
+	{
+		Py_CLEAR(entry->instance);
+		Py_CLEAR(entry->column_names);
+		if (entry->column_attnums)
+			pfree(entry->column_attnums);
+	}
+	entry->instance = NULL;
+	entry->column_names = NULL;
+	entry->column_attnums = NULL;
+	entry->valid = false;
+	build_instance(entry);
+	return entry;
+}

@@ -1,0 +1,139 @@
+/*
+ * module.c
+ *		_PG_init, GUCs and the lazy start of the embedded interpreter.
+ *
+ * The interpreter starts in a backend on first use, never in the postmaster: a
+ * forked postmaster-owned interpreter would be shared state across backends.
+ */
+#include "sgfdw.h"
+
+#include "miscadmin.h"
+#include "utils/guc.h"
+
+PG_MODULE_MAGIC;
+
+void		_PG_init(void);
+
+char	   *sgfdw_python = NULL;
+char	   *sgfdw_python_path = NULL;
+
+static bool python_started = false;
+static PyObject *bridge_module = NULL;
+
+#ifndef SGFDW_DEFAULT_PYTHON
+#define SGFDW_DEFAULT_PYTHON "/usr/local/lib/sgfdw/venv/bin/python"
+#endif
+
+void
+_PG_init(void)
+{
+	DefineCustomStringVariable("sgfdw.python",
+							   "Python executable of the environment the backend embeds.",
+							   "Its virtual environment becomes sys.prefix; read when the "
+							   "interpreter starts in a backend.",
+							   &sgfdw_python,
+							   SGFDW_DEFAULT_PYTHON,
+							   PGC_SUSET, 0,
+							   NULL, NULL, NULL);
+	DefineCustomStringVariable("sgfdw.python_path",
+							   "Directories (':'-separated) put first on sys.path.",
+							   NULL,
+							   &sgfdw_python_path,
+							   "",
+							   PGC_SUSET, 0,
+							   NULL, NULL, NULL);
+	MarkGUCPrefixReserved("sgfdw");
+	sgfdw_init_instance_cache();
+}
+
+static void
+check_status(PyStatus status, const char *step)
+{
+	if (PyStatus_Exception(status))
+		ereport(ERROR,
+				(errcode(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION),
+				 errmsg("could not start the Python interpreter: %s",
+						status.err_msg ? status.err_msg : step),
+				 errhint("Check the setting sgfdw.python (now \"%s\").", sgfdw_python)));
+}
+
+static void
+prepend_python_path(void)
+{
+	PyObject   *sys_path = PySys_GetObject("path");	/* borrowed */
+	char	   *copy;
+	char	   *dir;
+	char	   *saveptr = NULL;
+	int			position = 0;
+
+	if (sgfdw_python_path == NULL || sgfdw_python_path[0] == '\0' || sys_path == NULL)
+		return;
+	copy = pstrdup(sgfdw_python_path);
+	for (dir = strtok_r(copy, ":", &saveptr); dir; dir = strtok_r(NULL, ":", &saveptr))
+	{
+		PyObject   *entry = PyUnicode_DecodeFSDefault(dir);
+
+		if (entry == NULL || PyList_Insert(sys_path, position++, entry) < 0)
+			sgfdw_report_python_error(0, "setting sys.path from sgfdw.python_path");
+		Py_DECREF(entry);
+	}
+	pfree(copy);
+}
+
+void
+sgfdw_ensure_python(void)
+{
+	PyPreConfig preconfig;
+	PyConfig	config;
+
+	if (python_started)
+		return;
+	if (access(sgfdw_python, X_OK) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_FILE),
+				 errmsg("Python executable \"%s\" not found", sgfdw_python),
+				 errhint("Run \"make install\" or set sgfdw.python to the python of a "
+						 "virtual environment made with python3.11.")));
+
+	/* Python must neither touch the backend's locale nor its signal handlers. */
+	PyPreConfig_InitIsolatedConfig(&preconfig);
+	preconfig.utf8_mode = 1;
+	preconfig.configure_locale = 0;
+	check_status(Py_PreInitialize(&preconfig), "pre-initialization");
+
+	if (PyImport_AppendInittab("_sgfdw", PyInit__sgfdw) < 0)
+		ereport(ERROR, (errmsg("could not register the _sgfdw module")));
+
+	PyConfig_InitIsolatedConfig(&config);
+	config.install_signal_handlers = 0;
+	config.configure_c_stdio = 0;
+	config.parse_argv = 0;
+	config.site_import = 1;
+	config.write_bytecode = 0;
+	/* The venv's python as program name makes sys.prefix the venv (pyvenv.cfg). */
+	check_status(PyConfig_SetBytesString(&config, &config.program_name, sgfdw_python),
+				 "program name");
+	check_status(Py_InitializeFromConfig(&config), "initialization");
+	PyConfig_Clear(&config);
+	python_started = true;
+
+	prepend_python_path();
+	sgfdw_install_interrupt_forwarding();
+	sgconv_init_python();
+}
+
+PyObject *
+sgfdw_bridge_attr(const char *name)
+{
+	PyObject   *attr;
+
+	sgfdw_ensure_python();
+	if (bridge_module == NULL)
+	{
+		bridge_module = PyImport_ImportModule("sgfdw.bridge");
+		SGFDW_CHECK(bridge_module, "importing sgfdw.bridge");
+	}
+	attr = PyObject_GetAttrString(bridge_module, name);
+	SGFDW_CHECK(attr, name);
+	return attr;
+}

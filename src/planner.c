@@ -1,0 +1,610 @@
+/*
+ * planner.c
+ *		Sizes, paths (plain, sorted, parameterised), LIMIT pushdown and the plan node.
+ *
+ * The Python FDW is asked what it can do (get_rel_size, can_sort, get_path_keys,
+ * can_limit, enforces_quals); PostgreSQL keeps checking every qual itself, so what is
+ * pushed is only ever a hint, except LIMIT/OFFSET, which replaces PostgreSQL's Limit node
+ * and is therefore pushed only when no row the FDW yields can be filtered out afterwards.
+ */
+#include "sgfdw.h"
+
+#include "access/sysattr.h"
+#include "catalog/pg_type.h"
+#include "foreign/fdwapi.h"
+#include "nodes/makefuncs.h"
+#include "nodes/nodeFuncs.h"
+#include "optimizer/optimizer.h"
+#include "optimizer/pathnode.h"
+#include "optimizer/paths.h"
+#include "optimizer/planmain.h"
+#include "optimizer/restrictinfo.h"
+#include "optimizer/tlist.h"
+#include "utils/lsyscache.h"
+
+/* What planning learnt about one foreign relation (baserel->fdw_private). */
+typedef struct SgPlanState
+{
+	Oid			relid;
+	RelOptInfo *baserel;
+	Bitmapset  *attrs_used;		/* attnums - FirstLowInvalidHeapAttributeNumber */
+	List	   *quals;			/* SgQualDesc of baserestrictinfo */
+	List	   *values;
+	bool		all_quals_extracted;
+	Cost		startup_cost;
+	double		width;
+	List	   *sorted_pathkeys;	/* the query pathkeys the FDW accepted */
+	List	   *sort_nodes;		/* their description for the executor */
+	bool		sort_fully_pushed;
+} SgPlanState;
+
+/* Positions in ForeignScan.fdw_private. */
+enum
+{
+	FDW_PRIVATE_QUALS,
+	FDW_PRIVATE_COLUMNS,
+	FDW_PRIVATE_SORT,
+	FDW_PRIVATE_LIMIT,
+	FDW_PRIVATE_OFFSET
+};
+
+/* ForeignPath.fdw_private: sort description, limit Const, offset Const. */
+
+#if PG_VERSION_NUM >= 180000
+#define make_foreign_path(root, rel, rows, startup, total, pathkeys, outer, priv) \
+	create_foreignscan_path(root, rel, NULL, rows, 0, startup, total, pathkeys, outer, \
+							NULL, NIL, priv)
+#define make_upper_path(root, rel, target, rows, startup, total, priv) \
+	create_foreign_upper_path(root, rel, target, rows, 0, startup, total, NIL, NULL, NIL, priv)
+#elif PG_VERSION_NUM >= 170000
+#define make_foreign_path(root, rel, rows, startup, total, pathkeys, outer, priv) \
+	create_foreignscan_path(root, rel, NULL, rows, startup, total, pathkeys, outer, \
+							NULL, NIL, priv)
+#define make_upper_path(root, rel, target, rows, startup, total, priv) \
+	create_foreign_upper_path(root, rel, target, rows, startup, total, NIL, NULL, NIL, priv)
+#else
+#define make_foreign_path(root, rel, rows, startup, total, pathkeys, outer, priv) \
+	create_foreignscan_path(root, rel, NULL, rows, startup, total, pathkeys, outer, \
+							NULL, priv)
+#define make_upper_path(root, rel, target, rows, startup, total, priv) \
+	create_foreign_upper_path(root, rel, target, rows, startup, total, NIL, NULL, priv)
+#endif
+
+static PyObject *
+column_set(SgTable *table, Bitmapset *attrs_used)
+{
+	PyObject   *set = PySet_New(NULL);
+	bool		whole_row = bms_is_member(0 - FirstLowInvalidHeapAttributeNumber, attrs_used);
+
+	SGFDW_CHECK(set, "building the column set");
+	for (int i = 0; i < table->ncolumns; i++)
+	{
+		if (whole_row ||
+			bms_is_member(table->column_attnums[i] - FirstLowInvalidHeapAttributeNumber,
+						  attrs_used))
+			if (PySet_Add(set, PyTuple_GET_ITEM(table->column_names, i)) < 0)
+				sgfdw_report_python_error(0, "building the column set");
+	}
+	return set;
+}
+
+static double
+number_from(PyObject *obj, const char *what)
+{
+	double		value = PyFloat_AsDouble(obj);
+
+	if (value == -1.0 && PyErr_Occurred())
+		sgfdw_report_python_error(ERRCODE_FDW_INVALID_DATA_TYPE, what);
+	return value;
+}
+
+void
+sgfdwGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
+{
+	SgPlanState *state = palloc0(sizeof(SgPlanState));
+	SgTable    *table = sgfdw_get_table(foreigntableid);
+	ListCell   *lc;
+	PyObject   *quals;
+	PyObject   *columns;
+	PyObject   *size;
+	PyObject   *startup;
+
+	state->relid = foreigntableid;
+	state->baserel = baserel;
+	baserel->fdw_private = state;
+
+	pull_varattnos((Node *) baserel->reltarget->exprs, baserel->relid, &state->attrs_used);
+	foreach(lc, baserel->baserestrictinfo)
+		pull_varattnos((Node *) lfirst_node(RestrictInfo, lc)->clause, baserel->relid,
+					   &state->attrs_used);
+	state->quals = sgfdw_extract_quals(root, baserel, baserel->baserestrictinfo,
+									   &state->values, &state->all_quals_extracted);
+
+	sgfdw_discard_stale_interrupt();
+	quals = sgfdw_plan_time_quals(table, state->quals, state->values);
+	columns = column_set(table, state->attrs_used);
+	size = sgfdw_call_method(table->instance, "get_rel_size",
+							 PyTuple_Pack(2, quals, columns), NULL, "get_rel_size()");
+	if (!PySequence_Check(size) || PySequence_Size(size) != 2)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
+				 errmsg("get_rel_size() must return a (rows, width) pair")));
+	{
+		PyObject   *rows = PySequence_GetItem(size, 0);
+		PyObject   *width = PySequence_GetItem(size, 1);
+
+		baserel->rows = clamp_row_est(number_from(rows, "get_rel_size() rows"));
+		state->width = Max(number_from(width, "get_rel_size() width"), 1);
+		baserel->reltarget->width = (int) Min(state->width, INT_MAX);
+		Py_XDECREF(rows);
+		Py_XDECREF(width);
+	}
+	Py_DECREF(size);
+	Py_DECREF(quals);
+	Py_DECREF(columns);
+
+	startup = PyObject_GetAttrString(table->instance, "_startup_cost");
+	if (startup == NULL)
+	{
+		PyErr_Clear();
+		state->startup_cost = 20;
+	}
+	else
+	{
+		state->startup_cost = number_from(startup, "_startup_cost");
+		Py_DECREF(startup);
+	}
+}
+
+static Cost
+run_cost(SgPlanState *state, double rows)
+{
+	return rows * state->width;
+}
+
+/* The column (attnum) a pathkey sorts by, if it is a plain column of this relation. */
+static Var *
+pathkey_column(PathKey *pathkey, RelOptInfo *baserel)
+{
+	ListCell   *lc;
+
+	foreach(lc, pathkey->pk_eclass->ec_members)
+	{
+		EquivalenceMember *member = lfirst(lc);
+		Node	   *expr = (Node *) member->em_expr;
+
+		while (IsA(expr, RelabelType))
+			expr = (Node *) ((RelabelType *) expr)->arg;
+		if (IsA(expr, Var) && ((Var *) expr)->varno == baserel->relid &&
+			((Var *) expr)->varattno > 0 && ((Var *) expr)->varlevelsup == 0 &&
+			bms_equal(member->em_relids, baserel->relids))
+			return (Var *) expr;
+	}
+	return NULL;
+}
+
+static PyObject *
+make_sortkey(SgTable *table, List *node)
+{
+	static PyObject *sortkey_class = NULL;
+	AttrNumber	attnum = intVal(linitial(node));
+	char	   *collation = strVal(lfourth(node));
+	PyObject   *args;
+	PyObject   *result;
+
+	if (sortkey_class == NULL)
+		sortkey_class = sgfdw_bridge_attr("SortKey");
+	args = Py_BuildValue("(siOOO)", get_attname(table->relid, attnum, false), attnum,
+						 intVal(lsecond(node)) ? Py_True : Py_False,
+						 intVal(lthird(node)) ? Py_True : Py_False,
+						 collation[0] ? sgfdw_str(collation) : Py_None);
+	SGFDW_CHECK(args, "building a sort key");
+	result = sgfdw_call(sortkey_class, args, NULL, "building a sort key");
+	Py_DECREF(args);
+	return result;
+}
+
+/* Python SortKey objects from their description nodes (also used by scan.c). */
+PyObject *
+sgfdw_sortkeys_from_nodes(SgTable *table, List *nodes)
+{
+	PyObject   *list = PyList_New(0);
+	ListCell   *lc;
+
+	SGFDW_CHECK(list, "building sort keys");
+	foreach(lc, nodes)
+	{
+		PyObject   *key = make_sortkey(table, lfirst(lc));
+
+		PyList_Append(list, key);
+		Py_DECREF(key);
+	}
+	return list;
+}
+
+/*
+ * Offers the FDW the longest prefix of the query's ordering made of this relation's
+ * columns; keeps what it accepts.
+ */
+static void
+plan_sort_pushdown(PlannerInfo *root, RelOptInfo *baserel, SgPlanState *state, SgTable *table)
+{
+	List	   *nodes = NIL;
+	ListCell   *lc;
+	PyObject   *offered;
+	PyObject   *accepted;
+	Py_ssize_t	count;
+
+	foreach(lc, root->query_pathkeys)
+	{
+		PathKey    *pathkey = lfirst(lc);
+		Var		   *var = pathkey_column(pathkey, baserel);
+		Oid			collation = pathkey->pk_eclass->ec_collation;
+		char	   *collname = OidIsValid(collation) ? get_collation_name(collation) : NULL;
+		bool		reversed;
+
+		if (var == NULL)
+			break;
+#if PG_VERSION_NUM >= 180000
+		reversed = pathkey->pk_cmptype == COMPARE_GT;
+#else
+		reversed = pathkey->pk_strategy == BTGreaterStrategyNumber;
+#endif
+		nodes = lappend(nodes, list_make4(makeInteger(var->varattno),
+										  makeInteger(reversed),
+										  makeInteger(pathkey->pk_nulls_first),
+										  makeString(collname ? collname : "")));
+	}
+	if (nodes == NIL)
+		return;
+
+	offered = sgfdw_sortkeys_from_nodes(table, nodes);
+	accepted = sgfdw_call_method(table->instance, "can_sort", PyTuple_Pack(1, offered), NULL,
+								 "can_sort()");
+	count = accepted == Py_None ? 0 : PySequence_Size(accepted);
+	if (count < 0)
+		sgfdw_report_python_error(ERRCODE_FDW_INVALID_DATA_TYPE, "can_sort() result");
+	Py_DECREF(accepted);
+	Py_DECREF(offered);
+	count = Min(count, list_length(nodes));
+	if (count == 0)
+		return;
+	state->sort_nodes = list_copy_head(nodes, count);
+	state->sorted_pathkeys = list_copy_head(root->query_pathkeys, count);
+	state->sort_fully_pushed = root->sort_pathkeys != NIL &&
+		pathkeys_contained_in(root->sort_pathkeys, state->sorted_pathkeys);
+}
+
+/* Is the join clause "column = expression of other relations only"? */
+static bool
+is_join_equality(PlannerInfo *root, RestrictInfo *rinfo, RelOptInfo *baserel,
+				 AttrNumber attnum)
+{
+	OpExpr	   *op;
+
+	if (!IsA(rinfo->clause, OpExpr) || list_length(((OpExpr *) rinfo->clause)->args) != 2)
+		return false;
+	op = (OpExpr *) rinfo->clause;
+	if (strcmp(get_opname(op->opno), "=") != 0)
+		return false;
+	for (int side = 0; side < 2; side++)
+	{
+		Node	   *column = list_nth(op->args, side);
+		Node	   *other = list_nth(op->args, 1 - side);
+		Relids		other_relids;
+
+		while (IsA(column, RelabelType))
+			column = (Node *) ((RelabelType *) column)->arg;
+		if (!IsA(column, Var) || ((Var *) column)->varno != baserel->relid ||
+			((Var *) column)->varattno != attnum || ((Var *) column)->varlevelsup != 0)
+			continue;
+		other_relids = pull_varnos(root, other);
+		return !bms_is_empty(other_relids) && !bms_overlap(other_relids, baserel->relids) &&
+			!contain_volatile_functions(other);
+	}
+	return false;
+}
+
+typedef struct EcColumnArg
+{
+	Index		relid;
+	AttrNumber	attnum;
+} EcColumnArg;
+
+static bool
+ec_member_is_column(PlannerInfo *root, RelOptInfo *rel, EquivalenceClass *ec,
+					EquivalenceMember *em, void *arg)
+{
+	EcColumnArg *column = arg;
+	Node	   *expr = (Node *) em->em_expr;
+
+	while (IsA(expr, RelabelType))
+		expr = (Node *) ((RelabelType *) expr)->arg;
+	return IsA(expr, Var) && ((Var *) expr)->varno == column->relid &&
+		((Var *) expr)->varattno == column->attnum;
+}
+
+/* The other relations a join clause on this column needs, or NULL if there is none. */
+static Relids
+outer_relids_for_column(PlannerInfo *root, RelOptInfo *baserel, AttrNumber attnum)
+{
+	ListCell   *lc;
+	EcColumnArg arg = {baserel->relid, attnum};
+	List	   *clauses;
+
+	foreach(lc, baserel->joininfo)
+	{
+		RestrictInfo *rinfo = lfirst(lc);
+
+		if (is_join_equality(root, rinfo, baserel, attnum))
+			return bms_difference(rinfo->clause_relids, baserel->relids);
+	}
+	clauses = generate_implied_equalities_for_column(root, baserel, ec_member_is_column,
+													 &arg, baserel->lateral_referencers);
+	foreach(lc, clauses)
+	{
+		RestrictInfo *rinfo = lfirst(lc);
+
+		return bms_difference(rinfo->clause_relids, baserel->relids);
+	}
+	return NULL;
+}
+
+/*
+ * get_path_keys() lists column sets the FDW can look up cheaply, with the rows expected
+ * per lookup. Each becomes a path parameterised by the relations that supply those
+ * columns' values, which the planner can use on the inner side of a nested loop.
+ */
+static void
+add_parameterised_paths(PlannerInfo *root, RelOptInfo *baserel, SgPlanState *state,
+						SgTable *table)
+{
+	PyObject   *keys = sgfdw_call_method(table->instance, "get_path_keys", NULL, NULL,
+										 "get_path_keys()");
+	PyObject   *iterator = PyObject_GetIter(keys);
+	PyObject   *key;
+
+	if (iterator == NULL)
+		sgfdw_report_python_error(ERRCODE_FDW_INVALID_DATA_TYPE, "get_path_keys() result");
+	while ((key = PyIter_Next(iterator)) != NULL)
+	{
+		PyObject   *columns;
+		PyObject   *expected;
+		Relids		required_outer = NULL;
+		bool		usable = true;
+		double		rows;
+		Py_ssize_t	ncols;
+
+		if (!PyArg_ParseTuple(key, "OO", &columns, &expected))
+			sgfdw_report_python_error(ERRCODE_FDW_INVALID_DATA_TYPE,
+									  "get_path_keys() must yield ((columns...), rows) pairs");
+		if (PyUnicode_Check(columns))
+			columns = PyTuple_Pack(1, columns);
+		else
+			Py_INCREF(columns);
+		rows = number_from(expected, "get_path_keys() rows");
+		ncols = PySequence_Size(columns);
+		for (Py_ssize_t i = 0; usable && i < ncols; i++)
+		{
+			PyObject   *name = PySequence_GetItem(columns, i);
+			const char *colname = name ? PyUnicode_AsUTF8(name) : NULL;
+			AttrNumber	attnum = colname ? get_attnum(table->relid, colname) : InvalidAttrNumber;
+			Relids		outer;
+
+			PyErr_Clear();
+			Py_XDECREF(name);
+			outer = attnum > 0 ? outer_relids_for_column(root, baserel, attnum) : NULL;
+			if (outer == NULL)
+				usable = false;
+			else
+				required_outer = bms_union(required_outer, outer);
+		}
+		Py_DECREF(columns);
+		Py_DECREF(key);
+		if (!usable || ncols <= 0)
+			continue;
+		required_outer = bms_union(required_outer, baserel->lateral_relids);
+		/* The planner builds the ParamPathInfo (and its clauses) for these relids. */
+		get_baserel_parampathinfo(root, baserel, required_outer);
+		rows = clamp_row_est(rows);
+		add_path(baserel, (Path *) make_foreign_path(root, baserel, rows, state->startup_cost,
+													 state->startup_cost + run_cost(state, rows),
+													 NIL, required_outer, NIL));
+	}
+	Py_DECREF(iterator);
+	Py_DECREF(keys);
+	if (PyErr_Occurred())
+		sgfdw_report_python_error(0, "get_path_keys()");
+}
+
+void
+sgfdwGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
+{
+	SgPlanState *state = baserel->fdw_private;
+	SgTable    *table = sgfdw_get_table(foreigntableid);
+	Cost		total = state->startup_cost + run_cost(state, baserel->rows);
+
+	add_path(baserel, (Path *) make_foreign_path(root, baserel, baserel->rows,
+												 state->startup_cost, total, NIL,
+												 baserel->lateral_relids, NIL));
+	if (root->query_pathkeys)
+		plan_sort_pushdown(root, baserel, state, table);
+	if (state->sorted_pathkeys)
+		add_path(baserel, (Path *) make_foreign_path(root, baserel, baserel->rows,
+													 state->startup_cost, total,
+													 state->sorted_pathkeys,
+													 baserel->lateral_relids,
+													 list_make3(state->sort_nodes,
+																makeNullConst(INT8OID, -1, InvalidOid),
+																makeNullConst(INT8OID, -1, InvalidOid))));
+	add_parameterised_paths(root, baserel, state, table);
+}
+
+/* A LIMIT or OFFSET the FDW can be given: a non-negative constant. NULL means none. */
+static bool
+constant_count(Node *node, Const **result)
+{
+	*result = NULL;
+	if (node == NULL)
+		return true;
+	if (!IsA(node, Const))
+		return false;
+	if (((Const *) node)->constisnull)
+		return true;			/* LIMIT NULL is LIMIT ALL */
+	if (DatumGetInt64(((Const *) node)->constvalue) < 0)
+		return false;
+	*result = (Const *) node;
+	return true;
+}
+
+/*
+ * LIMIT/OFFSET may replace PostgreSQL's Limit node only if every row the FDW yields is
+ * a row of the result: all quals understood and enforced by the FDW (its opt-in,
+ * enforces_quals), no ordering left to do above the scan, nothing that changes the
+ * row count between scan and limit.
+ */
+static bool
+quals_enforced(SgPlanState *state, SgTable *table)
+{
+	ListCell   *lc;
+	PyObject   *method;
+	PyObject   *quals;
+	PyObject   *answer;
+	bool		enforced;
+
+	if (!state->all_quals_extracted)
+		return false;
+	if (state->quals == NIL)
+		return true;
+	foreach(lc, state->quals)
+	{
+		SgQualDesc *qual = lfirst(lc);
+
+		if (qual->value_index >= 0 && !IsA(list_nth(state->values, qual->value_index), Const))
+			return false;
+	}
+	method = PyObject_GetAttrString(table->instance, "enforces_quals");
+	if (method == NULL)
+	{
+		PyErr_Clear();
+		return false;
+	}
+	quals = sgfdw_plan_time_quals(table, state->quals, state->values);
+	answer = sgfdw_call(method, PyTuple_Pack(1, quals), NULL, "enforces_quals()");
+	enforced = PyObject_IsTrue(answer) == 1;
+	Py_DECREF(answer);
+	Py_DECREF(quals);
+	Py_DECREF(method);
+	return enforced;
+}
+
+static void
+add_final_path(PlannerInfo *root, RelOptInfo *input_rel, RelOptInfo *final_rel,
+			   FinalPathExtraData *extra)
+{
+	Query	   *parse = root->parse;
+	SgPlanState *state = input_rel->fdw_private;
+	RelOptInfo *baserel = state->baserel;
+	SgTable    *table;
+	Const	   *limit;
+	Const	   *offset;
+	PyObject   *answer;
+	double		rows;
+	Path	   *cheapest = baserel->cheapest_total_path;
+	double		fraction;
+
+	if (!extra->limit_needed || parse->commandType != CMD_SELECT ||
+		parse->limitOption == LIMIT_OPTION_WITH_TIES || parse->hasTargetSRFs ||
+		parse->rowMarks != NIL || baserel->lateral_relids != NULL)
+		return;
+	if (!constant_count(parse->limitCount, &limit) || !constant_count(parse->limitOffset, &offset))
+		return;
+	if (root->sort_pathkeys != NIL && !state->sort_fully_pushed)
+		return;
+	table = sgfdw_get_table(state->relid);
+	if (!quals_enforced(state, table))
+		return;
+
+	answer = sgfdw_call_method(table->instance, "can_limit",
+							   Py_BuildValue("(OO)",
+											 limit ? PyLong_FromLongLong(DatumGetInt64(limit->constvalue)) : Py_None,
+											 offset ? PyLong_FromLongLong(DatumGetInt64(offset->constvalue)) : Py_None),
+							   NULL, "can_limit()");
+	if (PyObject_IsTrue(answer) != 1)
+	{
+		Py_DECREF(answer);
+		return;
+	}
+	Py_DECREF(answer);
+
+	rows = baserel->rows;
+	if (limit)
+		rows = Min(rows, (double) DatumGetInt64(limit->constvalue) +
+				   (offset ? (double) DatumGetInt64(offset->constvalue) : 0));
+	fraction = baserel->rows > 0 ? rows / baserel->rows : 1;
+	/* Cheaper than Limit over the scan: the FDW stops early and nothing is discarded. */
+	add_path(final_rel, (Path *)
+			 make_upper_path(root, baserel, root->upper_targets[UPPERREL_FINAL],
+							 clamp_row_est(rows), state->startup_cost,
+							 state->startup_cost +
+							 (cheapest->total_cost - cheapest->startup_cost) * fraction * 0.5,
+							 list_make3(root->sort_pathkeys ? state->sort_nodes : NIL,
+										limit ? (Node *) limit : (Node *) makeNullConst(INT8OID, -1, InvalidOid),
+										offset ? (Node *) offset : (Node *) makeNullConst(INT8OID, -1, InvalidOid))));
+}
+
+void
+sgfdwGetForeignUpperPaths(PlannerInfo *root, UpperRelationKind stage,
+						  RelOptInfo *input_rel, RelOptInfo *output_rel, void *extra)
+{
+	SgPlanState *state = input_rel->fdw_private;
+
+	/* Only a query on this one foreign relation qualifies (its rel, or the ordered rel). */
+	if (state == NULL || (input_rel->reloptkind != RELOPT_BASEREL &&
+						  input_rel->reloptkind != RELOPT_UPPER_REL))
+		return;
+	if (stage == UPPERREL_ORDERED)
+	{
+		if (state->sort_fully_pushed)
+			output_rel->fdw_private = state;
+	}
+	else if (stage == UPPERREL_FINAL)
+		add_final_path(root, input_rel, output_rel, extra);
+}
+
+static List *
+needed_columns(SgPlanState *state)
+{
+	List	   *columns = NIL;
+	int			member = -1;
+
+	while ((member = bms_next_member(state->attrs_used, member)) >= 0)
+		columns = lappend_int(columns, member + FirstLowInvalidHeapAttributeNumber);
+	return columns;
+}
+
+ForeignScan *
+sgfdwGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
+					ForeignPath *best_path, List *tlist, List *scan_clauses, Plan *outer_plan)
+{
+	SgPlanState *state = baserel->fdw_private;
+	List	   *values = NIL;
+	bool		all_extracted;
+	List	   *quals = sgfdw_extract_quals(root, baserel, scan_clauses, &values, &all_extracted);
+	List	   *sort_nodes = NIL;
+	Node	   *limit = (Node *) makeNullConst(INT8OID, -1, InvalidOid);
+	Node	   *offset = (Node *) makeNullConst(INT8OID, -1, InvalidOid);
+	List	   *fdw_private;
+
+	if (best_path->fdw_private)
+	{
+		sort_nodes = linitial(best_path->fdw_private);
+		limit = lsecond(best_path->fdw_private);
+		offset = lthird(best_path->fdw_private);
+	}
+	fdw_private = list_make5(sgfdw_quals_to_nodes(quals), needed_columns(state), sort_nodes,
+							 limit, offset);
+	/* PostgreSQL rechecks every clause: quals are hints to the FDW. */
+	return make_foreignscan(tlist, extract_actual_clauses(scan_clauses, false),
+							baserel->relid, values, fdw_private, NIL, NIL, outer_plan);
+}

@@ -1,0 +1,78 @@
+/*
+ * pymodule.c
+ *		The builtin Python module _sgfdw: what Python code in a backend may ask of it.
+ *
+ * A PostgreSQL error must never longjmp through Python frames, so every call into
+ * PostgreSQL here runs under PG_TRY and comes back to Python as an exception.
+ */
+#include "sgfdw.h"
+
+#include "utils/memutils.h"
+
+/* multicorn.utils levels are the logging module's: DEBUG 10, INFO 20, WARNING 30. */
+static int
+elevel_of(int level)
+{
+	if (level <= 10)
+		return DEBUG1;
+	if (level <= 20)
+		return NOTICE;
+	return WARNING;
+}
+
+static PyObject *
+sgfdw_log(PyObject *self, PyObject *args)
+{
+	int			level;
+	const char *message;
+	const char *hint = NULL;
+	const char *detail = NULL;
+	MemoryContext context = CurrentMemoryContext;
+	volatile bool failed = false;
+	char	   *error_message = NULL;
+
+	if (!PyArg_ParseTuple(args, "is|zz:log", &level, &message, &hint, &detail))
+		return NULL;
+	PG_TRY();
+	{
+		ereport(elevel_of(level),
+				(errmsg("%s", message),
+				 hint ? errhint("%s", hint) : 0,
+				 detail ? errdetail("%s", detail) : 0));
+	}
+	PG_CATCH();
+	{
+		ErrorData  *error;
+
+		MemoryContextSwitchTo(context);
+		error = CopyErrorData();
+		FlushErrorState();
+		error_message = pstrdup(error->message);
+		FreeErrorData(error);
+		failed = true;
+	}
+	PG_END_TRY();
+	if (failed)
+	{
+		PyErr_SetString(PyExc_RuntimeError, error_message);
+		return NULL;
+	}
+	Py_RETURN_NONE;
+}
+
+static PyMethodDef methods[] = {
+	{"log", sgfdw_log, METH_VARARGS,
+	"log(level, message, hint=None, detail=None): report below ERROR through ereport."},
+	{NULL, NULL, 0, NULL}
+};
+
+static struct PyModuleDef module = {
+	PyModuleDef_HEAD_INIT, "_sgfdw",
+	"The running PostgreSQL backend, as seen from Python.", -1, methods
+};
+
+PyObject *
+PyInit__sgfdw(void)
+{
+	return PyModule_Create(&module);
+}

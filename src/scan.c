@@ -1,0 +1,388 @@
+/*
+ * scan.c
+ *		Begin / iterate / rescan / end of a foreign scan, and its EXPLAIN lines.
+ *
+ * Rows come from the iterator that execute() returns, pulled one at a time so a scan
+ * stops as soon as PostgreSQL stops asking. Only the columns the query needs are
+ * converted; the others are NULL in the slot.
+ */
+#include "sgfdw.h"
+
+#include "access/sysattr.h"
+#include "commands/explain.h"
+#include "executor/executor.h"
+#include "miscadmin.h"
+#include "nodes/nodeFuncs.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+
+
+typedef struct SgScanState
+{
+	SgTable    *table;
+	PyObject   *instance;		/* own reference: the cache may rebuild meanwhile */
+	List	   *quals;			/* SgQualDesc */
+	List	   *value_states;	/* ExprState per value expression */
+	SgConverter **value_converters;
+	PyObject   *columns;		/* set of needed column names */
+	PyObject   *sortkeys;		/* list, possibly empty */
+	int64		limit;			/* -1: none */
+	int64		offset;
+	PyObject   *iterator;
+	bool		exhausted;
+	PyObject   *row;			/* the row being converted, released on the next one */
+	/* per needed column: position in the row, key for mappings, converter, slot index */
+	int			nneeded;
+	int		   *positions;
+	PyObject  **keys;
+	SgConverter **converters;
+	int		   *slot_indexes;
+	int			current;		/* index into the needed columns, for error context */
+	MemoryContext row_context;
+	MemoryContextCallback release_callback;
+	Relation	rel;
+} SgScanState;
+
+static void
+release_python(void *arg)
+{
+	SgScanState *state = arg;
+
+	Py_CLEAR(state->row);
+	Py_CLEAR(state->iterator);
+	Py_CLEAR(state->sortkeys);
+	Py_CLEAR(state->columns);
+	Py_CLEAR(state->instance);
+}
+
+static int64
+count_from(Node *node)
+{
+	Const	   *constant = (Const *) node;
+
+	return constant->constisnull ? -1 : DatumGetInt64(constant->constvalue);
+}
+
+void
+sgfdwBeginForeignScan(ForeignScanState *node, int eflags)
+{
+	ForeignScan *plan = (ForeignScan *) node->ss.ps.plan;
+	EState	   *estate = node->ss.ps.state;
+	SgScanState *state = palloc0(sizeof(SgScanState));
+	Relation	rel = node->ss.ss_currentRelation;
+	List	   *needed = lsecond(plan->fdw_private);
+	bool		whole_row = list_member_int(needed, 0);
+	ListCell   *lc;
+	int			i;
+
+	node->fdw_state = state;
+	state->rel = rel;
+	state->table = sgfdw_get_table(RelationGetRelid(rel));
+	state->instance = state->table->instance;
+	Py_INCREF(state->instance);
+	state->release_callback.func = release_python;
+	state->release_callback.arg = state;
+	/* Also on error: the executor's memory goes away without EndForeignScan. */
+	MemoryContextRegisterResetCallback(estate->es_query_cxt, &state->release_callback);
+
+	state->quals = sgfdw_quals_from_nodes(linitial(plan->fdw_private));
+	state->value_states = ExecInitExprList(plan->fdw_exprs, (PlanState *) node);
+	state->value_converters = palloc0(sizeof(SgConverter *) * (list_length(plan->fdw_exprs) + 1));
+	i = 0;
+	foreach(lc, plan->fdw_exprs)
+	{
+		Node	   *expr = lfirst(lc);
+
+		state->value_converters[i++] = sgconv_create(exprType(expr), exprTypmod(expr));
+	}
+	state->sortkeys = sgfdw_sortkeys_from_nodes(state->table, lthird(plan->fdw_private));
+	state->limit = count_from(lfourth(plan->fdw_private));
+	state->offset = count_from(list_nth(plan->fdw_private, 4));
+
+	state->columns = PySet_New(NULL);
+	SGFDW_CHECK(state->columns, "building the column set");
+	state->positions = palloc(sizeof(int) * state->table->ncolumns);
+	state->keys = palloc(sizeof(PyObject *) * state->table->ncolumns);
+	state->converters = palloc(sizeof(SgConverter *) * state->table->ncolumns);
+	state->slot_indexes = palloc(sizeof(int) * state->table->ncolumns);
+	for (i = 0; i < state->table->ncolumns; i++)
+	{
+		AttrNumber	attnum = state->table->column_attnums[i];
+		Form_pg_attribute att = TupleDescAttr(RelationGetDescr(rel), attnum - 1);
+		PyObject   *name = PyTuple_GET_ITEM(state->table->column_names, i);
+
+		if (!whole_row && !list_member_int(needed, attnum))
+			continue;
+		if (PySet_Add(state->columns, name) < 0)
+			sgfdw_report_python_error(0, "building the column set");
+		state->positions[state->nneeded] = i;
+		state->keys[state->nneeded] = name;
+		state->converters[state->nneeded] = sgconv_create(att->atttypid, att->atttypmod);
+		state->slot_indexes[state->nneeded] = attnum - 1;
+		state->nneeded++;
+	}
+	state->row_context = AllocSetContextCreate(estate->es_query_cxt, "sgfdw row",
+											   ALLOCSET_DEFAULT_SIZES);
+}
+
+/* The quals with their values for this execution (NULL values where unknown). */
+static PyObject *
+current_quals(ForeignScanState *node, SgScanState *state, bool evaluate)
+{
+	ExprContext *econtext = node->ss.ps.ps_ExprContext;
+	PyObject   *result = PyList_New(0);
+	ListCell   *lc;
+
+	SGFDW_CHECK(result, "building quals");
+	foreach(lc, state->quals)
+	{
+		SgQualDesc *qual = lfirst(lc);
+		PyObject   *value = NULL;
+		PyObject   *pyqual;
+
+		if (qual->value_index >= 0)
+		{
+			ExprState  *expr = list_nth(state->value_states, qual->value_index);
+			bool		isnull = true;
+			Datum		datum = (Datum) 0;
+
+			if (evaluate || IsA(expr->expr, Const))
+			{
+				MemoryContext old = MemoryContextSwitchTo(econtext->ecxt_per_tuple_memory);
+
+				datum = ExecEvalExpr(expr, econtext, &isnull);
+				MemoryContextSwitchTo(old);
+			}
+			value = sgconv_to_python(state->value_converters[qual->value_index], datum, isnull);
+		}
+		pyqual = sgfdw_make_qual(NameStr(TupleDescAttr(RelationGetDescr(state->rel),
+													   qual->attnum - 1)->attname),
+								 qual, value);
+		Py_XDECREF(value);
+		PyList_Append(result, pyqual);
+		Py_DECREF(pyqual);
+	}
+	ResetExprContext(econtext);
+	return result;
+}
+
+static PyObject *
+scan_arguments(ForeignScanState *node, SgScanState *state, bool evaluate)
+{
+	return Py_BuildValue("(ONOOLL)", state->instance, current_quals(node, state, evaluate),
+						 state->columns, state->sortkeys, (long long) state->limit,
+						 (long long) state->offset);
+}
+
+static void
+start_scan(ForeignScanState *node, SgScanState *state)
+{
+	static PyObject *execute = NULL;
+	PyObject   *args;
+
+	if (execute == NULL)
+		execute = sgfdw_bridge_attr("execute");
+	sgfdw_discard_stale_interrupt();
+	args = scan_arguments(node, state, true);
+	SGFDW_CHECK(args, "execute()");
+	state->iterator = sgfdw_call(execute, args, NULL, "execute()");
+	Py_DECREF(args);
+	state->exhausted = false;
+}
+
+static void
+conversion_context(void *arg)
+{
+	SgScanState *state = arg;
+
+	if (state->current >= 0)
+		errcontext("column \"%s\" of foreign table \"%s\"",
+				   PyUnicode_AsUTF8(state->keys[state->current]),
+				   RelationGetRelationName(state->rel));
+	else
+		errcontext("row of foreign table \"%s\"", RelationGetRelationName(state->rel));
+}
+
+static void pg_attribute_noreturn()
+report_bad_row(SgScanState *state, PyObject *row, Py_ssize_t length)
+{
+	if (length >= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INCONSISTENT_DESCRIPTOR_INFORMATION),
+				 errmsg("FDW returned a row of %zd values, foreign table \"%s\" has %d columns",
+						length, RelationGetRelationName(state->rel), state->table->ncolumns)));
+	ereport(ERROR,
+			(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
+			 errmsg("FDW returned a row of Python type %s, expected a sequence or a mapping",
+					Py_TYPE(row)->tp_name)));
+}
+
+static void
+store_row(SgScanState *state, PyObject *row, TupleTableSlot *slot)
+{
+	Datum	   *values = slot->tts_values;
+	bool	   *nulls = slot->tts_isnull;
+	PyObject  **items = NULL;
+	PyObject   *fast = NULL;
+
+	memset(nulls, true, sizeof(bool) * slot->tts_tupleDescriptor->natts);
+	if (PyTuple_Check(row) || PyList_Check(row))
+		fast = row;
+	else if (!PyDict_Check(row) && !PyMapping_Check(row) && PySequence_Check(row))
+	{
+		fast = PySequence_Fast(row, "row");
+		if (fast == NULL)
+			sgfdw_report_python_error(ERRCODE_FDW_INVALID_DATA_TYPE, "reading a row");
+		Py_SETREF(state->row, fast);
+	}
+	if (fast)
+	{
+		if (PySequence_Fast_GET_SIZE(fast) != state->table->ncolumns)
+			report_bad_row(state, row, PySequence_Fast_GET_SIZE(fast));
+		items = PySequence_Fast_ITEMS(fast);
+	}
+	else if (!PyDict_Check(row) && !PyMapping_Check(row))
+		report_bad_row(state, row, -1);
+
+	for (int i = 0; i < state->nneeded; i++)
+	{
+		PyObject   *item;
+		int			index = state->slot_indexes[i];
+
+		state->current = i;
+		if (items)
+			item = items[state->positions[i]];
+		else if (PyDict_Check(row))
+		{
+			item = PyDict_GetItemWithError(row, state->keys[i]);
+			if (item == NULL && PyErr_Occurred())
+				sgfdw_report_python_error(ERRCODE_FDW_INVALID_DATA_TYPE, "reading a row");
+		}
+		else
+		{
+			/* A general mapping: a missing key is a NULL, as for dicts. */
+			item = PyObject_GetItem(row, state->keys[i]);
+			if (item == NULL)
+			{
+				if (!PyErr_ExceptionMatches(PyExc_KeyError))
+					sgfdw_report_python_error(ERRCODE_FDW_INVALID_DATA_TYPE, "reading a row");
+				PyErr_Clear();
+			}
+			else
+				Py_DECREF(item);	/* the row keeps it alive while it is converted */
+		}
+		if (item == NULL)
+			continue;
+		values[index] = sgconv_to_datum(state->converters[i], item, &nulls[index]);
+	}
+}
+
+TupleTableSlot *
+sgfdwIterateForeignScan(ForeignScanState *node)
+{
+	SgScanState *state = node->fdw_state;
+	TupleTableSlot *slot = node->ss.ss_ScanTupleSlot;
+	ErrorContextCallback callback;
+	MemoryContext old;
+	PyObject   *row;
+
+	ExecClearTuple(slot);
+	if (state->iterator == NULL)
+		start_scan(node, state);
+	if (state->exhausted)
+		return slot;
+
+	Py_CLEAR(state->row);
+	SGFDW_ENTER_PYTHON();
+	row = PyIter_Next(state->iterator);
+	SGFDW_LEAVE_PYTHON();
+	if (row == NULL)
+	{
+		if (PyErr_Occurred())
+			sgfdw_report_python_error(0, "execute() iteration");
+		state->exhausted = true;
+		return slot;
+	}
+	state->row = row;
+	if (row == Py_None)			/* Multicorn ends a scan on None */
+	{
+		state->exhausted = true;
+		return slot;
+	}
+
+	MemoryContextReset(state->row_context);
+	old = MemoryContextSwitchTo(state->row_context);
+	state->current = -1;
+	callback.callback = conversion_context;
+	callback.arg = state;
+	callback.previous = error_context_stack;
+	error_context_stack = &callback;
+	store_row(state, row, slot);
+	error_context_stack = callback.previous;
+	MemoryContextSwitchTo(old);
+	return ExecStoreVirtualTuple(slot);
+}
+
+void
+sgfdwReScanForeignScan(ForeignScanState *node)
+{
+	SgScanState *state = node->fdw_state;
+
+	/* The next fetch calls execute() again, with the parameters' new values. */
+	Py_CLEAR(state->row);
+	Py_CLEAR(state->iterator);
+}
+
+void
+sgfdwEndForeignScan(ForeignScanState *node)
+{
+	SgScanState *state = node->fdw_state;
+	bool		started;
+	PyObject   *result;
+
+	if (state == NULL)
+		return;
+	started = state->iterator != NULL;
+	Py_CLEAR(state->row);
+	Py_CLEAR(state->iterator);
+	if (started)
+	{
+		result = sgfdw_call_method(state->instance, "end_scan", NULL, NULL, "end_scan()");
+		Py_DECREF(result);
+	}
+	release_python(state);
+}
+
+void
+sgfdwExplainForeignScan(ForeignScanState *node, ExplainState *es)
+{
+	static PyObject *explain = NULL;
+	SgScanState *state = node->fdw_state;
+	PyObject   *args;
+	PyObject   *lines;
+	PyObject   *iterator;
+	PyObject   *line;
+
+	if (explain == NULL)
+		explain = sgfdw_bridge_attr("explain");
+	args = scan_arguments(node, state, false);
+	SGFDW_CHECK(args, "explain()");
+	lines = sgfdw_call(explain, Py_BuildValue("(NO)", args, es->verbose ? Py_True : Py_False),
+					   NULL, "explain()");
+	iterator = PyObject_GetIter(lines);
+	SGFDW_CHECK(iterator, "explain() result");
+	while ((line = PyIter_Next(iterator)) != NULL)
+	{
+		PyObject   *text = PyObject_Str(line);
+
+		SGFDW_CHECK(text, "explain() line");
+		ExplainPropertyText("sgfdw", PyUnicode_AsUTF8(text), es);
+		Py_DECREF(text);
+		Py_DECREF(line);
+	}
+	if (PyErr_Occurred())
+		sgfdw_report_python_error(0, "explain()");
+	Py_DECREF(iterator);
+	Py_DECREF(lines);
+}

@@ -1,0 +1,134 @@
+/*
+ * sgfdw.h
+ *		Shared declarations of the C bridge between PostgreSQL and Python FDWs.
+ *
+ * The bridge only moves Datums, plans and control flow across the boundary; what a
+ * foreign table means is decided in Python (multicorn API, sgfdw.bridge).
+ */
+#ifndef SGFDW_H
+#define SGFDW_H
+
+#include "postgres.h"
+
+#include <signal.h>
+
+#include "access/tupdesc.h"
+#include "commands/explain.h"
+#include "nodes/execnodes.h"
+#include "nodes/plannodes.h"
+#include "fmgr.h"
+#include "nodes/pathnodes.h"
+#include "nodes/pg_list.h"
+
+/* Python.h redefines these; PostgreSQL's values must not leak into it. */
+#undef _POSIX_C_SOURCE
+#undef _XOPEN_SOURCE
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+/* ---- module.c: interpreter ---- */
+extern char *sgfdw_python;
+extern char *sgfdw_python_path;
+extern void sgfdw_ensure_python(void);
+/* Functions of the Python module sgfdw.bridge, looked up once. */
+extern PyObject *sgfdw_bridge_attr(const char *name);
+
+/* ---- errors.c: Python exceptions -> ereport, interrupts -> Python ---- */
+extern volatile sig_atomic_t sgfdw_python_depth;
+extern void sgfdw_install_interrupt_forwarding(void);
+extern void sgfdw_discard_stale_interrupt(void);
+extern void sgfdw_report_python_error(int default_sqlstate, const char *context) pg_attribute_noreturn();
+
+/*
+ * Every call into Python goes through these so that a cancel arriving while Python
+ * runs is forwarded to it (and one arriving while C runs is left to PostgreSQL).
+ */
+#define SGFDW_ENTER_PYTHON() (sgfdw_python_depth++)
+#define SGFDW_LEAVE_PYTHON() (sgfdw_python_depth--)
+
+/* Calls obj.method(*args) (args may be NULL); on a Python error, reports it. */
+extern PyObject *sgfdw_call_method(PyObject *obj, const char *method, PyObject *args,
+								   PyObject *kwargs, const char *context);
+extern PyObject *sgfdw_call(PyObject *callable, PyObject *args, PyObject *kwargs,
+							const char *context);
+#define SGFDW_CHECK(result, context) \
+	do { if ((result) == NULL) sgfdw_report_python_error(0, (context)); } while (0)
+
+/* ---- convert.c: Datum <-> Python, per type ---- */
+typedef struct SgConverter SgConverter;
+extern SgConverter *sgconv_create(Oid typoid, int32 typmod);
+extern PyObject *sgconv_to_python(SgConverter *conv, Datum value, bool isnull);
+extern Datum sgconv_to_datum(SgConverter *conv, PyObject *value, bool *isnull);
+extern void sgconv_init_python(void);
+/* Conversion of a value whose type is only known by its OID (plan-time constants). */
+extern PyObject *sgconv_datum_to_python(Oid typoid, int32 typmod, Datum value, bool isnull);
+
+/* ---- instance.c: one Python FDW instance per foreign table and user ---- */
+typedef struct SgTable
+{
+	Oid			relid;
+	Oid			userid;
+	bool		valid;			/* false after an invalidation: rebuild on next use */
+	PyObject   *instance;
+	PyObject   *column_names;	/* tuple of str, in table order (dropped ones skipped) */
+	int			ncolumns;
+	AttrNumber *column_attnums;	/* attnum of each entry of column_names */
+} SgTable;
+
+extern SgTable *sgfdw_get_table(Oid relid);
+extern void sgfdw_init_instance_cache(void);
+extern List *sgfdw_merged_options(Oid relid, Oid serverid, bool keep_wrapper);
+extern PyObject *sgfdw_options_to_dict(List *options);
+extern char *sgfdw_wrapper_of_server(Oid serverid, List **server_options);
+
+/* ---- quals.c: restriction clauses -> Qual objects ---- */
+typedef struct SgQualDesc
+{
+	AttrNumber	attnum;
+	char	   *opname;			/* operator name, e.g. "=", "~~" */
+	int			kind;			/* SG_QUAL_* */
+	int			value_index;	/* index into the list of value expressions, or -1 */
+} SgQualDesc;
+
+#define SG_QUAL_SCALAR	0		/* col op value */
+#define SG_QUAL_ANY		1		/* col op ANY(array) */
+#define SG_QUAL_ALL		2		/* col op ALL(array) */
+#define SG_QUAL_NULL	3		/* col IS NULL */
+#define SG_QUAL_NOTNULL 4		/* col IS NOT NULL */
+#define SG_QUAL_BOOL	5		/* bare boolean column, or NOT column */
+
+extern List *sgfdw_extract_quals(PlannerInfo *root, RelOptInfo *baserel, List *clauses,
+								 List **values, bool *all_extracted);
+extern List *sgfdw_quals_to_nodes(List *quals);
+extern List *sgfdw_quals_from_nodes(List *nodes);
+extern PyObject *sgfdw_make_qual(const char *colname, SgQualDesc *qual, PyObject *value);
+extern PyObject *sgfdw_plan_time_quals(SgTable *table, List *quals, List *values);
+extern PyObject *sgfdw_sortkeys_from_nodes(SgTable *table, List *nodes);
+
+/* ---- planner.c ---- */
+extern void sgfdwGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid);
+extern void sgfdwGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid);
+extern ForeignScan *sgfdwGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel,
+										Oid foreigntableid, ForeignPath *best_path,
+										List *tlist, List *scan_clauses, Plan *outer_plan);
+extern void sgfdwGetForeignUpperPaths(PlannerInfo *root, UpperRelationKind stage,
+									  RelOptInfo *input_rel, RelOptInfo *output_rel,
+									  void *extra);
+
+/* ---- scan.c ---- */
+extern void sgfdwBeginForeignScan(ForeignScanState *node, int eflags);
+extern TupleTableSlot *sgfdwIterateForeignScan(ForeignScanState *node);
+extern void sgfdwReScanForeignScan(ForeignScanState *node);
+extern void sgfdwEndForeignScan(ForeignScanState *node);
+extern void sgfdwExplainForeignScan(ForeignScanState *node, ExplainState *es);
+
+/* ---- import.c ---- */
+extern List *sgfdwImportForeignSchema(ImportForeignSchemaStmt *stmt, Oid serverOid);
+
+/* ---- pymodule.c: the builtin module _sgfdw ---- */
+extern PyObject *PyInit__sgfdw(void);
+
+/* Python helpers: new references to str / None, never NULL (or report). */
+extern PyObject *sgfdw_str(const char *s);
+
+#endif							/* SGFDW_H */

@@ -1,0 +1,90 @@
+"""pytest fixtures: real PostgreSQL 15 clusters started for the test session.
+
+pg      the cluster where sgfdw is used (sgfdw.python_path = tests/fdws, jit off),
+        with an empty database `sgfdw_test`
+remote  a second, plain cluster: the "remote" side for the PostgreSQL FDW
+db      per test: a psycopg2 autocommit connection to a fresh database in `pg` with
+        `CREATE EXTENSION sgfdw` done; the database is dropped after the test
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from harness import Cluster, postgres_can_read
+
+REPO = Path(__file__).resolve().parent.parent
+FDWS = REPO / "tests" / "fdws"
+
+
+def _fdws_dir_for(cluster: Cluster) -> Path:
+    """tests/fdws as the server can read it.
+
+    The server runs as the postgres user, which cannot read a checkout under a private
+    home directory (e.g. /root); then it gets a copy in the cluster's own directory.
+    """
+    if postgres_can_read(FDWS):
+        return FDWS
+    copy = cluster.base_dir / "fdws"
+    shutil.copytree(FDWS, copy)
+    if cluster.base_dir.owner() != copy.owner():
+        for p in [copy, *copy.rglob("*")]:
+            shutil.chown(p, cluster.base_dir.owner(), cluster.base_dir.group())
+    return copy
+
+
+@pytest.fixture(scope="session")
+def pg():
+    cluster = Cluster("pg", settings={"jit": "off"})
+    try:
+        cluster.init()
+        cluster.configure({"sgfdw.python_path": str(_fdws_dir_for(cluster))})
+        cluster.start()
+        cluster.create_database("sgfdw_test")
+        yield cluster
+    finally:
+        cluster.cleanup()
+
+
+@pytest.fixture(scope="session")
+def remote():
+    with Cluster("remote") as cluster:
+        yield cluster
+
+
+_db_counter = itertools.count(1)
+
+
+@pytest.fixture
+def db(pg, request):
+    # Named after the test (and unique) so that the server log says whose it was.
+    slug = re.sub(r"[^a-z0-9]+", "_", request.node.name.lower()).strip("_")[:40]
+    name = f"t{next(_db_counter)}_{slug}"
+    pg.create_database(name)
+    conn = None
+    try:
+        conn = pg.connect(name)
+        with conn.cursor() as cur:
+            cur.execute("CREATE EXTENSION sgfdw")
+        yield conn
+    finally:
+        if conn is not None:
+            conn.close()
+        pg.drop_database(name)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """On a failure, show the tail of the server log of the clusters the test used."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.failed:
+        for fixture in ("pg", "remote"):
+            cluster = item.funcargs.get(fixture) if hasattr(item, "funcargs") else None
+            if isinstance(cluster, Cluster):
+                report.sections.append((f"{fixture} server log (tail)", cluster.log_tail(40)))
