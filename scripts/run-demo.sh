@@ -53,6 +53,7 @@ if [ -z "$("${psql[@]}" -d postgres -tAc "SELECT 1 FROM pg_database WHERE datnam
   "${psql[@]}" -d postgres -c "CREATE DATABASE demo"
 fi
 "${psql[@]}" -d demo <<'SQL'
+SET client_min_messages = warning;  -- no "already exists, skipping" on a rerun
 CREATE EXTENSION IF NOT EXISTS sgfdw;
 CREATE SERVER IF NOT EXISTS demo FOREIGN DATA WRAPPER sgfdw
   OPTIONS (wrapper 'sgfdw.demo.DemoFdw');

@@ -20,6 +20,7 @@ volatile sig_atomic_t sgfdw_python_depth = 0;
 
 static struct sigaction previous_sigint;
 static struct sigaction previous_sigterm;
+static struct sigaction previous_sigalrm;
 
 static void
 call_previous(const struct sigaction *previous, int signo, siginfo_t *info, void *ucontext)
@@ -39,8 +40,20 @@ forward_interrupt(int signo, siginfo_t *info, void *ucontext)
 {
 	int			save_errno = errno;
 
-	call_previous(signo == SIGINT ? &previous_sigint : &previous_sigterm,
-				  signo, info, ucontext);
+	switch (signo)
+	{
+		case SIGINT:
+			call_previous(&previous_sigint, signo, info, ucontext);
+			break;
+		case SIGTERM:
+			call_previous(&previous_sigterm, signo, info, ucontext);
+			break;
+		default:
+			/* statement_timeout's SIGALRM raises SIGINT itself, from its handler. */
+			call_previous(&previous_sigalrm, signo, info, ucontext);
+			errno = save_errno;
+			return;
+	}
 	if (sgfdw_python_depth > 0)
 		PyErr_SetInterruptEx(SIGINT);	/* async-signal-safe */
 	errno = save_errno;
@@ -53,7 +66,13 @@ wrap_handler(int signo, struct sigaction *previous)
 
 	memset(&action, 0, sizeof(action));
 	action.sa_sigaction = forward_interrupt;
-	action.sa_flags = SA_SIGINFO | SA_RESTART;
+	/*
+	 * No SA_RESTART: a Python callback blocked in a restartable call (recv on a socket
+	 * without timeout) must see EINTR to notice the interrupt. That includes SIGALRM,
+	 * whose handler sends the SIGINT of statement_timeout while the call is
+	 * interrupted by SIGALRM. PostgreSQL's own I/O and waits retry on EINTR.
+	 */
+	action.sa_flags = SA_SIGINFO;
 	sigfillset(&action.sa_mask);
 	if (sigaction(signo, &action, previous) < 0)
 		elog(WARNING, "could not install the interrupt handler for signal %d: %m", signo);
@@ -85,6 +104,7 @@ sgfdw_install_interrupt_forwarding(void)
 
 	wrap_handler(SIGINT, &previous_sigint);
 	wrap_handler(SIGTERM, &previous_sigterm);
+	wrap_handler(SIGALRM, &previous_sigalrm);
 }
 
 /*
