@@ -95,9 +95,6 @@ def import_statements(wrapper: str, remote_schema: str, srv_options: dict[str, s
 
 
 def _json_default(value: Any) -> Any:
-    if isinstance(value, decimal.Decimal):
-        # The json module writes numbers only from int and float.
-        return int(value) if value == value.to_integral_value() else float(value)
     if isinstance(value, (datetime.date, datetime.time)):
         return value.isoformat()
     if isinstance(value, uuid.UUID):
@@ -109,6 +106,33 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
+def _decimals_as_placeholders(value: Any, marker: str, digits: list[str]) -> Any:
+    if isinstance(value, decimal.Decimal):
+        if not value.is_finite():
+            raise ValueError(f"{value} is not a JSON number")
+        digits.append(str(value))
+        return f"{marker}{len(digits) - 1}"
+    if isinstance(value, dict):
+        return {key: _decimals_as_placeholders(item, marker, digits)
+                for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_decimals_as_placeholders(item, marker, digits) for item in value]
+    return value
+
+
 def json_dumps(value: Any) -> str:
-    """JSON text of a Python value for a json/jsonb column."""
-    return json.dumps(value, default=_json_default, ensure_ascii=False)
+    """JSON text of a Python value for a json/jsonb column.
+
+    Decimals are written with all their digits: the json module only writes numbers
+    from int and float, so they go through placeholder strings replaced afterwards.
+    """
+    digits: list[str] = []
+    marker = f"\x00sgfdw-decimal-{uuid.uuid4().hex}:"
+    prepared = _decimals_as_placeholders(value, marker, digits)
+    text = json.dumps(prepared, default=_json_default, ensure_ascii=False)
+    if not digits:
+        return text
+    quoted_marker = json.dumps(marker)[1:-1]
+    for index in range(len(digits) - 1, -1, -1):
+        text = text.replace(f'"{quoted_marker}{index}"', digits[index])
+    return text

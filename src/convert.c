@@ -457,57 +457,91 @@ report_bad_value(SgConverter *conv, PyObject *value, int sqlstate, const char *w
 }
 
 /*
- * The UTF-8 text of a str (or of str(value) for other objects), converted to the server
- * encoding. PostgreSQL strings cannot hold NUL, and losing everything after one would be
- * silent data loss, so it is an error.
+ * The UTF-8 bytes of a str, of UTF-8 bytes, or of str(value) for other objects; *owner
+ * (to release) keeps them alive. PostgreSQL strings cannot hold NUL, and cutting the
+ * value at one would be silent data loss, so it is an error.
  */
-static char *
-python_to_server_string(SgConverter *conv, PyObject *value, Py_ssize_t *length)
+static const char *
+utf8_of(SgConverter *conv, PyObject *value, Py_ssize_t *size, PyObject **owner)
 {
 	const char *data;
-	Py_ssize_t	size;
-	PyObject   *text = NULL;
-	char	   *converted;
 
+	*owner = NULL;
 	if (PyUnicode_Check(value))
-		data = PyUnicode_AsUTF8AndSize(value, &size);
+		data = PyUnicode_AsUTF8AndSize(value, size);
 	else if (PyBytes_Check(value))
 	{
 		data = PyBytes_AS_STRING(value);
-		size = PyBytes_GET_SIZE(value);
-		if (!pg_verify_mbstr(PG_UTF8, data, size, true))
+		*size = PyBytes_GET_SIZE(value);
+		if (!pg_verify_mbstr(PG_UTF8, data, *size, true))
 			report_bad_value(conv, value, ERRCODE_CHARACTER_NOT_IN_REPERTOIRE,
 							 "bytes are not valid UTF-8");
 	}
 	else
 	{
 		SGFDW_ENTER_PYTHON();
-		text = PyObject_Str(value);
+		*owner = PyObject_Str(value);
 		SGFDW_LEAVE_PYTHON();
-		if (text == NULL)
+		if (*owner == NULL)
 			sgfdw_report_python_error(ERRCODE_DATA_EXCEPTION, "converting a value to text");
-		data = PyUnicode_AsUTF8AndSize(text, &size);
+		data = PyUnicode_AsUTF8AndSize(*owner, size);
 	}
 	if (data == NULL)
 	{
-		Py_XDECREF(text);
+		Py_XDECREF(*owner);
 		sgfdw_report_python_error(ERRCODE_CHARACTER_NOT_IN_REPERTOIRE,
 								  "encoding a Python string as UTF-8");
 	}
-	if (memchr(data, '\0', size) != NULL)
+	if (memchr(data, '\0', *size) != NULL)
 	{
-		Py_XDECREF(text);
+		Py_XDECREF(*owner);
 		report_bad_value(conv, value, ERRCODE_CHARACTER_NOT_IN_REPERTOIRE,
 						 "strings cannot contain NUL (0x00) characters");
 	}
-	converted = server_is_utf8 ? (char *) data : pg_any_to_server(data, size, PG_UTF8);
+	return data;
+}
+
+/* A palloc'd NUL-terminated copy in the server encoding. */
+static char *
+python_to_server_string(SgConverter *conv, PyObject *value, Py_ssize_t *length)
+{
+	PyObject   *owner;
+	Py_ssize_t	size;
+	const char *data = utf8_of(conv, value, &size, &owner);
+	char	   *converted = server_is_utf8 ? (char *) data : pg_any_to_server(data, size, PG_UTF8);
+
 	if (converted == data)
 		converted = pnstrdup(data, size);
 	else
 		size = strlen(converted);
-	Py_XDECREF(text);
+	Py_XDECREF(owner);
 	*length = size;
 	return converted;
+}
+
+/* text/varchar/bpchar without a length limit: one copy, straight into the varlena. */
+static Datum
+text_value(SgConverter *conv, PyObject *value)
+{
+	PyObject   *owner;
+	Py_ssize_t	size;
+	const char *data;
+	text	   *result;
+
+	if (!server_is_utf8)
+	{
+		char	   *string = python_to_server_string(conv, value, &size);
+
+		result = cstring_to_text_with_len(string, size);
+		pfree(string);
+		return PointerGetDatum(result);
+	}
+	data = utf8_of(conv, value, &size, &owner);
+	result = palloc(size + VARHDRSZ);
+	SET_VARSIZE(result, size + VARHDRSZ);
+	memcpy(VARDATA(result), data, size);
+	Py_XDECREF(owner);
+	return PointerGetDatum(result);
 }
 
 static Datum
@@ -557,7 +591,8 @@ float_value(SgConverter *conv, PyObject *value)
 	}
 	if (conv->kind == SG_FLOAT8)
 		return Float8GetDatum(result);
-	if (isfinite(result) && (fabs(result) > FLT_MAX || (result != 0 && fabs(result) < FLT_MIN)))
+	/* As PostgreSQL's float8 -> float4 cast: only a lost infinity or zero is an error. */
+	if ((isinf((float4) result) && !isinf(result)) || ((float4) result == 0 && result != 0))
 		ereport(ERROR,
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 				 errmsg("value out of range for type real")));
@@ -621,14 +656,21 @@ static Datum
 interval_value(PyObject *value)
 {
 	Interval   *result = palloc(sizeof(Interval));
-	int64		total = ((int64) PyDateTime_DELTA_GET_DAYS(value) * SECS_PER_DAY +
-						 PyDateTime_DELTA_GET_SECONDS(value)) * USECS_PER_SEC +
-		PyDateTime_DELTA_GET_MICROSECONDS(value);
 
-	/* Whole days go to the day field (toward zero), like '1 day 02:00' is written. */
+	/*
+	 * timedelta keeps 0 <= seconds < 1 day; written with the sign of the day part, as
+	 * PostgreSQL writes '-1 days -01:00:00'. Computed per field: a timedelta's full
+	 * range does not fit in int64 microseconds.
+	 */
 	result->month = 0;
-	result->day = (int32) (total / USECS_PER_DAY);
-	result->time = total - (int64) result->day * USECS_PER_DAY;
+	result->day = PyDateTime_DELTA_GET_DAYS(value);
+	result->time = (int64) PyDateTime_DELTA_GET_SECONDS(value) * USECS_PER_SEC +
+		PyDateTime_DELTA_GET_MICROSECONDS(value);
+	if (result->day < 0 && result->time > 0)
+	{
+		result->day++;
+		result->time -= USECS_PER_DAY;
+	}
 	return IntervalPGetDatum(result);
 }
 
@@ -661,7 +703,11 @@ json_value(SgConverter *conv, PyObject *value)
 		return datum_from_text(conv, value);
 	if (json_dumps == NULL)
 		json_dumps = sgfdw_bridge_attr("json_dumps");
-	text = sgfdw_call(json_dumps, PyTuple_Pack(1, value), NULL, "serializing a JSON value");
+	SGFDW_ENTER_PYTHON();
+	text = PyObject_CallOneArg(json_dumps, value);
+	SGFDW_LEAVE_PYTHON();
+	if (text == NULL)
+		sgfdw_report_python_error(ERRCODE_DATATYPE_MISMATCH, "serializing a JSON value");
 	result = datum_from_text(conv, text);
 	Py_DECREF(text);
 	return result;
@@ -732,6 +778,10 @@ fill_array(SgConverter *conv, PyObject *value, int depth, int ndim, int *dims,
 		}
 		else
 		{
+			if ((PyList_Check(item) || PyTuple_Check(item)) && conv->element->kind != SG_JSON)
+				ereport(ERROR,
+						(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+						 errmsg("multidimensional arrays must have sub-arrays with matching dimensions")));
 			values[*position] = sgconv_to_datum(conv->element, item, &nulls[*position]);
 			(*position)++;
 		}
@@ -807,14 +857,7 @@ convert_to_datum(SgConverter *conv, PyObject *value, bool *isnull)
 				return BoolGetDatum(PyObject_IsTrue(value) == 1);
 			break;
 		case SG_TEXT:
-			{
-				Py_ssize_t	length;
-				char	   *string = python_to_server_string(conv, value, &length);
-				text	   *result = cstring_to_text_with_len(string, length);
-
-				pfree(string);
-				return PointerGetDatum(result);
-			}
+			return text_value(conv, value);
 		case SG_BYTEA:
 			return bytea_value(conv, value);
 		case SG_DATE:
@@ -866,7 +909,9 @@ convert_to_datum(SgConverter *conv, PyObject *value, bool *isnull)
 		case SG_OTHER:
 			break;
 	}
-	if (PyList_Check(value) || PyTuple_Check(value) || PyDict_Check(value))
+	/* Text-like types take str() of anything, as Multicorn; other types no containers. */
+	if (conv->kind != SG_TEXT_CHECKED &&
+		(PyList_Check(value) || PyTuple_Check(value) || PyDict_Check(value)))
 		report_bad_value(conv, value, ERRCODE_DATATYPE_MISMATCH, NULL);
 	return datum_from_text(conv, value);
 }
