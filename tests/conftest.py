@@ -38,12 +38,22 @@ def _fdws_dir_for(cluster: Cluster) -> Path:
     return copy
 
 
+def _python_path_for(cluster: Cluster) -> str:
+    """tests/fdws, then the checkout itself when the server can read it, so the tests
+    exercise the working tree's sgfdw and multicorn packages rather than the copies
+    `make install` put in the venv (which are what a server without the checkout uses)."""
+    path = [str(_fdws_dir_for(cluster))]
+    if postgres_can_read(REPO / "sgfdw"):
+        path.append(str(REPO))
+    return ":".join(path)
+
+
 @pytest.fixture(scope="session")
 def pg():
     cluster = Cluster("pg", settings={"jit": "off"})
     try:
         cluster.init()
-        cluster.configure({"sgfdw.python_path": str(_fdws_dir_for(cluster))})
+        cluster.configure({"sgfdw.python_path": _python_path_for(cluster)})
         cluster.start()
         cluster.create_database("sgfdw_test")
         yield cluster
