@@ -18,7 +18,7 @@ from multicorn import ColumnDefinition, ForeignDataWrapper, Qual, SortKey
 from sgfdw.errors import WrapperNotFound
 
 __all__ = ["Qual", "SortKey", "load_wrapper", "new_instance", "execute", "explain",
-           "import_statements", "json_dumps"]
+           "import_statements", "json_dumps", "writable_operations"]
 
 
 def load_wrapper(path: str) -> type:
@@ -50,6 +50,17 @@ def new_instance(wrapper: str, options: dict[str, str],
                                 base_type_name=base_type_name, options=column_options))
         for name, type_oid, typmod, type_name, base_type_name, column_options in columns)
     return load_wrapper(wrapper)(options, definitions)
+
+
+def writable_operations(instance: Any) -> tuple[bool, bool, bool]:
+    """Whether the class implements insert, update, delete (overrides the base ones)."""
+    cls = type(instance)
+
+    def implements(name: str) -> bool:
+        method = getattr(cls, name, None)
+        return method is not None and method is not getattr(ForeignDataWrapper, name, None)
+
+    return implements("insert"), implements("update"), implements("delete")
 
 
 def _scan_kwargs(sortkeys: list, limit: int, offset: int) -> dict[str, Any]:

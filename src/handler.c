@@ -29,6 +29,7 @@ sgfdw_handler(PG_FUNCTION_ARGS)
 	routine->EndForeignScan = sgfdwEndForeignScan;
 	routine->ExplainForeignScan = sgfdwExplainForeignScan;
 	routine->ImportForeignSchema = sgfdwImportForeignSchema;
+	sgfdw_set_modify_routines(routine);
 	PG_RETURN_POINTER(routine);
 }
 

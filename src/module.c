@@ -44,6 +44,7 @@ _PG_init(void)
 							   NULL, NULL, NULL);
 	MarkGUCPrefixReserved("sgfdw");
 	sgfdw_init_instance_cache();
+	sgfdw_init_xact_callbacks();
 }
 
 static void

@@ -81,6 +81,8 @@ sgfdwBeginForeignScan(ForeignScanState *node, int eflags)
 	state->table = sgfdw_get_table(RelationGetRelid(rel));
 	state->instance = state->table->instance;
 	Py_INCREF(state->instance);
+	if (!(eflags & EXEC_FLAG_EXPLAIN_ONLY))
+		sgfdw_xact_touch(state->instance);
 	state->release_callback.func = release_python;
 	state->release_callback.arg = state;
 	/* Also on error: the executor's memory goes away without EndForeignScan. */

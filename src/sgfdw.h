@@ -14,6 +14,7 @@
 
 #include "access/tupdesc.h"
 #include "commands/explain.h"
+#include "foreign/fdwapi.h"
 #include "nodes/execnodes.h"
 #include "nodes/plannodes.h"
 #include "fmgr.h"
@@ -121,6 +122,11 @@ extern TupleTableSlot *sgfdwIterateForeignScan(ForeignScanState *node);
 extern void sgfdwReScanForeignScan(ForeignScanState *node);
 extern void sgfdwEndForeignScan(ForeignScanState *node);
 extern void sgfdwExplainForeignScan(ForeignScanState *node, ExplainState *es);
+
+/* ---- modify.c, xact.c: writes and transactions ---- */
+extern void sgfdw_set_modify_routines(FdwRoutine *routine);
+extern void sgfdw_xact_touch(PyObject *instance);
+extern void sgfdw_init_xact_callbacks(void);
 
 /* ---- import.c ---- */
 extern List *sgfdwImportForeignSchema(ImportForeignSchemaStmt *stmt, Oid serverOid);

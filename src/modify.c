@@ -1,0 +1,386 @@
+/*
+ * modify.c
+ *		INSERT / UPDATE / DELETE / batch insert on a Python foreign table.
+ *
+ * UPDATE and DELETE identify rows by the FDW's rowid_column, fetched by the scan as a
+ * junk column. The old row comes along as PostgreSQL's "wholerow" junk column (core adds
+ * it for UPDATE and for delete triggers, the bridge for DELETE ... RETURNING), so
+ * update() always sees the full new row and DELETE RETURNING the deleted one.
+ */
+#include "sgfdw.h"
+
+#include "access/htup_details.h"
+#include "executor/executor.h"
+#include "foreign/fdwapi.h"
+#include "nodes/makefuncs.h"
+#include "optimizer/appendinfo.h"
+#include "utils/datum.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+
+#define ROWID_JUNK "sgfdw_rowid"
+#define WHOLEROW_JUNK "wholerow"
+
+typedef struct SgModifyState
+{
+	SgTable    *table;
+	PyObject   *instance;
+	Relation	rel;
+	SgConverter **converters;	/* per live column, as table->column_attnums */
+	AttrNumber	rowid_junk;		/* in the plan's output, or InvalidAttrNumber */
+	AttrNumber	wholerow_junk;
+	SgConverter *rowid_converter;
+} SgModifyState;
+
+/* The rowid column's name, or an error saying why UPDATE/DELETE cannot work. */
+static char *
+rowid_column(SgTable *table)
+{
+	PyObject   *name = PyObject_GetAttrString(table->instance, "rowid_column");
+	char	   *result;
+
+	if (name == NULL || !PyUnicode_Check(name))
+	{
+		Py_XDECREF(name);
+		PyErr_Clear();
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("foreign table \"%s\" does not support UPDATE or DELETE",
+						get_rel_name(table->relid)),
+				 errdetail("Its FDW class has no rowid_column to identify rows.")));
+	}
+	result = pstrdup(PyUnicode_AsUTF8(name));
+	Py_DECREF(name);
+	return result;
+}
+
+static void
+sgfdwAddForeignUpdateTargets(PlannerInfo *root, Index rtindex, RangeTblEntry *target_rte,
+							 Relation target_relation)
+{
+	SgTable    *table = sgfdw_get_table(RelationGetRelid(target_relation));
+	char	   *name = rowid_column(table);
+	AttrNumber	attnum = get_attnum(RelationGetRelid(target_relation), name);
+	Form_pg_attribute att;
+
+	if (attnum <= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_COLUMN_NAME_NOT_FOUND),
+				 errmsg("rowid_column \"%s\" is not a column of foreign table \"%s\"",
+						name, RelationGetRelationName(target_relation))));
+	att = TupleDescAttr(RelationGetDescr(target_relation), attnum - 1);
+	add_row_identity_var(root, makeVar(rtindex, attnum, att->atttypid, att->atttypmod,
+									   att->attcollation, 0),
+						 rtindex, ROWID_JUNK);
+	if (root->parse->commandType == CMD_DELETE && root->parse->returningList != NIL)
+		add_row_identity_var(root, makeVar(rtindex, InvalidAttrNumber, RECORDOID, -1,
+										   InvalidOid, 0),
+							 rtindex, WHOLEROW_JUNK);
+}
+
+static SgModifyState *
+begin_modify(ResultRelInfo *rinfo, Plan *subplan)
+{
+	SgModifyState *state = palloc0(sizeof(SgModifyState));
+	TupleDesc	desc = RelationGetDescr(rinfo->ri_RelationDesc);
+
+	state->rel = rinfo->ri_RelationDesc;
+	state->table = sgfdw_get_table(RelationGetRelid(state->rel));
+	state->instance = state->table->instance;
+	Py_INCREF(state->instance);
+	sgfdw_xact_touch(state->instance);
+	state->converters = palloc(sizeof(SgConverter *) * state->table->ncolumns);
+	for (int i = 0; i < state->table->ncolumns; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, state->table->column_attnums[i] - 1);
+
+		state->converters[i] = sgconv_create(att->atttypid, att->atttypmod);
+	}
+	if (subplan)
+	{
+		state->rowid_junk = ExecFindJunkAttributeInTlist(subplan->targetlist, ROWID_JUNK);
+		state->wholerow_junk = ExecFindJunkAttributeInTlist(subplan->targetlist, WHOLEROW_JUNK);
+	}
+	if (AttributeNumberIsValid(state->rowid_junk))
+	{
+		AttrNumber	attnum = get_attnum(state->table->relid, rowid_column(state->table));
+		Form_pg_attribute att = TupleDescAttr(desc, attnum - 1);
+
+		state->rowid_converter = sgconv_create(att->atttypid, att->atttypmod);
+	}
+	rinfo->ri_FdwState = state;
+	return state;
+}
+
+static void
+sgfdwBeginForeignModify(ModifyTableState *mtstate, ResultRelInfo *rinfo, List *fdw_private,
+						int subplan_index, int eflags)
+{
+	if (eflags & EXEC_FLAG_EXPLAIN_ONLY)
+		return;
+	begin_modify(rinfo, outerPlanState(mtstate)->plan);
+}
+
+static void
+sgfdwBeginForeignInsert(ModifyTableState *mtstate, ResultRelInfo *rinfo)
+{
+	begin_modify(rinfo, NULL);
+}
+
+static PyObject *
+row_to_dict(SgModifyState *state, TupleTableSlot *slot)
+{
+	PyObject   *dict = PyDict_New();
+
+	SGFDW_CHECK(dict, "building a row");
+	slot_getallattrs(slot);
+	for (int i = 0; i < state->table->ncolumns; i++)
+	{
+		int			index = state->table->column_attnums[i] - 1;
+		PyObject   *value = sgconv_to_python(state->converters[i], slot->tts_values[index],
+											 slot->tts_isnull[index]);
+
+		if (PyDict_SetItem(dict, PyTuple_GET_ITEM(state->table->column_names, i), value) < 0)
+			sgfdw_report_python_error(0, "building a row");
+		Py_DECREF(value);
+	}
+	return dict;
+}
+
+/*
+ * A dict returned by insert/update/delete holds the values the remote side has now
+ * (generated keys, defaults, triggers); they replace the slot's, for RETURNING and
+ * AFTER triggers.
+ */
+static TupleTableSlot *
+apply_returned(SgModifyState *state, EState *estate, TupleTableSlot *slot, PyObject *returned)
+{
+	TupleDesc	desc = slot->tts_tupleDescriptor;
+	MemoryContext old;
+	Datum	   *values;
+	bool	   *nulls;
+
+	if (returned == Py_None || !PyMapping_Check(returned))
+		return slot;
+	old = MemoryContextSwitchTo(GetPerTupleMemoryContext(estate));
+	slot_getallattrs(slot);
+	values = palloc(sizeof(Datum) * desc->natts);
+	nulls = palloc(sizeof(bool) * desc->natts);
+	for (int i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+
+		nulls[i] = slot->tts_isnull[i];
+		values[i] = nulls[i] ? (Datum) 0 : datumCopy(slot->tts_values[i], att->attbyval,
+													   att->attlen);
+	}
+	for (int i = 0; i < state->table->ncolumns; i++)
+	{
+		int			index = state->table->column_attnums[i] - 1;
+		PyObject   *value = PyObject_GetItem(returned,
+											 PyTuple_GET_ITEM(state->table->column_names, i));
+
+		if (value == NULL)
+		{
+			if (!PyErr_ExceptionMatches(PyExc_KeyError))
+				sgfdw_report_python_error(ERRCODE_FDW_INVALID_DATA_TYPE, "reading a returned row");
+			PyErr_Clear();
+			continue;
+		}
+		values[index] = sgconv_to_datum(state->converters[i], value, &nulls[index]);
+		Py_DECREF(value);
+	}
+	ExecClearTuple(slot);
+	memcpy(slot->tts_values, values, sizeof(Datum) * desc->natts);
+	memcpy(slot->tts_isnull, nulls, sizeof(bool) * desc->natts);
+	ExecStoreVirtualTuple(slot);
+	MemoryContextSwitchTo(old);
+	return slot;
+}
+
+static PyObject *
+rowid_of(SgModifyState *state, TupleTableSlot *planSlot)
+{
+	bool		isnull;
+	Datum		value = ExecGetJunkAttribute(planSlot, state->rowid_junk, &isnull);
+
+	if (isnull)
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("rowid of foreign table \"%s\" is NULL",
+						RelationGetRelationName(state->rel))));
+	return sgconv_to_python(state->rowid_converter, value, false);
+}
+
+static TupleTableSlot *
+sgfdwExecForeignInsert(EState *estate, ResultRelInfo *rinfo, TupleTableSlot *slot,
+					   TupleTableSlot *planSlot)
+{
+	SgModifyState *state = rinfo->ri_FdwState;
+	PyObject   *row = row_to_dict(state, slot);
+	PyObject   *returned = sgfdw_call_method(state->instance, "insert", PyTuple_Pack(1, row),
+											 NULL, "insert()");
+
+	slot = apply_returned(state, estate, slot, returned);
+	Py_DECREF(returned);
+	Py_DECREF(row);
+	return slot;
+}
+
+static TupleTableSlot **
+sgfdwExecForeignBatchInsert(EState *estate, ResultRelInfo *rinfo, TupleTableSlot **slots,
+							TupleTableSlot **planSlots, int *numSlots)
+{
+	SgModifyState *state = rinfo->ri_FdwState;
+	PyObject   *rows = PyList_New(*numSlots);
+	PyObject   *result;
+
+	SGFDW_CHECK(rows, "bulk_insert()");
+	for (int i = 0; i < *numSlots; i++)
+		PyList_SET_ITEM(rows, i, row_to_dict(state, slots[i]));
+	result = sgfdw_call_method(state->instance, "bulk_insert", PyTuple_Pack(1, rows), NULL,
+							   "bulk_insert()");
+	Py_DECREF(result);
+	Py_DECREF(rows);
+	return slots;
+}
+
+static int
+sgfdwGetForeignModifyBatchSize(ResultRelInfo *rinfo)
+{
+	SgModifyState *state = rinfo->ri_FdwState;
+	PyObject   *size;
+	long		batch_size;
+
+	/* RETURNING and WITH CHECK OPTION need each row back: core batches neither. */
+	if (state == NULL || rinfo->ri_projectReturning || rinfo->ri_WithCheckOptions)
+		return 1;
+	size = PyObject_GetAttrString(state->instance, "modify_batch_size");
+	if (size == NULL)
+	{
+		PyErr_Clear();
+		return 1;
+	}
+	batch_size = PyLong_AsLong(size);
+	Py_DECREF(size);
+	if (batch_size == -1 && PyErr_Occurred())
+		sgfdw_report_python_error(ERRCODE_FDW_INVALID_DATA_TYPE, "modify_batch_size");
+	return (int) Max(1, Min(batch_size, 65535));
+}
+
+static TupleTableSlot *
+sgfdwExecForeignUpdate(EState *estate, ResultRelInfo *rinfo, TupleTableSlot *slot,
+					   TupleTableSlot *planSlot)
+{
+	SgModifyState *state = rinfo->ri_FdwState;
+	PyObject   *rowid = rowid_of(state, planSlot);
+	PyObject   *row = row_to_dict(state, slot);
+	PyObject   *returned = sgfdw_call_method(state->instance, "update",
+											 PyTuple_Pack(2, rowid, row), NULL, "update()");
+
+	slot = apply_returned(state, estate, slot, returned);
+	Py_DECREF(returned);
+	Py_DECREF(row);
+	Py_DECREF(rowid);
+	return slot;
+}
+
+static TupleTableSlot *
+sgfdwExecForeignDelete(EState *estate, ResultRelInfo *rinfo, TupleTableSlot *slot,
+					   TupleTableSlot *planSlot)
+{
+	SgModifyState *state = rinfo->ri_FdwState;
+	PyObject   *rowid = rowid_of(state, planSlot);
+	PyObject   *returned = sgfdw_call_method(state->instance, "delete", PyTuple_Pack(1, rowid),
+											 NULL, "delete()");
+
+	if (AttributeNumberIsValid(state->wholerow_junk))
+	{
+		bool		isnull;
+		Datum		wholerow = ExecGetJunkAttribute(planSlot, state->wholerow_junk, &isnull);
+
+		if (!isnull)
+		{
+			HeapTupleHeader header = DatumGetHeapTupleHeader(wholerow);
+			/* A heap slot keeps the pointer: the tuple must outlive this call. */
+			HeapTuple	tuple = MemoryContextAlloc(GetPerTupleMemoryContext(estate),
+												   sizeof(HeapTupleData));
+
+			tuple->t_len = HeapTupleHeaderGetDatumLength(header);
+			ItemPointerSetInvalid(&tuple->t_self);
+			tuple->t_tableOid = RelationGetRelid(state->rel);
+			tuple->t_data = header;
+			ExecForceStoreHeapTuple(tuple, slot, false);
+		}
+	}
+	slot = apply_returned(state, estate, slot, returned);
+	Py_DECREF(returned);
+	Py_DECREF(rowid);
+	return slot;
+}
+
+static void
+end_modify(SgModifyState *state)
+{
+	PyObject   *result;
+
+	if (state == NULL)
+		return;
+	result = sgfdw_call_method(state->instance, "end_modify", NULL, NULL, "end_modify()");
+	Py_DECREF(result);
+	Py_CLEAR(state->instance);
+}
+
+static void
+sgfdwEndForeignModify(EState *estate, ResultRelInfo *rinfo)
+{
+	end_modify(rinfo->ri_FdwState);
+}
+
+static void
+sgfdwEndForeignInsert(EState *estate, ResultRelInfo *rinfo)
+{
+	end_modify(rinfo->ri_FdwState);
+}
+
+/* Which of INSERT, UPDATE, DELETE the class implements (overrides). */
+static int
+sgfdwIsForeignRelUpdatable(Relation rel)
+{
+	static PyObject *writable = NULL;
+	SgTable    *table = sgfdw_get_table(RelationGetRelid(rel));
+	PyObject   *answer;
+	int			mask = 0;
+
+	if (writable == NULL)
+		writable = sgfdw_bridge_attr("writable_operations");
+	answer = sgfdw_call(writable, PyTuple_Pack(1, table->instance), NULL,
+						"checking the writable API");
+	if (PyTuple_Check(answer) && PyTuple_GET_SIZE(answer) == 3)
+	{
+		if (PyObject_IsTrue(PyTuple_GET_ITEM(answer, 0)) == 1)
+			mask |= (1 << CMD_INSERT);
+		if (PyObject_IsTrue(PyTuple_GET_ITEM(answer, 1)) == 1)
+			mask |= (1 << CMD_UPDATE);
+		if (PyObject_IsTrue(PyTuple_GET_ITEM(answer, 2)) == 1)
+			mask |= (1 << CMD_DELETE);
+	}
+	Py_DECREF(answer);
+	return mask;
+}
+
+void
+sgfdw_set_modify_routines(FdwRoutine *routine)
+{
+	routine->AddForeignUpdateTargets = sgfdwAddForeignUpdateTargets;
+	routine->BeginForeignModify = sgfdwBeginForeignModify;
+	routine->ExecForeignInsert = sgfdwExecForeignInsert;
+	routine->ExecForeignBatchInsert = sgfdwExecForeignBatchInsert;
+	routine->GetForeignModifyBatchSize = sgfdwGetForeignModifyBatchSize;
+	routine->ExecForeignUpdate = sgfdwExecForeignUpdate;
+	routine->ExecForeignDelete = sgfdwExecForeignDelete;
+	routine->EndForeignModify = sgfdwEndForeignModify;
+	routine->BeginForeignInsert = sgfdwBeginForeignInsert;
+	routine->EndForeignInsert = sgfdwEndForeignInsert;
+	routine->IsForeignRelUpdatable = sgfdwIsForeignRelUpdatable;
+}

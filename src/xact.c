@@ -1,0 +1,177 @@
+/*
+ * xact.c
+ *		Transaction and subtransaction callbacks of the FDW instances touched in a
+ *		transaction.
+ *
+ * Order, for each instance a scan or write used in the transaction (first use first):
+ *	- begin(serializable) at its first use, then sub_begin(level) for each savepoint level
+ *	  it is used at (2, 3, ...), lazily, like postgres_fdw's remote savepoints;
+ *	- RELEASE / ROLLBACK TO of level L: sub_commit(L) / sub_rollback(L) for the instances
+ *	  that had reached L;
+ *	- COMMIT: pre_commit() for each (an exception aborts the commit), then commit();
+ *	- abort (ROLLBACK, an error, a failed pre_commit): rollback().
+ * Callbacks that run after the point of no return (commit, rollback, sub_rollback) can
+ * only warn about a Python exception.
+ */
+#include "sgfdw.h"
+
+#include "access/xact.h"
+#include "utils/memutils.h"
+
+typedef struct SgTouched
+{
+	PyObject   *instance;
+	int			depth;			/* the deepest level begun: 1 = the transaction */
+} SgTouched;
+
+static SgTouched *touched = NULL;
+static int	ntouched = 0;
+static int	max_touched = 0;
+
+static void
+call_or_raise(PyObject *instance, const char *method, PyObject *args)
+{
+	PyObject   *result = sgfdw_call_method(instance, method, args, NULL, method);
+
+	Py_DECREF(result);
+	Py_XDECREF(args);
+}
+
+static void
+call_or_warn(PyObject *instance, const char *method, PyObject *args)
+{
+	PyObject   *callable = PyObject_GetAttrString(instance, method);
+	PyObject   *result = NULL;
+
+	if (callable)
+	{
+		SGFDW_ENTER_PYTHON();
+		result = PyObject_CallObject(callable, args);
+		SGFDW_LEAVE_PYTHON();
+		Py_DECREF(callable);
+	}
+
+	if (result == NULL)
+	{
+		PyObject   *type,
+				   *value,
+				   *tb;
+		PyObject   *text;
+
+		PyErr_Fetch(&type, &value, &tb);
+		text = value ? PyObject_Str(value) : NULL;
+		ereport(WARNING,
+				(errcode(ERRCODE_FDW_ERROR),
+				 errmsg("%s() of a foreign data wrapper failed: %s", method,
+						text && PyUnicode_Check(text) ? PyUnicode_AsUTF8(text) : "unknown error")));
+		Py_XDECREF(text);
+		Py_XDECREF(type);
+		Py_XDECREF(value);
+		Py_XDECREF(tb);
+		PyErr_Clear();
+	}
+	Py_XDECREF(result);
+	Py_XDECREF(args);
+}
+
+void
+sgfdw_xact_touch(PyObject *instance)
+{
+	int			level = GetCurrentTransactionNestLevel();
+	SgTouched  *entry = NULL;
+
+	for (int i = 0; i < ntouched; i++)
+		if (touched[i].instance == instance)
+			entry = &touched[i];
+	if (entry == NULL)
+	{
+		if (ntouched == max_touched)
+		{
+			max_touched = Max(8, max_touched * 2);
+			touched = touched
+				? repalloc(touched, sizeof(SgTouched) * max_touched)
+				: MemoryContextAlloc(TopMemoryContext, sizeof(SgTouched) * max_touched);
+		}
+		entry = &touched[ntouched++];
+		entry->instance = instance;
+		entry->depth = 0;
+		Py_INCREF(instance);
+	}
+	if (entry->depth == 0)
+	{
+		entry->depth = 1;
+		call_or_raise(instance, "begin", Py_BuildValue("(O)", IsolationIsSerializable() ? Py_True : Py_False));
+	}
+	while (entry->depth < level)
+	{
+		entry->depth++;
+		call_or_raise(instance, "sub_begin", Py_BuildValue("(i)", entry->depth));
+	}
+}
+
+static void
+forget_all(void)
+{
+	for (int i = 0; i < ntouched; i++)
+		Py_DECREF(touched[i].instance);
+	ntouched = 0;
+}
+
+static void
+xact_callback(XactEvent event, void *arg)
+{
+	if (ntouched == 0)
+		return;
+	switch (event)
+	{
+		case XACT_EVENT_PRE_COMMIT:
+			for (int i = 0; i < ntouched; i++)
+				call_or_raise(touched[i].instance, "pre_commit", NULL);
+			break;
+		case XACT_EVENT_COMMIT:
+			for (int i = 0; i < ntouched; i++)
+				call_or_warn(touched[i].instance, "commit", NULL);
+			forget_all();
+			break;
+		case XACT_EVENT_ABORT:
+			sgfdw_python_depth = 0;
+			for (int i = 0; i < ntouched; i++)
+				call_or_warn(touched[i].instance, "rollback", NULL);
+			forget_all();
+			break;
+		case XACT_EVENT_PRE_PREPARE:
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("cannot PREPARE a transaction that has used sgfdw foreign tables")));
+			break;
+		default:
+			break;
+	}
+}
+
+static void
+subxact_callback(SubXactEvent event, SubTransactionId mySubid, SubTransactionId parentSubid,
+				 void *arg)
+{
+	int			level = GetCurrentTransactionNestLevel();
+
+	if (event != SUBXACT_EVENT_PRE_COMMIT_SUB && event != SUBXACT_EVENT_ABORT_SUB)
+		return;
+	for (int i = 0; i < ntouched; i++)
+	{
+		if (touched[i].depth < level)
+			continue;
+		if (event == SUBXACT_EVENT_PRE_COMMIT_SUB)
+			call_or_raise(touched[i].instance, "sub_commit", Py_BuildValue("(i)", level));
+		else
+			call_or_warn(touched[i].instance, "sub_rollback", Py_BuildValue("(i)", level));
+		touched[i].depth = level - 1;
+	}
+}
+
+void
+sgfdw_init_xact_callbacks(void)
+{
+	RegisterXactCallback(xact_callback, NULL);
+	RegisterSubXactCallback(subxact_callback, NULL);
+}
