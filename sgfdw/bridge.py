@@ -18,7 +18,8 @@ from multicorn import ColumnDefinition, ForeignDataWrapper, Qual, SortKey
 from sgfdw.errors import WrapperNotFound
 
 __all__ = ["Qual", "SortKey", "load_wrapper", "new_instance", "execute", "explain",
-           "import_statements", "json_dumps", "writable_operations"]
+           "import_statements", "json_dumps", "writable_operations",
+           "load_callable"]
 
 
 def load_wrapper(path: str) -> type:
@@ -40,6 +41,21 @@ def load_wrapper(path: str) -> type:
     if not isinstance(cls, type):
         raise WrapperNotFound(f"wrapper {path!r} is not a class")
     return cls
+
+
+def load_callable(path: str) -> Any:
+    """The callable named by an sgfdw_python function's body ('package.module.name')."""
+    module_name, _, name = path.strip().rpartition(".")
+    if not module_name or not name:
+        raise WrapperNotFound(f"invalid function body {path!r}: expected 'module.callable'")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise WrapperNotFound(f"cannot import module {module_name!r}: {exc}") from exc
+    target = getattr(module, name, None)
+    if not callable(target):
+        raise WrapperNotFound(f"{path!r} is not a callable")
+    return target
 
 
 def new_instance(wrapper: str, options: dict[str, str],

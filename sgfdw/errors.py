@@ -158,6 +158,12 @@ class UndefinedTable(FdwError):
     sqlstate = "42P01"
 
 
+class SqlError(FdwError):
+    """An error raised by SQL run through sgfdw.pg; sqlstate is the statement's own."""
+
+    sqlstate = "XX000"
+
+
 def sqlstate_of(exc: BaseException) -> str | None:
     """The SQLSTATE an exception carries, as the bridge reads it, or None.
 

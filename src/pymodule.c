@@ -63,6 +63,14 @@ sgfdw_log(PyObject *self, PyObject *args)
 static PyMethodDef methods[] = {
 	{"log", sgfdw_log, METH_VARARGS,
 	"log(level, message, hint=None, detail=None): report below ERROR through ereport."},
+	{"execute", sgfdw_spi_execute, METH_VARARGS,
+	"execute(sql, params=None, types=None): run one statement, return its rows."},
+	{"cursor_open", sgfdw_spi_cursor_open, METH_VARARGS,
+	"cursor_open(sql, params=None, types=None): open a cursor, return its name."},
+	{"cursor_fetch", sgfdw_spi_cursor_fetch, METH_VARARGS,
+	"cursor_fetch(name, count): the next rows of a cursor."},
+	{"cursor_close", sgfdw_spi_cursor_close, METH_VARARGS,
+	"cursor_close(name): close a cursor."},
 	{NULL, NULL, 0, NULL}
 };
 

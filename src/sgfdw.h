@@ -131,8 +131,12 @@ extern void sgfdw_init_xact_callbacks(void);
 /* ---- import.c ---- */
 extern List *sgfdwImportForeignSchema(ImportForeignSchemaStmt *stmt, Oid serverOid);
 
-/* ---- pymodule.c: the builtin module _sgfdw ---- */
+/* ---- pymodule.c: the builtin module _sgfdw; spi.c: its SQL functions ---- */
 extern PyObject *PyInit__sgfdw(void);
+extern PyObject *sgfdw_spi_execute(PyObject *self, PyObject *args);
+extern PyObject *sgfdw_spi_cursor_open(PyObject *self, PyObject *args);
+extern PyObject *sgfdw_spi_cursor_fetch(PyObject *self, PyObject *args);
+extern PyObject *sgfdw_spi_cursor_close(PyObject *self, PyObject *args);
 
 /* Python helpers: new references to str / None, never NULL (or report). */
 extern PyObject *sgfdw_str(const char *s);

@@ -1,0 +1,118 @@
+"""In-process SQL for Python code running inside a PostgreSQL backend.
+
+Statements run through SPI in the caller's transaction and snapshot, each in its own
+subtransaction: an SQL error comes back as sgfdw.errors.SqlError (with its SQLSTATE)
+and, once caught, leaves the transaction usable. Parameters are bound, never pasted
+into the SQL: write $1, $2, ... and pass their values; their types are inferred from
+the statement, starting from each Python value's natural type.
+
+Outside a backend (no _sgfdw module) every function that runs SQL raises RuntimeError.
+"""
+from __future__ import annotations
+
+import datetime
+import decimal
+import uuid
+from typing import Any, Iterator, Sequence
+
+from multicorn import quote_identifier as quote_ident
+from multicorn import quote_literal
+
+try:
+    import _sgfdw
+except ImportError:  # imported outside a backend: quoting still works
+    _sgfdw = None
+
+__all__ = ["execute", "cursor", "Cursor", "quote_ident", "quote_literal", "in_backend"]
+
+# Type OIDs the parser starts from; 0 lets it infer the type from the statement alone.
+_BOOL, _BYTEA, _INT8, _FLOAT8, _NUMERIC = 16, 17, 20, 701, 1700
+_DATE, _TIME, _TIMESTAMP, _TIMESTAMPTZ, _INTERVAL = 1082, 1083, 1114, 1184, 1186
+_UUID, _JSONB = 2950, 3802
+
+
+def _natural_type(value: Any) -> int:
+    if isinstance(value, bool):
+        return _BOOL
+    if isinstance(value, int):
+        return _INT8
+    if isinstance(value, float):
+        return _FLOAT8
+    if isinstance(value, decimal.Decimal):
+        return _NUMERIC
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return _BYTEA
+    if isinstance(value, datetime.datetime):
+        return _TIMESTAMPTZ if value.tzinfo is not None else _TIMESTAMP
+    if isinstance(value, datetime.date):
+        return _DATE
+    if isinstance(value, datetime.time):
+        return _TIME
+    if isinstance(value, datetime.timedelta):
+        return _INTERVAL
+    if isinstance(value, uuid.UUID):
+        return _UUID
+    if isinstance(value, dict):
+        return _JSONB
+    return 0
+
+
+def in_backend() -> bool:
+    return _sgfdw is not None
+
+
+def _backend() -> Any:
+    if _sgfdw is None:
+        raise RuntimeError("sgfdw.pg runs SQL only inside a PostgreSQL backend with sgfdw")
+    return _sgfdw
+
+
+def _bound(params: Sequence[Any] | None) -> tuple[list[Any], list[int]]:
+    values = list(params or ())
+    return values, [_natural_type(value) for value in values]
+
+
+def execute(sql: str, params: Sequence[Any] | None = None) -> list[tuple]:
+    """Runs one statement; its result rows as tuples ([] for a statement without)."""
+    values, types = _bound(params)
+    return _backend().execute(sql, values, types)
+
+
+class Cursor:
+    """Rows of a query fetched in batches, for results too large to hold at once."""
+
+    def __init__(self, sql: str, params: Sequence[Any] | None = None,
+                 batch_size: int = 1000) -> None:
+        if batch_size < 1:
+            raise ValueError("batch_size must be at least 1")
+        values, types = _bound(params)
+        self._name: str | None = _backend().cursor_open(sql, values, types)
+        self._batch_size = batch_size
+
+    def fetch(self, count: int | None = None) -> list[tuple]:
+        if self._name is None:
+            return []
+        return _backend().cursor_fetch(self._name, count or self._batch_size)
+
+    def __iter__(self) -> Iterator[tuple]:
+        while True:
+            rows = self.fetch()
+            if not rows:
+                self.close()
+                return
+            yield from rows
+
+    def close(self) -> None:
+        if self._name is not None:
+            name, self._name = self._name, None
+            _backend().cursor_close(name)
+
+    def __enter__(self) -> "Cursor":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def cursor(sql: str, params: Sequence[Any] | None = None, batch_size: int = 1000) -> Cursor:
+    return Cursor(sql, params, batch_size)

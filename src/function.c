@@ -1,0 +1,280 @@
+/*
+ * function.c
+ *		SQL functions whose body is a Python callable: the language sgfdw_python.
+ *
+ *	CREATE FUNCTION f(a int, b text DEFAULT 'x') RETURNS SETOF text
+ *		LANGUAGE sgfdw_python AS 'package.module.callable';
+ *
+ * The language is untrusted, so only a superuser can define such a function; calling
+ * it follows EXECUTE privileges. Defaults and named arguments are resolved by the
+ * parser, so the callable always receives every argument, positionally. Arguments and
+ * results use the bridge's conversions; a composite result is a sequence or a mapping
+ * (like an FDW row) and a set-returning function returns an iterable.
+ */
+#include "sgfdw.h"
+
+#include "access/htup_details.h"
+#include "catalog/pg_proc.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/lsyscache.h"
+#include "utils/syscache.h"
+#include "utils/tuplestore.h"
+
+PG_FUNCTION_INFO_V1(sgfdw_python_call_handler);
+PG_FUNCTION_INFO_V1(sgfdw_python_validator);
+
+typedef struct SgFunction
+{
+	PyObject   *callable;
+	int			nargs;
+	SgConverter **arguments;
+	TypeFuncClass result_class;
+	Oid			result_type;
+	TupleDesc	result_desc;	/* composite results */
+	SgConverter **columns;		/* per result column, or [0] for a scalar */
+	PyObject  **column_names;
+} SgFunction;
+
+static char *
+function_body(Oid fn_oid)
+{
+	HeapTuple	tuple = SearchSysCache1(PROCOID, ObjectIdGetDatum(fn_oid));
+	bool		isnull;
+	Datum		body;
+	char	   *result;
+
+	if (!HeapTupleIsValid(tuple))
+		elog(ERROR, "cache lookup failed for function %u", fn_oid);
+	body = SysCacheGetAttr(PROCOID, tuple, Anum_pg_proc_prosrc, &isnull);
+	result = isnull ? pstrdup("") : TextDatumGetCString(body);
+	ReleaseSysCache(tuple);
+	return result;
+}
+
+static PyObject *
+load_callable(const char *body)
+{
+	static PyObject *loader = NULL;
+	PyObject   *args;
+	PyObject   *callable;
+
+	if (loader == NULL)
+		loader = sgfdw_bridge_attr("load_callable");
+	args = Py_BuildValue("(s)", body);
+	SGFDW_CHECK(args, "loading the function's callable");
+	callable = sgfdw_call(loader, args, NULL, "loading the function's callable");
+	Py_DECREF(args);
+	return callable;
+}
+
+static SgFunction *
+describe_function(FunctionCallInfo fcinfo)
+{
+	MemoryContext old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+	SgFunction *fn = palloc0(sizeof(SgFunction));
+	Oid			fn_oid = fcinfo->flinfo->fn_oid;
+	Oid		   *argtypes;
+	char	  **argnames;
+	char	   *argmodes;
+	HeapTuple	proc = SearchSysCache1(PROCOID, ObjectIdGetDatum(fn_oid));
+
+	if (!HeapTupleIsValid(proc))
+		elog(ERROR, "cache lookup failed for function %u", fn_oid);
+	get_func_arg_info(proc, &argtypes, &argnames, &argmodes);
+	ReleaseSysCache(proc);
+
+	fn->callable = load_callable(function_body(fn_oid));
+	fn->nargs = fcinfo->nargs;
+	fn->arguments = palloc(sizeof(SgConverter *) * Max(fn->nargs, 1));
+	for (int i = 0; i < fn->nargs; i++)
+		fn->arguments[i] = sgconv_create(get_fn_expr_argtype(fcinfo->flinfo, i) != InvalidOid
+										 ? get_fn_expr_argtype(fcinfo->flinfo, i)
+										 : argtypes[i], -1);
+
+	fn->result_class = get_call_result_type(fcinfo, &fn->result_type, &fn->result_desc);
+	if (fn->result_class == TYPEFUNC_COMPOSITE)
+	{
+		fn->result_desc = BlessTupleDesc(CreateTupleDescCopy(fn->result_desc));
+		fn->columns = palloc(sizeof(SgConverter *) * fn->result_desc->natts);
+		fn->column_names = palloc(sizeof(PyObject *) * fn->result_desc->natts);
+		for (int i = 0; i < fn->result_desc->natts; i++)
+		{
+			Form_pg_attribute att = TupleDescAttr(fn->result_desc, i);
+
+			fn->columns[i] = sgconv_create(att->atttypid, att->atttypmod);
+			fn->column_names[i] = sgfdw_str(NameStr(att->attname));
+		}
+	}
+	else if (fn->result_class == TYPEFUNC_SCALAR)
+	{
+		fn->columns = palloc(sizeof(SgConverter *));
+		fn->columns[0] = sgconv_create(fn->result_type, -1);
+	}
+	else
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("sgfdw_python functions must return a scalar or a composite type "
+						"with known columns")));
+	MemoryContextSwitchTo(old);
+	return fn;
+}
+
+/* One composite value from a sequence (by position) or a mapping (by name). */
+static HeapTuple
+python_to_tuple(SgFunction *fn, PyObject *value)
+{
+	int			natts = fn->result_desc->natts;
+	Datum	   *values = palloc(sizeof(Datum) * natts);
+	bool	   *nulls = palloc(sizeof(bool) * natts);
+	bool		mapping = PyMapping_Check(value) && !PyTuple_Check(value) && !PyList_Check(value);
+
+	if (!mapping && (!PySequence_Check(value) || PySequence_Size(value) != natts))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("a composite result needs a sequence of %d values or a mapping", natts)));
+	for (int i = 0; i < natts; i++)
+	{
+		PyObject   *item = mapping ? PyObject_GetItem(value, fn->column_names[i])
+			: PySequence_GetItem(value, i);
+
+		if (item == NULL)
+		{
+			if (!mapping || !PyErr_ExceptionMatches(PyExc_KeyError))
+				sgfdw_report_python_error(ERRCODE_DATATYPE_MISMATCH, "reading a result row");
+			PyErr_Clear();
+			nulls[i] = true;
+			continue;
+		}
+		values[i] = sgconv_to_datum(fn->columns[i], item, &nulls[i]);
+		Py_DECREF(item);
+	}
+	return heap_form_tuple(fn->result_desc, values, nulls);
+}
+
+static Datum
+return_set(FunctionCallInfo fcinfo, SgFunction *fn, PyObject *result)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	MemoryContext old;
+	Tuplestorestate *store;
+	TupleDesc	desc;
+	PyObject   *iterator;
+	PyObject   *item;
+
+	if (rsinfo == NULL || !IsA(rsinfo, ReturnSetInfo) ||
+		!(rsinfo->allowedModes & SFRM_Materialize))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("set-valued function called in context that cannot accept a set")));
+	old = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
+	store = tuplestore_begin_heap(true, false, work_mem);
+	if (fn->result_class == TYPEFUNC_COMPOSITE)
+		desc = CreateTupleDescCopy(fn->result_desc);
+	else
+	{
+		desc = CreateTemplateTupleDesc(1);
+		TupleDescInitEntry(desc, 1, "value", fn->result_type, -1, 0);
+	}
+	MemoryContextSwitchTo(old);
+
+	iterator = PyObject_GetIter(result);
+	if (iterator == NULL)
+		sgfdw_report_python_error(ERRCODE_DATATYPE_MISMATCH,
+								  "a set-returning function must return an iterable");
+	for (;;)
+	{
+		SGFDW_ENTER_PYTHON();
+		item = PyIter_Next(iterator);
+		SGFDW_LEAVE_PYTHON();
+		if (item == NULL)
+			break;
+		old = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
+		if (fn->result_class == TYPEFUNC_COMPOSITE)
+			tuplestore_puttuple(store, python_to_tuple(fn, item));
+		else
+		{
+			bool		isnull;
+			Datum		value = sgconv_to_datum(fn->columns[0], item, &isnull);
+
+			tuplestore_putvalues(store, desc, &value, &isnull);
+		}
+		MemoryContextSwitchTo(old);
+		Py_DECREF(item);
+	}
+	Py_DECREF(iterator);
+	if (PyErr_Occurred())
+		sgfdw_report_python_error(0, "iterating a set-returning function's result");
+	rsinfo->returnMode = SFRM_Materialize;
+	rsinfo->setResult = store;
+	rsinfo->setDesc = desc;
+	return (Datum) 0;
+}
+
+Datum
+sgfdw_python_call_handler(PG_FUNCTION_ARGS)
+{
+	SgFunction *fn;
+	PyObject   *args;
+	PyObject   *result;
+	Datum		datum;
+	bool		isnull;
+
+	sgfdw_ensure_python();
+	sgfdw_discard_stale_interrupt();
+	if (fcinfo->flinfo->fn_extra == NULL)
+		fcinfo->flinfo->fn_extra = describe_function(fcinfo);
+	fn = fcinfo->flinfo->fn_extra;
+
+	args = PyTuple_New(fn->nargs);
+	SGFDW_CHECK(args, "building arguments");
+	for (int i = 0; i < fn->nargs; i++)
+		PyTuple_SET_ITEM(args, i, sgconv_to_python(fn->arguments[i], PG_GETARG_DATUM(i),
+													PG_ARGISNULL(i)));
+	result = sgfdw_call(fn->callable, args, NULL, get_func_name(fcinfo->flinfo->fn_oid));
+	Py_DECREF(args);
+
+	if (fcinfo->flinfo->fn_retset)
+	{
+		datum = return_set(fcinfo, fn, result);
+		Py_DECREF(result);
+		return datum;
+	}
+	if (result == Py_None || fn->result_type == VOIDOID)
+	{
+		Py_DECREF(result);
+		if (fn->result_type == VOIDOID)
+			PG_RETURN_VOID();
+		PG_RETURN_NULL();
+	}
+	if (fn->result_class == TYPEFUNC_COMPOSITE)
+		datum = HeapTupleGetDatum(python_to_tuple(fn, result));
+	else
+	{
+		datum = sgconv_to_datum(fn->columns[0], result, &isnull);
+		if (isnull)
+		{
+			Py_DECREF(result);
+			PG_RETURN_NULL();
+		}
+	}
+	Py_DECREF(result);
+	return datum;
+}
+
+/* The body must name an importable callable; checked when bodies are checked. */
+Datum
+sgfdw_python_validator(PG_FUNCTION_ARGS)
+{
+	Oid			fn_oid = PG_GETARG_OID(0);
+	PyObject   *callable;
+
+	if (!CheckFunctionValidatorAccess(fcinfo->flinfo->fn_oid, fn_oid) || !check_function_bodies)
+		PG_RETURN_VOID();
+	sgfdw_ensure_python();
+	callable = load_callable(function_body(fn_oid));
+	Py_DECREF(callable);
+	PG_RETURN_VOID();
+}

@@ -1,0 +1,290 @@
+/*
+ * spi.c
+ *		In-process SQL for Python code in a backend (the C half of sgfdw.pg).
+ *
+ * Each call runs in its own internal subtransaction, like PL/Python's plpy.execute in
+ * a try block: an SQL error rolls back only that statement and comes back to Python as
+ * sgfdw.errors.SqlError with its SQLSTATE, so Python can catch it and go on. Parameter
+ * types are inferred by the parser from the statement (seeded with the Python values'
+ * natural types), then values are converted with the bridge's lossless converters.
+ */
+#include "sgfdw.h"
+
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "nodes/params.h"
+#include "parser/parse_param.h"
+#include "utils/memutils.h"
+#include "utils/resowner.h"
+
+typedef struct SpiParams
+{
+	Oid		   *types;
+	int			ntypes;
+} SpiParams;
+
+static void
+setup_params(ParseState *pstate, void *arg)
+{
+	SpiParams  *params = arg;
+
+#if PG_VERSION_NUM >= 150000
+	setup_parse_variable_parameters(pstate, &params->types, &params->ntypes);
+#else
+	parse_variable_parameters(pstate, &params->types, &params->ntypes);
+#endif
+}
+
+static void
+raise_sql_error(ErrorData *error)
+{
+	static PyObject *sql_error = NULL;
+	PyObject   *kwargs;
+	PyObject   *args;
+	PyObject   *exception;
+
+	if (sql_error == NULL)
+	{
+		PyObject   *module = PyImport_ImportModule("sgfdw.errors");
+
+		sql_error = module ? PyObject_GetAttrString(module, "SqlError") : NULL;
+		Py_XDECREF(module);
+		if (sql_error == NULL)
+			return;				/* the import error is the Python exception */
+	}
+	kwargs = Py_BuildValue("{s:s,s:z,s:z}", "sqlstate", unpack_sql_state(error->sqlerrcode),
+						   "detail", error->detail, "hint", error->hint);
+	args = Py_BuildValue("(s)", error->message ? error->message : "SQL error");
+	exception = (kwargs && args) ? PyObject_Call(sql_error, args, kwargs) : NULL;
+	if (exception)
+		PyErr_SetObject((PyObject *) Py_TYPE(exception), exception);
+	Py_XDECREF(exception);
+	Py_XDECREF(args);
+	Py_XDECREF(kwargs);
+}
+
+/*
+ * Parses and plans sql; spi_params gets the parameter types the parser settled on.
+ * (A plan prepared with a parser hook keeps no argument types of its own.)
+ */
+static SPIPlanPtr
+prepare(const char *sql, PyObject *params, PyObject *types, SpiParams *out)
+{
+	SpiParams  *spi_params = out;
+	SPIPrepareOptions options;
+	SPIPlanPtr	plan;
+	Py_ssize_t	count = params == Py_None ? 0 : PySequence_Size(params);
+
+	spi_params->ntypes = (int) count;
+	spi_params->types = palloc0(sizeof(Oid) * Max(count, 1));
+	for (Py_ssize_t i = 0; i < count && types != Py_None; i++)
+	{
+		PyObject   *type = PySequence_GetItem(types, i);
+
+		spi_params->types[i] = type ? (Oid) PyLong_AsUnsignedLong(type) : InvalidOid;
+		Py_XDECREF(type);
+	}
+	memset(&options, 0, sizeof(options));
+	options.parserSetup = setup_params;
+	options.parserSetupArg = spi_params;
+	options.parseMode = RAW_PARSE_DEFAULT;
+	plan = SPI_prepare_extended(sql, &options);
+	if (plan == NULL)
+		elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+	if (spi_params->ntypes != count)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_PARAMETER),
+				 errmsg("the statement has %d parameters but %zd values were given",
+						spi_params->ntypes, count)));
+	return plan;
+}
+
+static ParamListInfo
+bind(SpiParams *spi_params, PyObject *params)
+{
+	ParamListInfo bound = makeParamList(spi_params->ntypes);
+
+	for (int i = 0; i < spi_params->ntypes; i++)
+	{
+		Oid			type = OidIsValid(spi_params->types[i]) ? spi_params->types[i] : UNKNOWNOID;
+		PyObject   *item = PySequence_GetItem(params, i);
+		ParamExternData *param = &bound->params[i];
+
+		if (item == NULL)
+			sgfdw_report_python_error(0, "reading a parameter");
+		param->value = sgconv_to_datum(sgconv_create(type, -1), item, &param->isnull);
+		param->pflags = PARAM_FLAG_CONST;
+		param->ptype = type;
+		Py_DECREF(item);
+	}
+	return bound;
+}
+
+static PyObject *
+result_rows(void)
+{
+	SPITupleTable *table = SPI_tuptable;
+	PyObject   *rows;
+	SgConverter **converters;
+	TupleDesc	desc;
+
+	if (table == NULL)
+		return PyList_New(0);
+	desc = table->tupdesc;
+	converters = palloc(sizeof(SgConverter *) * Max(desc->natts, 1));
+	for (int i = 0; i < desc->natts; i++)
+		converters[i] = sgconv_create(TupleDescAttr(desc, i)->atttypid,
+									  TupleDescAttr(desc, i)->atttypmod);
+	rows = PyList_New(table->numvals);
+	SGFDW_CHECK(rows, "building result rows");
+	for (uint64 r = 0; r < table->numvals; r++)
+	{
+		PyObject   *row = PyTuple_New(desc->natts);
+
+		SGFDW_CHECK(row, "building result rows");
+		for (int i = 0; i < desc->natts; i++)
+		{
+			bool		isnull;
+			Datum		value = SPI_getbinval(table->vals[r], desc, i + 1, &isnull);
+
+			PyTuple_SET_ITEM(row, i, sgconv_to_python(converters[i], value, isnull));
+		}
+		PyList_SET_ITEM(rows, r, row);
+	}
+	return rows;
+}
+
+typedef enum SpiAction
+{
+	SPI_ACTION_EXECUTE,
+	SPI_ACTION_OPEN,
+	SPI_ACTION_FETCH,
+	SPI_ACTION_CLOSE
+} SpiAction;
+
+/* Runs one action in a subtransaction; NULL with a Python exception on failure. */
+static PyObject *
+run_in_subtransaction(SpiAction action, const char *text, PyObject *params, PyObject *types,
+					  long count)
+{
+	MemoryContext context = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+	PyObject   *volatile result = NULL;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(context);
+	PG_TRY();
+	{
+		SPIPlanPtr	plan;
+		SpiParams	spi_params;
+		SPIExecuteOptions execute_options;
+		Portal		portal;
+
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		switch (action)
+		{
+			case SPI_ACTION_EXECUTE:
+				plan = prepare(text, params, types, &spi_params);
+				memset(&execute_options, 0, sizeof(execute_options));
+				execute_options.params = bind(&spi_params, params);
+				if (SPI_execute_plan_extended(plan, &execute_options) < 0)
+					elog(ERROR, "SPI_execute_plan_extended failed");
+				result = result_rows();
+				break;
+			case SPI_ACTION_OPEN:
+				plan = prepare(text, params, types, &spi_params);
+				portal = SPI_cursor_open_with_paramlist(NULL, plan,
+														bind(&spi_params, params), false);
+				result = sgfdw_str(portal->name);
+				break;
+			case SPI_ACTION_FETCH:
+			case SPI_ACTION_CLOSE:
+				portal = SPI_cursor_find(text);
+				if (portal == NULL)
+					ereport(ERROR,
+							(errcode(ERRCODE_UNDEFINED_CURSOR),
+							 errmsg("cursor \"%s\" does not exist", text)));
+				if (action == SPI_ACTION_CLOSE)
+				{
+					SPI_cursor_close(portal);
+					result = Py_None;
+					Py_INCREF(result);
+				}
+				else
+				{
+					SPI_cursor_fetch(portal, true, count);
+					result = result_rows();
+				}
+				break;
+		}
+		SPI_finish();
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(context);
+		CurrentResourceOwner = owner;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *error;
+
+		MemoryContextSwitchTo(context);
+		error = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(context);
+		CurrentResourceOwner = owner;
+		Py_CLEAR(result);
+		PyErr_Clear();
+		raise_sql_error(error);
+		FreeErrorData(error);
+		return NULL;
+	}
+	PG_END_TRY();
+	return result;
+}
+
+PyObject *
+sgfdw_spi_execute(PyObject *self, PyObject *args)
+{
+	const char *sql;
+	PyObject   *params = Py_None;
+	PyObject   *types = Py_None;
+
+	if (!PyArg_ParseTuple(args, "s|OO:execute", &sql, &params, &types))
+		return NULL;
+	return run_in_subtransaction(SPI_ACTION_EXECUTE, sql, params, types, 0);
+}
+
+PyObject *
+sgfdw_spi_cursor_open(PyObject *self, PyObject *args)
+{
+	const char *sql;
+	PyObject   *params = Py_None;
+	PyObject   *types = Py_None;
+
+	if (!PyArg_ParseTuple(args, "s|OO:cursor_open", &sql, &params, &types))
+		return NULL;
+	return run_in_subtransaction(SPI_ACTION_OPEN, sql, params, types, 0);
+}
+
+PyObject *
+sgfdw_spi_cursor_fetch(PyObject *self, PyObject *args)
+{
+	const char *name;
+	long		count;
+
+	if (!PyArg_ParseTuple(args, "sl:cursor_fetch", &name, &count))
+		return NULL;
+	return run_in_subtransaction(SPI_ACTION_FETCH, name, Py_None, Py_None, count);
+}
+
+PyObject *
+sgfdw_spi_cursor_close(PyObject *self, PyObject *args)
+{
+	const char *name;
+
+	if (!PyArg_ParseTuple(args, "s:cursor_close", &name))
+		return NULL;
+	return run_in_subtransaction(SPI_ACTION_CLOSE, name, Py_None, Py_None, 0);
+}
