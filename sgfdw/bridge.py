@@ -22,22 +22,28 @@ __all__ = ["Qual", "SortKey", "load_wrapper", "new_instance", "execute", "explai
            "load_callable"]
 
 
-def load_wrapper(path: str) -> type:
-    """The class named by a `wrapper` option ('package.module.Class')."""
-    module_name, _, class_name = path.rpartition(".")
-    if not module_name or not class_name:
+def _import_named(path: str, what: str) -> Any:
+    """The object a dotted path 'package.module.name' names; WrapperNotFound if none."""
+    module_name, _, name = path.strip().rpartition(".")
+    if not module_name or not name:
         raise WrapperNotFound(
-            f"invalid wrapper {path!r}: expected 'module.Class'",
-            hint="Name the FDW class with its module, e.g. 'sgfdw.demo.DemoFdw'.")
+            f"invalid {what} {path!r}: expected 'module.name'",
+            hint="Name it with its module, e.g. 'sgfdw.demo.DemoFdw'.")
     try:
         module = importlib.import_module(module_name)
-    except ImportError as exc:
-        raise WrapperNotFound(f"cannot import wrapper module {module_name!r}: {exc}",
+    except Exception as exc:  # a module failing at import is as unusable as a missing one
+        raise WrapperNotFound(f"cannot import module {module_name!r} of {what} {path!r}: "
+                              f"{type(exc).__name__}: {exc}",
                               hint="Check the module name and sgfdw.python_path.") from exc
-    try:
-        cls = getattr(module, class_name)
-    except AttributeError:
-        raise WrapperNotFound(f"module {module_name!r} has no class {class_name!r}") from None
+    target = getattr(module, name, None)
+    if target is None:
+        raise WrapperNotFound(f"module {module_name!r} has no {name!r}")
+    return target
+
+
+def load_wrapper(path: str) -> type:
+    """The class named by a `wrapper` option ('package.module.Class')."""
+    cls = _import_named(path, "wrapper")
     if not isinstance(cls, type):
         raise WrapperNotFound(f"wrapper {path!r} is not a class")
     return cls
@@ -45,14 +51,7 @@ def load_wrapper(path: str) -> type:
 
 def load_callable(path: str) -> Any:
     """The callable named by an sgfdw_python function's body ('package.module.name')."""
-    module_name, _, name = path.strip().rpartition(".")
-    if not module_name or not name:
-        raise WrapperNotFound(f"invalid function body {path!r}: expected 'module.callable'")
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError as exc:
-        raise WrapperNotFound(f"cannot import module {module_name!r}: {exc}") from exc
-    target = getattr(module, name, None)
+    target = _import_named(path, "function body")
     if not callable(target):
         raise WrapperNotFound(f"{path!r} is not a callable")
     return target
