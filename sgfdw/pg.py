@@ -15,8 +15,7 @@ import decimal
 import uuid
 from typing import Any, Iterator, Sequence
 
-from multicorn import quote_identifier as quote_ident
-from multicorn import quote_literal
+import multicorn
 
 try:
     import _sgfdw
@@ -55,6 +54,21 @@ def _natural_type(value: Any) -> int:
     if isinstance(value, dict):
         return _JSONB
     return 0
+
+
+def quote_ident(name: str) -> str:
+    """name as an SQL identifier, quoted as the server does when in a backend."""
+    if _sgfdw is None:
+        return multicorn.quote_identifier(name)
+    return execute("SELECT pg_catalog.quote_ident($1::text)", [name])[0][0]
+
+
+def quote_literal(value: str) -> str:
+    """value as an SQL string literal, right for the server's current settings
+    (standard_conforming_strings) when in a backend."""
+    if _sgfdw is None:
+        return multicorn.quote_literal(value)
+    return execute("SELECT pg_catalog.quote_literal($1::text)", [value])[0][0]
 
 
 def in_backend() -> bool:
