@@ -64,35 +64,28 @@ static PyObject *json_dumps;
 static PyObject *utc;
 static bool server_is_utf8;
 
+static PyObject *
+import_attribute(const char *module_name, const char *name)
+{
+	PyObject   *module = PyImport_ImportModule(module_name);
+	PyObject   *attribute = module ? PyObject_GetAttrString(module, name) : NULL;
+
+	Py_XDECREF(module);
+	SGFDW_CHECK(attribute, module_name);
+	return attribute;
+}
+
 void
 sgconv_init_python(void)
 {
-	PyObject   *module;
-
 	PyDateTime_IMPORT;
 	if (PyDateTimeAPI == NULL)
 		sgfdw_report_python_error(0, "importing datetime");
 	utc = PyDateTime_TimeZone_UTC;
 	Py_INCREF(utc);
-
-	module = PyImport_ImportModule("decimal");
-	SGFDW_CHECK(module, "importing decimal");
-	decimal_type = PyObject_GetAttrString(module, "Decimal");
-	SGFDW_CHECK(decimal_type, "importing decimal");
-	Py_DECREF(module);
-
-	module = PyImport_ImportModule("uuid");
-	SGFDW_CHECK(module, "importing uuid");
-	uuid_type = PyObject_GetAttrString(module, "UUID");
-	SGFDW_CHECK(uuid_type, "importing uuid");
-	Py_DECREF(module);
-
-	module = PyImport_ImportModule("json");
-	SGFDW_CHECK(module, "importing json");
-	json_loads = PyObject_GetAttrString(module, "loads");
-	SGFDW_CHECK(json_loads, "importing json");
-	Py_DECREF(module);
-
+	decimal_type = import_attribute("decimal", "Decimal");
+	uuid_type = import_attribute("uuid", "UUID");
+	json_loads = import_attribute("json", "loads");
 	server_is_utf8 = GetDatabaseEncoding() == PG_UTF8;
 }
 
