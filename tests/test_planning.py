@@ -10,8 +10,8 @@ import json
 
 import pytest
 
-from fdwtest import (Recorder, assert_same, create_people, execute, explain_lines,
-                     node_types, plan_nodes, plan_of)
+from fdwtest import (Recorder, assert_same, create_local_people, create_people,
+                     create_server, execute, explain_lines, node_types, plan_nodes, plan_of)
 
 
 def foreign_scans(plan):
@@ -401,3 +401,61 @@ def test_create_table_as_with_pushed_limit(db):
     execute(db, "CREATE TABLE copy AS SELECT * FROM people ORDER BY id DESC LIMIT 3")
     execute(db, "CREATE TABLE copy_local AS SELECT * FROM people_local ORDER BY id DESC LIMIT 3")
     assert_same(db, "SELECT * FROM {t}", foreign="copy", local="copy_local")
+
+
+# ---------------------------------------------------------------- partitions
+
+@pytest.fixture
+def partitioned(db):
+    """`parts`: people split by id range over two foreign partitions and a local one."""
+    create_server(db)
+    create_local_people(db)
+    execute(db, "CREATE TABLE parts (id int, name text, age int, active bool, score float8) "
+                "PARTITION BY RANGE (id)")
+    execute(db, "CREATE FOREIGN TABLE part_low PARTITION OF parts FOR VALUES FROM (1) TO (5) "
+                "SERVER rec OPTIONS (dataset 'people', ids '1:5', can_sort 'true', "
+                "can_limit 'true', enforce 'true')")
+    execute(db, "CREATE FOREIGN TABLE part_mid PARTITION OF parts FOR VALUES FROM (5) TO (9) "
+                "SERVER rec OPTIONS (dataset 'people', ids '5:9', filter 'true')")
+    execute(db, "CREATE TABLE part_high PARTITION OF parts FOR VALUES FROM (9) TO (MAXVALUE)")
+    execute(db, "INSERT INTO part_high SELECT * FROM people_local WHERE id >= 9")
+    return Recorder(db)
+
+
+@pytest.mark.parametrize("query", [
+    "SELECT * FROM {t}",
+    "SELECT * FROM {t} ORDER BY id LIMIT 6",
+    "SELECT * FROM {t} ORDER BY age DESC NULLS LAST, id",
+    "SELECT * FROM {t} WHERE id BETWEEN 3 AND 10",
+    "SELECT active, count(*), sum(score) FROM {t} GROUP BY active",
+    "SELECT * FROM {t} WHERE name ILIKE '%a%' ORDER BY id LIMIT 2 OFFSET 1",
+])
+def test_foreign_partitions(partitioned, query):
+    assert_same(partitioned.db, query, foreign="parts")
+
+
+def test_partition_pruning(partitioned):
+    partitioned.clear()
+    assert_same(partitioned.db, "SELECT * FROM {t} WHERE id = 6", foreign="parts")
+    call = partitioned.one_execute()
+    assert call["quals"] == [("id", "=", 6)]
+    assert partitioned.calls("__init__")[0]["options"]["ids"] == "5:9"
+
+
+# ---------------------------------------------------------------- estimates
+
+def test_rel_size_and_startup_cost_reach_the_plan(db):
+    create_people(db, local=False, rows="1234", startup_cost="500")
+    rows = execute(db, "EXPLAIN (FORMAT JSON) SELECT name, age FROM people")
+    plan = rows[0][0][0]["Plan"]
+    assert plan["Node Type"] == "Foreign Scan"
+    assert plan["Plan Rows"] == 1234
+    assert plan["Plan Width"] == 8 + 16 * 2
+    assert plan["Startup Cost"] == 500
+    assert plan["Total Cost"] > 500
+
+
+def test_default_startup_cost(db):
+    create_people(db, local=False)
+    rows = execute(db, "EXPLAIN (FORMAT JSON) SELECT * FROM people")
+    assert rows[0][0][0]["Plan"]["Startup Cost"] == 20

@@ -13,9 +13,12 @@ the query fails (see tests/fdwtest.py).
 Options (all strings, as SQL gives them):
   dataset      name in datasets.DATASETS (rows are matched to the table's columns by
                name; a table column the data set lacks is NULL)
+  ids          'a:b': only the data set's rows with a <= id < b (partitions)
   raw_rows     JSON list of rows yielded verbatim instead of a data set (bad-row tests)
   row_shape    'tuple' (default), 'list', 'dict', 'mapping' (a non-dict Mapping)
-  rows         get_rel_size() row estimate (default: the number of rows)
+  rows         get_rel_size() row estimate (default: the number of rows); the width is
+               8 + 16 * the number of needed columns
+  startup_cost the instance's _startup_cost (default: the base class's)
   can_sort     'true' (accept every sort key), 'false' (default), N (accept the first N),
                or a comma list of column names (accept the prefix of keys on those)
   can_limit    'true' / 'false' (default)
@@ -211,9 +214,14 @@ class RecordingFdw(ForeignDataWrapper):
             names, rows = DATASETS[options.get("dataset", "people")]
             names = [name for name, _ in names]
             self.data = [dict(zip(names, row)) for row in rows]
+            if "ids" in options:
+                low, high = (int(n) for n in options["ids"].split(":"))
+                self.data = [row for row in self.data if low <= row["id"] < high]
         default_rows = len(self.raw_rows if self.raw_rows is not None else self.data)
         self.estimated_rows = int(options.get("rows", default_rows))
         self.path_keys = json.loads(options.get("path_keys", "[]"))
+        if "startup_cost" in options:
+            self._startup_cost = float(options["startup_cost"])
 
     # ---- recording and failing
 
