@@ -28,21 +28,31 @@ static SgTouched *touched = NULL;
 static int	ntouched = 0;
 static int	max_touched = 0;
 
+/* A class that does not subclass ForeignDataWrapper may lack the hooks: nothing to do. */
 static void
 call_or_raise(PyObject *instance, const char *method, PyObject *args)
 {
-	PyObject   *result = sgfdw_call_method(instance, method, args, NULL, method);
+	if (PyObject_HasAttrString(instance, method))
+	{
+		PyObject   *result = sgfdw_call_method(instance, method, args, NULL, method);
 
-	Py_DECREF(result);
+		Py_DECREF(result);
+	}
 	Py_XDECREF(args);
 }
 
 static void
 call_or_warn(PyObject *instance, const char *method, PyObject *args)
 {
-	PyObject   *callable = PyObject_GetAttrString(instance, method);
+	PyObject   *callable;
 	PyObject   *result = NULL;
 
+	if (!PyObject_HasAttrString(instance, method))
+	{
+		Py_XDECREF(args);
+		return;
+	}
+	callable = PyObject_GetAttrString(instance, method);
 	if (callable)
 	{
 		SGFDW_ENTER_PYTHON();
