@@ -240,6 +240,12 @@ sgfdwExecForeignBatchInsert(EState *estate, ResultRelInfo *rinfo, TupleTableSlot
 		PyList_SET_ITEM(rows, i, row_to_dict(state, slots[i]));
 	result = sgfdw_call_method(state->instance, "bulk_insert", PyTuple_Pack(1, rows), NULL,
 							   "bulk_insert()");
+	/* Rows returned one per inserted row feed AFTER ROW triggers, as insert()'s do. */
+	if ((PyList_Check(result) || PyTuple_Check(result)) &&
+		PySequence_Fast_GET_SIZE(result) == *numSlots)
+		for (int i = 0; i < *numSlots; i++)
+			slots[i] = apply_returned(state, estate, slots[i],
+									  PySequence_Fast_GET_ITEM(result, i));
 	Py_DECREF(result);
 	Py_DECREF(rows);
 	return slots;
