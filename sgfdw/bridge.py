@@ -18,7 +18,7 @@ from multicorn import ColumnDefinition, ForeignDataWrapper, Qual, SortKey
 from sgfdw.errors import WrapperNotFound
 
 __all__ = ["Qual", "SortKey", "load_wrapper", "new_instance", "execute", "explain",
-           "import_statements", "json_dumps", "writable_operations",
+           "import_statements", "json_dumps", "json_loads", "writable_operations",
            "load_callable"]
 
 
@@ -144,6 +144,11 @@ def _decimals_as_placeholders(value: Any, marker: str, digits: list[str]) -> Any
     if isinstance(value, (list, tuple)):
         return [_decimals_as_placeholders(item, marker, digits) for item in value]
     return value
+
+
+def json_loads(text: str) -> Any:
+    """Python value of json/jsonb text; non-integer numbers as Decimal, every digit kept."""
+    return json.loads(text, parse_float=decimal.Decimal)
 
 
 def json_dumps(value: Any) -> str:

@@ -25,7 +25,7 @@ except ImportError:  # imported outside a backend: quoting still works
 __all__ = ["execute", "cursor", "Cursor", "quote_ident", "quote_literal", "in_backend"]
 
 # Type OIDs the parser starts from; 0 lets it infer the type from the statement alone.
-_BOOL, _BYTEA, _INT8, _FLOAT8, _NUMERIC = 16, 17, 20, 701, 1700
+_BOOL, _BYTEA, _INT8, _INT4, _FLOAT8, _NUMERIC = 16, 17, 20, 23, 701, 1700
 _DATE, _TIME, _TIMESTAMP, _TIMESTAMPTZ, _INTERVAL = 1082, 1083, 1114, 1184, 1186
 _UUID, _JSONB = 2950, 3802
 
@@ -34,7 +34,10 @@ def _natural_type(value: Any) -> int:
     if isinstance(value, bool):
         return _BOOL
     if isinstance(value, int):
-        return _INT8
+        # The smallest type that holds it, so f($1) finds f(integer).
+        if -2**31 <= value < 2**31:
+            return _INT4
+        return _INT8 if -2**63 <= value < 2**63 else _NUMERIC
     if isinstance(value, float):
         return _FLOAT8
     if isinstance(value, decimal.Decimal):

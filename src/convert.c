@@ -85,7 +85,6 @@ sgconv_init_python(void)
 	Py_INCREF(utc);
 	decimal_type = import_attribute("decimal", "Decimal");
 	uuid_type = import_attribute("uuid", "UUID");
-	json_loads = import_attribute("json", "loads");
 	server_is_utf8 = GetDatabaseEncoding() == PG_UTF8;
 }
 
@@ -405,6 +404,8 @@ sgconv_to_python(SgConverter *conv, Datum value, bool isnull)
 				PyObject   *text = output_as_string(conv, value);
 				PyObject   *result;
 
+				if (json_loads == NULL)
+					json_loads = sgfdw_bridge_attr("json_loads");
 				SGFDW_ENTER_PYTHON();
 				result = PyObject_CallOneArg(json_loads, text);
 				SGFDW_LEAVE_PYTHON();

@@ -22,7 +22,24 @@ typedef struct SpiParams
 {
 	Oid		   *types;
 	int			ntypes;
+	int			highest_used;	/* the highest $n the statement refers to */
 } SpiParams;
+
+/*
+ * The parser's own hook for variable parameters, wrapped to see which $n the statement
+ * uses: the types array is seeded with one entry per value given, so it alone cannot
+ * tell that more values were given than the statement takes.
+ */
+static ParseParamRefHook variable_param_hook = NULL;
+static SpiParams *params_being_parsed = NULL;
+
+static Node *
+count_param_ref(ParseState *pstate, ParamRef *ref)
+{
+	if (params_being_parsed && ref->number > params_being_parsed->highest_used)
+		params_being_parsed->highest_used = ref->number;
+	return variable_param_hook(pstate, ref);
+}
 
 static void
 setup_params(ParseState *pstate, void *arg)
@@ -34,6 +51,8 @@ setup_params(ParseState *pstate, void *arg)
 #else
 	parse_variable_parameters(pstate, &params->types, &params->ntypes);
 #endif
+	variable_param_hook = pstate->p_paramref_hook;
+	pstate->p_paramref_hook = count_param_ref;
 }
 
 static void
@@ -77,6 +96,7 @@ prepare(const char *sql, PyObject *params, PyObject *types, SpiParams *out)
 	Py_ssize_t	count = params == Py_None ? 0 : PySequence_Size(params);
 
 	spi_params->ntypes = (int) count;
+	spi_params->highest_used = 0;
 	spi_params->types = palloc0(sizeof(Oid) * Max(count, 1));
 	for (Py_ssize_t i = 0; i < count && types != Py_None; i++)
 	{
@@ -89,14 +109,20 @@ prepare(const char *sql, PyObject *params, PyObject *types, SpiParams *out)
 	options.parserSetup = setup_params;
 	options.parserSetupArg = spi_params;
 	options.parseMode = RAW_PARSE_DEFAULT;
+	params_being_parsed = spi_params;
 	plan = SPI_prepare_extended(sql, &options);
+	params_being_parsed = NULL;
 	if (plan == NULL)
 		elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
-	if (spi_params->ntypes != count)
+	if (list_length(SPI_plan_get_plan_sources(plan)) != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_SYNTAX_ERROR),
+				 errmsg("sgfdw.pg runs one statement at a time")));
+	if (spi_params->highest_used != count || spi_params->ntypes != count)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_PARAMETER),
 				 errmsg("the statement has %d parameters but %zd values were given",
-						spi_params->ntypes, count)));
+						Max(spi_params->ntypes, spi_params->highest_used), count)));
 	return plan;
 }
 
@@ -155,6 +181,18 @@ result_rows(void)
 	return rows;
 }
 
+static void
+check_spi_result(int code)
+{
+	if (code == SPI_ERROR_TRANSACTION)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_TRANSACTION_TERMINATION),
+				 errmsg("transaction control statements cannot run through sgfdw.pg"),
+				 errhint("Use savepoints by catching sgfdw.errors.SqlError instead.")));
+	if (code < 0)
+		elog(ERROR, "SPI could not run the statement: %s", SPI_result_code_string(code));
+}
+
 typedef enum SpiAction
 {
 	SPI_ACTION_EXECUTE,
@@ -189,8 +227,7 @@ run_in_subtransaction(SpiAction action, const char *text, PyObject *params, PyOb
 				plan = prepare(text, params, types, &spi_params);
 				memset(&execute_options, 0, sizeof(execute_options));
 				execute_options.params = bind(&spi_params, params);
-				if (SPI_execute_plan_extended(plan, &execute_options) < 0)
-					elog(ERROR, "SPI_execute_plan_extended failed");
+				check_spi_result(SPI_execute_plan_extended(plan, &execute_options));
 				result = result_rows();
 				break;
 			case SPI_ACTION_OPEN:

@@ -1,0 +1,85 @@
+"""What each kind of source can do exactly as PostgreSQL would (pushdown safety).
+
+A qual pushed to the source must never drop a row PostgreSQL would keep (PostgreSQL
+rechecks what comes back, but cannot see what did not); a sort or LIMIT pushed must be
+exactly PostgreSQL's. Where a source differs (SQLite's LIKE ignores ASCII case, its
+text compares bytewise, MySQL has no NULLS FIRST), the difference is described here and
+the query builder avoids or adapts the construct.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+from sqlalchemy.engine import Dialect
+
+__all__ = ["Capabilities", "capabilities_of", "local_collation_is_bytewise",
+           "BYTEWISE_COLLATIONS"]
+
+# Local collations whose order is that of the UTF-8 bytes (= code points).
+BYTEWISE_COLLATIONS = frozenset({"C", "POSIX", "C.UTF-8", "C.utf8", "ucs_basic"})
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    name: str
+    #: ORDER BY ... NULLS FIRST / NULLS LAST is understood.
+    nulls_order_syntax: bool
+    #: Without NULLS FIRST/LAST, NULLs sort as the largest values (PostgreSQL, Oracle);
+    #: False: as the smallest (SQLite, MySQL, SQL Server); None: unknown.
+    nulls_sort_high: bool | None
+    #: 'same': text compares and sorts as locally (PostgreSQL, as postgres_fdw assumes);
+    #: 'bytewise': by UTF-8 bytes (SQLite's BINARY collation); 'unknown'.
+    text_order: str
+    #: LIKE / ILIKE / NOT LIKE / NOT ILIKE behave as PostgreSQL's (backslash escape).
+    native_like: bool
+    #: Case-sensitive pattern matching with GLOB (SQLite), for an exact LIKE.
+    glob: bool
+    #: Writing on a connection while a scan's cursor is open there disturbs the scan
+    #: (SQLite: "undefined outcome"); open scans are read to the end first.
+    writes_disturb_cursors: bool
+    #: Dates and times are stored as text whose format varies between writers (SQLite):
+    #: comparisons and sorts of timestamps/times are not pushed (dates are: ISO format).
+    text_datetimes: bool
+
+
+def _sqlite_has_nulls_order(dialect: Dialect) -> bool:
+    version = getattr(getattr(dialect, "dbapi", None), "sqlite_version_info", None)
+    if version is None:
+        import sqlite3
+
+        version = sqlite3.sqlite_version_info
+    return tuple(version) >= (3, 30, 0)
+
+
+def capabilities_of(dialect: Dialect) -> Capabilities:
+    name = dialect.name
+    if name == "postgresql":
+        return Capabilities(name, True, True, "same", True, False, False, False)
+    if name == "sqlite":
+        return Capabilities(name, _sqlite_has_nulls_order(dialect), False, "bytewise",
+                            False, True, True, True)
+    if name in ("mysql", "mariadb", "mssql"):
+        return Capabilities(name, False, False, "unknown", False, False, False, False)
+    if name == "oracle":
+        return Capabilities(name, True, True, "unknown", False, False, False, False)
+    return Capabilities(name, False, None, "unknown", False, False, False, False)
+
+
+@lru_cache(maxsize=1)
+def local_collation_is_bytewise() -> bool:
+    """Whether this database's default collation orders text by code point.
+
+    Asked once per backend (a backend serves one database); False outside a backend,
+    which only makes the FDW push less.
+    """
+    from sgfdw import pg
+
+    if not pg.in_backend():
+        return False
+    rows = pg.execute("SELECT datlocprovider::text, datcollate FROM pg_catalog.pg_database"
+                      " WHERE datname = current_database()")
+    if not rows:
+        return False
+    provider, collate = rows[0]
+    return provider == "c" and collate in BYTEWISE_COLLATIONS

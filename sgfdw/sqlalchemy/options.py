@@ -1,0 +1,90 @@
+"""The options of a SqlAlchemyFdw table, read once when the instance is built.
+
+The bridge merges table < server < user mapping options into one dict. Names are those
+of Multicorn's SqlAlchemyFdw, with a few aliases:
+
+  db_url (or url)        SQLAlchemy URL of the source, e.g. ``postgresql+psycopg2://h/db``
+                         or ``sqlite:////path/file.db``; required
+  tablename (table_name) the remote table or view; required for a table
+  schema                 its remote schema (default: the connection's default schema)
+  primary_key            the column identifying rows for UPDATE/DELETE (default: the
+                         remote single-column primary key)
+  fetch_size             rows per fetch of a streamed scan (default 1000)
+  batch_size             rows per INSERT executemany (modify_batch_size, default 100)
+  user, password         credentials, normally in the user mapping; merged into the URL
+
+Other options are ignored, so a server can carry options meant for something else (a
+mount handler's extra keyword arguments, for instance). Column option ``column_name``
+maps a local column to a differently named remote one.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping
+
+from sgfdw.errors import OptionError
+
+__all__ = ["TableOptions", "parse_options", "url_option", "DEFAULT_FETCH_SIZE",
+           "DEFAULT_BATCH_SIZE"]
+
+DEFAULT_FETCH_SIZE = 1000
+DEFAULT_BATCH_SIZE = 100
+
+
+@dataclass(frozen=True)
+class TableOptions:
+    url: str
+    tablename: str | None
+    schema: str | None
+    primary_key: str | None
+    fetch_size: int
+    batch_size: int
+    user: str | None
+    password: str | None
+
+
+def _first(options: Mapping[str, str], *names: str) -> str | None:
+    for name in names:
+        value = options.get(name)
+        if value is not None and value != "":
+            return value
+    return None
+
+
+def _positive_int(options: Mapping[str, str], name: str, default: int) -> int:
+    text = options.get(name)
+    if text is None:
+        return default
+    try:
+        value = int(str(text).strip())
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise OptionError(f'option "{name}" must be a positive integer, not {text!r}')
+    return value
+
+
+def url_option(options: Mapping[str, str]) -> str:
+    """The source URL option (``db_url``, alias ``url``); OptionError when absent."""
+    url = _first(options, "db_url", "url")
+    if url is None:
+        raise OptionError('option "db_url" is required',
+                          hint="Add OPTIONS (db_url 'dialect+driver://...') to the server.")
+    return url
+
+
+def parse_options(options: Mapping[str, str], *, need_table: bool = True) -> TableOptions:
+    tablename = _first(options, "tablename", "table_name")
+    if need_table and tablename is None:
+        raise OptionError('option "tablename" is required',
+                          hint="Add OPTIONS (tablename 'remote_table') to the foreign table.")
+    return TableOptions(
+        url=url_option(options),
+        tablename=tablename,
+        schema=_first(options, "schema", "schema_name"),
+        primary_key=_first(options, "primary_key"),
+        fetch_size=_positive_int(options, "fetch_size", DEFAULT_FETCH_SIZE),
+        batch_size=_positive_int(options, "batch_size", DEFAULT_BATCH_SIZE),
+        user=_first(options, "user", "username"),
+        password=options.get("password"),
+    )

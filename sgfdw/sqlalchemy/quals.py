@@ -1,0 +1,160 @@
+"""Multicorn Quals -> SQLAlchemy Core conditions, each marked exact or not.
+
+A qual is pushed only when the source keeps every row PostgreSQL would keep; it is
+*exact* when the source keeps exactly those rows (then ``enforces_quals`` can let
+LIMIT/OFFSET go to the source too). Operators: = <> < <= > >=, LIKE (~~), ILIKE (~~*),
+NOT LIKE (!~~), NOT ILIKE (!~~*), their ANY/ALL list forms (= ANY -> IN, <> ALL ->
+NOT IN, others OR/AND of comparisons), IS [NOT] NULL (``('=', None)`` /
+``('<>', None)``), and booleans (``col = true``).
+"""
+from __future__ import annotations
+
+import operator
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import sqlalchemy as sa
+
+from multicorn import Qual
+from sgfdw.sqlalchemy.dialects import Capabilities
+from sgfdw.sqlalchemy.remote_table import RemoteColumn, RemoteTable
+from sgfdw.sqlalchemy.values import NUMBERS
+
+__all__ = ["Pushed", "translate_qual", "like_to_glob"]
+
+_COMPARISONS: dict[str, Callable[[Any, Any], Any]] = {
+    "=": operator.eq, "<>": operator.ne, "<": operator.lt, "<=": operator.le,
+    ">": operator.gt, ">=": operator.ge,
+}
+_LIKES = ("~~", "~~*", "!~~", "!~~*")
+_ORDERED_KINDS = NUMBERS | {"date", "binary"}
+
+
+@dataclass(frozen=True)
+class Pushed:
+    condition: sa.ColumnElement
+    exact: bool
+
+
+def like_to_glob(pattern: str) -> str | None:
+    """A PostgreSQL LIKE pattern (backslash escape) as an equivalent SQLite GLOB pattern.
+
+    None for a pattern PostgreSQL rejects (ending in the escape character).
+    """
+    out: list[str] = []
+    i = 0
+    while i < len(pattern):
+        char = pattern[i]
+        if char == "\\":
+            i += 1
+            if i == len(pattern):
+                return None
+            char = pattern[i]
+            out.append(f"[{char}]" if char in "*?[" else char)
+        elif char == "%":
+            out.append("*")
+        elif char == "_":
+            out.append("?")
+        else:
+            out.append(f"[{char}]" if char in "*?[" else char)
+        i += 1
+    return "".join(out)
+
+
+class _Translator:
+    def __init__(self, caps: Capabilities, text_order: bool) -> None:
+        self.caps = caps
+        self.text_order = text_order  # text ranges compare as locally
+
+    def comparison(self, column: RemoteColumn, op: str, value: Any) -> Pushed | None:
+        col = column.column
+        kind = column.category
+        if value is None:
+            return None  # `col < NULL` and friends: no row qualifies; nothing to push
+        if op in _COMPARISONS:
+            compare = _COMPARISONS[op]
+            if kind == "boolean" or kind == "uuid":
+                if op in ("=", "<>") and (kind == "boolean" or not self.caps.text_datetimes):
+                    return Pushed(compare(col, value), True)
+                return None
+            if kind in _ORDERED_KINDS:
+                return Pushed(compare(col, value), True)
+            if kind in ("timestamp", "timestamptz", "time"):
+                if self.caps.text_datetimes:
+                    return None  # text in the source: formats vary, order is not time's
+                return Pushed(compare(col, value), True)
+            if kind == "interval":
+                return Pushed(compare(col, value), True) if self.caps.name == "postgresql" \
+                    else None
+            if kind == "string" and isinstance(value, str):
+                if op in ("=", "<>"):
+                    return Pushed(compare(col, value), True)
+                if self.text_order and column.remote_category != "enum":
+                    return Pushed(compare(col, value), True)
+            return None
+        if op in _LIKES and kind == "string" and isinstance(value, str):
+            return self.like(col, op, value)
+        return None
+
+    def like(self, col: sa.ColumnElement, op: str, pattern: str) -> Pushed | None:
+        if self.caps.native_like:
+            build = {"~~": col.like, "~~*": col.ilike, "!~~": col.not_like,
+                     "!~~*": col.not_ilike}[op]
+            return Pushed(build(pattern), True)
+        if self.caps.glob:
+            if op in ("~~", "!~~"):
+                glob = like_to_glob(pattern)
+                if glob is None:
+                    return None
+                condition = col.op("GLOB")(glob)
+                return Pushed(condition if op == "~~" else sa.not_(condition), True)
+            if op == "~~*" and pattern.isascii():
+                # SQLite's LIKE ignores ASCII case only: a superset for an ASCII pattern.
+                return Pushed(col.like(pattern, escape="\\"), False)
+        return None
+
+    def qual(self, table: RemoteTable, qual: Qual) -> Pushed | None:
+        column = table.columns.get(qual.field_name)
+        if column is None:
+            return None
+        if not qual.is_list_operator:
+            op = qual.operator
+            if qual.value is None and op in ("=", "<>"):
+                return Pushed(column.column.is_(None) if op == "=" else
+                              column.column.is_not(None), True)
+            if not column.typed:
+                return None
+            return self.comparison(column, op, qual.value)
+        if not column.typed:
+            return None
+        op = qual.operator[0]
+        is_any = qual.list_any_or_all == "ANY"
+        items = list(qual.value or [])
+        if op == "=" and is_any and self._equality_ok(column, items):
+            return Pushed(column.column.in_(items), True)
+        if op == "<>" and not is_any and self._equality_ok(column, items):
+            return Pushed(column.column.not_in(items), True)
+        parts = []
+        for item in items:
+            if item is None:
+                return None  # three-valued logic of NULL elements: leave it to PostgreSQL
+            pushed = self.comparison(column, op, item)
+            if pushed is None:
+                return None
+            parts.append(pushed)
+        if not parts:
+            return None
+        combine = sa.or_ if is_any else sa.and_
+        return Pushed(combine(*(p.condition for p in parts)), all(p.exact for p in parts))
+
+    def _equality_ok(self, column: RemoteColumn, items: list[Any]) -> bool:
+        """IN / NOT IN when = is pushable for every element (NULLs behave the same)."""
+        present = [item for item in items if item is not None]
+        return bool(present) and all(self.comparison(column, "=", item) is not None
+                                     for item in present)
+
+
+def translate_qual(table: RemoteTable, qual: Qual, caps: Capabilities,
+                   text_order: bool) -> Pushed | None:
+    """The condition for qual, or None when it is not pushed to the source."""
+    return _Translator(caps, text_order).qual(table, qual)

@@ -1,0 +1,150 @@
+"""The SELECT a scan sends, built with SQLAlchemy Core only.
+
+Projection of the needed columns, WHERE from the pushable quals (sgfdw.sqlalchemy.quals),
+ORDER BY from the sort keys the FDW accepted (with NULLS FIRST/LAST where the dialect
+has it, else only when the dialect's own NULL placement is the one asked for), and
+LIMIT/OFFSET (the bridge passes them only when every qual is enforced here).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Collection, Sequence
+
+import sqlalchemy as sa
+
+from multicorn import Qual, SortKey
+from sgfdw.errors import FdwError
+from sgfdw.sqlalchemy.dialects import (BYTEWISE_COLLATIONS, Capabilities,
+                                       local_collation_is_bytewise)
+from sgfdw.sqlalchemy.quals import Pushed, translate_qual
+from sgfdw.sqlalchemy.remote_table import RemoteColumn, RemoteTable
+from sgfdw.sqlalchemy.values import NUMBERS, projection
+
+__all__ = ["Pushdown", "ScanQuery", "build_select", "compiled_sql"]
+
+
+@dataclass
+class Pushdown:
+    """What a source can take over from PostgreSQL, for one table."""
+
+    table: RemoteTable
+    caps: Capabilities
+
+    def text_order(self, collate: str | None = "default") -> bool:
+        """Whether text compares/sorts in the source as in PostgreSQL for this collation."""
+        if self.caps.text_order == "same":
+            return collate in (None, "default", "C", "POSIX")
+        if self.caps.text_order == "bytewise":
+            if collate in (None, "default"):
+                return local_collation_is_bytewise()
+            return collate in BYTEWISE_COLLATIONS
+        return False
+
+    def qual(self, qual: Qual) -> Pushed | None:
+        return translate_qual(self.table, qual, self.caps, self.text_order())
+
+    def enforces(self, quals: Sequence[Qual]) -> bool:
+        for qual in quals:
+            pushed = self.qual(qual)
+            if pushed is None or not pushed.exact:
+                return False
+        return True
+
+    def sort(self, key: SortKey) -> sa.ColumnElement | None:
+        """The ORDER BY item that sorts exactly as key asks, or None."""
+        column: RemoteColumn | None = self.table.columns.get(key.attname)
+        if column is None or not column.typed:
+            return None
+        kind = column.category
+        expression: sa.ColumnElement = column.column
+        if kind in NUMBERS or kind in ("boolean", "date", "binary"):
+            pass
+        elif kind in ("timestamp", "timestamptz", "time"):
+            if self.caps.text_datetimes:
+                return None
+        elif kind in ("interval", "uuid"):
+            if self.caps.name != "postgresql":
+                return None
+        elif kind == "string" and column.remote_category != "enum":
+            if not self.text_order(key.collate):
+                return None
+            if self.caps.text_order == "same" and key.collate in ("C", "POSIX"):
+                expression = expression.collate(key.collate)
+        else:
+            return None
+        ordered = expression.desc() if key.is_reversed else expression.asc()
+        if self.caps.nulls_order_syntax:
+            return ordered.nulls_first() if key.nulls_first else ordered.nulls_last()
+        if not column.nullable:
+            return ordered
+        if self.caps.nulls_sort_high is None:
+            return None
+        # ASC puts NULLs first when they sort low; DESC when they sort high.
+        default_first = self.caps.nulls_sort_high if key.is_reversed else \
+            not self.caps.nulls_sort_high
+        return ordered if default_first == key.nulls_first else None
+
+    def accepted_sortkeys(self, sortkeys: Sequence[SortKey]) -> list[SortKey]:
+        accepted = []
+        for key in sortkeys:
+            if self.sort(key) is None:
+                break
+            accepted.append(key)
+        return accepted
+
+
+@dataclass
+class ScanQuery:
+    statement: sa.Select
+    names: list[str]                       # local column names, in select order
+    pushed: list[Qual] = field(default_factory=list)
+    local: list[Qual] = field(default_factory=list)   # left to PostgreSQL
+
+
+def build_select(pushdown: Pushdown, quals: Sequence[Qual], columns: Collection[str],
+                 sortkeys: Sequence[SortKey] | None = None, limit: int | None = None,
+                 offset: int | None = None) -> ScanQuery:
+    table = pushdown.table
+    needed = [name for name in table.columns if name in columns]
+    for name in columns:
+        if name not in table.columns:
+            table.column(name)  # raises: the query needs a column the source lacks
+    if needed:
+        selected = [projection(table.columns[name].column, table.columns[name].category,
+                               pushdown.caps.name) for name in needed]
+        statement = sa.select(*selected)
+    else:
+        statement = sa.select(sa.null()).select_from(table.table)
+    query = ScanQuery(statement, needed)
+    conditions = []
+    for qual in quals:
+        pushed = pushdown.qual(qual)
+        if pushed is None:
+            query.local.append(qual)
+        else:
+            query.pushed.append(qual)
+            conditions.append(pushed.condition)
+    if conditions:
+        statement = statement.where(*conditions)
+    order = []
+    for key in sortkeys or ():
+        item = pushdown.sort(key)
+        if item is None:
+            raise FdwError(f"cannot sort by {key.attname} in the source", sqlstate="XX000",
+                           detail="The sort key was not one can_sort() accepted.")
+        order.append(item)
+    if order:
+        statement = statement.order_by(*order)
+    if limit is not None:
+        statement = statement.limit(limit)
+    if offset is not None:
+        statement = statement.offset(offset)
+    query.statement = statement
+    return query
+
+
+def compiled_sql(statement: sa.ClauseElement, dialect: sa.engine.Dialect) -> str:
+    """The SQL text sent for statement, with bound-parameter placeholders, on one line."""
+    compiled = statement.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
+    return re.sub(r" ?\n", " ", str(compiled)).strip()
