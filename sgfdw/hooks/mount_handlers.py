@@ -6,7 +6,8 @@ mount creates, in the caller's transaction (through sgfdw.pg), a server whose wr
 the handler's FDW class, a user mapping holding the credentials (never server options),
 the schema `mountpoint`, and its foreign tables: all of the remote schema (tables=None),
 some of it (a list: IMPORT FOREIGN SCHEMA ... LIMIT TO) or tables described explicitly
-(a dict {table: {column: type}}: CREATE FOREIGN TABLE).
+(a dict {table: {column: type}}, or {table: [[column, type], ...]} to keep the
+column order that jsonb does not: CREATE FOREIGN TABLE).
 
 DDL cannot take bound parameters, so every name and option value is quoted by the
 server's own quote_ident / quote_literal.
@@ -26,7 +27,8 @@ __all__ = ["MountHandler", "register_mount_handler", "get_mount_handler",
            "get_mount_handlers", "load_mount_handlers_config", "mount", "mount_postgres",
            "unmount"]
 
-Tables = Sequence[str] | Mapping[str, Mapping[str, str]] | None
+Tables = (Sequence[str] | Mapping[str, Mapping[str, str] | Sequence[tuple[str, str]]]
+          | None)
 
 
 @dataclass(frozen=True)
@@ -188,8 +190,10 @@ def mount(mountpoint: str, mount_handler: str, handler_kwargs: Mapping[str, Any]
 
     if isinstance(tables, Mapping):
         for table, columns in tables.items():
+            # jsonb keeps no key order: a list of [column, type] pairs keeps the order.
+            pairs = columns.items() if isinstance(columns, Mapping) else columns
             column_list = ", ".join(f"{pg.quote_ident(column)} {_type_name(column_type)}"
-                                    for column, column_type in columns.items())
+                                    for column, column_type in pairs)
             pg.execute(f"CREATE FOREIGN TABLE {schema}.{pg.quote_ident(table)} "
                        f"({column_list}) SERVER {server}"
                        f"{_options_clause(handler.table_options(table, kwargs))}")
