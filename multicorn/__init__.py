@@ -42,7 +42,7 @@ __all__ = [
 ANY = "ANY"
 #: ``Qual.list_any_or_all`` for ``col op ALL(array)``.
 ALL = "ALL"
-#: Sentinel kept for Multicorn compatibility (not produced by sgfdw).
+#: The value of a qual whose parameter is not known yet (EXPLAIN without executing).
 UNBOUND = object()
 
 

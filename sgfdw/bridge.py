@@ -14,10 +14,10 @@ import uuid
 from collections import OrderedDict
 from typing import Any, Iterable, Iterator
 
-from multicorn import ColumnDefinition, ForeignDataWrapper, Qual, SortKey
+from multicorn import UNBOUND, ColumnDefinition, ForeignDataWrapper, Qual, SortKey
 from sgfdw.errors import WrapperNotFound
 
-__all__ = ["Qual", "SortKey", "load_wrapper", "new_instance", "execute", "explain",
+__all__ = ["Qual", "SortKey", "UNBOUND", "load_wrapper", "new_instance", "execute", "explain",
            "import_statements", "json_dumps", "json_loads", "writable_operations",
            "load_callable"]
 

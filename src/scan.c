@@ -146,8 +146,8 @@ current_quals(ForeignScanState *node, SgScanState *state, bool evaluate)
 		if (qual->value_index >= 0)
 		{
 			ExprState  *expr = list_nth(state->value_states, qual->value_index);
-			bool		isnull = true;
-			Datum		datum = (Datum) 0;
+			bool		isnull;
+			Datum		datum;
 
 			if (evaluate || IsA(expr->expr, Const))
 			{
@@ -155,8 +155,19 @@ current_quals(ForeignScanState *node, SgScanState *state, bool evaluate)
 
 				datum = ExecEvalExpr(expr, econtext, &isnull);
 				MemoryContextSwitchTo(old);
+				value = sgconv_to_python(state->value_converters[qual->value_index], datum,
+										 isnull);
 			}
-			value = sgconv_to_python(state->value_converters[qual->value_index], datum, isnull);
+			else
+			{
+				/* EXPLAIN without execution: a parameter has no value yet (not NULL). */
+				static PyObject *unbound = NULL;
+
+				if (unbound == NULL)
+					unbound = sgfdw_bridge_attr("UNBOUND");
+				value = unbound;
+				Py_INCREF(value);
+			}
 		}
 		pyqual = sgfdw_make_qual(NameStr(TupleDescAttr(RelationGetDescr(state->rel),
 													   qual->attnum - 1)->attname),

@@ -221,7 +221,7 @@ TYPED_ROWS = [
       "tstz": datetime.datetime(2024, 3, 10, 6, 30, 0, 123456, tzinfo=UTC),
       "iv": datetime.timedelta(days=1, hours=2, minutes=3, seconds=4.5),
       "ivm": "1 mon 2 days", "u": uuid.UUID("a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"),
-      "j": {"a": [1, 2.5, "x"], "b": None, "c": True, "d": "\u00e9"},
+      "j": {"a": [1, D("2.5"), "x"], "b": None, "c": True, "d": "\u00e9"},
       "ia": [1, 2, None, 3], "ta": ["a", "\u00e9 b", None, ""], "ia2": [[1, 2], [3, 4]]}),
     ("(2, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, "
      "NULL, NULL, NULL, NULL, NULL, NULL)",
@@ -291,7 +291,7 @@ def test_update_values_of_every_type(db, hooks):
         **expected,
         "n": D("123456789012345678901.234567890123456789012345678900"),
         "tstz": datetime.datetime(2024, 3, 10, 7, 30, 0, 123456, tzinfo=UTC),
-        "j": {"a": [1, 2.5, "x"], "b": None, "c": True, "d": "\u00e9", "e": 1.25},
+        "j": {"a": [1, D("2.5"), "x"], "b": None, "c": True, "d": "\u00e9", "e": D("1.25")},
         "ia": [1, 2, None, 3, 4], "by": b"\x00\xff\x10\x01", "b": False})
     _same_rows(db, "typed", "typed_local")
 

@@ -11,16 +11,19 @@ engine emit BEGIN itself, so a remote transaction starts when the local one uses
 """
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass
-from typing import Any, Mapping
+from functools import cached_property
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, Engine, make_url
 
 from sgfdw.errors import OptionError
+from sgfdw.sqlalchemy.dialects import Capabilities, capabilities_of
 from sgfdw.sqlalchemy.errors import remote_errors
 
-__all__ = ["Source", "source_for", "user_mapping_options", "dispose_all"]
+__all__ = ["Source", "source_for", "dispose_all"]
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,10 @@ class Source:
     @property
     def dialect_name(self) -> str:
         return self.engine.dialect.name
+
+    @cached_property
+    def capabilities(self) -> Capabilities:
+        return capabilities_of(self.engine.dialect)
 
     def errors(self, connecting: bool = False) -> Any:
         """Context manager translating SQLAlchemy exceptions for this source."""
@@ -69,6 +76,22 @@ def _sqlite_transactions(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN")
 
 
+def _engine_arguments(url: URL) -> dict[str, Any]:
+    """JSON written with sgfdw's serializer (Decimals from jsonb keep all their digits)
+    where the dialect takes one."""
+    try:
+        dialect = url.get_dialect()
+        takes_json = any("json_serializer" in inspect.signature(cls.__init__).parameters
+                         for cls in dialect.__mro__ if "__init__" in vars(cls))
+    except Exception:  # an unknown dialect: create_engine reports it
+        return {}
+    if takes_json:
+        from sgfdw.bridge import json_dumps
+
+        return {"json_serializer": json_dumps}
+    return {}
+
+
 def source_for(url_text: str, user: str | None = None, password: str | None = None) -> Source:
     """The cached Source for this URL and credentials (made at first use)."""
     url = _url_with_credentials(url_text, user, password)
@@ -80,10 +103,10 @@ def source_for(url_text: str, user: str | None = None, password: str | None = No
     secret = url.password if isinstance(url.password, str) else None
     with remote_errors(display, (secret,)):
         try:
-            engine = sa.create_engine(url, pool_pre_ping=True)
-        except sa.exc.SQLAlchemyError:
+            engine = sa.create_engine(url, pool_pre_ping=True, **_engine_arguments(url))
+        except sa.exc.NoSuchModuleError:
             raise
-        except Exception as exc:  # e.g. TypeError from a bad query argument
+        except (sa.exc.ArgumentError, TypeError, ValueError) as exc:  # bad URL arguments
             raise OptionError(f"cannot use db_url {display}: {type(exc).__name__}: "
                               f"{exc}".replace(secret or "\x00", "***")) from None
     if engine.dialect.name == "sqlite":
@@ -98,39 +121,3 @@ def dispose_all() -> None:
     for source in _ENGINES.values():
         source.engine.dispose()
     _ENGINES.clear()
-
-
-def user_mapping_options(srv_options: Mapping[str, str]) -> dict[str, str]:
-    """The current user's mapping options for the server that has these options.
-
-    IMPORT FOREIGN SCHEMA hands import_schema only the server's options, but the
-    credentials are in the user mapping; this finds the servers of the sgfdw wrapper
-    whose options (other than ``wrapper``) are exactly these and returns the options of
-    the current user's (else PUBLIC) mapping, when that is unambiguous. Outside a
-    backend, or when nothing matches, {}.
-    """
-    from sgfdw import pg
-
-    if not pg.in_backend():
-        return {}
-    wanted = list(f"{key}={value}" for key, value in srv_options.items() if key != "wrapper")
-    rows = pg.execute(
-        "SELECT um.umuser <> 0, um.umoptions"
-        " FROM pg_catalog.pg_user_mappings um"
-        " JOIN pg_catalog.pg_foreign_server s ON s.oid = um.srvid"
-        " WHERE (um.umuser = 0 OR um.usename = current_user)"
-        "   AND ARRAY(SELECT o FROM unnest(s.srvoptions) o WHERE o NOT LIKE 'wrapper=%')"
-        "       <@ $1::text[]"
-        "   AND ARRAY(SELECT o FROM unnest(s.srvoptions) o WHERE o NOT LIKE 'wrapper=%')"
-        "       @> $1::text[]",
-        [wanted])
-    personal = {tuple(opts or ()) for own, opts in rows if own}
-    public = {tuple(opts or ()) for own, opts in rows if not own}
-    candidates = personal or public
-    if len(candidates) != 1:
-        return {}
-    options: dict[str, str] = {}
-    for item in next(iter(candidates)):
-        key, _, value = item.partition("=")
-        options[key] = value
-    return options

@@ -87,9 +87,6 @@ def translate(exc: BaseException, *, url: str | None = None,
     if isinstance(exc, sa_exc.NoSuchTableError):
         return UndefinedTable(f'remote table "{exc}" does not exist{where}',
                               hint="Check the tablename and schema options.")
-    if isinstance(exc, sa_exc.ArgumentError):
-        return OptionError(scrub(f"invalid SQLAlchemy URL or argument: {exc}", secrets),
-                           hint="db_url must look like 'dialect+driver://user@host/db'.")
     if isinstance(exc, sa_exc.DBAPIError):
         message, rest = _driver_message(exc)
         message, rest = scrub(message, secrets), rest and scrub(rest, secrets)

@@ -147,4 +147,4 @@ def build_select(pushdown: Pushdown, quals: Sequence[Qual], columns: Collection[
 def compiled_sql(statement: sa.ClauseElement, dialect: sa.engine.Dialect) -> str:
     """The SQL text sent for statement, with bound-parameter placeholders, on one line."""
     compiled = statement.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
-    return re.sub(r" ?\n", " ", str(compiled)).strip()
+    return re.sub(r"\s*\n\s*", " ", str(compiled)).strip()

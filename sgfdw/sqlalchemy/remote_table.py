@@ -31,6 +31,7 @@ class RemoteColumn:
     typed: bool                # compares as PostgreSQL does (see values.query_type)
     nullable: bool
     generated: bool            # the source fills it when omitted (default, identity, rowid)
+    writable: bool = True      # False: computed, or GENERATED ALWAYS AS IDENTITY
 
 
 @dataclass
@@ -42,6 +43,7 @@ class RemoteTable:
     missing: list[str]                            # local columns not found remotely
     primary_key: tuple[str, ...] = ()             # local names ((): none usable)
     unique_keys: list[tuple[str, ...]] = field(default_factory=list)
+    is_view: bool = False
 
     def column(self, local: str) -> RemoteColumn:
         try:
@@ -73,6 +75,10 @@ def reflect(conn: Connection, name: str, schema: str | None,
     dialect = conn.dialect
     inspector = sa.inspect(conn)
     infos = {info["name"]: info for info in inspector.get_columns(name, schema=schema)}
+    try:
+        is_view = name in inspector.get_view_names(schema=schema)
+    except (NotImplementedError, sa.exc.SQLAlchemyError):
+        is_view = False
     pk_remote = list(inspector.get_pk_constraint(name, schema=schema)
                      .get("constrained_columns") or [])
     unique_remote: list[list[str]] = []
@@ -102,8 +108,13 @@ def reflect(conn: Connection, name: str, schema: str | None,
         category = values.local_category(definition)
         query_type, typed = values.query_type(
             category, definition.base_type_name or definition.type_name, info["type"], dialect)
-        sa_columns.append(sa.Column(remote, query_type, key=local,
-                                    primary_key=remote in pk_remote))
+        in_pk = remote in pk_remote
+        generated = _generated(info, single_integer_pk and in_pk, dialect.name)
+        # FetchedValue: the source fills the column when an INSERT leaves it out.
+        sa_columns.append(sa.Column(remote, query_type, key=local, primary_key=in_pk,
+                                    autoincrement=False,
+                                    server_default=sa.FetchedValue() if generated else None,
+                                    nullable=bool(info.get("nullable", True))))
         mapped.append((local, remote, category, values.remote_category(info["type"]), typed,
                        info))
     table = sa.Table(name, sa.MetaData(), *sa_columns, schema=schema)
@@ -111,7 +122,9 @@ def reflect(conn: Connection, name: str, schema: str | None,
         local: RemoteColumn(local, remote, category, remote_category, table.c[local], typed,
                             bool(info.get("nullable", True)),
                             _generated(info, single_integer_pk and remote in pk_remote,
-                                       dialect.name))
+                                       dialect.name),
+                            not (info.get("computed") or
+                                 (info.get("identity") or {}).get("always")))
         for local, remote, category, remote_category, typed, info in mapped
     }
     by_remote = {column.remote: column.local for column in columns.values()}
@@ -123,4 +136,5 @@ def reflect(conn: Connection, name: str, schema: str | None,
 
     primary_key = local_key(pk_remote) if pk_remote else ()
     unique_keys = [key for key in (local_key(u) for u in unique_remote) if key]
-    return RemoteTable(name, schema, table, columns, missing, primary_key, unique_keys)
+    return RemoteTable(name, schema, table, columns, missing, primary_key, unique_keys,
+                       is_view)

@@ -115,7 +115,8 @@ class Passthrough(TypeDecorator):
     def process_bind_param(self, value: Any, dialect: Any) -> Any:
         if isinstance(value, uuid.UUID):
             return str(value)
-        if isinstance(value, dict) or (isinstance(value, list) and self.dialect_name != "postgresql"):
+        if isinstance(value, dict) or (isinstance(value, list)
+                                       and self.dialect_name != "postgresql"):
             if self.dialect_name == "postgresql":
                 from psycopg2.extras import Json
 

@@ -1,0 +1,192 @@
+"""SqlAlchemyFdw: a foreign table over any database SQLAlchemy reaches by URL.
+
+    CREATE SERVER src FOREIGN DATA WRAPPER sgfdw
+        OPTIONS (wrapper 'sgfdw.sqlalchemy.SqlAlchemyFdw', db_url 'postgresql+psycopg2://h/db');
+    CREATE USER MAPPING FOR CURRENT_USER SERVER src OPTIONS (user 'u', password 'p');
+    CREATE FOREIGN TABLE t (id int, name text) SERVER src OPTIONS (tablename 't');
+    IMPORT FOREIGN SCHEMA "default" FROM SERVER src INTO local_schema;
+
+This class only wires the Multicorn calls to the modules that do the work: options,
+engines (one per URL and credentials), remote_table (reflection), query/quals (the
+SELECT), scan (streaming), writes, transactions, estimates and importer.
+"""
+from __future__ import annotations
+
+import time
+from typing import Any, Collection, Mapping
+
+from multicorn import ColumnDefinition, ForeignDataWrapper, Qual, SortKey
+from sgfdw.sqlalchemy import estimates, importer, transactions
+from sgfdw.sqlalchemy.engines import Source, source_for
+from sgfdw.sqlalchemy.options import parse_options
+from sgfdw.sqlalchemy.query import Pushdown, build_select, compiled_sql
+from sgfdw.sqlalchemy.remote_table import RemoteTable, reflect
+from sgfdw.sqlalchemy.scan import RowStream, describe_fetch, row_converter
+from sgfdw.sqlalchemy.writes import Writer
+
+__all__ = ["SqlAlchemyFdw"]
+
+#: Seconds a table size estimate is reused before the source is asked again.
+ESTIMATE_TTL = 60.0
+
+
+class SqlAlchemyFdw(ForeignDataWrapper):
+    def __init__(self, fdw_options: dict[str, str],
+                 fdw_columns: Mapping[str, ColumnDefinition]) -> None:
+        super().__init__(fdw_options, fdw_columns)
+        self.settings = parse_options(fdw_options)
+        self.columns = fdw_columns
+        self.column_names = list(fdw_columns)
+        self.source: Source = source_for(self.settings.url, self.settings.user,
+                                         self.settings.password)
+        self._table: RemoteTable | None = None
+        self._pushdown: Pushdown | None = None
+        self._writer: Writer | None = None
+        self._rows: tuple[float, float] | None = None  # (estimate, when)
+
+    # ---- the remote table, reflected at first use
+
+    @property
+    def table(self) -> RemoteTable:
+        if self._table is None:
+            with transactions.connection_for_statement(self.source) as conn:
+                with self.source.errors():
+                    self._table = reflect(conn, self.settings.tablename, self.settings.schema,
+                                          self.columns)
+        return self._table
+
+    @property
+    def pushdown(self) -> Pushdown:
+        if self._pushdown is None:
+            self._pushdown = Pushdown(self.table, self.source.capabilities)
+        return self._pushdown
+
+    # ---- planning
+
+    def get_rel_size(self, quals: list[Qual], columns: Collection[str]) -> tuple[int, int]:
+        table = self.table
+        now = time.monotonic()
+        if self._rows is None or now - self._rows[1] > ESTIMATE_TTL:
+            with transactions.connection_for_statement(self.source) as conn:
+                self._rows = (estimates.table_rows(conn, table), now)
+        return (estimates.scan_rows(self._rows[0], quals, table),
+                estimates.row_width(columns, table))
+
+    def get_path_keys(self) -> list[tuple[tuple[str, ...], int]]:
+        table = self.table
+        keys = [table.primary_key, *table.unique_keys]
+        seen: list[tuple[str, ...]] = []
+        for key in keys:
+            if key and key not in seen:
+                seen.append(key)
+        return [(key, 1) for key in seen]
+
+    def can_sort(self, sortkeys: list[SortKey]) -> list[SortKey]:
+        return self.pushdown.accepted_sortkeys(sortkeys)
+
+    def can_limit(self, limit: int | None, offset: int | None) -> bool:
+        return True
+
+    def enforces_quals(self, quals: list[Qual]) -> bool:
+        """True when every qual is pushed exactly (lets LIMIT/OFFSET go with them)."""
+        return self.pushdown.enforces(quals)
+
+    # ---- scanning
+
+    def _streamed(self, limit: int | None, offset: int | None) -> bool:
+        return limit is None or limit + (offset or 0) > self.settings.fetch_size
+
+    def execute(self, quals: list[Qual], columns: Collection[str],
+                sortkeys: list[SortKey] | None = None, limit: int | None = None,
+                offset: int | None = None) -> RowStream:
+        query = build_select(self.pushdown, quals, columns, sortkeys, limit, offset)
+        return RowStream(self.source, query.statement,
+                         row_converter(query.names, self.column_names),
+                         self.settings.fetch_size, self._streamed(limit, offset))
+
+    def explain(self, quals: list[Qual], columns: Collection[str],
+                sortkeys: list[SortKey] | None = None, verbose: bool = False,
+                limit: int | None = None, offset: int | None = None) -> list[str]:
+        query = build_select(self.pushdown, quals, columns, sortkeys, limit, offset)
+        lines = ["Remote SQL: " + compiled_sql(query.statement, self.source.engine.dialect)]
+        if verbose:
+            lines.append(f"Source: {self.source.display_url}")
+            lines.append(describe_fetch(self.source, self._streamed(limit, offset),
+                                        self.settings.fetch_size))
+            if query.local:
+                lines.append("Quals not pushed: " + ", ".join(map(repr, query.local)))
+        return lines
+
+    # ---- writing
+
+    @property
+    def rowid_column(self) -> str:
+        if self.settings.primary_key:
+            return self.settings.primary_key
+        key = self.table.primary_key
+        if len(key) != 1:
+            from sgfdw.errors import FeatureNotSupported
+
+            raise FeatureNotSupported(
+                f"remote table {self.table.display} has no single-column primary key",
+                hint="Set the table option primary_key.")
+        return key[0]
+
+    @property
+    def modify_batch_size(self) -> int:
+        return self.settings.batch_size
+
+    @property
+    def writer(self) -> Writer:
+        if self._writer is None:
+            try:
+                rowid: str | None = self.rowid_column
+            except Exception:
+                rowid = None
+            self._writer = Writer(self.source, self.table, rowid)
+        self._rows = None  # the table is changing: estimate it again next time
+        return self._writer
+
+    def insert(self, values: dict[str, Any]) -> dict[str, Any] | None:
+        return self.writer.insert(values)
+
+    def bulk_insert(self, all_values: list[dict[str, Any]]) -> list[Any]:
+        return self.writer.bulk_insert(all_values)
+
+    def update(self, oldvalues: Any, newvalues: dict[str, Any]) -> dict[str, Any] | None:
+        return self.writer.update(oldvalues, newvalues)
+
+    def delete(self, oldvalues: Any) -> None:
+        return self.writer.delete(oldvalues)
+
+    # ---- transactions
+
+    def begin(self, serializable: bool) -> None:
+        transactions.begin(self.source, serializable)
+
+    def pre_commit(self) -> None:
+        transactions.commit(self.source)
+
+    def commit(self) -> None:
+        transactions.commit(self.source)  # a no-op unless pre_commit was skipped
+
+    def rollback(self) -> None:
+        transactions.rollback(self.source)
+
+    def sub_begin(self, level: int) -> None:
+        transactions.sub_begin(self.source, level)
+
+    def sub_commit(self, level: int) -> None:
+        transactions.sub_commit(self.source, level)
+
+    def sub_rollback(self, level: int) -> None:
+        transactions.sub_rollback(self.source, level)
+
+    # ---- IMPORT FOREIGN SCHEMA
+
+    @classmethod
+    def import_schema(cls, schema: str, srv_options: dict[str, str], options: dict[str, str],
+                      restriction_type: str | None,
+                      restricts: list[str]) -> list[Any]:
+        return importer.import_schema(schema, srv_options, options, restriction_type,
+                                      restricts)
