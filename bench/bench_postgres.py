@@ -1,0 +1,225 @@
+"""Remote PostgreSQL: sgfdw's PostgresFdw against postgres_fdw and a direct psycopg2 read.
+
+Starts two throwaway clusters (tests/harness.py): a "remote" one holding a table of N
+rows (id int primary key, t text, f float8) and a "local" one with both postgres_fdw
+(fetch_size 10000) and sgfdw.postgres.PostgresFdw (its default fetch_size, 10000)
+importing it. Measured in the same run, median of several runs after a warm-up:
+
+* full scan throughput: ``SELECT count(*), sum(f), max(t) FROM (SELECT * FROM ft
+  OFFSET 0) s`` -- the OFFSET 0 keeps postgres_fdw from pushing the aggregate down, so
+  both FDWs ship every row; the direct read fetches all rows with a psycopg2
+  server-side cursor (itersize 10000) in the client;
+* selective latency, one row by key: ``SELECT * FROM ft WHERE id = $k`` (k varies);
+* selective latency, 1% by range: ``SELECT count(*), sum(f), max(t) FROM (SELECT *
+  FROM ft WHERE id BETWEEN $a AND $a + N/100 - 1 OFFSET 0) s``.
+
+Targets (issue): full-scan throughput >= 0.5x postgres_fdw's; selective latency
+<= 1.5x postgres_fdw's. JIT and parallel query are off on both clusters.
+
+    .venv/bin/python bench/bench_postgres.py [--rows N] [--repeat R] [--lookups L] [--strict]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import shutil
+import statistics
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "tests"))
+
+from harness import Cluster, postgres_can_read  # noqa: E402
+
+SETTINGS = {"jit": "off", "max_parallel_workers_per_gather": 0,
+            "shared_buffers": "256MB"}
+
+FULL_SCAN = "SELECT count(*), sum(f), max(t) FROM (SELECT * FROM {t} OFFSET 0) s"
+BY_KEY = "SELECT * FROM {t} WHERE id = %s"
+BY_RANGE = ("SELECT count(*), sum(f), max(t) FROM "
+            "(SELECT * FROM {t} WHERE id BETWEEN %s AND %s OFFSET 0) s")
+
+
+def python_path_for(cluster: Cluster) -> str:
+    """The checkout (sgfdw, multicorn) as the server can read it."""
+    if postgres_can_read(REPO / "sgfdw"):
+        return str(REPO)
+    copy = cluster.base_dir / "pypath"
+    for package in ("sgfdw", "multicorn"):
+        shutil.copytree(REPO / package, copy / package,
+                        ignore=shutil.ignore_patterns("__pycache__"))
+    for p in [copy, *copy.rglob("*")]:
+        shutil.chown(p, cluster.base_dir.owner(), cluster.base_dir.group())
+    return str(copy)
+
+
+def timed(cur, query: str, params=None) -> tuple[float, list]:
+    start = time.perf_counter()
+    cur.execute(query, params)
+    rows = cur.fetchall()
+    return time.perf_counter() - start, rows
+
+
+def median_time(run, repeat: int) -> float:
+    run()   # warm-up: connections, caches, plans
+    return statistics.median(run() for _ in range(repeat))
+
+
+def direct_full_scan(remote: Cluster) -> float:
+    conn = remote.connect(autocommit=False)
+    try:
+        start = time.perf_counter()
+        with conn.cursor(name="scan") as cur:
+            cur.itersize = 10000
+            cur.execute("SELECT id, t, f FROM public.big")
+            count = sum(1 for _ in cur)
+        elapsed = time.perf_counter() - start
+        conn.rollback()
+    finally:
+        conn.close()
+    assert count > 0
+    return elapsed
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--lookups", type=int, default=200)
+    parser.add_argument("--strict", action="store_true")
+    args = parser.parse_args()
+    n = args.rows
+    span = max(n // 100, 1)
+    rng = random.Random(42)
+
+    remote = Cluster("bench-remote", settings=SETTINGS)
+    local = Cluster("bench-local", settings=SETTINGS)
+    clusters = [remote, local]
+    try:
+        remote.init()
+        remote.start()
+        remote.sql("CREATE TABLE public.big (id int PRIMARY KEY, t text, f float8)")
+        remote.sql(f"INSERT INTO public.big SELECT g, md5(g::text), g / 3.0 "
+                   f"FROM generate_series(1, {n}) g")
+        remote.sql("VACUUM (FREEZE, ANALYZE) public.big")
+
+        local.init()
+        local.configure({"sgfdw.python_path": python_path_for(local)})
+        local.start()
+        local.create_database("bench", extensions=["sgfdw", "postgres_fdw"])
+        conn = local.connect("bench")
+        cur = conn.cursor()
+        where = f"host '{remote.socket_dir}', port '{remote.port}', dbname 'postgres'"
+        cur.execute(f"CREATE SERVER pgfdw FOREIGN DATA WRAPPER postgres_fdw "
+                    f"OPTIONS ({where}, fetch_size '10000')")
+        cur.execute("CREATE USER MAPPING FOR CURRENT_USER SERVER pgfdw "
+                    "OPTIONS (user 'postgres')")
+        cur.execute(f"CREATE SERVER sg FOREIGN DATA WRAPPER sgfdw "
+                    f"OPTIONS (wrapper 'sgfdw.postgres.PostgresFdw', {where})")
+        cur.execute("CREATE USER MAPPING FOR CURRENT_USER SERVER sg OPTIONS (user 'postgres')")
+        for schema, server in (("p", "pgfdw"), ("s", "sg")):
+            cur.execute(f"CREATE SCHEMA {schema}")
+            cur.execute(f"IMPORT FOREIGN SCHEMA public LIMIT TO (big) FROM SERVER {server} "
+                        f"INTO {schema}")
+        cur.execute("SHOW jit")
+        jit = cur.fetchone()[0]
+        cur.execute("SELECT version()")
+        version = cur.fetchone()[0].split(",")[0]
+        plans = {}
+        for schema in ("p", "s"):
+            cur.execute("EXPLAIN (VERBOSE, COSTS OFF) " + FULL_SCAN.format(t=f"{schema}.big"))
+            plans[schema] = [r[0].strip() for r in cur.fetchall() if "Remote SQL" in r[0]]
+
+        # Same answers from both FDWs and the remote itself.
+        rcur = remote.connect().cursor()
+        answers = {}
+        for name, query, params in [("full", FULL_SCAN, None), ("key", BY_KEY, (4242,)),
+                                    ("range", BY_RANGE, (1000, 1000 + span - 1))]:
+            rcur.execute(query.format(t="public.big"), params)
+            expected = rcur.fetchall()
+            for schema in ("p", "s"):
+                cur.execute(query.format(t=f"{schema}.big"), params)
+                answers[name, schema] = cur.fetchall() == expected
+
+        results: dict[tuple[str, str], float] = {}
+        for schema in ("p", "s"):
+            table = f"{schema}.big"
+            results["full", schema] = median_time(
+                lambda: timed(cur, FULL_SCAN.format(t=table))[0], args.repeat)
+
+            keys = [rng.randint(1, n) for _ in range(args.lookups)]
+
+            def lookups() -> float:
+                times = [timed(cur, BY_KEY.format(t=table), (k,))[0] for k in keys]
+                return statistics.median(times)
+
+            results["key", schema] = median_time(lookups, 3)
+
+            starts = [rng.randint(1, n - span) for _ in range(max(args.lookups // 10, 5))]
+
+            def ranges() -> float:
+                times = [timed(cur, BY_RANGE.format(t=table), (a, a + span - 1))[0]
+                         for a in starts]
+                return statistics.median(times)
+
+            results["range", schema] = median_time(ranges, 3)
+
+        results["full", "direct"] = median_time(lambda: direct_full_scan(remote), args.repeat)
+        keys = [rng.randint(1, n) for _ in range(args.lookups)]
+        results["key", "direct"] = median_time(
+            lambda: statistics.median(timed(rcur, BY_KEY.format(t="public.big"), (k,))[0]
+                                      for k in keys), 3)
+        starts = [rng.randint(1, n - span) for _ in range(max(args.lookups // 10, 5))]
+        results["range", "direct"] = median_time(
+            lambda: statistics.median(
+                timed(rcur, "SELECT * FROM public.big WHERE id BETWEEN %s AND %s",
+                      (a, a + span - 1))[0] for a in starts), 3)
+        conn.close()
+    finally:
+        for cluster in clusters:
+            cluster.cleanup()
+
+    print(f"Remote PostgreSQL benchmark: {n:,} rows (id int primary key, t text, f float8), "
+          f"{version}")
+    print(f"jit = {jit}, parallel query off; full scan: median of {args.repeat} runs; "
+          f"lookups: median latency of {args.lookups} keys / "
+          f"{max(args.lookups // 10, 5)} ranges of {span:,} rows (median of 3 rounds)")
+    print(f"postgres_fdw remote SQL: {plans['p']}")
+    print(f"sgfdw        remote SQL: {plans['s']}")
+    print()
+    labels = {"direct": "psycopg2 direct", "p": "postgres_fdw", "s": "sgfdw PostgresFdw"}
+    print(f"{'measure':<22} {'reader':<18} {'median':>12} {'rows/s':>14} {'vs postgres_fdw':>16}")
+    print("-" * 86)
+    for measure, rows in (("full scan", n), ("one row by key", 1), ("1% by range", span)):
+        key = {"full scan": "full", "one row by key": "key", "1% by range": "range"}[measure]
+        for reader in ("direct", "p", "s"):
+            seconds = results[key, reader]
+            ratio = seconds / results[key, "p"]
+            print(f"{measure:<22} {labels[reader]:<18} {seconds * 1000:10.3f}ms "
+                  f"{rows / seconds:14,.0f} {ratio:15.2f}x")
+        print()
+
+    full = results["full", "p"] / results["full", "s"]
+    key_ratio = results["key", "s"] / results["key", "p"]
+    range_ratio = results["range", "s"] / results["range", "p"]
+    verdicts = [
+        ("full-scan throughput vs postgres_fdw", full, ">=", 0.5, full >= 0.5),
+        ("one-row latency vs postgres_fdw", key_ratio, "<=", 1.5, key_ratio <= 1.5),
+        ("1%-range latency vs postgres_fdw", range_ratio, "<=", 1.5, range_ratio <= 1.5),
+    ]
+    print("Targets:")
+    for name, value, op, limit, ok in verdicts:
+        print(f"  {name:<38} {value:5.2f}x {op} {limit}  {'PASS' if ok else 'MISS'}")
+    wrong = [k for k, ok in answers.items() if not ok]
+    if wrong:
+        print(f"\nRESULT MISMATCH against the remote table: {wrong}")
+        return 1
+    print("\nResults of every query are equal to the remote table's (both FDWs).")
+    return 1 if args.strict and not all(v[-1] for v in verdicts) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

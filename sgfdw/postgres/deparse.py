@@ -1,0 +1,271 @@
+"""Remote SQL text: SELECT for scans (projection, quals, ORDER BY, LIMIT/OFFSET) and
+INSERT / UPDATE / DELETE for writes.
+
+Identifiers are always quoted (``"..."`` with ``"`` doubled, as
+``psycopg2.sql.Identifier`` does, but without needing a live connection, so EXPLAIN
+works from the plan alone); values are always bound parameters (``%s``), never part of
+the text. A ``%`` inside an identifier is doubled for psycopg2's parameter syntax. The
+same statement is shown in EXPLAIN with ``$1, $2, ...`` for its parameters.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Collection, Iterable, Mapping, Sequence
+
+from multicorn import Qual, SortKey, quote_identifier
+
+from .pushdown import Match, Relation
+from .values import DEFAULT, DefaultMarker, qual_param, write_param
+
+__all__ = ["Sql", "SelectQuery", "build_select", "build_insert", "build_update",
+           "build_delete", "qualified_name"]
+
+
+class _Slot:
+    __slots__ = ()
+
+
+_SLOT = _Slot()
+
+
+class Sql:
+    """SQL text under construction: text fragments and parameter slots."""
+
+    def __init__(self) -> None:
+        self._parts: list[str | _Slot] = []
+        self.params: list[Any] = []
+
+    def text(self, fragment: str) -> "Sql":
+        self._parts.append(fragment)
+        return self
+
+    def ident(self, name: str) -> "Sql":
+        return self.text(quote_identifier(name))
+
+    def param(self, value: Any) -> "Sql":
+        if isinstance(value, DefaultMarker):
+            return self.text("DEFAULT")
+        self._parts.append(_SLOT)
+        self.params.append(value)
+        return self
+
+    def extend(self, other: "Sql") -> "Sql":
+        self._parts.extend(other._parts)
+        self.params.extend(other.params)
+        return self
+
+    def join(self, separator: str, pieces: Iterable["Sql"]) -> "Sql":
+        for index, piece in enumerate(pieces):
+            if index:
+                self.text(separator)
+            self.extend(piece)
+        return self
+
+    def for_psycopg(self) -> tuple[str, tuple[Any, ...]]:
+        """(text with %s slots and %% for %, parameters) for cursor.execute()."""
+        text = "".join("%s" if isinstance(part, _Slot) else part.replace("%", "%%")
+                       for part in self._parts)
+        return text, tuple(self.params)
+
+    def shown(self) -> str:
+        """The statement as EXPLAIN shows it: $1, $2, ... for the parameters."""
+        out = []
+        number = 0
+        for part in self._parts:
+            if part is _SLOT:
+                number += 1
+                out.append(f"${number}")
+            else:
+                out.append(part)  # type: ignore[arg-type]
+        return "".join(out)
+
+
+def qualified_name(schema: str, table: str) -> str:
+    return quote_identifier(schema) + "." + quote_identifier(table)
+
+
+def _column_expr(relation: Relation, local: str, *, for_select: bool = False) -> str:
+    plan = relation.plans[local]
+    if plan.remote is None:
+        raise LookupError(local)
+    expr = quote_identifier(plan.remote.name)
+    if (for_select and plan.cast_to_text) or (not for_select and plan.match is Match.TEXT):
+        expr = f"{expr}::text"
+    return expr
+
+
+def _qual_sql(relation: Relation, qual: Qual) -> Sql:
+    sql = Sql().text("(" + _column_expr(relation, qual.field_name))
+    type_oid = int(relation.local_columns[qual.field_name].type_oid or 0)
+    if qual.is_list_operator:
+        keyword = "ANY" if qual.operator[1] else "ALL"
+        sql.text(f" {qual.operator[0]} {keyword} (")
+        sql.param(qual_param(qual.value, type_oid, list_operator=True)).text("))")
+    elif qual.value is None:
+        sql.text(" IS NULL)" if qual.operator == "=" else " IS NOT NULL)")
+    else:
+        sql.text(f" {qual.operator} ").param(qual_param(qual.value, type_oid)).text(")")
+    return sql
+
+
+@dataclass
+class SelectQuery:
+    sql: Sql
+    pushed: list[Qual] = field(default_factory=list)
+    not_pushed: list[Qual] = field(default_factory=list)
+    empty_projection: bool = False      # SELECT NULL: rows carry no column
+    at_most_one_row: bool = False       # an equality on every column of a unique key
+
+
+def _select_list(relation: Relation, columns: Collection[str]) -> tuple[str, bool]:
+    needed = set(columns)
+    if not needed:
+        return "NULL", True
+    items = []
+    for local in relation.local_columns:
+        if local in needed:
+            items.append(_column_expr(relation, local, for_select=True))
+        else:
+            items.append("NULL")
+    return ", ".join(items), False
+
+
+def _unique_lookup(relation: Relation, pushed: Sequence[Qual]) -> bool:
+    equal = {relation.plans[q.field_name].remote_name for q in pushed
+             if q.operator == "=" and q.value is not None and
+             relation.plans[q.field_name].match is Match.SAME}
+    return any(set(key) <= equal for key in relation.table.unique_keys)
+
+
+def build_select(relation: Relation, quals: Sequence[Qual], columns: Collection[str],
+                 sortkeys: Sequence[SortKey] | None = None, limit: int | None = None,
+                 offset: int | None = None) -> SelectQuery:
+    """The remote SELECT of a scan. Sort keys, limit and offset must have been accepted
+    (can_sort / can_limit); quals that cannot be pushed are left to PostgreSQL."""
+    missing = [c for c in columns if relation.plans.get(c) is None or
+               relation.plans[c].remote is None]
+    if missing:
+        from sgfdw.errors import FdwError
+
+        table = relation.table
+        raise FdwError(f'column "{missing[0]}" does not exist in remote table '
+                       f'{qualified_name(table.schema, table.name)}', sqlstate="42703",
+                       hint='Use the column option column_name to name the remote column.')
+    select_list, empty = _select_list(relation, columns)
+    query = SelectQuery(Sql(), empty_projection=empty)
+    sql = query.sql
+    sql.text(f"SELECT {select_list} FROM "
+             f"{qualified_name(relation.table.schema, relation.table.name)}")
+    conditions = []
+    for qual in quals:
+        if relation.qual_pushable(qual):
+            query.pushed.append(qual)
+            conditions.append(_qual_sql(relation, qual))
+        else:
+            query.not_pushed.append(qual)
+    if conditions:
+        sql.text(" WHERE ").join(" AND ", conditions)
+    if sortkeys:
+        keys = []
+        for key in sortkeys:
+            collate = relation.sort_pushable(key)
+            if collate is None:
+                raise ValueError(f"sort key {key.attname!r} cannot be pushed")
+            keys.append(_column_expr(relation, key.attname) + collate +
+                        (" DESC" if key.is_reversed else " ASC") +
+                        (" NULLS FIRST" if key.nulls_first else " NULLS LAST"))
+        sql.text(" ORDER BY " + ", ".join(keys))
+    if limit is not None:
+        sql.text(f" LIMIT {int(limit)}")
+    if offset is not None:
+        sql.text(f" OFFSET {int(offset)}")
+    query.at_most_one_row = _unique_lookup(relation, query.pushed)
+    return query
+
+
+# -- writes ---------------------------------------------------------------------------
+
+
+def _returning(relation: Relation) -> tuple[str, list[str]]:
+    names = [n for n, p in relation.plans.items() if p.remote is not None]
+    return (" RETURNING " + ", ".join(_column_expr(relation, n, for_select=True)
+                                      for n in names), names)
+
+
+def _writable_columns(relation: Relation) -> list[str]:
+    """Local columns that can be given a value remotely (not generated ones)."""
+    return [n for n, p in relation.plans.items()
+            if p.remote is not None and not p.remote.generated]
+
+
+def _insert_value(relation: Relation, local: str, row: Mapping[str, Any]) -> Any:
+    plan = relation.plans[local]
+    value = row.get(local)
+    if value is None:
+        # The FDW cannot tell an omitted column from an explicit NULL; a column with a
+        # remote default (serial, identity, DEFAULT) gets it.
+        return DEFAULT if plan.remote.gets_default else None
+    return write_param(value, int(relation.local_columns[local].type_oid or 0))
+
+
+def build_insert(relation: Relation, rows: Sequence[Mapping[str, Any]],
+                 returning: bool) -> tuple[Sql, list[str]]:
+    """INSERT of one or more rows (one multi-row VALUES); with RETURNING of the local
+    columns, whose names are returned."""
+    table = qualified_name(relation.table.schema, relation.table.name)
+    columns = _writable_columns(relation)
+    sql = Sql()
+    if not columns:
+        sql.text(f"INSERT INTO {table} DEFAULT VALUES")
+    else:
+        sql.text(f"INSERT INTO {table} (" +
+                 ", ".join(quote_identifier(relation.plans[c].remote.name) for c in columns) +
+                 ") VALUES ")
+        for index, row in enumerate(rows):
+            sql.text("(" if index == 0 else ", (")
+            for position, column in enumerate(columns):
+                if position:
+                    sql.text(", ")
+                sql.param(_insert_value(relation, column, row))
+            sql.text(")")
+    names: list[str] = []
+    if returning:
+        text, names = _returning(relation)
+        sql.text(text)
+    return sql, names
+
+
+def _where_rowid(relation: Relation, rowid_column: str, rowid: Any) -> Sql:
+    type_oid = int(relation.local_columns[rowid_column].type_oid or 0)
+    return Sql().text(" WHERE " + _column_expr(relation, rowid_column) + " = ") \
+        .param(qual_param(rowid, type_oid))
+
+
+def build_update(relation: Relation, rowid_column: str, rowid: Any,
+                 values: Mapping[str, Any]) -> tuple[Sql, list[str]]:
+    table = qualified_name(relation.table.schema, relation.table.name)
+    sets = []
+    for column in _writable_columns(relation):
+        if column not in values or relation.plans[column].remote.identity == "a":
+            continue
+        value = values[column]
+        piece = Sql().text(quote_identifier(relation.plans[column].remote.name) + " = ")
+        piece.param(None if value is None else
+                    write_param(value, int(relation.local_columns[column].type_oid or 0)))
+        sets.append(piece)
+    sql = Sql().text(f"UPDATE {table} SET ")
+    if sets:
+        sql.join(", ", sets)
+    else:
+        name = quote_identifier(relation.plans[rowid_column].remote.name)
+        sql.text(f"{name} = {name}")
+    sql.extend(_where_rowid(relation, rowid_column, rowid))
+    text, names = _returning(relation)
+    sql.text(text)
+    return sql, names
+
+
+def build_delete(relation: Relation, rowid_column: str, rowid: Any) -> Sql:
+    table = qualified_name(relation.table.schema, relation.table.name)
+    sql = Sql().text(f"DELETE FROM {table}")
+    return sql.extend(_where_rowid(relation, rowid_column, rowid))

@@ -1,0 +1,255 @@
+"""PostgresFdw: a remote PostgreSQL table as a foreign table (psycopg2).
+
+Ties the modules of this package to the Multicorn API: options (options.py), the
+backend's shared connection and remote transaction (connection.py), the remote
+relation's catalog facts (remote_table.py), what is safe to push down (pushdown.py), the
+remote SQL (deparse.py), the scan (scan.py), planner estimates (estimate.py) and IMPORT
+FOREIGN SCHEMA (introspect.py).
+"""
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Any, Collection, Iterable, Mapping, Sequence
+
+from multicorn import ColumnDefinition, ForeignDataWrapper, Qual, SortKey, TableDefinition
+
+from sgfdw.errors import FdwError, FeatureNotSupported, OptionError
+
+from . import estimate
+from .connection import RemoteConnection, check_password_used, get_connection
+from .deparse import (SelectQuery, Sql, build_delete, build_insert, build_select,
+                      build_update)
+from .introspect import import_tables
+from .options import (TableOptions, parse_bool, parse_connection_params,
+                      parse_import_options, parse_table_options)
+from .pushdown import Relation, local_collation
+from .remote_table import RemoteTable, load_remote_table
+from .scan import run_select
+
+__all__ = ["PostgresFdw"]
+
+
+class PostgresFdw(ForeignDataWrapper):
+    """A table (view, materialized view, ...) of a remote PostgreSQL database.
+
+    Pushes down projections, quals, ORDER BY and LIMIT/OFFSET where they mean the same
+    remotely; offers the remote unique keys and indexed columns as parameterised
+    paths; writes through the remote primary key (``rowid_column``); follows the local
+    transaction with one remote transaction per connection.
+    """
+
+    def __new__(cls, fdw_options: Mapping[str, str] | None = None, *args: Any, **kwargs: Any):
+        # updatable 'false': an instance of a class without write methods, so the table
+        # is reported as not updatable (as postgres_fdw's) -- the bridge decides that
+        # from the class.
+        if cls is PostgresFdw and fdw_options is not None and \
+                not parse_bool(fdw_options, "updatable", True):
+            cls = ReadOnlyPostgresFdw
+        return super().__new__(cls)
+
+    def __init__(self, fdw_options: dict[str, str],
+                 fdw_columns: Mapping[str, ColumnDefinition]) -> None:
+        super().__init__(fdw_options, fdw_columns)
+        self.options: TableOptions = parse_table_options(fdw_options)
+        self.columns: OrderedDict[str, ColumnDefinition] = OrderedDict(fdw_columns)
+        self._startup_cost = self.options.startup_cost
+        self._conn: RemoteConnection = get_connection(self.options.connection)
+        self._remote: RemoteTable | None = None
+        self._relation: Relation | None = None
+        self._checked_password = False
+        if self.options.rowid_column is not None and \
+                self.options.rowid_column not in self.columns:
+            raise OptionError(f'rowid_column "{self.options.rowid_column}" is not a column '
+                              f'of the foreign table')
+
+    # -- the connection and the remote relation ----------------------------------------
+
+    def _connection(self) -> RemoteConnection:
+        if not self._checked_password:
+            self._conn.ensure_open()
+            check_password_used(self._conn)
+            self._checked_password = True
+        return self._conn
+
+    def _relation_now(self) -> Relation:
+        """The remote relation's facts, loaded on first use and when stale."""
+        if self._relation is None or self._remote is None or self._remote.is_stale():
+            conn = self._connection()
+            self._remote = load_remote_table(conn, self.options.schema_name,
+                                             self.options.table_name or "")
+            self._relation = Relation(self.columns, self._remote, local_collation())
+        return self._relation
+
+    # -- planning ------------------------------------------------------------------------
+
+    def get_rel_size(self, quals: list[Qual], columns: Collection[str]) -> tuple[float, int]:
+        relation = self._relation_now()
+        if self.options.use_remote_estimate:
+            return estimate.remote_estimate(self._connection(), relation, quals, columns)
+        return estimate.local_estimate(relation, quals, columns)
+
+    def get_path_keys(self) -> list[tuple[tuple[str, ...], float]]:
+        return estimate.path_keys(self._relation_now())
+
+    def can_sort(self, sortkeys: list[SortKey]) -> list[SortKey]:
+        relation = self._relation_now()
+        accepted = []
+        for key in sortkeys:
+            if relation.sort_pushable(key) is None:
+                break
+            accepted.append(key)
+        return accepted
+
+    def can_limit(self, limit: int | None, offset: int | None) -> bool:
+        return True
+
+    def enforces_quals(self, quals: list[Qual]) -> bool:
+        """True when every qual is evaluated remotely with its local meaning (so every
+        row returned satisfies all of them, and LIMIT/OFFSET can be pushed too)."""
+        relation = self._relation_now()
+        return all(relation.qual_pushable(qual) for qual in quals)
+
+    # -- scanning --------------------------------------------------------------------------
+
+    def _select(self, quals: Sequence[Qual], columns: Collection[str],
+                sortkeys: Sequence[SortKey] | None, limit: int | None,
+                offset: int | None) -> SelectQuery:
+        query = build_select(self._relation_now(), quals, columns, sortkeys, limit, offset)
+        if query.not_pushed and (limit is not None or offset is not None):
+            # enforces_quals() said otherwise at plan time; never return wrong rows.
+            raise FdwError("internal error: LIMIT/OFFSET pushed with quals the remote "
+                           "server cannot evaluate: " + repr(query.not_pushed))
+        return query
+
+    def execute(self, quals: list[Qual], columns: Collection[str],
+                sortkeys: list[SortKey] | None = None, limit: int | None = None,
+                offset: int | None = None) -> Iterable[Sequence[Any]]:
+        query = self._select(quals, columns, sortkeys, limit, offset)
+        fetch_size = self.options.fetch_size
+        small = query.at_most_one_row or (
+            limit is not None and limit + (offset or 0) <= fetch_size)
+        return run_select(self._connection(), query, fetch_size, len(self.columns), small)
+
+    def explain(self, quals: list[Qual], columns: Collection[str],
+                sortkeys: list[SortKey] | None = None, verbose: bool = False,
+                limit: int | None = None, offset: int | None = None) -> list[str]:
+        if not verbose:
+            return []
+        query = self._select(quals, columns, sortkeys, limit, offset)
+        return ["Remote SQL: " + query.sql.shown()]
+
+    # -- writes ------------------------------------------------------------------------------
+
+    @property
+    def rowid_column(self) -> str:
+        if self.options.rowid_column is not None:
+            return self.options.rowid_column
+        relation = self._relation_now()
+        key = relation.table.primary_key
+        table = f'"{relation.table.schema}"."{relation.table.name}"'
+        if key is None or len(key) != 1:
+            raise FeatureNotSupported(
+                f"remote table {table} has no single-column primary key to identify rows",
+                hint="Set the table option rowid_column to a column whose values are "
+                     "unique and not null.")
+        local = relation.local_name_of.get(key[0])
+        if local is None:
+            raise FeatureNotSupported(f'the primary key column "{key[0]}" of remote table '
+                                      f'{table} is not a column of the foreign table')
+        return local
+
+    @property
+    def modify_batch_size(self) -> int:
+        return self.options.batch_size
+
+    def _check_updatable(self) -> None:
+        if not self.options.updatable:
+            raise FdwError("foreign table is not updatable (option updatable 'false')",
+                           sqlstate="55000")
+
+    def _write(self, sql: Sql) -> list[tuple]:
+        text, params = sql.for_psycopg()
+        return self._connection().query(text, params, sql.shown())
+
+    def insert(self, values: dict[str, Any]) -> dict[str, Any] | None:
+        """INSERT one row; the remote row (generated keys, defaults) for RETURNING."""
+        self._check_updatable()
+        sql, names = build_insert(self._relation_now(), [values], returning=True)
+        rows = self._write(sql)
+        return dict(zip(names, rows[0])) if rows else None
+
+    def bulk_insert(self, all_values: list[dict[str, Any]]) -> list[Any]:
+        """One multi-row INSERT; the remote rows, in order (they feed AFTER ROW
+        triggers with generated values, as insert()'s do)."""
+        self._check_updatable()
+        if not all_values:
+            return []
+        sql, names = build_insert(self._relation_now(), all_values, returning=True)
+        rows = self._write(sql)
+        if len(rows) != len(all_values):
+            return [None] * len(all_values)
+        return [dict(zip(names, row)) for row in rows]
+
+    def update(self, oldvalues: Any, newvalues: dict[str, Any]) -> dict[str, Any] | None:
+        """UPDATE the row whose rowid_column value is ``oldvalues``; the remote row."""
+        self._check_updatable()
+        sql, names = build_update(self._relation_now(), self.rowid_column, oldvalues,
+                                  newvalues)
+        rows = self._write(sql)
+        return dict(zip(names, rows[0])) if rows else None
+
+    def delete(self, oldvalues: Any) -> None:
+        """DELETE the row whose rowid_column value is ``oldvalues``.
+
+        DELETE ... RETURNING gets the deleted row from PostgreSQL (the scanned row), so
+        nothing is returned (and the bridge would read an empty slot for a DELETE
+        without RETURNING if a row came back)."""
+        self._check_updatable()
+        sql = build_delete(self._relation_now(), self.rowid_column, oldvalues)
+        self._write(sql)
+
+    # -- transactions (one remote transaction per connection, however many tables) -------
+
+    def begin(self, serializable: bool) -> None:
+        self._conn.begin(serializable)
+
+    def pre_commit(self) -> None:
+        self._conn.pre_commit()
+
+    def commit(self) -> None:
+        pass    # committed in pre_commit, where a failure can still abort locally
+
+    def rollback(self) -> None:
+        self._conn.rollback()
+
+    def sub_begin(self, level: int) -> None:
+        self._conn.sub_begin(level)
+
+    def sub_commit(self, level: int) -> None:
+        self._conn.sub_commit(level)
+
+    def sub_rollback(self, level: int) -> None:
+        self._conn.sub_rollback(level)
+
+    # -- IMPORT FOREIGN SCHEMA -----------------------------------------------------------
+
+    @classmethod
+    def import_schema(cls, schema: str, srv_options: dict[str, str], options: dict[str, str],
+                      restriction_type: str | None,
+                      restricts: list[str]) -> list[TableDefinition]:
+        parse_table_options(srv_options, need_table=False)     # reject bad server options
+        conn = get_connection(parse_connection_params(srv_options))
+        conn.ensure_open()
+        check_password_used(conn)
+        return import_tables(conn, schema, parse_import_options(options), restriction_type,
+                             restricts)
+
+
+class ReadOnlyPostgresFdw(PostgresFdw):
+    """PostgresFdw of a table with ``updatable 'false'``: no write methods."""
+
+    insert = ForeignDataWrapper.insert
+    bulk_insert = ForeignDataWrapper.bulk_insert
+    update = ForeignDataWrapper.update
+    delete = ForeignDataWrapper.delete
+

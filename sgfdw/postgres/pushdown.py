@@ -1,0 +1,209 @@
+"""Which quals and sort keys mean exactly the same on the remote server.
+
+PostgreSQL rechecks every qual, so a qual that is not pushed only costs transfer; but a
+pushed qual that is *stricter* remotely loses rows, and with LIMIT pushdown
+(``enforces_quals``) a looser one does too. So a qual goes remote only when:
+
+* the remote column's type is the local column's (same built-in type, text and varchar
+  counting as one; or the same enum), so the operator resolves to the same function --
+  other user-defined types may have operators outside the remote search_path
+  (pg_catalog), which would silently resolve to something else;
+* or the local column is text/varchar over another remote type: then the local values
+  *are* the remote text output, and ``remote_col::text`` compares exactly as the local
+  column does -- except for the types whose cast to text is not their output function
+  (boolean, inet, cidr, char(n), "char", name), which are not compared remotely;
+* for collatable columns: equality and LIKE whatever the collation, as long as it is
+  one whose behaviour is known (the remote column uses its database's default or C);
+  ordering comparisons and ILIKE only when that collation (and ctype) is the local
+  database's. Sort keys likewise; a sort by ``COLLATE "C"`` is safe whenever the remote
+  collation is known (byte order everywhere).
+
+Limitation: a qual does not carry its own collation (the Multicorn API has none), so a
+query's explicit ``COLLATE`` on a foreign text column is not seen; the local database's
+default collation is assumed.
+"""
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import Mapping
+
+from multicorn import ColumnDefinition, Qual, SortKey
+
+from .remote_table import TEXT_FAMILY, RemoteColumn, RemoteTable
+from .values import can_bind
+
+__all__ = ["Match", "ColumnPlan", "Relation", "local_collation", "COMPARISONS",
+           "SCALAR_OPERATORS"]
+
+EQUALITY = frozenset({"=", "<>"})
+COMPARISONS = frozenset({"<", "<=", ">", ">="})
+LIKE = frozenset({"~~", "!~~"})
+ILIKE = frozenset({"~~*", "!~~*"})
+SCALAR_OPERATORS = EQUALITY | COMPARISONS | LIKE | ILIKE
+
+C_COLLATION_OID, POSIX_COLLATION_OID = 950, 951
+_C_NAMES = frozenset({"C", "POSIX"})
+
+
+class Match(enum.Enum):
+    NONE = "none"     # nothing about this column is pushed
+    SAME = "same"     # same type on both sides
+    TEXT = "text"     # local text over another remote type: compare remote_col::text
+
+
+@dataclass(frozen=True)
+class ColumnPlan:
+    """How a local column is read and compared remotely."""
+
+    local: str
+    remote: RemoteColumn | None
+    match: Match
+    cast_to_text: bool      # SELECT remote_col::text (a native remote type read as text)
+    collation_safe: bool    # ordering / ILIKE mean the same on both sides
+    collate_c_ok: bool      # a sort with COLLATE "C" can be pushed
+
+    @property
+    def remote_name(self) -> str | None:
+        return self.remote.name if self.remote is not None else None
+
+
+def _unqualified(type_name: str) -> str:
+    """A type name without its schema: 'public.mood[]' -> 'mood[]'."""
+    in_quotes = False
+    last_dot = -1
+    for index, ch in enumerate(type_name):
+        if ch == '"':
+            in_quotes = not in_quotes
+        elif ch == "." and not in_quotes:
+            last_dot = index
+    return type_name[last_dot + 1:].replace('"', "")
+
+
+# Remote types whose cast to text is not their output function (bool::text is 'true',
+# inet::text adds the netmask, bpchar::text trims): no TEXT-mode comparison over them.
+_TEXT_CAST_DIFFERS = frozenset({16, 18, 19, 650, 869, 1042})
+# Remote types that psycopg2 turns into Python objects; read as text via ::text when the
+# local column is text (their casts to text are I/O conversions, i.e. the output).
+_NATIVE_NUMBERS = frozenset({20, 21, 23, 26, 700, 701})
+
+
+def _type_match(local: ColumnDefinition, remote: RemoteColumn) -> Match:
+    local_oid = int(local.type_oid or 0)
+    local_text = local_oid in TEXT_FAMILY
+    if remote.base_kind == "e" and not remote.is_array:
+        if local.base_type_name and \
+                _unqualified(local.base_type_name) == _unqualified(remote.base_name):
+            return Match.SAME
+    elif remote.builtin:
+        if local_oid == remote.base_oid or (local_text and remote.base_oid in TEXT_FAMILY):
+            return Match.SAME
+    if local_text and remote.base_oid not in _TEXT_CAST_DIFFERS:
+        return Match.TEXT
+    return Match.NONE
+
+
+def _effective_collation(remote: RemoteColumn, table: RemoteTable) -> tuple[str, str] | None:
+    """The remote column's (collate, ctype), if it is one whose behaviour we know."""
+    if remote.collation == 100:
+        return table.collation
+    if remote.collation in (C_COLLATION_OID, POSIX_COLLATION_OID):
+        return ("C", "C")
+    return None
+
+
+def _same_locale(a: str, b: str) -> bool:
+    return a == b or (a in _C_NAMES and b in _C_NAMES)
+
+
+_local_collation: tuple[str, str] | None = None
+_local_collation_known = False
+
+
+def local_collation() -> tuple[str, str] | None:
+    """The local database's (collate, ctype), read once per backend; None outside one."""
+    global _local_collation, _local_collation_known
+    if not _local_collation_known:
+        from sgfdw import pg
+
+        if pg.in_backend():
+            rows = pg.execute("SELECT datcollate::text, datctype::text FROM pg_database "
+                              "WHERE datname = current_database()")
+            _local_collation = tuple(rows[0]) if rows else None  # type: ignore[assignment]
+        _local_collation_known = True
+    return _local_collation
+
+
+class Relation:
+    """The local foreign table laid over its remote relation."""
+
+    def __init__(self, columns: Mapping[str, ColumnDefinition], table: RemoteTable,
+                 local_locale: tuple[str, str] | None) -> None:
+        self.table = table
+        self.local_columns = columns
+        self.plans: dict[str, ColumnPlan] = {}
+        for name, definition in columns.items():
+            remote_name = (definition.options or {}).get("column_name", name)
+            self.plans[name] = self._plan(name, definition, table.columns.get(remote_name),
+                                          local_locale)
+        self.local_name_of = {p.remote.name: n for n, p in self.plans.items()
+                              if p.remote is not None}
+
+    def _plan(self, name: str, definition: ColumnDefinition, remote: RemoteColumn | None,
+              local_locale: tuple[str, str] | None) -> ColumnPlan:
+        if remote is None:
+            return ColumnPlan(name, None, Match.NONE, False, False, False)
+        match = _type_match(definition, remote)
+        text_expr = match is Match.TEXT or remote.collatable
+        collation_safe = not text_expr
+        collate_c_ok = False
+        if text_expr:
+            # remote_col::text gets the database default collation.
+            effective = (self.table.collation if match is Match.TEXT
+                         else _effective_collation(remote, self.table))
+            if effective is None:
+                match = Match.NONE      # an unknown (maybe nondeterministic) collation
+            else:
+                collate_c_ok = True
+                collation_safe = local_locale is not None and \
+                    _same_locale(effective[0], local_locale[0]) and \
+                    _same_locale(effective[1], local_locale[1])
+        cast_to_text = (int(definition.type_oid or 0) in TEXT_FAMILY and
+                        remote.base_oid in _NATIVE_NUMBERS)
+        return ColumnPlan(name, remote, match, cast_to_text, collation_safe, collate_c_ok)
+
+    # -- quals -----------------------------------------------------------------------
+
+    def qual_pushable(self, qual: Qual) -> bool:
+        """Whether this qual can be evaluated remotely with exactly the local meaning."""
+        plan = self.plans.get(qual.field_name)
+        if plan is None or plan.match is Match.NONE:
+            return False
+        if qual.is_list_operator:
+            operator = qual.operator[0]
+            if (plan.match is Match.SAME and plan.remote.is_array) or \
+                    (qual.value is not None and not isinstance(qual.value, (list, tuple))):
+                return False    # ANY over an array column would compare elements
+        else:
+            operator = qual.operator
+            if qual.value is None:
+                return operator in EQUALITY     # IS NULL / IS NOT NULL
+        if operator not in SCALAR_OPERATORS:
+            return False
+        if (operator in COMPARISONS or operator in ILIKE) and not plan.collation_safe:
+            return False
+        return can_bind(qual.value, int(self.local_columns[qual.field_name].type_oid or 0))
+
+    def sort_pushable(self, key: SortKey) -> str | None:
+        """'' if the sort key can be pushed as is, ' COLLATE "C"' if with that clause,
+        None if not at all."""
+        plan = self.plans.get(key.attname)
+        if plan is None or plan.match is not Match.SAME:
+            return None
+        if not plan.remote.collatable:
+            return ""
+        if key.collate in ("C", "POSIX") and plan.collate_c_ok:
+            return ' COLLATE "C"'
+        if key.collate in (None, "default") and plan.collation_safe:
+            return ""
+        return None
