@@ -57,6 +57,17 @@ new_qual(Var *var, const char *opname, int kind, Node *value, List **values)
 	return qual;
 }
 
+/*
+ * A qual carries no collation: the FDW can only compare as the column does. An
+ * operator applied under another collation (an explicit COLLATE) is left to PostgreSQL,
+ * else a remote filter could drop rows the query wants.
+ */
+static bool
+column_collation(Var *var, Oid inputcollid)
+{
+	return !OidIsValid(inputcollid) || inputcollid == var->varcollid;
+}
+
 static SgQualDesc *
 describe_clause(PlannerInfo *root, Expr *clause, Index relid, List **values)
 {
@@ -68,9 +79,11 @@ describe_clause(PlannerInfo *root, Expr *clause, Index relid, List **values)
 		Node	   *left = linitial(op->args);
 		Node	   *right = lsecond(op->args);
 
-		if ((var = column_of(left, relid)) && is_value(root, right, relid))
+		if ((var = column_of(left, relid)) && is_value(root, right, relid) &&
+			column_collation(var, op->inputcollid))
 			return new_qual(var, get_opname(op->opno), SG_QUAL_SCALAR, right, values);
-		if ((var = column_of(right, relid)) && is_value(root, left, relid))
+		if ((var = column_of(right, relid)) && is_value(root, left, relid) &&
+			column_collation(var, op->inputcollid))
 		{
 			Oid			commutator = get_commutator(op->opno);
 
@@ -83,7 +96,8 @@ describe_clause(PlannerInfo *root, Expr *clause, Index relid, List **values)
 		ScalarArrayOpExpr *op = (ScalarArrayOpExpr *) clause;
 		Node	   *right = lsecond(op->args);
 
-		if ((var = column_of(linitial(op->args), relid)) && is_value(root, right, relid))
+		if ((var = column_of(linitial(op->args), relid)) && is_value(root, right, relid) &&
+			column_collation(var, op->inputcollid))
 			return new_qual(var, get_opname(op->opno),
 							op->useOr ? SG_QUAL_ANY : SG_QUAL_ALL, right, values);
 	}

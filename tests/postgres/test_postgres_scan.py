@@ -318,8 +318,6 @@ def test_local_text_over_other_remote_types(fdb, source):
                         "ORDER BY id") == [(1,), (2,), (5,)]     # bp keeps its padding
 
 
-@pytest.mark.xfail(reason="bridge: a qual does not carry its collation, so an explicit "
-                          "COLLATE in the query is pushed as if it were the column's")
 def test_explicit_collate_in_query(fdb, source):
     if not execute(fdb, "SELECT 1 FROM pg_collation WHERE collname = 'und-x-icu'"):
         pytest.skip("no ICU collations")
