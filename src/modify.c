@@ -39,6 +39,10 @@ rowid_column(SgTable *table)
 	PyObject   *name = PyObject_GetAttrString(table->instance, "rowid_column");
 	char	   *result;
 
+	/* Only "there is none" means no UPDATE/DELETE; other exceptions are the FDW's. */
+	if (name == NULL && !PyErr_ExceptionMatches(PyExc_AttributeError) &&
+		!PyErr_ExceptionMatches(PyExc_NotImplementedError))
+		sgfdw_report_python_error(0, "rowid_column");
 	if (name == NULL || !PyUnicode_Check(name))
 	{
 		Py_XDECREF(name);
@@ -163,6 +167,9 @@ apply_returned(SgModifyState *state, EState *estate, TupleTableSlot *slot, PyObj
 	if (returned == Py_None || !PyMapping_Check(returned))
 		return slot;
 	old = MemoryContextSwitchTo(GetPerTupleMemoryContext(estate));
+	/* DELETE without the old row (no RETURNING): the returned values on NULLs. */
+	if (TTS_EMPTY(slot))
+		ExecStoreAllNullTuple(slot);
 	slot_getallattrs(slot);
 	values = palloc(sizeof(Datum) * desc->natts);
 	nulls = palloc(sizeof(bool) * desc->natts);

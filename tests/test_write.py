@@ -566,3 +566,14 @@ def test_python_exception_in_update(db, hooks):
     assert error.pgcode == "HV000"
     assert_usable(db)
     assert rows_of(db, "t") == [(1, "a"), (2, "b"), (3, "c")]
+
+
+def test_delete_returning_a_dict_without_returning_clause(db):
+    execute(db, "CREATE SERVER del FOREIGN DATA WRAPPER sgfdw "
+                "OPTIONS (wrapper 'deleting.DeletingFdw')")
+    execute(db, "CREATE FOREIGN TABLE del_t (id int, v text) SERVER del")
+    with db.cursor() as cur:
+        cur.execute("DELETE FROM del_t")
+        assert cur.rowcount == 2
+    assert execute(db, "DELETE FROM del_t WHERE id = 2 RETURNING id, v") == [(2, "gone")]
+    assert_usable(db)
