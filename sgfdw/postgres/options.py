@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from typing import Mapping
 
 from sgfdw.errors import OptionError
+from sgfdw.options import positive_int
 
 __all__ = [
     "ConnectionParams",
@@ -118,19 +119,6 @@ def parse_bool(options: Mapping[str, str], name: str, default: bool) -> bool:
     raise OptionError(f'option "{name}" must be a boolean (true/false), not {text!r}')
 
 
-def _positive_int(options: Mapping[str, str], name: str, default: int) -> int:
-    text = options.get(name)
-    if text is None:
-        return default
-    try:
-        value = int(str(text).strip())
-    except ValueError:
-        value = 0
-    if value <= 0:
-        raise OptionError(f'option "{name}" must be a positive integer, not {text!r}')
-    return value
-
-
 def _non_negative_float(options: Mapping[str, str], name: str, default: float) -> float:
     text = options.get(name)
     if text is None:
@@ -183,10 +171,10 @@ def parse_table_options(options: Mapping[str, str], *, need_table: bool = True) 
         connection=parse_connection_params(options),
         schema_name=_non_empty(options, "schema_name") or "public",
         table_name=table_name,
-        fetch_size=_positive_int(options, "fetch_size", DEFAULT_FETCH_SIZE),
+        fetch_size=positive_int(options, "fetch_size", DEFAULT_FETCH_SIZE),
         use_remote_estimate=parse_bool(options, "use_remote_estimate", False),
         updatable=parse_bool(options, "updatable", True),
-        batch_size=_positive_int(options, "batch_size", DEFAULT_BATCH_SIZE),
+        batch_size=positive_int(options, "batch_size", DEFAULT_BATCH_SIZE),
         rowid_column=_non_empty(options, "rowid_column"),
         startup_cost=_non_negative_float(options, "fdw_startup_cost", DEFAULT_STARTUP_COST),
     )

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Mapping
 
 from sgfdw.errors import OptionError
+from sgfdw.options import positive_int
 
 __all__ = ["TableOptions", "parse_options", "url_option", "DEFAULT_FETCH_SIZE",
            "DEFAULT_BATCH_SIZE"]
@@ -51,19 +52,6 @@ def _first(options: Mapping[str, str], *names: str) -> str | None:
     return None
 
 
-def _positive_int(options: Mapping[str, str], name: str, default: int) -> int:
-    text = options.get(name)
-    if text is None:
-        return default
-    try:
-        value = int(str(text).strip())
-    except ValueError:
-        value = 0
-    if value <= 0:
-        raise OptionError(f'option "{name}" must be a positive integer, not {text!r}')
-    return value
-
-
 def url_option(options: Mapping[str, str]) -> str:
     """The source URL option (``db_url``, alias ``url``); OptionError when absent."""
     url = _first(options, "db_url", "url")
@@ -83,8 +71,8 @@ def parse_options(options: Mapping[str, str], *, need_table: bool = True) -> Tab
         tablename=tablename,
         schema=_first(options, "schema", "schema_name"),
         primary_key=_first(options, "primary_key"),
-        fetch_size=_positive_int(options, "fetch_size", DEFAULT_FETCH_SIZE),
-        batch_size=_positive_int(options, "batch_size", DEFAULT_BATCH_SIZE),
+        fetch_size=positive_int(options, "fetch_size", DEFAULT_FETCH_SIZE),
+        batch_size=positive_int(options, "batch_size", DEFAULT_BATCH_SIZE),
         user=_first(options, "user", "username"),
         password=options.get("password"),
     )
