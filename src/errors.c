@@ -295,14 +295,13 @@ PyObject *
 sgfdw_call(PyObject *callable, PyObject *args, PyObject *kwargs, const char *context)
 {
 	PyObject   *result;
-	PyObject   *empty = NULL;
 
 	if (args == NULL)
-		args = empty = PyTuple_New(0);
+		args = PyTuple_New(0);
 	SGFDW_ENTER_PYTHON();
-	result = PyObject_Call(callable, args, kwargs);
+	result = args ? PyObject_Call(callable, args, kwargs) : NULL;
 	SGFDW_LEAVE_PYTHON();
-	Py_XDECREF(empty);
+	Py_XDECREF(args);
 	if (result == NULL)
 		sgfdw_report_python_error(0, context);
 	return result;
@@ -315,7 +314,11 @@ sgfdw_call_method(PyObject *obj, const char *method, PyObject *args, PyObject *k
 	PyObject   *callable = PyObject_GetAttrString(obj, method);
 	PyObject   *result;
 
-	SGFDW_CHECK(callable, context);
+	if (callable == NULL)
+	{
+		Py_XDECREF(args);
+		sgfdw_report_python_error(0, context);
+	}
 	result = sgfdw_call(callable, args, kwargs, context);
 	Py_DECREF(callable);
 	return result;

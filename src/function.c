@@ -66,7 +66,6 @@ load_callable(const char *body)
 	args = Py_BuildValue("(s)", body);
 	SGFDW_CHECK(args, "loading the function's callable");
 	callable = sgfdw_call(loader, args, NULL, "loading the function's callable");
-	Py_DECREF(args);
 	return callable;
 }
 
@@ -234,7 +233,6 @@ sgfdw_python_call_handler(PG_FUNCTION_ARGS)
 		PyTuple_SET_ITEM(args, i, sgconv_to_python(fn->arguments[i], PG_GETARG_DATUM(i),
 													PG_ARGISNULL(i)));
 	result = sgfdw_call(fn->callable, args, NULL, get_func_name(fcinfo->flinfo->fn_oid));
-	Py_DECREF(args);
 
 	if (fcinfo->flinfo->fn_retset)
 	{

@@ -69,7 +69,6 @@ sgfdw_validator(PG_FUNCTION_ARGS)
 		SGFDW_CHECK(args, "checking the \"wrapper\" option");
 		cls = sgfdw_call(load_wrapper, args, NULL, "checking the \"wrapper\" option");
 		Py_DECREF(cls);
-		Py_DECREF(args);
 		Py_DECREF(load_wrapper);
 	}
 	PG_RETURN_VOID();

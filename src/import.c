@@ -56,7 +56,6 @@ sgfdwImportForeignSchema(ImportForeignSchemaStmt *stmt, Oid serverOid)
 						 stmt->local_schema, stmt->server_name);
 	SGFDW_CHECK(args, "IMPORT FOREIGN SCHEMA");
 	statements = sgfdw_call(import_statements, args, NULL, "import_schema()");
-	Py_DECREF(args);
 	Py_DECREF(import_statements);
 
 	iterator = PyObject_GetIter(statements);

@@ -241,7 +241,6 @@ build_instance(SgTable *entry)
 	args = Py_BuildValue("(sNN)", wrapper, sgfdw_options_to_dict(options), columns);
 	SGFDW_CHECK(args, "building the FDW instance");
 	entry->instance = sgfdw_call(new_instance, args, NULL, "creating the FDW instance");
-	Py_DECREF(args);
 	Py_DECREF(new_instance);
 	entry->valid = true;
 }

@@ -219,19 +219,26 @@ rowid_of(SgModifyState *state, TupleTableSlot *planSlot)
 	return sgconv_to_python(state->rowid_converter, value, false);
 }
 
+/* instance.method(*args) (args taken over), whose result feeds the slot. */
+static TupleTableSlot *
+call_and_apply(SgModifyState *state, EState *estate, TupleTableSlot *slot,
+			   const char *method, PyObject *args)
+{
+	PyObject   *returned = sgfdw_call_method(state->instance, method, args, NULL, method);
+
+	slot = apply_returned(state, estate, slot, returned);
+	Py_DECREF(returned);
+	return slot;
+}
+
 static TupleTableSlot *
 sgfdwExecForeignInsert(EState *estate, ResultRelInfo *rinfo, TupleTableSlot *slot,
 					   TupleTableSlot *planSlot)
 {
 	SgModifyState *state = rinfo->ri_FdwState;
-	PyObject   *row = row_to_dict(state, slot);
-	PyObject   *returned = sgfdw_call_method(state->instance, "insert", PyTuple_Pack(1, row),
-											 NULL, "insert()");
 
-	slot = apply_returned(state, estate, slot, returned);
-	Py_DECREF(returned);
-	Py_DECREF(row);
-	return slot;
+	return call_and_apply(state, estate, slot, "insert",
+						  Py_BuildValue("(N)", row_to_dict(state, slot)));
 }
 
 static TupleTableSlot **
@@ -286,16 +293,10 @@ sgfdwExecForeignUpdate(EState *estate, ResultRelInfo *rinfo, TupleTableSlot *slo
 					   TupleTableSlot *planSlot)
 {
 	SgModifyState *state = rinfo->ri_FdwState;
-	PyObject   *rowid = rowid_of(state, planSlot);
-	PyObject   *row = row_to_dict(state, slot);
-	PyObject   *returned = sgfdw_call_method(state->instance, "update",
-											 PyTuple_Pack(2, rowid, row), NULL, "update()");
 
-	slot = apply_returned(state, estate, slot, returned);
-	Py_DECREF(returned);
-	Py_DECREF(row);
-	Py_DECREF(rowid);
-	return slot;
+	return call_and_apply(state, estate, slot, "update",
+						  Py_BuildValue("(NN)", rowid_of(state, planSlot),
+										row_to_dict(state, slot)));
 }
 
 static TupleTableSlot *
@@ -303,9 +304,7 @@ sgfdwExecForeignDelete(EState *estate, ResultRelInfo *rinfo, TupleTableSlot *slo
 					   TupleTableSlot *planSlot)
 {
 	SgModifyState *state = rinfo->ri_FdwState;
-	PyObject   *rowid = rowid_of(state, planSlot);
-	PyObject   *returned = sgfdw_call_method(state->instance, "delete", PyTuple_Pack(1, rowid),
-											 NULL, "delete()");
+	PyObject   *args = Py_BuildValue("(N)", rowid_of(state, planSlot));
 
 	if (AttributeNumberIsValid(state->wholerow_junk))
 	{
@@ -326,10 +325,7 @@ sgfdwExecForeignDelete(EState *estate, ResultRelInfo *rinfo, TupleTableSlot *slo
 			ExecForceStoreHeapTuple(tuple, slot, false);
 		}
 	}
-	slot = apply_returned(state, estate, slot, returned);
-	Py_DECREF(returned);
-	Py_DECREF(rowid);
-	return slot;
+	return call_and_apply(state, estate, slot, "delete", args);
 }
 
 static void

@@ -200,7 +200,6 @@ make_sortkey(SgTable *table, List *node)
 						 collation[0] ? sgfdw_str(collation) : Py_None);
 	SGFDW_CHECK(args, "building a sort key");
 	result = sgfdw_call(sortkey_class, args, NULL, "building a sort key");
-	Py_DECREF(args);
 	return result;
 }
 
@@ -526,9 +525,9 @@ add_final_path(PlannerInfo *root, RelOptInfo *input_rel, RelOptInfo *final_rel,
 		return;
 
 	answer = sgfdw_call_method(table->instance, "can_limit",
-							   Py_BuildValue("(OO)",
-											 limit ? PyLong_FromLongLong(DatumGetInt64(limit->constvalue)) : Py_None,
-											 offset ? PyLong_FromLongLong(DatumGetInt64(offset->constvalue)) : Py_None),
+							   Py_BuildValue("(NN)",
+											 limit ? PyLong_FromLongLong(DatumGetInt64(limit->constvalue)) : Py_NewRef(Py_None),
+											 offset ? PyLong_FromLongLong(DatumGetInt64(offset->constvalue)) : Py_NewRef(Py_None)),
 							   NULL, "can_limit()");
 	if (PyObject_IsTrue(answer) != 1)
 	{

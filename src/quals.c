@@ -208,7 +208,6 @@ sgfdw_make_qual(const char *colname, SgQualDesc *qual, PyObject *value)
 	args = Py_BuildValue("(sNO)", colname, operator, value ? value : Py_None);
 	SGFDW_CHECK(args, "building a qual");
 	result = sgfdw_call(qual_class, args, NULL, "building a qual");
-	Py_DECREF(args);
 	return result;
 }
 

@@ -200,7 +200,6 @@ start_scan(ForeignScanState *node, SgScanState *state)
 	args = scan_arguments(node, state, true);
 	SGFDW_CHECK(args, "execute()");
 	state->iterator = sgfdw_call(execute, args, NULL, "execute()");
-	Py_DECREF(args);
 	state->exhausted = false;
 }
 

@@ -47,7 +47,11 @@ extern void sgfdw_report_python_error(int default_sqlstate, const char *context)
 #define SGFDW_ENTER_PYTHON() (sgfdw_python_depth++)
 #define SGFDW_LEAVE_PYTHON() (sgfdw_python_depth--)
 
-/* Calls obj.method(*args) (args may be NULL); on a Python error, reports it. */
+/*
+ * Calls obj.method(*args) / callable(*args) and reports a Python error. They take
+ * over the reference to args (which may be NULL for no arguments), so a tuple built
+ * in the call itself is released.
+ */
 extern PyObject *sgfdw_call_method(PyObject *obj, const char *method, PyObject *args,
 								   PyObject *kwargs, const char *context);
 extern PyObject *sgfdw_call(PyObject *callable, PyObject *args, PyObject *kwargs,

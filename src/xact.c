@@ -38,7 +38,8 @@ call_or_raise(PyObject *instance, const char *method, PyObject *args)
 
 		Py_DECREF(result);
 	}
-	Py_XDECREF(args);
+	else
+		Py_XDECREF(args);
 }
 
 static void
