@@ -75,17 +75,8 @@ def db(pg, request):
     # Named after the test (and unique) so that the server log says whose it was.
     slug = re.sub(r"[^a-z0-9]+", "_", request.node.name.lower()).strip("_")[:40]
     name = f"t{next(_db_counter)}_{slug}"
-    pg.create_database(name)
-    conn = None
-    try:
-        conn = pg.connect(name)
-        with conn.cursor() as cur:
-            cur.execute("CREATE EXTENSION sgfdw")
+    with pg.extension_database(name) as conn:
         yield conn
-    finally:
-        if conn is not None:
-            conn.close()
-        pg.drop_database(name)
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -16,13 +16,14 @@ that root's variables (PYTHONPATH, PG*, a pyenv PATH) never reach the server.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import os
 import shutil
 import socket
 import subprocess
 import tempfile
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Iterator, Mapping, Sequence
 
 PG_BIN = Path(os.environ.get("SGFDW_PG_BIN", "/usr/lib/postgresql/15/bin"))
 # Leave cluster directories behind (for post-mortem reading of data and logs).
@@ -207,6 +208,22 @@ class Cluster:
                 return cur.fetchall() if cur.description is not None else []
         finally:
             conn.close()
+
+    @contextlib.contextmanager
+    def extension_database(self, name: str) -> Iterator[Any]:
+        """A new database with `CREATE EXTENSION sgfdw` done: an autocommit connection
+        to it, closed and the database dropped afterwards."""
+        self.create_database(name)
+        conn = None
+        try:
+            conn = self.connect(name)
+            with conn.cursor() as cur:
+                cur.execute("CREATE EXTENSION sgfdw")
+            yield conn
+        finally:
+            if conn is not None:
+                conn.close()
+            self.drop_database(name)
 
     def create_database(self, name: str, template: str = "template0",
                         extensions: Sequence[str] = ()) -> None:

@@ -21,23 +21,10 @@ from typing import Any
 import psycopg2
 from psycopg2 import sql
 
+from fdwtest import error_of, execute  # noqa: F401 (re-exported for the tests)
+
 EVAL_NAMESPACE = {"datetime": datetime, "Decimal": decimal.Decimal, "UUID": uuid.UUID,
                   "nan": float("nan"), "inf": float("inf")}
-
-
-def execute(db, query: Any, params: Any = None) -> list[tuple] | None:
-    with db.cursor() as cur:
-        cur.execute(query, params)
-        return cur.fetchall() if cur.description is not None else None
-
-
-def error_of(db, query: Any, params: Any = None) -> psycopg2.Error:
-    """The error a statement raises (the test fails if it does not)."""
-    try:
-        execute(db, query, params)
-    except psycopg2.Error as exc:
-        return exc
-    raise AssertionError(f"no error from {query!r}")
 
 
 def assert_usable(db) -> None:

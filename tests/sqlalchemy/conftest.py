@@ -56,17 +56,8 @@ def module_sqlite_dir():
 @pytest.fixture(scope="module")
 def module_db(pg, request):
     name = f"m{next(_counter)}_{request.module.__name__.lower()}"[:60]
-    pg.create_database(name)
-    conn = None
-    try:
-        conn = pg.connect(name)
-        with conn.cursor() as cur:
-            cur.execute("CREATE EXTENSION sgfdw")
+    with pg.extension_database(name) as conn:
         yield conn
-    finally:
-        if conn is not None:
-            conn.close()
-        pg.drop_database(name)
 
 
 def make_sqlite(directory: Path, name: str, script: str) -> Path:

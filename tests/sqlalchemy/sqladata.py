@@ -118,13 +118,7 @@ class RemoteSource:
         return self.cluster.connect(self.dbname, autocommit=autocommit)
 
     def rows(self, query: str, params: Any = None) -> list[tuple]:
-        conn = self.connect()
-        try:
-            with conn.cursor() as cur:
-                cur.execute(query, params)
-                return cur.fetchall() if cur.description is not None else []
-        finally:
-            conn.close()
+        return self.cluster.sql(query, params, dbname=self.dbname)
 
 
 def sqlite_rows(path, query: str, params: Sequence[Any] = ()) -> list[tuple]:
