@@ -3,7 +3,9 @@
 #   make            build the module
 #   make install    install module, SQL scripts and the Python venv (as root)
 #   make run        set up this machine and start a demo cluster with sgfdw ready
+#   make stop       stop the demo cluster
 #   make test       install, then run the test suite against throwaway clusters
+#   make installcheck  the test suite against what is installed (installs nothing)
 #   make bench      run the benchmarks in bench/
 
 PG_CONFIG ?= pg_config
@@ -20,6 +22,8 @@ EXTENSION = sgfdw
 DATA = $(wildcard sql/sgfdw--*.sql)
 PG_CPPFLAGS = $(shell $(PYTHON_CONFIG) --includes) -DSGFDW_DEFAULT_PYTHON='"$(SGFDW_VENV)/bin/python"'
 SHLIB_LINK = $(shell $(PYTHON_CONFIG) --ldflags --embed)
+# installcheck is ours (pytest), not pg_regress's.
+NO_INSTALLCHECK = 1
 # Bitcode for JIT inlining is of no use for a module that calls into Python.
 override with_llvm = no
 
@@ -28,7 +32,7 @@ ifneq ($(PGXS),)
 include $(PGXS)
 endif
 
-.PHONY: deps python-env dev-env run test bench
+.PHONY: deps python-env dev-env run stop test installcheck bench
 
 # System packages a fresh Debian 12 machine lacks.
 deps:
@@ -48,9 +52,20 @@ run: deps
 	$(MAKE) install
 	@bash scripts/run-demo.sh
 
+stop:
+	@bash scripts/stop-demo.sh
+
+PYTEST = $(DEV_VENV)/bin/python -m pytest -q tests $(PYTEST_ARGS)
+
+# The tests' servers import the working tree's Python packages (see tests/conftest.py).
 test: deps
 	$(MAKE) install dev-env
-	$(DEV_VENV)/bin/python -m pytest -q tests $(PYTEST_ARGS)
+	$(PYTEST)
+
+# The module, SQL scripts and venv already installed, as a server without the checkout
+# sees them; only the client-side venv of the tests is made, in the checkout.
+installcheck: dev-env
+	SGFDW_TEST_INSTALLED=1 $(PYTEST)
 
 bench: deps
 	$(MAKE) install dev-env

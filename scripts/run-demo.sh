@@ -6,22 +6,7 @@
 # can enter, with trust authentication: local to this machine's administrator.
 set -euo pipefail
 
-bin=/usr/lib/postgresql/15/bin
-root_dir=${SGFDW_DEMO_DIR:-/var/lib/sgfdw-demo}
-port=${SGFDW_DEMO_PORT:-5499}
-socket_dir=${SGFDW_DEMO_SOCKET_DIR:-/tmp/sgfdw-demo}
-data=$root_dir/data
-log=$root_dir/postgres.log
-
-# initdb and postgres refuse root: run them as the postgres user, without root's
-# environment (PYTHONPATH and the like must not reach the server).
-as_postgres() {
-  if [ "$(id -u)" -eq 0 ]; then
-    runuser -u postgres -- env -i PATH=/usr/bin:/bin LANG=C.UTF-8 "$@"
-  else
-    env -i PATH=/usr/bin:/bin LANG=C.UTF-8 "$@"
-  fi
-}
+. "$(dirname "$0")/demo-env.sh"
 
 if [ "$(id -u)" -eq 0 ]; then
   install -d -o postgres -g postgres -m 700 "$root_dir" "$socket_dir"
@@ -74,5 +59,5 @@ and try:
   $query
 
 Stop it with:
-  runuser -u postgres -- $bin/pg_ctl -D $data stop
+  make stop
 EOF

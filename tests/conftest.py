@@ -10,6 +10,7 @@ db      per test: a psycopg2 autocommit connection to a fresh database in `pg` w
 from __future__ import annotations
 
 import itertools
+import os
 import re
 import shutil
 from pathlib import Path
@@ -38,12 +39,17 @@ def _fdws_dir_for(cluster: Cluster) -> Path:
     return copy
 
 
+# `make installcheck` sets this: the suite then checks what is installed (the venv's
+# packages), not the working tree.
+TEST_INSTALLED = os.environ.get("SGFDW_TEST_INSTALLED", "") not in ("", "0")
+
+
 def _python_path_for(cluster: Cluster) -> str:
     """tests/fdws, then the checkout itself when the server can read it, so the tests
     exercise the working tree's sgfdw and multicorn packages rather than the copies
     `make install` put in the venv (which are what a server without the checkout uses)."""
     path = [str(_fdws_dir_for(cluster))]
-    if postgres_can_read(REPO / "sgfdw"):
+    if not TEST_INSTALLED and postgres_can_read(REPO / "sgfdw"):
         path.append(str(REPO))
     return ":".join(path)
 
