@@ -213,6 +213,7 @@ sgfdw_report_python_error(int default_sqlstate, const char *context)
 	char	   *traceback_text;
 	int			sqlstate;
 	bool		own_sqlstate;
+	bool		deliberate;
 	bool		fatal = false;
 
 	PyErr_Fetch(&type, &value, &tb);
@@ -239,6 +240,7 @@ sgfdw_report_python_error(int default_sqlstate, const char *context)
 	}
 
 	sqlstate = sqlstate_from_string(string_attribute(value, "sqlstate"));
+	deliberate = sqlstate != 0;
 	if (sqlstate == 0)
 		sqlstate = sqlstate_from_string(string_attribute(value, "pgcode"));
 	own_sqlstate = sqlstate != 0;
@@ -275,7 +277,13 @@ sgfdw_report_python_error(int default_sqlstate, const char *context)
 	}
 	if (message == NULL)
 		message = pstrdup(((PyTypeObject *) type)->tp_name);
-	traceback_text = format_traceback(type, value, tb);
+	/*
+	 * An exception raised with its own `sqlstate` (sgfdw.errors, log_to_postgres) is a
+	 * report meant for the user, such as a bad option or a missing remote table: its
+	 * message says it all. A traceback is for the other ones, the FDW's bugs (psycopg2's
+	 * errors carry `pgcode` and escaped the FDW unhandled: they keep theirs).
+	 */
+	traceback_text = deliberate ? NULL : format_traceback(type, value, tb);
 
 	Py_XDECREF(type);
 	Py_XDECREF(value);

@@ -5,6 +5,7 @@ pg      the cluster where sgfdw is used (sgfdw.python_path = tests/fdws, jit off
 remote  a second, plain cluster: the "remote" side for the PostgreSQL FDW
 db      per test: a psycopg2 autocommit connection to a fresh database in `pg` with
         `CREATE EXTENSION sgfdw` done; the database is dropped after the test
+role    per test: a plain role of `pg` (see its docstring)
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ import shutil
 from pathlib import Path
 
 import pytest
+from psycopg2 import sql
 
+from fdwtest import execute
 from harness import Cluster, postgres_can_read
 
 REPO = Path(__file__).resolve().parent.parent
@@ -83,6 +86,23 @@ def db(pg, request):
     name = f"t{next(_db_counter)}_{slug}"
     with pg.extension_database(name) as conn:
         yield conn
+
+
+@pytest.fixture
+def role(db):
+    """A plain role (no superuser, no login) with USAGE on the sgfdw wrapper and CREATE
+    on schema public, dropped with what it owns after the test."""
+    name = f"sgfdw_user_{execute(db, 'SELECT pg_backend_pid()')[0][0]}"
+    execute(db, sql.SQL("CREATE ROLE {}").format(sql.Identifier(name)))
+    execute(db, sql.SQL("GRANT USAGE ON FOREIGN DATA WRAPPER sgfdw TO {}").format(
+        sql.Identifier(name)))
+    execute(db, sql.SQL("GRANT CREATE ON SCHEMA public TO {}").format(sql.Identifier(name)))
+    try:
+        yield name
+    finally:
+        execute(db, "RESET ROLE")
+        execute(db, sql.SQL("DROP OWNED BY {}").format(sql.Identifier(name)))
+        execute(db, sql.SQL("DROP ROLE {}").format(sql.Identifier(name)))
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -268,21 +268,6 @@ def test_wrapper_option_only_on_server_or_table(db):
     assert_usable(db)
 
 
-@pytest.fixture
-def role(db):
-    name = f"sgfdw_user_{execute(db, 'SELECT pg_backend_pid()')[0][0]}"
-    execute(db, sql.SQL("CREATE ROLE {}").format(sql.Identifier(name)))
-    execute(db, sql.SQL("GRANT USAGE ON FOREIGN DATA WRAPPER sgfdw TO {}").format(
-        sql.Identifier(name)))
-    execute(db, sql.SQL("GRANT CREATE ON SCHEMA public TO {}").format(sql.Identifier(name)))
-    try:
-        yield name
-    finally:
-        execute(db, "RESET ROLE")
-        execute(db, sql.SQL("DROP OWNED BY {}").format(sql.Identifier(name)))
-        execute(db, sql.SQL("DROP ROLE {}").format(sql.Identifier(name)))
-
-
 def test_non_superuser_cannot_set_wrapper(db, role):
     create_people(db, local=False)
     execute(db, sql.SQL("GRANT SELECT ON people TO {}").format(sql.Identifier(role)))
