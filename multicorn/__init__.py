@@ -42,8 +42,22 @@ __all__ = [
 ANY = "ANY"
 #: ``Qual.list_any_or_all`` for ``col op ALL(array)``.
 ALL = "ALL"
+
+
+class _Unbound:
+    """The type of :data:`UNBOUND`: printed as ``?``, as Multicorn prints a parameter
+    not known yet, so EXPLAIN output that shows a qual is the same on every run."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "?"
+
+    __str__ = __repr__
+
+
 #: The value of a qual whose parameter is not known yet (EXPLAIN without executing).
-UNBOUND = object()
+UNBOUND = _Unbound()
 
 
 # --------------------------------------------------------------------------- quoting

@@ -49,6 +49,12 @@ def test_any_all_constants():
     assert multicorn.UNBOUND is not None
 
 
+def test_unbound_prints_as_multicorn_does():
+    # A qual whose parameter EXPLAIN does not know yet reads the same on every run.
+    assert repr(multicorn.UNBOUND) == str(multicorn.UNBOUND) == "?"
+    assert repr(Qual("id", "=", multicorn.UNBOUND)) == "id = ?"
+
+
 def test_qual_scalar():
     q = Qual("name", "~~", "A%")
     assert (q.field_name, q.operator, q.value) == ("name", "~~", "A%")
