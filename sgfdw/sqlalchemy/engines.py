@@ -14,16 +14,18 @@ from __future__ import annotations
 import inspect
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import Any, Mapping
 
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, Engine, make_url
 
 from sgfdw.errors import OptionError
+from sgfdw.sqlalchemy import access
 from sgfdw.sqlalchemy.dialects import Capabilities, capabilities_of
 from sgfdw.sqlalchemy.errors import remote_errors
+from sgfdw.sqlalchemy.options import TableOptions
 
-__all__ = ["Source", "source_for", "dispose_all"]
+__all__ = ["Source", "source_for", "source_for_options", "dispose_all"]
 
 
 @dataclass(frozen=True)
@@ -47,7 +49,7 @@ class Source:
         return remote_errors(self.display_url, (self.password,), connecting=connecting)
 
 
-_ENGINES: dict[str, Source] = {}
+_ENGINES: dict[tuple[str, bool], Source] = {}
 
 
 def _url_with_credentials(url_text: str, user: str | None, password: str | None) -> URL:
@@ -92,10 +94,21 @@ def _engine_arguments(url: URL) -> dict[str, Any]:
     return {}
 
 
-def source_for(url_text: str, user: str | None = None, password: str | None = None) -> Source:
-    """The cached Source for this URL and credentials (made at first use)."""
+def _password_checks(engine: Engine) -> None:
+    @sa.event.listens_for(engine, "connect")
+    def _check(dbapi_connection: Any, record: Any) -> None:
+        access.refuse_unused_password(dbapi_connection)
+
+
+def source_for(url_text: str, user: str | None = None, password: str | None = None,
+               password_required: bool = False) -> Source:
+    """The cached Source for this URL and credentials (made at first use).
+
+    password_required: each new connection must show that the remote asked for the
+    password (a non-superuser's); such engines are kept apart from the others.
+    """
     url = _url_with_credentials(url_text, user, password)
-    key = url.render_as_string(hide_password=False)
+    key = (url.render_as_string(hide_password=False), password_required)
     source = _ENGINES.get(key)
     if source is not None:
         return source
@@ -111,9 +124,18 @@ def source_for(url_text: str, user: str | None = None, password: str | None = No
                               f"{exc}".replace(secret or "\x00", "***")) from None
     if engine.dialect.name == "sqlite":
         _sqlite_transactions(engine)
+    if password_required:
+        _password_checks(engine)
     source = Source(engine, display, secret)
     _ENGINES[key] = source
     return source
+
+
+def source_for_options(options: Mapping[str, str], settings: TableOptions) -> Source:
+    """The Source of an FDW instance or an import: its URL and credentials, once the
+    rules of sgfdw.sqlalchemy.access allow the current user to use them."""
+    return source_for(settings.url, settings.user, settings.password,
+                      password_required=access.password_required(options, settings.url))
 
 
 def dispose_all() -> None:

@@ -17,7 +17,7 @@ from typing import Any, Collection, Mapping
 
 from multicorn import ColumnDefinition, ForeignDataWrapper, Qual, SortKey
 from sgfdw.sqlalchemy import estimates, importer, transactions
-from sgfdw.sqlalchemy.engines import Source, source_for
+from sgfdw.sqlalchemy.engines import Source, source_for_options
 from sgfdw.sqlalchemy.options import parse_options
 from sgfdw.sqlalchemy.query import Pushdown, build_select, compiled_sql
 from sgfdw.sqlalchemy.remote_table import RemoteTable, reflect
@@ -37,8 +37,7 @@ class SqlAlchemyFdw(ForeignDataWrapper):
         self.settings = parse_options(fdw_options)
         self.columns = fdw_columns
         self.column_names = list(fdw_columns)
-        self.source: Source = source_for(self.settings.url, self.settings.user,
-                                         self.settings.password)
+        self.source: Source = source_for_options(fdw_options, self.settings)
         self._table: RemoteTable | None = None
         self._pushdown: Pushdown | None = None
         self._writer: Writer | None = None

@@ -95,7 +95,7 @@ def import_schema(schema: str, srv_options: Mapping[str, str], options: Mapping[
     # srv_options: the server's options merged with the user mapping's (credentials).
     settings = parse_options(srv_options, need_table=False)
     include_views = _flag(options, "import_views", True)
-    source = engines.source_for(settings.url, settings.user, settings.password)
+    source = engines.source_for_options(srv_options, settings)
     with source.errors(connecting=True):
         conn = source.engine.connect()
     fallbacks: list[str] = []

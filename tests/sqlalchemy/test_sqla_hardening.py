@@ -1,0 +1,198 @@
+"""SqlAlchemyFdw hardening (issue 10): what a non-superuser may reach, credentials kept
+out of server options, cancel, SQLite files, option precedence, error reports.
+
+A non-superuser here is a role the test's superuser connection switches to with
+SET ROLE; the `pg` cluster trusts every local connection, so a redirected URL would
+connect to it as its superuser.
+"""
+from __future__ import annotations
+
+import contextlib
+
+import psycopg2
+import pytest
+from psycopg2 import sql
+
+from fdwtest import assert_usable, error_of, execute
+from sqladata import ITEMS, ITEMS_LOCAL, create_server, create_table
+
+PLAIN = "sgfdw_plain"
+SECRET = "s3cr'et;--"
+
+
+@pytest.fixture
+def plain(db):
+    """A non-superuser with USAGE on the servers the test grants and CREATE on public."""
+    execute(db, sql.SQL("CREATE ROLE {}").format(sql.Identifier(PLAIN)))
+    execute(db, sql.SQL("GRANT CREATE ON SCHEMA public TO {}").format(sql.Identifier(PLAIN)))
+    try:
+        yield PLAIN
+    finally:
+        execute(db, "RESET ROLE")
+        execute(db, sql.SQL("DROP OWNED BY {}").format(sql.Identifier(PLAIN)))
+        execute(db, sql.SQL("DROP ROLE {}").format(sql.Identifier(PLAIN)))
+
+
+@contextlib.contextmanager
+def as_role(db, role):
+    execute(db, sql.SQL("SET ROLE {}").format(sql.Identifier(role)))
+    try:
+        yield
+    finally:
+        execute(db, "RESET ROLE")
+
+
+def user_mapping(db, role, server, **options):
+    execute(db, sql.SQL("CREATE USER MAPPING FOR {} SERVER {} OPTIONS ({})").format(
+        sql.Identifier(role), sql.Identifier(server), sql.SQL(", ").join(
+            sql.SQL("{} {}").format(sql.Identifier(k), sql.Literal(v))
+            for k, v in options.items())))
+
+
+def grant_server(db, server, role):
+    execute(db, sql.SQL("GRANT USAGE ON FOREIGN SERVER {} TO {}").format(
+        sql.Identifier(server), sql.Identifier(role)))
+
+
+def local_superuser_url(pg, db):
+    dbname = db.get_dsn_parameters()["dbname"]
+    return f"postgresql+psycopg2://postgres@/{dbname}?host={pg.socket_dir}&port={pg.port}"
+
+
+@pytest.fixture
+def password_role(remote, remote_src):
+    """A role of the remote cluster that must log in with a password (scram), with
+    SELECT on remote_src's tables: (role, password)."""
+    role, password = "sgfdw_pw_role", "pw'Secret 1"
+    remote.sql(sql.SQL("CREATE ROLE {} LOGIN PASSWORD {}").format(
+        sql.Identifier(role), sql.Literal(password)))
+    remote_src.rows(sql.SQL("GRANT SELECT ON ALL TABLES IN SCHEMA public TO {}").format(
+        sql.Identifier(role)))
+    hba = remote.data_dir / "pg_hba.conf"
+    original = hba.read_text()
+    with open(hba, "w") as f:  # rewritten in place: keeps its owner
+        f.write(f"local all {role} scram-sha-256\n{original}")
+    remote.sql("SELECT pg_reload_conf()")
+    try:
+        yield role, password
+    finally:
+        with open(hba, "w") as f:
+            f.write(original)
+        remote.sql("SELECT pg_reload_conf()")
+        remote_src.rows(sql.SQL("DROP OWNED BY {}").format(sql.Identifier(role)))
+        remote.sql(sql.SQL("DROP ROLE {}").format(sql.Identifier(role)))
+
+
+# ---------------------------------------------------------------- S1: non-superusers
+
+def test_user_mapping_cannot_redirect_a_non_superuser(db, pg, remote_src, plain):
+    create_server(db, "src", remote_src.url)
+    grant_server(db, "src", plain)
+    with as_role(db, plain):
+        user_mapping(db, plain, "src", db_url=local_superuser_url(pg, db),
+                     user="postgres", password="anything")
+        create_table(db, "auth", "src", "rolname text, rolsuper boolean",
+                     tablename="pg_authid", schema="pg_catalog")
+        error = error_of(db, "SELECT rolname FROM auth WHERE rolsuper")
+        assert error.pgcode == "42501", error
+        assert 'option "db_url"' in error.diag.message_primary
+        assert_usable(db)
+        error = error_of(db, "IMPORT FOREIGN SCHEMA pg_catalog LIMIT TO (pg_authid) "
+                             "FROM SERVER src INTO public")
+        assert error.pgcode == "42501", error
+
+
+def test_foreign_table_cannot_redirect_a_non_superuser(db, pg, remote_src, plain,
+                                                       password_role):
+    role, password = password_role
+    create_server(db, "src", remote_src.url)
+    grant_server(db, "src", plain)
+    with as_role(db, plain):
+        user_mapping(db, plain, "src", user=role, password=password)
+        create_table(db, "auth", "src", "rolname text", tablename="pg_authid",
+                     schema="pg_catalog", db_url=local_superuser_url(pg, db))
+        error = error_of(db, "SELECT rolname FROM auth")
+        assert error.pgcode == "42501" and "foreign table" in error.diag.message_primary
+
+
+def test_non_superuser_cannot_create_sqlite_files(db, sqlite_dir, remote_src, plain):
+    target = sqlite_dir / "planted.db"
+    create_server(db, "src", remote_src.url)
+    create_server(db, "lite", f"sqlite:///{sqlite_dir}/other.db")
+    for server in ("src", "lite"):
+        grant_server(db, server, plain)
+    with as_role(db, plain):
+        user_mapping(db, plain, "src", db_url=f"sqlite:///{target}", password="x")
+        user_mapping(db, plain, "lite", password="x")
+        create_table(db, "planted", "src", "id int", tablename="planted")
+        create_table(db, "other", "lite", "id int", tablename="other")
+        assert error_of(db, "SELECT * FROM planted").pgcode == "42501"
+        error = error_of(db, "SELECT * FROM other")
+        assert error.pgcode == "42501" and "file-based" in error.diag.message_primary
+    assert list(sqlite_dir.iterdir()) == []
+
+
+def test_non_superuser_needs_a_password_the_remote_asks_for(db, remote_src, plain):
+    # The remote cluster trusts local connections: a password there would be ignored.
+    create_server(db, "src", remote_src.url)
+    grant_server(db, "src", plain)
+    create_table(db, "items", "src", ITEMS_LOCAL, tablename="items")
+    execute(db, sql.SQL("GRANT SELECT ON items TO {}").format(sql.Identifier(plain)))
+    user_mapping(db, plain, "src", user="postgres", password=SECRET)
+    with as_role(db, plain):
+        error = error_of(db, "SELECT count(*) FROM items")
+        assert error.pgcode == "42501", error
+        assert error.diag.message_primary == "password is required"
+        assert SECRET not in str(error)
+    execute(db, sql.SQL("ALTER USER MAPPING FOR {} SERVER src OPTIONS (DROP password)").format(
+        sql.Identifier(plain)))
+    with as_role(db, plain):
+        error = error_of(db, "SELECT count(*) FROM items")
+        assert error.pgcode == "42501" and "password" in error.diag.message_primary
+        assert_usable(db)
+    assert execute(db, "SELECT count(*) FROM items") == [(len(ITEMS),)]  # superuser
+
+
+def test_non_superuser_with_a_password_the_remote_asks_for(db, remote_src, plain,
+                                                          password_role):
+    role, password = password_role
+    create_server(db, "src", remote_src.url)
+    grant_server(db, "src", plain)
+    user_mapping(db, plain, "src", user=role, password=password)
+    with as_role(db, plain):
+        create_table(db, "items", "src", ITEMS_LOCAL, tablename="items")
+        assert execute(db, "SELECT id, name FROM items ORDER BY id") == remote_src.rows(
+            "SELECT id, name FROM items ORDER BY id")
+        execute(db, "IMPORT FOREIGN SCHEMA public LIMIT TO (kinds) FROM SERVER src "
+                    "INTO public")
+        assert execute(db, "SELECT count(*) FROM kinds") == remote_src.rows(
+            "SELECT count(*) FROM kinds")
+
+
+def test_non_superuser_user_mapping_holds_credentials_only(db, remote_src, plain,
+                                                           password_role):
+    role, password = password_role
+    create_server(db, "src", remote_src.url)
+    grant_server(db, "src", plain)
+    with as_role(db, plain):
+        user_mapping(db, plain, "src", user=role, password=password, schema="pg_catalog")
+        create_table(db, "items", "src", "id int", tablename="items")
+        error = error_of(db, "SELECT * FROM items")
+        assert error.pgcode == "42501" and 'option "schema"' in error.diag.message_primary
+
+
+# ---------------------------------------------------------------- item 5: credentials
+
+@pytest.mark.parametrize("where", ["db_url", "password"])
+def test_no_password_in_server_options(db, remote_src, where):
+    url = remote_src.url.replace("postgres@", f"postgres:{SECRET.replace(';', '%3B')}@")
+    if where == "db_url":
+        create_server(db, "src", url.replace("'", "%27"))
+    else:
+        create_server(db, "src", remote_src.url, password=SECRET)
+    create_table(db, "items", "src", "id int", tablename="items")
+    error = error_of(db, "SELECT * FROM items")
+    assert error.pgcode == "HV00D", error
+    assert "user mapping" in error.diag.message_hint
+    assert "s3cr" not in str(error) and "s3cr" not in (error.diag.message_detail or "")
+    assert_usable(db)
