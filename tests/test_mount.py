@@ -106,7 +106,10 @@ def test_unmount_drops_everything(mounting):
     execute(mounting, "SELECT sgfdw.unmount('m')")
     assert foreign_tables(mounting, "m") == []
     assert execute(mounting, "SELECT count(*) FROM pg_foreign_server") == [(0,)]
-    execute(mounting, "SELECT sgfdw.unmount('m')")  # nothing left: no error
+    assert execute(mounting, "SELECT count(*) FROM sgfdw.mounts") == [(0,)]
+    with pytest.raises(psycopg2.Error) as error:  # no longer a mount
+        execute(mounting, "SELECT sgfdw.unmount('m')")
+    assert error.value.pgcode == "42704"
 
 
 def test_hostile_mountpoint_name(mounting):

@@ -5,9 +5,15 @@ handler_kwargs, overwrite=True, tables=None)` and a registry of handlers by name
 mount creates, in the caller's transaction (through sgfdw.pg), a server whose wrapper is
 the handler's FDW class, a user mapping holding the credentials (never server options),
 the schema `mountpoint`, and its foreign tables: all of the remote schema (tables=None),
-some of it (a list: IMPORT FOREIGN SCHEMA ... LIMIT TO) or tables described explicitly
-(a dict {table: {column: type}}, or {table: [[column, type], ...]} to keep the
-column order that jsonb does not: CREATE FOREIGN TABLE).
+some of it (a list: IMPORT FOREIGN SCHEMA ... LIMIT TO; a name the remote lacks is an
+error) or tables described explicitly (a dict {table: {column: type}}, or
+{table: [[column, type], ...]} to keep the column order that jsonb does not; or
+Splitgraph's TableInfo {table: {"schema": <columns>, "options": {...}}}, an empty
+schema meaning "import it, with these options").
+
+Each mount is recorded in sgfdw.mounts (mountpoint, server, handler, tables created):
+mount and unmount only ever drop what a recorded mount created. A schema that exists
+and is not a mount is never replaced, whatever `overwrite` says.
 
 DDL cannot take bound parameters, so every name and option value is quoted by the
 server's own quote_ident / quote_literal.
@@ -18,16 +24,16 @@ import configparser
 import os
 import re
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from sgfdw import pg
-from sgfdw.errors import FdwError, OptionError
+from sgfdw.errors import FdwError, OptionError, UndefinedTable
 
 __all__ = ["MountHandler", "register_mount_handler", "get_mount_handler",
            "get_mount_handlers", "load_mount_handlers_config", "mount", "mount_postgres",
            "unmount"]
 
-Tables = (Sequence[str] | Mapping[str, Mapping[str, str] | Sequence[tuple[str, str]]]
+Tables = (Sequence[str] | Mapping[str, Mapping[str, Any] | Sequence[Sequence[str]]]
           | None)
 
 
@@ -37,7 +43,9 @@ class MountHandler:
 
     wrapper: the FDW class ('module.Class'); the functions split the handler's keyword
     arguments into server options, user mapping options (credentials), the remote schema
-    and the options of one explicitly described table.
+    and the options of one explicitly described table. keywords: the keyword arguments
+    the handler understands (None: any, for a class whose options are not known here);
+    others are refused rather than silently dropped.
     """
 
     name: str
@@ -47,6 +55,16 @@ class MountHandler:
     remote_schema: Callable[[Mapping[str, Any]], str | None]
     table_options: Callable[[str, Mapping[str, Any]], dict[str, str]]
     description: str = field(default="")
+    keywords: frozenset[str] | None = field(default=None)
+
+    def check_keywords(self, kwargs: Mapping[str, Any]) -> None:
+        if self.keywords is None:
+            return
+        unknown = sorted(set(kwargs) - self.keywords)
+        if unknown:
+            names = ", ".join(f'"{name}"' for name in unknown)
+            raise OptionError(f'unknown option {names} for mount handler "{self.name}"',
+                              hint="Valid options: " + ", ".join(sorted(self.keywords)) + ".")
 
 
 def _text_options(values: Mapping[str, Any]) -> dict[str, str]:
@@ -70,27 +88,39 @@ def _postgres_handler() -> MountHandler:
 
     return MountHandler("postgres_fdw", "sgfdw.postgres.PostgresFdw", server_options,
                         user_options, lambda kwargs: kwargs.get("remote_schema") or "public",
-                        table_options, "a remote PostgreSQL database")
+                        table_options, "a remote PostgreSQL database",
+                        frozenset({"server", "host", "port", "dbname", "username", "user",
+                                   "password", "remote_schema", "extra_server_args"}))
 
 
 def _sqlalchemy_handler() -> MountHandler:
+    # Imported here: the registry must load without SQLAlchemy installed.
+    def split_url(kwargs: Mapping[str, Any]) -> tuple[str | None, str | None]:
+        from sgfdw.sqlalchemy.access import split_password
+
+        url = kwargs.get("db_url", kwargs.get("url"))
+        return split_password(url) if url is not None else (None, None)
+
     def server_options(kwargs: Mapping[str, Any]) -> dict[str, str]:
         options = {key: value for key, value in kwargs.items()
-                   if key not in ("user", "username", "password", "schema", "tables")}
-        if "url" in options and "db_url" not in options:
-            options["db_url"] = options.pop("url")
+                   if key not in ("user", "username", "password", "schema", "url")}
+        # A password written in the URL goes to the user mapping, with the others.
+        options["db_url"] = split_url(kwargs)[0]
         return _text_options(options)
 
     def user_options(kwargs: Mapping[str, Any]) -> dict[str, str]:
         return _text_options({"user": kwargs.get("user", kwargs.get("username")),
-                              "password": kwargs.get("password")})
+                              "password": kwargs.get("password") or split_url(kwargs)[1]})
 
     def table_options(table: str, kwargs: Mapping[str, Any]) -> dict[str, str]:
         return _text_options({"tablename": table, "schema": kwargs.get("schema")})
 
     return MountHandler("sqlalchemy", "sgfdw.sqlalchemy.SqlAlchemyFdw", server_options,
                         user_options, lambda kwargs: kwargs.get("schema") or "default",
-                        table_options, "any database SQLAlchemy reaches by URL")
+                        table_options, "any database SQLAlchemy reaches by URL",
+                        frozenset({"db_url", "url", "user", "username", "password",
+                                   "schema", "fetch_size", "batch_size",
+                                   "create_database"}))
 
 
 _HANDLERS: dict[str, MountHandler] = {}
@@ -132,7 +162,8 @@ def load_mount_handlers_config(path: str) -> list[str]:
 
 
 def generic_handler(name: str, wrapper: str) -> MountHandler:
-    """A handler for an FDW class taking its options straight from the kwargs."""
+    """A handler for an FDW class taking its options straight from the kwargs (which
+    the class's validate_options, if any, checks when the server is created)."""
     credentials = ("user", "username", "password")
 
     return MountHandler(
@@ -151,6 +182,61 @@ if os.environ.get("SGFDW_CONFIG"):
     load_mount_handlers_config(os.environ["SGFDW_CONFIG"])
 
 
+# ---------------------------------------------------------------- the tables argument
+
+@dataclass(frozen=True)
+class TableSpec:
+    """One table of a tables dict: its columns (None: described by the remote, that is
+    imported) and table options added to the handler's."""
+
+    columns: list[tuple[str, str]] | None
+    options: dict[str, str]
+
+
+def _columns(table: str, schema: Any) -> list[tuple[str, str]]:
+    # jsonb keeps no key order: a list of [column, type] pairs keeps the order.
+    pairs = schema.items() if isinstance(schema, Mapping) else schema
+    try:
+        columns = [(column, column_type) for column, column_type in pairs]
+    except (TypeError, ValueError):
+        columns = []
+    if not columns or not all(isinstance(c, str) and isinstance(t, str) for c, t in columns):
+        raise OptionError(f'invalid columns for table "{table}" in tables',
+                          hint='Give {"column": "type", ...} or [["column", "type"], ...].')
+    return columns
+
+
+def _is_table_info(value: Any) -> bool:
+    """Splitgraph's TableInfo {"schema": ..., "options": ...} -- not a {column: type}
+    dict that happens to have columns of those names (their types are strings)."""
+    return (isinstance(value, Mapping) and bool(value) and set(value) <= {"schema", "options"}
+            and not any(isinstance(v, str) for v in value.values()))
+
+
+def _table_spec(table: str, value: Any) -> TableSpec:
+    if not _is_table_info(value):
+        return TableSpec(_columns(table, value), {})
+    options = value.get("options") or {}
+    if not isinstance(options, Mapping):
+        raise OptionError(f'invalid options for table "{table}" in tables',
+                          hint='Give {"name": "value", ...}.')
+    schema = value.get("schema")
+    return TableSpec(_columns(table, schema) if schema else None, _text_options(options))
+
+
+def _table_specs(tables: Tables) -> list[str] | dict[str, TableSpec] | None:
+    if tables is None:
+        return None
+    if isinstance(tables, Mapping):
+        return {table: _table_spec(table, value) for table, value in tables.items()}
+    if isinstance(tables, str) or not all(isinstance(t, str) for t in tables):
+        raise OptionError("invalid tables: expected a list of table names or a dict",
+                          hint='E.g. ["t1", "t2"] or {"t1": {"id": "integer"}}.')
+    return list(tables)
+
+
+# ---------------------------------------------------------------- SQL pieces
+
 def _options_clause(options: Mapping[str, str]) -> str:
     if not options:
         return ""
@@ -163,49 +249,147 @@ def server_name(mountpoint: str) -> str:
     return f"{mountpoint}_server"
 
 
+def _schema_exists(schema: str) -> bool:
+    return bool(pg.execute("SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1",
+                           [schema]))
+
+
+def _foreign_tables(schema: str, names: Iterable[str] | None = None) -> list[str]:
+    """The foreign tables of schema (those of names only, when given), sorted."""
+    query = ("SELECT c.relname::text FROM pg_catalog.pg_class c "
+             "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+             "WHERE n.nspname = $1 AND c.relkind = 'f'")
+    params: list[Any] = [schema]
+    if names is not None:
+        query += " AND c.relname = ANY($2::text[])"
+        params.append(list(names))
+    return [row[0] for row in pg.execute(query + " ORDER BY 1", params)]
+
+
+def _mount_record(mountpoint: str) -> tuple[str, list[str]] | None:
+    """(server, tables) of the mount at mountpoint, locked until the transaction ends."""
+    if pg.execute("SELECT pg_catalog.to_regclass('sgfdw.mounts')")[0][0] is None:
+        raise FdwError("the installed sgfdw extension predates mount records",
+                       sqlstate="55000", hint="Run ALTER EXTENSION sgfdw UPDATE.")
+    rows = pg.execute("SELECT server, tables FROM sgfdw.mounts WHERE mountpoint = $1 "
+                      "FOR UPDATE", [mountpoint])
+    return (rows[0][0], list(rows[0][1])) if rows else None
+
+
+# ---------------------------------------------------------------- mount / unmount
+
 def unmount(mountpoint: str) -> None:
-    """Drops what mount() made for mountpoint (schema, its tables, server, mapping)."""
-    pg.execute(f"DROP SCHEMA IF EXISTS {pg.quote_ident(mountpoint)} CASCADE")
-    pg.execute(f"DROP SERVER IF EXISTS {pg.quote_ident(server_name(mountpoint))} CASCADE")
+    """Drops what mount() made for mountpoint: its foreign tables, the schema, the server
+    and its user mappings. Anything else -- a table added to the schema later, a view
+    or a foreign table elsewhere over the mount -- stops it (PostgreSQL's dependency
+    error) and nothing is dropped. A mountpoint that is not a mount is an error."""
+    record = _mount_record(mountpoint)
+    if record is None:
+        raise FdwError(f'"{mountpoint}" is not a mount', sqlstate="42704",
+                       hint="sgfdw.mounts lists the mounts; unmount drops nothing else.")
+    server, tables = record
+    schema = pg.quote_ident(mountpoint)
+    for table in _foreign_tables(mountpoint, tables):
+        pg.execute(f"DROP FOREIGN TABLE {schema}.{pg.quote_ident(table)}")
+    if _schema_exists(mountpoint):
+        pg.execute(f"DROP SCHEMA {schema}")
+    if pg.execute("SELECT 1 FROM pg_catalog.pg_foreign_server WHERE srvname = $1", [server]):
+        for (user,) in pg.execute("SELECT CASE WHEN umuser = 0 THEN NULL ELSE usename END "
+                                  "FROM pg_catalog.pg_user_mappings WHERE srvname = $1",
+                                  [server]):
+            role = "PUBLIC" if user is None else pg.quote_ident(user)
+            pg.execute(f"DROP USER MAPPING FOR {role} SERVER {pg.quote_ident(server)}")
+        pg.execute(f"DROP SERVER {pg.quote_ident(server)}")
+    pg.execute("DELETE FROM sgfdw.mounts WHERE mountpoint = $1", [mountpoint])
+
+
+def _make_room(mountpoint: str, overwrite: bool) -> None:
+    """Unmounts a previous mount at mountpoint (overwrite), never anything else."""
+    if _mount_record(mountpoint) is not None:
+        if not overwrite:
+            raise FdwError(f'"{mountpoint}" is already mounted', sqlstate="42P06",
+                           hint="Pass overwrite => true to replace that mount.")
+        unmount(mountpoint)
+    elif _schema_exists(mountpoint):
+        raise FdwError(f'schema "{mountpoint}" already exists and is not a mount',
+                       sqlstate="42P06",
+                       hint="Mount somewhere else; a mount never replaces a schema it "
+                            "did not create.")
+
+
+def _set_table_options(schema: str, table: str, options: Mapping[str, str]) -> None:
+    if not options:
+        return
+    rows = pg.execute("SELECT t.ftoptions FROM pg_catalog.pg_foreign_table t "
+                      "JOIN pg_catalog.pg_class c ON c.oid = t.ftrelid "
+                      "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+                      "WHERE n.nspname = $1 AND c.relname = $2", [schema, table])
+    present = {item.split("=", 1)[0] for item in (rows[0][0] or [])} if rows else set()
+    changes = ", ".join(f"{'SET' if key in present else 'ADD'} {pg.quote_ident(key)} "
+                        f"{pg.quote_literal(value)}" for key, value in sorted(options.items()))
+    pg.execute(f"ALTER FOREIGN TABLE {pg.quote_ident(schema)}.{pg.quote_ident(table)} "
+               f"OPTIONS ({changes})")
+
+
+def _import(handler: MountHandler, kwargs: Mapping[str, Any], mountpoint: str, server: str,
+            names: list[str] | None) -> None:
+    """IMPORT FOREIGN SCHEMA of the remote schema (only names, when given: each must
+    exist remotely)."""
+    remote_schema = handler.remote_schema(kwargs) or "public"
+    restriction = ""
+    if names is not None:
+        restriction = " LIMIT TO (" + ", ".join(pg.quote_ident(t) for t in names) + ")"
+    pg.execute(f"IMPORT FOREIGN SCHEMA {pg.quote_ident(remote_schema)}{restriction} "
+               f"FROM SERVER {pg.quote_ident(server)} INTO {pg.quote_ident(mountpoint)}")
+    if names is not None:
+        missing = sorted(set(names) - set(_foreign_tables(mountpoint, names)))
+        if missing:
+            listed = ", ".join(f'"{name}"' for name in missing)
+            raise UndefinedTable(f"remote table {listed} does not exist in remote schema "
+                                 f'"{remote_schema}"',
+                                 hint="Check the names in tables (they are case-sensitive).")
 
 
 def mount(mountpoint: str, mount_handler: str, handler_kwargs: Mapping[str, Any],
-          overwrite: bool = True, tables: Tables = None) -> None:
+          overwrite: bool = True, tables: Tables = None) -> list[str]:
+    """Mounts; returns the names of the foreign tables created, sorted."""
     handler = get_mount_handler(mount_handler)
     kwargs = dict(handler_kwargs or {})
-    server = pg.quote_ident(server_name(mountpoint))
-    schema = pg.quote_ident(mountpoint)
-    if overwrite:
-        unmount(mountpoint)
-    elif pg.execute("SELECT 1 FROM pg_namespace WHERE nspname = $1", [mountpoint]):
-        raise FdwError(f"schema {mountpoint!r} already exists", sqlstate="42P06",
-                       hint="Pass overwrite => true to replace what is mounted there.")
+    handler.check_keywords(kwargs)
+    specs = _table_specs(tables)
+    _make_room(mountpoint, overwrite)
 
+    server = server_name(mountpoint)
+    schema = pg.quote_ident(mountpoint)
     server_options = {"wrapper": handler.wrapper, **handler.server_options(kwargs)}
-    pg.execute(f"CREATE SERVER {server} FOREIGN DATA WRAPPER sgfdw"
+    pg.execute(f"CREATE SERVER {pg.quote_ident(server)} FOREIGN DATA WRAPPER sgfdw"
                f"{_options_clause(server_options)}")
-    pg.execute(f"CREATE USER MAPPING FOR CURRENT_USER SERVER {server}"
+    pg.execute(f"CREATE USER MAPPING FOR CURRENT_USER SERVER {pg.quote_ident(server)}"
                f"{_options_clause(handler.user_options(kwargs))}")
     pg.execute(f"CREATE SCHEMA {schema}")
 
-    if isinstance(tables, Mapping):
-        for table, columns in tables.items():
-            # jsonb keeps no key order: a list of [column, type] pairs keeps the order.
-            pairs = columns.items() if isinstance(columns, Mapping) else columns
+    if isinstance(specs, dict):
+        imported = [table for table, spec in specs.items() if spec.columns is None]
+        for table, spec in specs.items():
+            if spec.columns is None:
+                continue
             column_list = ", ".join(f"{pg.quote_ident(column)} {_type_name(column_type)}"
-                                    for column, column_type in pairs)
+                                    for column, column_type in spec.columns)
+            options = {**handler.table_options(table, kwargs), **spec.options}
             pg.execute(f"CREATE FOREIGN TABLE {schema}.{pg.quote_ident(table)} "
-                       f"({column_list}) SERVER {server}"
-                       f"{_options_clause(handler.table_options(table, kwargs))}")
-        return
-    remote_schema = handler.remote_schema(kwargs) or "public"
-    restriction = ""
-    if tables is not None:
-        if not tables:
-            return
-        restriction = " LIMIT TO (" + ", ".join(pg.quote_ident(t) for t in tables) + ")"
-    pg.execute(f"IMPORT FOREIGN SCHEMA {pg.quote_ident(remote_schema)}{restriction} "
-               f"FROM SERVER {server} INTO {schema}")
+                       f"({column_list}) SERVER {pg.quote_ident(server)}"
+                       f"{_options_clause(options)}")
+        if imported:
+            _import(handler, kwargs, mountpoint, server, imported)
+            for table in imported:
+                _set_table_options(mountpoint, table, specs[table].options)
+    elif specs is None or specs:
+        _import(handler, kwargs, mountpoint, server, specs)
+
+    created = _foreign_tables(mountpoint)
+    pg.execute("INSERT INTO sgfdw.mounts (mountpoint, server, handler, tables) "
+               "VALUES ($1, $2, $3, $4::text[])", [mountpoint, server, handler.name, created])
+    return created
 
 
 _TYPE_NAME = re.compile(r'^[\w\s,()\[\]".]+$')
@@ -224,24 +408,24 @@ def mount_postgres(mountpoint: str, server: str | None = None, port: int | None 
                    username: str | None = None, password: str | None = None,
                    dbname: str | None = None, remote_schema: str | None = None,
                    tables: Tables = None, extra_server_args: Mapping[str, Any] | None = None,
-                   overwrite: bool = True) -> None:
-    mount(mountpoint, "postgres_fdw",
-          {"server": server, "port": port, "username": username, "password": password,
-           "dbname": dbname, "remote_schema": remote_schema,
-           "extra_server_args": extra_server_args},
-          overwrite=overwrite, tables=tables)
+                   overwrite: bool = True) -> list[str]:
+    return mount(mountpoint, "postgres_fdw",
+                 {"server": server, "port": port, "username": username, "password": password,
+                  "dbname": dbname, "remote_schema": remote_schema,
+                  "extra_server_args": extra_server_args},
+                 overwrite=overwrite, tables=tables)
 
 
 def mount_from_sql(mountpoint: str, handler: str, options: Mapping[str, Any] | None,
-                   overwrite: bool, tables: Tables) -> None:
+                   overwrite: bool, tables: Tables) -> list[str]:
     """sgfdw.mount(mountpoint, handler, options jsonb, overwrite, tables jsonb)."""
-    mount(mountpoint, handler, options or {}, overwrite=overwrite, tables=tables)
+    return mount(mountpoint, handler, options or {}, overwrite=overwrite, tables=tables)
 
 
 def mount_postgres_from_sql(mountpoint: str, server: str, port: int, username: str,
                             password: str, dbname: str, remote_schema: str, tables: Tables,
                             extra_server_args: Mapping[str, Any] | None,
-                            overwrite: bool) -> None:
+                            overwrite: bool) -> list[str]:
     """sgfdw.mount_postgres(...), arguments in the SQL function's order."""
-    mount_postgres(mountpoint, server, port, username, password, dbname, remote_schema,
-                   tables, extra_server_args, overwrite)
+    return mount_postgres(mountpoint, server, port, username, password, dbname,
+                          remote_schema, tables, extra_server_args, overwrite)

@@ -31,7 +31,7 @@ from sgfdw.options import option_sources
 from sgfdw.remote.identity import is_superuser
 
 __all__ = ["check_server_options", "password_required", "password_was_used",
-           "refuse_unused_password", "CREDENTIALS", "URL_OPTIONS"]
+           "refuse_unused_password", "split_password", "CREDENTIALS", "URL_OPTIONS"]
 
 CREDENTIALS = ("user", "username", "password")
 URL_OPTIONS = ("db_url", "url")
@@ -48,6 +48,18 @@ def _url_has_password(text: str) -> bool:
         return bool(make_url(text).password)
     except Exception:  # not a URL: reported where the URL is used
         return False
+
+
+def split_password(url_text: str) -> tuple[str, str | None]:
+    """The URL without its password, and the password (None when it has none), so that
+    a mount puts the password in the user mapping."""
+    try:
+        url = make_url(url_text)
+    except Exception:  # not a URL: reported where the URL is used
+        return url_text, None
+    if not url.password:
+        return url_text, None
+    return url.set(password=None).render_as_string(hide_password=False), str(url.password)
 
 
 def check_server_options(server: Mapping[str, str]) -> None:
