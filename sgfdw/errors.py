@@ -164,6 +164,13 @@ class SqlError(FdwError):
     sqlstate = "XX000"
 
 
+class InFailedSqlTransaction(SqlError):
+    """sgfdw.pg was called while the transaction is ending (an FDW's rollback() or
+    sub_rollback(), commit()): no SQL can run then (in_failed_sql_transaction)."""
+
+    sqlstate = "25P02"
+
+
 def sqlstate_of(exc: BaseException) -> str | None:
     """The SQLSTATE an exception carries, as the bridge reads it, or None.
 

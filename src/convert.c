@@ -451,6 +451,21 @@ report_bad_value(SgConverter *conv, PyObject *value, int sqlstate, const char *w
 }
 
 /*
+ * PostgreSQL values (and palloc) stop short of 1 GB: a larger value is a limit the data
+ * hit (54000), not an internal error.
+ */
+static void
+check_value_size(SgConverter *conv, Size size)
+{
+	if (size > MaxAllocSize - VARHDRSZ - 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("value too large for type %s: %zu bytes",
+						format_type_with_typemod(conv->typoid, conv->typmod), size),
+				 errdetail("A PostgreSQL value is limited to 1 GB.")));
+}
+
+/*
  * The UTF-8 bytes of a str, of UTF-8 bytes, or of str(value) for other objects; *owner
  * (to release) keeps them alive. PostgreSQL strings cannot hold NUL, and cutting the
  * value at one would be silent data loss, so it is an error.
@@ -462,7 +477,7 @@ utf8_of(SgConverter *conv, PyObject *value, Py_ssize_t *size, PyObject **owner)
 
 	*owner = NULL;
 	if (PyUnicode_Check(value))
-		data = PyUnicode_AsUTF8AndSize(value, size);
+		data = sgfdw_utf8(value, size, "a str value");
 	else if (PyBytes_Check(value))
 	{
 		data = PyBytes_AS_STRING(value);
@@ -478,14 +493,9 @@ utf8_of(SgConverter *conv, PyObject *value, Py_ssize_t *size, PyObject **owner)
 		SGFDW_LEAVE_PYTHON();
 		if (*owner == NULL)
 			sgfdw_report_python_error(ERRCODE_DATA_EXCEPTION, "converting a value to text");
-		data = PyUnicode_AsUTF8AndSize(*owner, size);
+		data = sgfdw_utf8(*owner, size, "str() of a value");
 	}
-	if (data == NULL)
-	{
-		Py_XDECREF(*owner);
-		sgfdw_report_python_error(ERRCODE_CHARACTER_NOT_IN_REPERTOIRE,
-								  "encoding a Python string as UTF-8");
-	}
+	check_value_size(conv, *size);
 	if (memchr(data, '\0', *size) != NULL)
 	{
 		Py_XDECREF(*owner);
@@ -616,6 +626,32 @@ days_since_epoch(PyObject *value)
 				  PyDateTime_GET_DAY(value)) - POSTGRES_EPOCH_JDATE;
 }
 
+/*
+ * A datetime's UTC offset in microseconds; false if it has none (naive, or a tzinfo
+ * whose utcoffset() is None, which Python also calls naive).
+ */
+static bool
+utc_offset(PyObject *value, int64 *usecs)
+{
+	PyObject   *offset;
+	bool		known;
+
+	if (PyDateTime_DATE_GET_TZINFO(value) == Py_None)
+		return false;
+	SGFDW_ENTER_PYTHON();
+	offset = PyObject_CallMethod(value, "utcoffset", NULL);
+	SGFDW_LEAVE_PYTHON();
+	if (offset == NULL)
+		sgfdw_report_python_error(ERRCODE_INVALID_DATETIME_FORMAT, "utcoffset()");
+	known = PyDelta_Check(offset);
+	if (known)
+		*usecs = ((int64) PyDateTime_DELTA_GET_DAYS(offset) * SECS_PER_DAY +
+				  PyDateTime_DELTA_GET_SECONDS(offset)) * USECS_PER_SEC +
+			PyDateTime_DELTA_GET_MICROSECONDS(offset);
+	Py_DECREF(offset);
+	return known;
+}
+
 static Datum
 timestamp_value(SgConverter *conv, PyObject *value)
 {
@@ -623,20 +659,15 @@ timestamp_value(SgConverter *conv, PyObject *value)
 
 	if (PyDateTime_Check(value))
 	{
-		PyObject   *tzinfo = PyDateTime_DATE_GET_TZINFO(value);
+		int64		offset;
 
 		result += wall_clock_usecs(value);
-		if (conv->kind == SG_TIMESTAMPTZ && tzinfo != Py_None)
+		if (conv->kind == SG_TIMESTAMPTZ)
 		{
-			PyObject   *offset = PyObject_CallMethod(value, "utcoffset", NULL);
-
-			if (offset == NULL)
-				sgfdw_report_python_error(ERRCODE_INVALID_DATETIME_FORMAT, "utcoffset()");
-			if (PyDelta_Check(offset))
-				result -= ((int64) PyDateTime_DELTA_GET_DAYS(offset) * SECS_PER_DAY +
-						   PyDateTime_DELTA_GET_SECONDS(offset)) * USECS_PER_SEC +
-					PyDateTime_DELTA_GET_MICROSECONDS(offset);
-			Py_DECREF(offset);
+			/* A naive value means the session's time zone, as in text input. */
+			if (!utc_offset(value, &offset))
+				return datum_from_text(conv, value);
+			result -= offset;
 		}
 	}
 	if (!IS_VALID_TIMESTAMP(result))
@@ -717,6 +748,13 @@ bytea_value(SgConverter *conv, PyObject *value)
 		return datum_from_text(conv, value);
 	if (PyObject_GetBuffer(value, &view, PyBUF_CONTIG_RO) < 0)
 		sgfdw_report_python_error(ERRCODE_DATA_EXCEPTION, "reading a bytes-like value");
+	if (view.len > MaxAllocSize - VARHDRSZ - 1)
+	{
+		Py_ssize_t	size = view.len;
+
+		PyBuffer_Release(&view);
+		check_value_size(conv, size);
+	}
 	result = palloc(view.len + VARHDRSZ);
 	SET_VARSIZE(result, view.len + VARHDRSZ);
 	memcpy(VARDATA(result), view.buf, view.len);
@@ -724,60 +762,101 @@ bytea_value(SgConverter *conv, PyObject *value)
 	return PointerGetDatum(result);
 }
 
-/* Shape of a nested list: ndim and the length at each depth, from the first elements. */
+static void pg_attribute_noreturn()
+report_ragged(void)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+			 errmsg("multidimensional arrays must have sub-arrays with matching dimensions")));
+}
+
+static bool
+is_sublist(SgConverter *conv, PyObject *value)
+{
+	/* Elements of json[] may be lists themselves: only the outer list is the array. */
+	return (PyList_Check(value) || PyTuple_Check(value)) && conv->element->kind != SG_JSON;
+}
+
+/*
+ * Shape of a nested list: ndim and the length at each depth, from the first elements,
+ * within PostgreSQL's array limits (54000).
+ */
 static int
 array_shape(SgConverter *conv, PyObject *value, int *dims)
 {
 	int			ndim = 0;
-	bool		nested_allowed = conv->element->kind != SG_JSON;
 
 	for (;;)
 	{
+		Py_ssize_t	size = PySequence_Fast_GET_SIZE(value);
+
 		if (ndim == MAXDIM)
 			ereport(ERROR,
 					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 					 errmsg("number of array dimensions exceeds the maximum allowed (%d)",
 							MAXDIM)));
-		dims[ndim++] = (int) PySequence_Fast_GET_SIZE(value);
-		if (!nested_allowed || dims[ndim - 1] == 0)
+		if (size > (Py_ssize_t) MaxArraySize)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("array size exceeds the maximum allowed (%d)",
+							(int) MaxArraySize)));
+		dims[ndim++] = (int) size;
+		if (size == 0)
 			break;
 		value = PySequence_Fast_GET_ITEM(value, 0);
-		if (!PyList_Check(value) && !PyTuple_Check(value))
+		if (!is_sublist(conv, value))
 			break;
 	}
 	return ndim;
 }
 
+/*
+ * The elements of a nested list in order, each with its own reference. Converting an
+ * element can run Python (__str__, ...) that changes the lists or drops their items,
+ * so every element is taken, and the whole shape checked, before any is converted;
+ * nothing here runs Python. The references go with the memory context, also on error.
+ */
+typedef struct SgArrayItems
+{
+	PyObject  **items;
+	int			count;
+	MemoryContextCallback release;
+} SgArrayItems;
+
 static void
-fill_array(SgConverter *conv, PyObject *value, int depth, int ndim, int *dims,
-		   Datum *values, bool *nulls, int *position)
+release_array_items(void *arg)
+{
+	SgArrayItems *items = arg;
+
+	for (int i = 0; i < items->count; i++)
+		Py_DECREF(items->items[i]);
+	items->count = 0;
+}
+
+static void
+collect_items(SgConverter *conv, PyObject *value, int depth, int ndim, int *dims,
+			  SgArrayItems *items)
 {
 	Py_ssize_t	size = PySequence_Fast_GET_SIZE(value);
 
 	if (size != dims[depth])
-		ereport(ERROR,
-				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-				 errmsg("multidimensional arrays must have sub-arrays with matching dimensions")));
+		report_ragged();
 	for (Py_ssize_t i = 0; i < size; i++)
 	{
 		PyObject   *item = PySequence_Fast_GET_ITEM(value, i);
 
 		if (depth + 1 < ndim)
 		{
-			if (!PyList_Check(item) && !PyTuple_Check(item))
-				ereport(ERROR,
-						(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-						 errmsg("multidimensional arrays must have sub-arrays with matching dimensions")));
-			fill_array(conv, item, depth + 1, ndim, dims, values, nulls, position);
+			if (!is_sublist(conv, item))
+				report_ragged();
+			collect_items(conv, item, depth + 1, ndim, dims, items);
 		}
 		else
 		{
-			if ((PyList_Check(item) || PyTuple_Check(item)) && conv->element->kind != SG_JSON)
-				ereport(ERROR,
-						(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-						 errmsg("multidimensional arrays must have sub-arrays with matching dimensions")));
-			values[*position] = sgconv_to_datum(conv->element, item, &nulls[*position]);
-			(*position)++;
+			if (is_sublist(conv, item))
+				report_ragged();
+			Py_INCREF(item);
+			items->items[items->count++] = item;
 		}
 	}
 }
@@ -788,23 +867,35 @@ array_value(SgConverter *conv, PyObject *value)
 	int			dims[MAXDIM];
 	int			lbs[MAXDIM];
 	int			ndim = array_shape(conv, value, dims);
-	int			count = 1;
-	int			position = 0;
+	int			count;
+	SgArrayItems *items;
 	Datum	   *values;
 	bool	   *nulls;
+	Datum		result;
 
 	for (int d = 0; d < ndim; d++)
-	{
-		count *= dims[d];
 		lbs[d] = 1;
-	}
+	count = ArrayGetNItems(ndim, dims);
+	ArrayCheckBounds(ndim, dims, lbs);
+	items = palloc0(sizeof(SgArrayItems));
+	items->items = palloc_extended(sizeof(PyObject *) * Max(count, 1), MCXT_ALLOC_HUGE);
+	items->release.func = release_array_items;
+	items->release.arg = items;
+	MemoryContextRegisterResetCallback(CurrentMemoryContext, &items->release);
+	/* Also an empty array: [[], [1, 2]] is ragged, not empty. */
+	collect_items(conv, value, 0, ndim, dims, items);
 	if (count == 0)
 		return PointerGetDatum(construct_empty_array(conv->elemtype));
-	values = palloc(sizeof(Datum) * count);
-	nulls = palloc(sizeof(bool) * count);
-	fill_array(conv, value, 0, ndim, dims, values, nulls, &position);
-	return PointerGetDatum(construct_md_array(values, nulls, ndim, dims, lbs, conv->elemtype,
-											  conv->elmlen, conv->elmbyval, conv->elmalign));
+	values = palloc_extended(sizeof(Datum) * count, MCXT_ALLOC_HUGE);
+	nulls = palloc_extended(sizeof(bool) * count, MCXT_ALLOC_HUGE);
+	for (int i = 0; i < count; i++)
+		values[i] = sgconv_to_datum(conv->element, items->items[i], &nulls[i]);
+	result = PointerGetDatum(construct_md_array(values, nulls, ndim, dims, lbs, conv->elemtype,
+												conv->elmlen, conv->elmbyval, conv->elmalign));
+	release_array_items(items);
+	pfree(values);
+	pfree(nulls);
+	return result;
 }
 
 static Datum convert_to_datum(SgConverter *conv, PyObject *value, bool *isnull);
@@ -848,7 +939,7 @@ convert_to_datum(SgConverter *conv, PyObject *value, bool *isnull)
 			if (PyBool_Check(value))
 				return BoolGetDatum(value == Py_True);
 			if (PyLong_Check(value))
-				return BoolGetDatum(PyObject_IsTrue(value) == 1);
+				return BoolGetDatum(sgfdw_truth(value, "converting a Python int to boolean"));
 			break;
 		case SG_TEXT:
 			return text_value(conv, value);
@@ -880,8 +971,7 @@ convert_to_datum(SgConverter *conv, PyObject *value, bool *isnull)
 				return timestamp_value(conv, value);
 			break;
 		case SG_TIMESTAMPTZ:
-			/* A naive datetime means the session's time zone, as in text input. */
-			if (PyDateTime_Check(value) && PyDateTime_DATE_GET_TZINFO(value) != Py_None)
+			if (PyDateTime_Check(value))
 				return timestamp_value(conv, value);
 			break;
 		case SG_INTERVAL:

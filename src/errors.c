@@ -13,6 +13,7 @@
 
 #include <signal.h>
 
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "utils/elog.h"
 
@@ -120,6 +121,49 @@ sgfdw_discard_stale_interrupt(void)
 		PyErr_Clear();
 }
 
+/*
+ * A str as palloc'd text for an error message, or NULL. Lossy on purpose (lone
+ * surrogates become backslash escapes): reporting an error must not fail itself.
+ */
+static char *
+message_text(PyObject *str)
+{
+	PyObject   *encoded = NULL;
+	char	   *result = NULL;
+
+	if (str && PyUnicode_Check(str))
+		encoded = PyUnicode_AsEncodedString(str, "utf-8", "backslashreplace");
+	if (encoded)
+		result = pstrdup(PyBytes_AS_STRING(encoded));
+	Py_XDECREF(encoded);
+	PyErr_Clear();
+	return result;
+}
+
+/*
+ * The pending Python exception's message as C text, for a DETAIL, and the exception
+ * cleared.
+ */
+char *
+sgfdw_exception_text(void)
+{
+	PyObject   *type,
+			   *value,
+			   *tb;
+	PyObject   *text;
+	char	   *result;
+
+	PyErr_Fetch(&type, &value, &tb);
+	text = value ? PyObject_Str(value) : NULL;
+	result = message_text(text);
+	Py_XDECREF(text);
+	Py_XDECREF(type);
+	Py_XDECREF(value);
+	Py_XDECREF(tb);
+	PyErr_Clear();
+	return result;
+}
+
 static char *
 string_attribute(PyObject *obj, const char *name)
 {
@@ -129,13 +173,7 @@ string_attribute(PyObject *obj, const char *name)
 	if (obj == NULL || !PyObject_HasAttrString(obj, name))
 		return NULL;
 	attr = PyObject_GetAttrString(obj, name);
-	if (attr && PyUnicode_Check(attr))
-	{
-		const char *utf8 = PyUnicode_AsUTF8(attr);
-
-		if (utf8)
-			result = pstrdup(utf8);
-	}
+	result = message_text(attr);
 	Py_XDECREF(attr);
 	PyErr_Clear();
 	return result;
@@ -158,18 +196,10 @@ format_traceback(PyObject *type, PyObject *value, PyObject *tb)
 		empty = PyUnicode_FromString("");
 	if (empty)
 		joined = PyUnicode_Join(empty, lines);
-	if (joined)
-	{
-		const char *utf8 = PyUnicode_AsUTF8(joined);
-
-		if (utf8)
-		{
-			result = pstrdup(utf8);
-			/* No trailing newline in DETAIL. */
-			while (*result && result[strlen(result) - 1] == '\n')
-				result[strlen(result) - 1] = '\0';
-		}
-	}
+	result = message_text(joined);
+	/* No trailing newline in DETAIL. */
+	while (result && *result && result[strlen(result) - 1] == '\n')
+		result[strlen(result) - 1] = '\0';
 	Py_XDECREF(module);
 	Py_XDECREF(lines);
 	Py_XDECREF(empty);
@@ -266,10 +296,10 @@ sgfdw_report_python_error(int default_sqlstate, const char *context)
 
 		if (text && PyUnicode_GetLength(text) > 0)
 		{
-			const char *utf8 = PyUnicode_AsUTF8(text);
+			char	   *utf8 = message_text(text);
 
 			if (utf8)
-				message = own_sqlstate ? pstrdup(utf8)
+				message = own_sqlstate ? utf8
 					: psprintf("%s: %s", ((PyTypeObject *) type)->tp_name, utf8);
 		}
 		Py_XDECREF(text);
@@ -330,6 +360,70 @@ sgfdw_call_method(PyObject *obj, const char *method, PyObject *args, PyObject *k
 	result = sgfdw_call(callable, args, kwargs, context);
 	Py_DECREF(callable);
 	return result;
+}
+
+/*
+ * The UTF-8 bytes of a Python str (valid while it lives). Python strs can hold what
+ * UTF-8 cannot (lone surrogates such as "\ud800"); that is the caller's bad data, an
+ * ERROR 22021, never a NULL for C code to trip on. Every str the bridge reads as C text
+ * goes through here.
+ */
+const char *
+sgfdw_utf8(PyObject *str, Py_ssize_t *size, const char *what)
+{
+	const char *data;
+	Py_ssize_t	length;
+
+	if (!PyUnicode_Check(str))
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
+				 errmsg("%s must be a str, not %s", what, Py_TYPE(str)->tp_name)));
+	data = PyUnicode_AsUTF8AndSize(str, &length);
+	if (data == NULL)
+	{
+		char	   *reason = sgfdw_exception_text();
+
+		ereport(ERROR,
+				(errcode(ERRCODE_CHARACTER_NOT_IN_REPERTOIRE),
+				 errmsg("%s is not valid Unicode text", what),
+				 reason ? errdetail("%s", reason) : 0));
+	}
+	if (size)
+		*size = length;
+	return data;
+}
+
+/* A palloc'd C string in the server encoding; NUL characters cannot be kept in one. */
+char *
+sgfdw_cstring(PyObject *str, const char *what)
+{
+	Py_ssize_t	size;
+	const char *data = sgfdw_utf8(str, &size, what);
+	char	   *result;
+
+	if (memchr(data, '\0', size) != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_CHARACTER_NOT_IN_REPERTOIRE),
+				 errmsg("%s cannot contain NUL (0x00) characters", what)));
+	result = pg_any_to_server(data, (int) size, PG_UTF8);
+	return result == data ? pnstrdup(data, size) : result;
+}
+
+/*
+ * Python truth of a result (__bool__ may raise): a failure is reported, never left
+ * pending to surface in a later, unrelated call.
+ */
+bool
+sgfdw_truth(PyObject *obj, const char *context)
+{
+	int			truth;
+
+	SGFDW_ENTER_PYTHON();
+	truth = PyObject_IsTrue(obj);
+	SGFDW_LEAVE_PYTHON();
+	if (truth < 0)
+		sgfdw_report_python_error(ERRCODE_FDW_INVALID_DATA_TYPE, context);
+	return truth == 1;
 }
 
 PyObject *

@@ -62,12 +62,7 @@ sgfdwImportForeignSchema(ImportForeignSchemaStmt *stmt, Oid serverOid)
 	SGFDW_CHECK(iterator, "import_schema() result");
 	while ((statement = PyIter_Next(iterator)) != NULL)
 	{
-		const char *sql = PyUnicode_Check(statement) ? PyUnicode_AsUTF8(statement) : NULL;
-
-		if (sql == NULL)
-			sgfdw_report_python_error(ERRCODE_FDW_INVALID_DATA_TYPE,
-									  "import_schema() must produce SQL strings");
-		result = lappend(result, pstrdup(sql));
+		result = lappend(result, sgfdw_cstring(statement, "a statement of import_schema()"));
 		Py_DECREF(statement);
 	}
 	if (PyErr_Occurred())

@@ -13,9 +13,12 @@
 #include "executor/executor.h"
 #include "foreign/fdwapi.h"
 #include "nodes/makefuncs.h"
+#include "nodes/nodeFuncs.h"
 #include "optimizer/appendinfo.h"
+#include "parser/parsetree.h"
 #include "utils/datum.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
 #include "utils/rel.h"
 
 #define ROWID_JUNK "sgfdw_rowid"
@@ -26,18 +29,36 @@ typedef struct SgModifyState
 	SgTable    *table;
 	PyObject   *instance;
 	Relation	rel;
-	SgConverter **converters;	/* per live column, as table->column_attnums */
+	/*
+	 * The live columns as the statement began (names, attnums, converters): Python
+	 * running SQL meanwhile may rebuild the instance cache entry they come from.
+	 */
+	int			ncolumns;
+	PyObject   *column_names;
+	AttrNumber *column_attnums;
+	SgConverter **converters;
 	AttrNumber	rowid_junk;		/* in the plan's output, or InvalidAttrNumber */
 	AttrNumber	wholerow_junk;
 	SgConverter *rowid_converter;
+	MemoryContextCallback release_callback;
 } SgModifyState;
+
+/* Also on error: the executor's memory goes away without EndForeignModify. */
+static void
+release_python(void *arg)
+{
+	SgModifyState *state = arg;
+
+	Py_CLEAR(state->column_names);
+	Py_CLEAR(state->instance);
+}
 
 /* The rowid column's name, or an error saying why UPDATE/DELETE cannot work. */
 static char *
 rowid_column(SgTable *table)
 {
 	PyObject   *name = PyObject_GetAttrString(table->instance, "rowid_column");
-	char	   *result;
+	char	   *volatile result = NULL;
 
 	/* Only "there is none" means no UPDATE/DELETE; other exceptions are the FDW's. */
 	if (name == NULL && !PyErr_ExceptionMatches(PyExc_AttributeError) &&
@@ -53,8 +74,15 @@ rowid_column(SgTable *table)
 						get_rel_name(table->relid)),
 				 errdetail("Its FDW class has no rowid_column to identify rows.")));
 	}
-	result = pstrdup(PyUnicode_AsUTF8(name));
-	Py_DECREF(name);
+	PG_TRY();
+	{
+		result = sgfdw_cstring(name, "rowid_column");
+	}
+	PG_FINALLY();
+	{
+		Py_DECREF(name);
+	}
+	PG_END_TRY();
 	return result;
 }
 
@@ -92,12 +120,21 @@ begin_modify(ResultRelInfo *rinfo, Plan *subplan)
 	state->table = sgfdw_get_table(RelationGetRelid(state->rel));
 	state->instance = state->table->instance;
 	Py_INCREF(state->instance);
+	state->column_names = state->table->column_names;
+	Py_INCREF(state->column_names);
+	state->release_callback.func = release_python;
+	state->release_callback.arg = state;
+	MemoryContextRegisterResetCallback(CurrentMemoryContext, &state->release_callback);
 	sgfdw_xact_touch(state->instance);
-	state->converters = palloc(sizeof(SgConverter *) * state->table->ncolumns);
-	for (int i = 0; i < state->table->ncolumns; i++)
+	state->ncolumns = state->table->ncolumns;
+	state->column_attnums = palloc(sizeof(AttrNumber) * Max(state->ncolumns, 1));
+	state->converters = palloc(sizeof(SgConverter *) * Max(state->ncolumns, 1));
+	for (int i = 0; i < state->ncolumns; i++)
 	{
-		Form_pg_attribute att = TupleDescAttr(desc, state->table->column_attnums[i] - 1);
+		Form_pg_attribute att;
 
+		state->column_attnums[i] = state->table->column_attnums[i];
+		att = TupleDescAttr(desc, state->column_attnums[i] - 1);
 		state->converters[i] = sgconv_create(att->atttypid, att->atttypmod);
 	}
 	if (subplan)
@@ -107,10 +144,22 @@ begin_modify(ResultRelInfo *rinfo, Plan *subplan)
 	}
 	if (AttributeNumberIsValid(state->rowid_junk))
 	{
-		AttrNumber	attnum = get_attnum(state->table->relid, rowid_column(state->table));
-		Form_pg_attribute att = TupleDescAttr(desc, attnum - 1);
+		/*
+		 * The plan fetches the column rowid_column named while planning; its values are
+		 * converted as that column's type, whatever the FDW says now. A FDW whose
+		 * rowid_column has changed meanwhile is told so rather than sent other values.
+		 */
+		Node	   *junk = (Node *) get_tle_by_resno(subplan->targetlist, state->rowid_junk)->expr;
+		char	   *name = rowid_column(state->table);
+		AttrNumber	attnum = get_attnum(state->table->relid, name);
 
-		state->rowid_converter = sgconv_create(att->atttypid, att->atttypmod);
+		if (attnum <= 0 || TupleDescAttr(desc, attnum - 1)->atttypid != exprType(junk))
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_INCONSISTENT_DESCRIPTOR_INFORMATION),
+					 errmsg("rowid_column of foreign table \"%s\" changed since the statement was planned",
+							RelationGetRelationName(state->rel)),
+					 errdetail("It is now \"%s\".", name)));
+		state->rowid_converter = sgconv_create(exprType(junk), exprTypmod(junk));
 	}
 	rinfo->ri_FdwState = state;
 	return state;
@@ -138,13 +187,13 @@ row_to_dict(SgModifyState *state, TupleTableSlot *slot)
 
 	SGFDW_CHECK(dict, "building a row");
 	slot_getallattrs(slot);
-	for (int i = 0; i < state->table->ncolumns; i++)
+	for (int i = 0; i < state->ncolumns; i++)
 	{
-		int			index = state->table->column_attnums[i] - 1;
+		int			index = state->column_attnums[i] - 1;
 		PyObject   *value = sgconv_to_python(state->converters[i], slot->tts_values[index],
 											 slot->tts_isnull[index]);
 
-		if (PyDict_SetItem(dict, PyTuple_GET_ITEM(state->table->column_names, i), value) < 0)
+		if (PyDict_SetItem(dict, PyTuple_GET_ITEM(state->column_names, i), value) < 0)
 			sgfdw_report_python_error(0, "building a row");
 		Py_DECREF(value);
 	}
@@ -181,11 +230,10 @@ apply_returned(SgModifyState *state, EState *estate, TupleTableSlot *slot, PyObj
 		values[i] = nulls[i] ? (Datum) 0 : datumCopy(slot->tts_values[i], att->attbyval,
 													   att->attlen);
 	}
-	for (int i = 0; i < state->table->ncolumns; i++)
+	for (int i = 0; i < state->ncolumns; i++)
 	{
-		int			index = state->table->column_attnums[i] - 1;
-		PyObject   *value = PyObject_GetItem(returned,
-											 PyTuple_GET_ITEM(state->table->column_names, i));
+		int			index = state->column_attnums[i] - 1;
+		PyObject   *value = PyObject_GetItem(returned, PyTuple_GET_ITEM(state->column_names, i));
 
 		if (value == NULL)
 		{
@@ -254,12 +302,21 @@ sgfdwExecForeignBatchInsert(EState *estate, ResultRelInfo *rinfo, TupleTableSlot
 		PyList_SET_ITEM(rows, i, row_to_dict(state, slots[i]));
 	result = sgfdw_call_method(state->instance, "bulk_insert", PyTuple_Pack(1, rows), NULL,
 							   "bulk_insert()");
-	/* Rows returned one per inserted row feed AFTER ROW triggers, as insert()'s do. */
-	if ((PyList_Check(result) || PyTuple_Check(result)) &&
-		PySequence_Fast_GET_SIZE(result) == *numSlots)
-		for (int i = 0; i < *numSlots; i++)
-			slots[i] = apply_returned(state, estate, slots[i],
-									  PySequence_Fast_GET_ITEM(result, i));
+	/*
+	 * Rows returned one per inserted row feed AFTER ROW triggers, as insert()'s do.
+	 * Read from a tuple copy: converting them runs Python that may change the list.
+	 */
+	if (PyList_Check(result) || PyTuple_Check(result))
+	{
+		PyObject   *returned = PySequence_Tuple(result);
+
+		Py_DECREF(result);
+		SGFDW_CHECK(returned, "bulk_insert() result");
+		result = returned;
+		if (PyTuple_GET_SIZE(result) == *numSlots)
+			for (int i = 0; i < *numSlots; i++)
+				slots[i] = apply_returned(state, estate, slots[i], PyTuple_GET_ITEM(result, i));
+	}
 	Py_DECREF(result);
 	Py_DECREF(rows);
 	return slots;
@@ -367,11 +424,11 @@ sgfdwIsForeignRelUpdatable(Relation rel)
 						"checking the writable API");
 	if (PyTuple_Check(answer) && PyTuple_GET_SIZE(answer) == 3)
 	{
-		if (PyObject_IsTrue(PyTuple_GET_ITEM(answer, 0)) == 1)
+		if (sgfdw_truth(PyTuple_GET_ITEM(answer, 0), "checking the writable API"))
 			mask |= (1 << CMD_INSERT);
-		if (PyObject_IsTrue(PyTuple_GET_ITEM(answer, 1)) == 1)
+		if (sgfdw_truth(PyTuple_GET_ITEM(answer, 1), "checking the writable API"))
 			mask |= (1 << CMD_UPDATE);
-		if (PyObject_IsTrue(PyTuple_GET_ITEM(answer, 2)) == 1)
+		if (sgfdw_truth(PyTuple_GET_ITEM(answer, 2), "checking the writable API"))
 			mask |= (1 << CMD_DELETE);
 	}
 	Py_DECREF(answer);

@@ -19,10 +19,41 @@ char	   *sgfdw_python_path = NULL;
 
 static bool python_started = false;
 static PyObject *bridge_module = NULL;
+unsigned long sgfdw_backend_thread = 0;
 
 #ifndef SGFDW_DEFAULT_PYTHON
 #define SGFDW_DEFAULT_PYTHON "/usr/local/lib/sgfdw/venv/bin/python"
 #endif
+
+/*
+ * The interpreter reads these settings once, when it starts in a backend: a SET after
+ * that would be silently ignored, so it says so.
+ */
+static void
+warn_if_started(const char *name, const char *current, const char *newval, GucSource source)
+{
+	if (python_started && source == PGC_S_SESSION &&
+		strcmp(current ? current : "", newval ? newval : "") != 0)
+		ereport(WARNING,
+				(errcode(ERRCODE_CANT_CHANGE_RUNTIME_PARAM),
+				 errmsg("setting \"%s\" takes effect in new sessions only", name),
+				 errdetail("The Python interpreter of this session has already started with \"%s\".",
+						   current ? current : "")));
+}
+
+static bool
+check_python(char **newval, void **extra, GucSource source)
+{
+	warn_if_started("sgfdw.python", sgfdw_python, *newval, source);
+	return true;
+}
+
+static bool
+check_python_path(char **newval, void **extra, GucSource source)
+{
+	warn_if_started("sgfdw.python_path", sgfdw_python_path, *newval, source);
+	return true;
+}
 
 void
 _PG_init(void)
@@ -34,14 +65,14 @@ _PG_init(void)
 							   &sgfdw_python,
 							   SGFDW_DEFAULT_PYTHON,
 							   PGC_SUSET, 0,
-							   NULL, NULL, NULL);
+							   check_python, NULL, NULL);
 	DefineCustomStringVariable("sgfdw.python_path",
 							   "Directories (':'-separated) put first on sys.path.",
 							   NULL,
 							   &sgfdw_python_path,
 							   "",
 							   PGC_SUSET, 0,
-							   NULL, NULL, NULL);
+							   check_python_path, NULL, NULL);
 	MarkGUCPrefixReserved("sgfdw");
 	sgfdw_init_instance_cache();
 	sgfdw_init_xact_callbacks();
@@ -117,6 +148,7 @@ sgfdw_ensure_python(void)
 	check_status(Py_InitializeFromConfig(&config), "initialization");
 	PyConfig_Clear(&config);
 	python_started = true;
+	sgfdw_backend_thread = PyThread_get_thread_ident();
 
 	prepend_python_path();
 	sgfdw_install_interrupt_forwarding();

@@ -126,9 +126,13 @@ sgfdwGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntablei
 	size = sgfdw_call_method(table->instance, "get_rel_size",
 							 PyTuple_Pack(2, quals, columns), NULL, "get_rel_size()");
 	if (!PySequence_Check(size) || PySequence_Size(size) != 2)
+	{
+		if (PyErr_Occurred())
+			sgfdw_report_python_error(ERRCODE_FDW_INVALID_DATA_TYPE, "get_rel_size() result");
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
 				 errmsg("get_rel_size() must return a (rows, width) pair")));
+	}
 	{
 		PyObject   *rows = PySequence_GetItem(size, 0);
 		PyObject   *width = PySequence_GetItem(size, 1);
@@ -386,12 +390,13 @@ add_parameterised_paths(PlannerInfo *root, RelOptInfo *baserel, SgPlanState *sta
 		for (Py_ssize_t i = 0; usable && i < ncols; i++)
 		{
 			PyObject   *name = PySequence_GetItem(columns, i);
-			const char *colname = name ? PyUnicode_AsUTF8(name) : NULL;
-			AttrNumber	attnum = colname ? get_attnum(table->relid, colname) : InvalidAttrNumber;
+			AttrNumber	attnum;
 			Relids		outer;
 
-			PyErr_Clear();
-			Py_XDECREF(name);
+			if (name == NULL)
+				sgfdw_report_python_error(ERRCODE_FDW_INVALID_DATA_TYPE, "get_path_keys() columns");
+			attnum = get_attnum(table->relid, sgfdw_cstring(name, "a column of get_path_keys()"));
+			Py_DECREF(name);
 			outer = attnum > 0 ? outer_relids_for_column(root, baserel, attnum) : NULL;
 			if (outer == NULL)
 				usable = false;
@@ -490,7 +495,7 @@ quals_enforced(SgPlanState *state, SgTable *table)
 	}
 	quals = sgfdw_plan_time_quals(table, state->quals, state->values);
 	answer = sgfdw_call(method, PyTuple_Pack(1, quals), NULL, "enforces_quals()");
-	enforced = PyObject_IsTrue(answer) == 1;
+	enforced = sgfdw_truth(answer, "enforces_quals() result");
 	Py_DECREF(answer);
 	Py_DECREF(quals);
 	Py_DECREF(method);
@@ -511,6 +516,7 @@ add_final_path(PlannerInfo *root, RelOptInfo *input_rel, RelOptInfo *final_rel,
 	double		rows;
 	Path	   *cheapest = baserel->cheapest_total_path;
 	double		fraction;
+	bool		pushed;
 
 	if (!extra->limit_needed || parse->commandType != CMD_SELECT ||
 		parse->limitOption == LIMIT_OPTION_WITH_TIES || parse->hasTargetSRFs ||
@@ -529,12 +535,10 @@ add_final_path(PlannerInfo *root, RelOptInfo *input_rel, RelOptInfo *final_rel,
 											 limit ? PyLong_FromLongLong(DatumGetInt64(limit->constvalue)) : Py_NewRef(Py_None),
 											 offset ? PyLong_FromLongLong(DatumGetInt64(offset->constvalue)) : Py_NewRef(Py_None)),
 							   NULL, "can_limit()");
-	if (PyObject_IsTrue(answer) != 1)
-	{
-		Py_DECREF(answer);
-		return;
-	}
+	pushed = sgfdw_truth(answer, "can_limit() result");
 	Py_DECREF(answer);
+	if (!pushed)
+		return;
 
 	rows = baserel->rows;
 	if (limit)

@@ -3,7 +3,9 @@
  *		The builtin Python module _sgfdw: what Python code in a backend may ask of it.
  *
  * A PostgreSQL error must never longjmp through Python frames, so every call into
- * PostgreSQL here runs under PG_TRY and comes back to Python as an exception.
+ * PostgreSQL here runs under PG_TRY and comes back to Python as an exception. And
+ * PostgreSQL is single-threaded: a thread an FDW started gets an exception, not a
+ * backend that two threads run at once.
  */
 #include "sgfdw.h"
 
@@ -18,6 +20,25 @@ elevel_of(int level)
 	if (level <= 20)
 		return NOTICE;
 	return WARNING;
+}
+
+static bool
+in_backend_thread(void)
+{
+	if (PyThread_get_thread_ident() == sgfdw_backend_thread)
+		return true;
+	PyErr_SetString(PyExc_RuntimeError,
+					"_sgfdw (sgfdw.pg, log_to_postgres) can only be used from the backend's "
+					"main thread");
+	return false;
+}
+
+/* Each function of the module, called only in the backend's own thread. */
+#define BACKEND_ONLY(name, function) \
+static PyObject * \
+name(PyObject *self, PyObject *args) \
+{ \
+	return in_backend_thread() ? function(self, args) : NULL; \
 }
 
 static PyObject *
@@ -60,16 +81,22 @@ sgfdw_log(PyObject *self, PyObject *args)
 	Py_RETURN_NONE;
 }
 
+BACKEND_ONLY(log_checked, sgfdw_log)
+BACKEND_ONLY(execute_checked, sgfdw_spi_execute)
+BACKEND_ONLY(cursor_open_checked, sgfdw_spi_cursor_open)
+BACKEND_ONLY(cursor_fetch_checked, sgfdw_spi_cursor_fetch)
+BACKEND_ONLY(cursor_close_checked, sgfdw_spi_cursor_close)
+
 static PyMethodDef methods[] = {
-	{"log", sgfdw_log, METH_VARARGS,
+	{"log", log_checked, METH_VARARGS,
 	"log(level, message, hint=None, detail=None): report below ERROR through ereport."},
-	{"execute", sgfdw_spi_execute, METH_VARARGS,
+	{"execute", execute_checked, METH_VARARGS,
 	"execute(sql, params=None, types=None): run one statement, return its rows."},
-	{"cursor_open", sgfdw_spi_cursor_open, METH_VARARGS,
+	{"cursor_open", cursor_open_checked, METH_VARARGS,
 	"cursor_open(sql, params=None, types=None): open a cursor, return its name."},
-	{"cursor_fetch", sgfdw_spi_cursor_fetch, METH_VARARGS,
+	{"cursor_fetch", cursor_fetch_checked, METH_VARARGS,
 	"cursor_fetch(name, count): the next rows of a cursor."},
-	{"cursor_close", sgfdw_spi_cursor_close, METH_VARARGS,
+	{"cursor_close", cursor_close_checked, METH_VARARGS,
 	"cursor_close(name): close a cursor."},
 	{NULL, NULL, 0, NULL}
 };

@@ -32,6 +32,12 @@ typedef struct SgScanState
 	PyObject   *iterator;
 	bool		exhausted;
 	PyObject   *row;			/* the row being converted, released on the next one */
+	PyObject   *row_items;		/* its values as a list or tuple, for rows by position */
+	PyObject   *item;			/* the value being converted: held, Python may drop it */
+	/* The table's column names and count as the scan began: a rebuilt instance cache
+	 * entry (Python may run SQL meanwhile) must not pull them away from the scan. */
+	PyObject   *column_names;
+	int			ncolumns;
 	/* per needed column: position in the row, key for mappings, converter, slot index */
 	int			nneeded;
 	int		   *positions;
@@ -49,10 +55,13 @@ release_python(void *arg)
 {
 	SgScanState *state = arg;
 
+	Py_CLEAR(state->item);
+	Py_CLEAR(state->row_items);
 	Py_CLEAR(state->row);
 	Py_CLEAR(state->iterator);
 	Py_CLEAR(state->sortkeys);
 	Py_CLEAR(state->columns);
+	Py_CLEAR(state->column_names);
 	Py_CLEAR(state->instance);
 }
 
@@ -81,6 +90,9 @@ sgfdwBeginForeignScan(ForeignScanState *node, int eflags)
 	state->table = sgfdw_get_table(RelationGetRelid(rel));
 	state->instance = state->table->instance;
 	Py_INCREF(state->instance);
+	state->column_names = state->table->column_names;
+	Py_INCREF(state->column_names);
+	state->ncolumns = state->table->ncolumns;
 	if (!(eflags & EXEC_FLAG_EXPLAIN_ONLY))
 		sgfdw_xact_touch(state->instance);
 	state->release_callback.func = release_python;
@@ -104,15 +116,15 @@ sgfdwBeginForeignScan(ForeignScanState *node, int eflags)
 
 	state->columns = PySet_New(NULL);
 	SGFDW_CHECK(state->columns, "building the column set");
-	state->positions = palloc(sizeof(int) * state->table->ncolumns);
-	state->keys = palloc(sizeof(PyObject *) * state->table->ncolumns);
-	state->converters = palloc(sizeof(SgConverter *) * state->table->ncolumns);
-	state->slot_indexes = palloc(sizeof(int) * state->table->ncolumns);
-	for (i = 0; i < state->table->ncolumns; i++)
+	state->positions = palloc(sizeof(int) * state->ncolumns);
+	state->keys = palloc(sizeof(PyObject *) * state->ncolumns);
+	state->converters = palloc(sizeof(SgConverter *) * state->ncolumns);
+	state->slot_indexes = palloc(sizeof(int) * state->ncolumns);
+	for (i = 0; i < state->ncolumns; i++)
 	{
 		AttrNumber	attnum = state->table->column_attnums[i];
 		Form_pg_attribute att = TupleDescAttr(RelationGetDescr(rel), attnum - 1);
-		PyObject   *name = PyTuple_GET_ITEM(state->table->column_names, i);
+		PyObject   *name = PyTuple_GET_ITEM(state->column_names, i);
 
 		if (!whole_row && !list_member_int(needed, attnum))
 			continue;
@@ -210,7 +222,8 @@ conversion_context(void *arg)
 
 	if (state->current >= 0)
 		errcontext("column \"%s\" of foreign table \"%s\"",
-				   PyUnicode_AsUTF8(state->keys[state->current]),
+				   NameStr(TupleDescAttr(RelationGetDescr(state->rel),
+										 state->slot_indexes[state->current])->attname),
 				   RelationGetRelationName(state->rel));
 	else
 		errcontext("row of foreign table \"%s\"", RelationGetRelationName(state->rel));
@@ -223,71 +236,91 @@ report_bad_row(SgScanState *state, PyObject *row, Py_ssize_t length)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_INCONSISTENT_DESCRIPTOR_INFORMATION),
 				 errmsg("FDW returned a row of %zd values, foreign table \"%s\" has %d columns",
-						length, RelationGetRelationName(state->rel), state->table->ncolumns)));
+						length, RelationGetRelationName(state->rel), state->ncolumns)));
 	ereport(ERROR,
 			(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
 			 errmsg("FDW returned a row of Python type %s, expected a sequence or a mapping",
 					Py_TYPE(row)->tp_name)));
 }
 
-static void
-store_row(SgScanState *state, PyObject *row, TupleTableSlot *slot)
+/*
+ * The value of needed column i, as a new reference (NULL: the mapping has no such key).
+ * Converting a value can run Python (__str__, a mapping's __getitem__) that changes
+ * the row or drops its other values, so each is fetched in its turn and held while it
+ * is converted.
+ */
+static PyObject *
+row_item(SgScanState *state, int i)
 {
+	PyObject   *row = state->row;
+	PyObject   *item;
+
+	if (state->row_items)
+	{
+		Py_ssize_t	length = PySequence_Fast_GET_SIZE(state->row_items);
+
+		if (length != state->ncolumns)
+			report_bad_row(state, row, length);
+		item = PySequence_Fast_GET_ITEM(state->row_items, state->positions[i]);
+		Py_INCREF(item);
+	}
+	else if (PyDict_Check(row))
+	{
+		item = PyDict_GetItemWithError(row, state->keys[i]);
+		if (item == NULL && PyErr_Occurred())
+			sgfdw_report_python_error(ERRCODE_FDW_INVALID_DATA_TYPE, "reading a row");
+		Py_XINCREF(item);
+	}
+	else
+	{
+		/* A general mapping: a missing key is a NULL, as for dicts. */
+		SGFDW_ENTER_PYTHON();
+		item = PyObject_GetItem(row, state->keys[i]);
+		SGFDW_LEAVE_PYTHON();
+		if (item == NULL)
+		{
+			if (!PyErr_ExceptionMatches(PyExc_KeyError))
+				sgfdw_report_python_error(ERRCODE_FDW_INVALID_DATA_TYPE, "reading a row");
+			PyErr_Clear();
+		}
+	}
+	return item;
+}
+
+static void
+store_row(SgScanState *state, TupleTableSlot *slot)
+{
+	PyObject   *row = state->row;
 	Datum	   *values = slot->tts_values;
 	bool	   *nulls = slot->tts_isnull;
-	PyObject  **items = NULL;
-	PyObject   *fast = NULL;
 
 	memset(nulls, true, sizeof(bool) * slot->tts_tupleDescriptor->natts);
 	if (PyTuple_Check(row) || PyList_Check(row))
-		fast = row;
+	{
+		state->row_items = row;
+		Py_INCREF(row);
+	}
 	else if (!PyDict_Check(row) && !PyMapping_Check(row) && PySequence_Check(row))
 	{
-		fast = PySequence_Fast(row, "row");
-		if (fast == NULL)
+		SGFDW_ENTER_PYTHON();
+		state->row_items = PySequence_Fast(row, "row");
+		SGFDW_LEAVE_PYTHON();
+		if (state->row_items == NULL)
 			sgfdw_report_python_error(ERRCODE_FDW_INVALID_DATA_TYPE, "reading a row");
-		Py_SETREF(state->row, fast);
-	}
-	if (fast)
-	{
-		if (PySequence_Fast_GET_SIZE(fast) != state->table->ncolumns)
-			report_bad_row(state, row, PySequence_Fast_GET_SIZE(fast));
-		items = PySequence_Fast_ITEMS(fast);
 	}
 	else if (!PyDict_Check(row) && !PyMapping_Check(row))
 		report_bad_row(state, row, -1);
 
 	for (int i = 0; i < state->nneeded; i++)
 	{
-		PyObject   *item;
 		int			index = state->slot_indexes[i];
 
 		state->current = i;
-		if (items)
-			item = items[state->positions[i]];
-		else if (PyDict_Check(row))
-		{
-			item = PyDict_GetItemWithError(row, state->keys[i]);
-			if (item == NULL && PyErr_Occurred())
-				sgfdw_report_python_error(ERRCODE_FDW_INVALID_DATA_TYPE, "reading a row");
-		}
-		else
-		{
-			/* A general mapping: a missing key is a NULL, as for dicts. */
-			item = PyObject_GetItem(row, state->keys[i]);
-			if (item == NULL)
-			{
-				if (!PyErr_ExceptionMatches(PyExc_KeyError))
-					sgfdw_report_python_error(ERRCODE_FDW_INVALID_DATA_TYPE, "reading a row");
-				PyErr_Clear();
-			}
-			else
-				Py_DECREF(item);	/* the row keeps it alive while it is converted */
-		}
-		if (item == NULL)
-			continue;
-		values[index] = sgconv_to_datum(state->converters[i], item, &nulls[index]);
+		Py_XSETREF(state->item, row_item(state, i));
+		if (state->item != NULL)
+			values[index] = sgconv_to_datum(state->converters[i], state->item, &nulls[index]);
 	}
+	Py_CLEAR(state->item);
 }
 
 TupleTableSlot *
@@ -305,6 +338,8 @@ sgfdwIterateForeignScan(ForeignScanState *node)
 	if (state->exhausted)
 		return slot;
 
+	Py_CLEAR(state->item);
+	Py_CLEAR(state->row_items);
 	Py_CLEAR(state->row);
 	SGFDW_ENTER_PYTHON();
 	row = PyIter_Next(state->iterator);
@@ -330,7 +365,7 @@ sgfdwIterateForeignScan(ForeignScanState *node)
 	callback.arg = state;
 	callback.previous = error_context_stack;
 	error_context_stack = &callback;
-	store_row(state, row, slot);
+	store_row(state, slot);
 	error_context_stack = callback.previous;
 	MemoryContextSwitchTo(old);
 	return ExecStoreVirtualTuple(slot);
@@ -342,6 +377,8 @@ sgfdwReScanForeignScan(ForeignScanState *node)
 	SgScanState *state = node->fdw_state;
 
 	/* The next fetch calls execute() again, with the parameters' new values. */
+	Py_CLEAR(state->item);
+	Py_CLEAR(state->row_items);
 	Py_CLEAR(state->row);
 	Py_CLEAR(state->iterator);
 }
@@ -356,6 +393,8 @@ sgfdwEndForeignScan(ForeignScanState *node)
 	if (state == NULL)
 		return;
 	started = state->iterator != NULL;
+	Py_CLEAR(state->item);
+	Py_CLEAR(state->row_items);
 	Py_CLEAR(state->row);
 	Py_CLEAR(state->iterator);
 	if (started)
@@ -366,6 +405,29 @@ sgfdwEndForeignScan(ForeignScanState *node)
 	release_python(state);
 }
 
+/*
+ * One property per line in TEXT format; in the structured formats one list, since
+ * JSON and YAML readers keep only the last of properties repeating a key.
+ */
+static void
+explain_lines(PyObject *lines, ExplainState *es)
+{
+	List	   *items = NIL;
+
+	for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE(lines); i++)
+	{
+		char	   *line = sgfdw_cstring(PySequence_Fast_GET_ITEM(lines, i),
+										 "a line of explain()");
+
+		if (es->format == EXPLAIN_FORMAT_TEXT)
+			ExplainPropertyText("sgfdw", line, es);
+		else
+			items = lappend(items, line);
+	}
+	if (items != NIL)
+		ExplainPropertyList("sgfdw", items, es);
+}
+
 void
 sgfdwExplainForeignScan(ForeignScanState *node, ExplainState *es)
 {
@@ -373,28 +435,26 @@ sgfdwExplainForeignScan(ForeignScanState *node, ExplainState *es)
 	SgScanState *state = node->fdw_state;
 	PyObject   *args;
 	PyObject   *lines;
-	PyObject   *iterator;
-	PyObject   *line;
 
 	if (explain == NULL)
 		explain = sgfdw_bridge_attr("explain");
 	args = scan_arguments(node, state, false);
 	SGFDW_CHECK(args, "explain()");
+	/* sgfdw.bridge.explain gives a list of str */
 	lines = sgfdw_call(explain, Py_BuildValue("(NO)", args, es->verbose ? Py_True : Py_False),
 					   NULL, "explain()");
-	iterator = PyObject_GetIter(lines);
-	SGFDW_CHECK(iterator, "explain() result");
-	while ((line = PyIter_Next(iterator)) != NULL)
+	if (!PyList_Check(lines))
 	{
-		PyObject   *text = PyObject_Str(line);
-
-		SGFDW_CHECK(text, "explain() line");
-		ExplainPropertyText("sgfdw", PyUnicode_AsUTF8(text), es);
-		Py_DECREF(text);
-		Py_DECREF(line);
+		Py_DECREF(lines);
+		elog(ERROR, "sgfdw.bridge.explain did not return a list");
 	}
-	if (PyErr_Occurred())
-		sgfdw_report_python_error(0, "explain()");
-	Py_DECREF(iterator);
-	Py_DECREF(lines);
+	PG_TRY();
+	{
+		explain_lines(lines, es);
+	}
+	PG_FINALLY();
+	{
+		Py_DECREF(lines);
+	}
+	PG_END_TRY();
 }

@@ -31,6 +31,8 @@
 extern char *sgfdw_python;
 extern char *sgfdw_python_path;
 extern void sgfdw_ensure_python(void);
+/* Python's id of the backend's own thread: the only one that may call PostgreSQL. */
+extern unsigned long sgfdw_backend_thread;
 /* Functions of the Python module sgfdw.bridge, looked up once. */
 extern PyObject *sgfdw_bridge_attr(const char *name);
 
@@ -58,6 +60,15 @@ extern PyObject *sgfdw_call(PyObject *callable, PyObject *args, PyObject *kwargs
 							const char *context);
 #define SGFDW_CHECK(result, context) \
 	do { if ((result) == NULL) sgfdw_report_python_error(0, (context)); } while (0)
+
+/* Python str -> C text; an encoding failure is ERROR 22021 (what names the value). */
+extern const char *sgfdw_utf8(PyObject *str, Py_ssize_t *size, const char *what);
+extern char *sgfdw_cstring(PyObject *str, const char *what);
+/* The pending exception's message (lossy, for reports), the exception cleared. */
+extern char *sgfdw_exception_text(void);
+/* PyObject_IsTrue with its failure reported. */
+extern bool sgfdw_truth(PyObject *obj, const char *context);
+
 
 /* ---- convert.c: Datum <-> Python, per type ---- */
 typedef struct SgConverter SgConverter;

@@ -55,32 +55,65 @@ setup_params(ParseState *pstate, void *arg)
 	pstate->p_paramref_hook = count_param_ref;
 }
 
+/* Sets the Python exception sgfdw.errors.<class_name>(message, sqlstate=, detail=, hint=). */
 static void
-raise_sql_error(ErrorData *error)
+raise_sgfdw_error(const char *class_name, const char *sqlstate, const char *message,
+				  const char *detail, const char *hint)
 {
-	static PyObject *sql_error = NULL;
-	PyObject   *kwargs;
-	PyObject   *args;
-	PyObject   *exception;
+	PyObject   *module = PyImport_ImportModule("sgfdw.errors");
+	PyObject   *error_class = module ? PyObject_GetAttrString(module, class_name) : NULL;
+	PyObject   *kwargs = NULL;
+	PyObject   *args = NULL;
+	PyObject   *exception = NULL;
 
-	if (sql_error == NULL)
-	{
-		PyObject   *module = PyImport_ImportModule("sgfdw.errors");
-
-		sql_error = module ? PyObject_GetAttrString(module, "SqlError") : NULL;
-		Py_XDECREF(module);
-		if (sql_error == NULL)
-			return;				/* the import error is the Python exception */
-	}
-	kwargs = Py_BuildValue("{s:s,s:z,s:z}", "sqlstate", unpack_sql_state(error->sqlerrcode),
-						   "detail", error->detail, "hint", error->hint);
-	args = Py_BuildValue("(s)", error->message ? error->message : "SQL error");
-	exception = (kwargs && args) ? PyObject_Call(sql_error, args, kwargs) : NULL;
+	/* On any failure here, that failure is the Python exception. */
+	if (error_class)
+		kwargs = Py_BuildValue("{s:s,s:z,s:z}", "sqlstate", sqlstate, "detail", detail,
+							   "hint", hint);
+	if (kwargs)
+		args = Py_BuildValue("(s)", message);
+	if (args)
+		exception = PyObject_Call(error_class, args, kwargs);
 	if (exception)
 		PyErr_SetObject((PyObject *) Py_TYPE(exception), exception);
 	Py_XDECREF(exception);
 	Py_XDECREF(args);
 	Py_XDECREF(kwargs);
+	Py_XDECREF(error_class);
+	Py_XDECREF(module);
+}
+
+static void
+raise_sql_error(ErrorData *error)
+{
+	raise_sgfdw_error("SqlError", unpack_sql_state(error->sqlerrcode),
+					  error->message ? error->message : "SQL error", error->detail, error->hint);
+}
+
+/*
+ * SQL needs a transaction in progress that may start a subtransaction. While one is
+ * aborting (an FDW's rollback() or sub_rollback()) or committing, or during a parallel
+ * operation, starting a subtransaction would end the session (FATAL) or fail outside
+ * of any error handling; the Python caller gets an exception it can catch instead.
+ */
+static bool
+can_run_sql(void)
+{
+	if (!IsTransactionState())
+	{
+		raise_sgfdw_error("InFailedSqlTransaction", "25P02",
+						  "cannot run SQL through sgfdw.pg while the transaction is ending",
+						  "The transaction is being aborted or committed.", NULL);
+		return false;
+	}
+	if (IsInParallelMode())
+	{
+		raise_sgfdw_error("SqlError", "25000",
+						  "cannot run SQL through sgfdw.pg during a parallel operation",
+						  NULL, "Declare the function PARALLEL UNSAFE.");
+		return false;
+	}
+	return true;
 }
 
 /*
@@ -93,18 +126,13 @@ prepare(const char *sql, PyObject *params, PyObject *types, SpiParams *out)
 	SpiParams  *spi_params = out;
 	SPIPrepareOptions options;
 	SPIPlanPtr	plan;
-	Py_ssize_t	count = params == Py_None ? 0 : PySequence_Size(params);
+	Py_ssize_t	count = PyTuple_GET_SIZE(params);
 
 	spi_params->ntypes = (int) count;
 	spi_params->highest_used = 0;
 	spi_params->types = palloc0(sizeof(Oid) * Max(count, 1));
 	for (Py_ssize_t i = 0; i < count && types != Py_None; i++)
-	{
-		PyObject   *type = PySequence_GetItem(types, i);
-
-		spi_params->types[i] = type ? (Oid) PyLong_AsUnsignedLong(type) : InvalidOid;
-		Py_XDECREF(type);
-	}
+		spi_params->types[i] = (Oid) PyLong_AsUnsignedLong(PyTuple_GET_ITEM(types, i));
 	memset(&options, 0, sizeof(options));
 	options.parserSetup = setup_params;
 	options.parserSetupArg = spi_params;
@@ -134,15 +162,12 @@ bind(SpiParams *spi_params, PyObject *params)
 	for (int i = 0; i < spi_params->ntypes; i++)
 	{
 		Oid			type = OidIsValid(spi_params->types[i]) ? spi_params->types[i] : UNKNOWNOID;
-		PyObject   *item = PySequence_GetItem(params, i);
 		ParamExternData *param = &bound->params[i];
 
-		if (item == NULL)
-			sgfdw_report_python_error(0, "reading a parameter");
-		param->value = sgconv_to_datum(sgconv_create(type, -1), item, &param->isnull);
+		param->value = sgconv_to_datum(sgconv_create(type, -1), PyTuple_GET_ITEM(params, i),
+									   &param->isnull);
 		param->pflags = PARAM_FLAG_CONST;
 		param->ptype = type;
-		Py_DECREF(item);
 	}
 	return bound;
 }
@@ -201,7 +226,10 @@ typedef enum SpiAction
 	SPI_ACTION_CLOSE
 } SpiAction;
 
-/* Runs one action in a subtransaction; NULL with a Python exception on failure. */
+/*
+ * Runs one action in a subtransaction; NULL with a Python exception on failure.
+ * params and types are tuples (or None for types), checked by checked_params.
+ */
 static PyObject *
 run_in_subtransaction(SpiAction action, const char *text, PyObject *params, PyObject *types,
 					  long count)
@@ -210,6 +238,8 @@ run_in_subtransaction(SpiAction action, const char *text, PyObject *params, PyOb
 	ResourceOwner owner = CurrentResourceOwner;
 	PyObject   *volatile result = NULL;
 
+	if (!can_run_sql())
+		return NULL;
 	BeginInternalSubTransaction(NULL);
 	MemoryContextSwitchTo(context);
 	PG_TRY();
@@ -281,28 +311,88 @@ run_in_subtransaction(SpiAction action, const char *text, PyObject *params, PyOb
 	return result;
 }
 
-PyObject *
-sgfdw_spi_execute(PyObject *self, PyObject *args)
+/*
+ * _sgfdw is reachable from any Python code, so its arguments are checked here rather
+ * than trusted to come from sgfdw.pg: params a list or tuple, types None or one type
+ * OID per value. Returns tuples of both (new references; held while the values are
+ * converted, since converting runs Python that could change a list), or false with a
+ * Python exception.
+ */
+static bool
+checked_params(PyObject *params, PyObject *types, PyObject **param_tuple, PyObject **type_tuple)
+{
+	Py_ssize_t	count;
+
+	if (params != Py_None && !PyList_Check(params) && !PyTuple_Check(params))
+	{
+		PyErr_Format(PyExc_TypeError, "params must be a list or a tuple, not %.200s",
+					 Py_TYPE(params)->tp_name);
+		return false;
+	}
+	count = params == Py_None ? 0 : PySequence_Fast_GET_SIZE(params);
+	if (types != Py_None)
+	{
+		if ((!PyList_Check(types) && !PyTuple_Check(types)) ||
+			PySequence_Fast_GET_SIZE(types) != count)
+		{
+			PyErr_SetString(PyExc_TypeError,
+							"types must be None or a list with one type OID per parameter");
+			return false;
+		}
+		for (Py_ssize_t i = 0; i < count; i++)
+		{
+			PyObject   *type = PySequence_Fast_GET_ITEM(types, i);
+			unsigned long oid = PyLong_Check(type) ? PyLong_AsUnsignedLong(type) : (unsigned long) -1;
+
+			if (oid > PG_UINT32_MAX)
+			{
+				PyErr_Clear();
+				PyErr_Format(PyExc_ValueError, "types[%zd] is not a type OID", i);
+				return false;
+			}
+		}
+	}
+	*param_tuple = params == Py_None ? PyTuple_New(0) : PySequence_Tuple(params);
+	*type_tuple = types == Py_None ? Py_NewRef(Py_None) : PySequence_Tuple(types);
+	if (*param_tuple == NULL || *type_tuple == NULL)
+	{
+		Py_CLEAR(*param_tuple);
+		Py_CLEAR(*type_tuple);
+		return false;
+	}
+	return true;
+}
+
+/* execute(sql, params=None, types=None) and cursor_open(...): one statement. */
+static PyObject *
+run_statement(SpiAction action, PyObject *args, const char *format)
 {
 	const char *sql;
 	PyObject   *params = Py_None;
 	PyObject   *types = Py_None;
+	PyObject   *param_tuple;
+	PyObject   *type_tuple;
+	PyObject   *result;
 
-	if (!PyArg_ParseTuple(args, "s|OO:execute", &sql, &params, &types))
+	if (!PyArg_ParseTuple(args, format, &sql, &params, &types) ||
+		!checked_params(params, types, &param_tuple, &type_tuple))
 		return NULL;
-	return run_in_subtransaction(SPI_ACTION_EXECUTE, sql, params, types, 0);
+	result = run_in_subtransaction(action, sql, param_tuple, type_tuple, 0);
+	Py_DECREF(param_tuple);
+	Py_DECREF(type_tuple);
+	return result;
+}
+
+PyObject *
+sgfdw_spi_execute(PyObject *self, PyObject *args)
+{
+	return run_statement(SPI_ACTION_EXECUTE, args, "s|OO:execute");
 }
 
 PyObject *
 sgfdw_spi_cursor_open(PyObject *self, PyObject *args)
 {
-	const char *sql;
-	PyObject   *params = Py_None;
-	PyObject   *types = Py_None;
-
-	if (!PyArg_ParseTuple(args, "s|OO:cursor_open", &sql, &params, &types))
-		return NULL;
-	return run_in_subtransaction(SPI_ACTION_OPEN, sql, params, types, 0);
+	return run_statement(SPI_ACTION_OPEN, args, "s|OO:cursor_open");
 }
 
 PyObject *
@@ -313,7 +403,12 @@ sgfdw_spi_cursor_fetch(PyObject *self, PyObject *args)
 
 	if (!PyArg_ParseTuple(args, "sl:cursor_fetch", &name, &count))
 		return NULL;
-	return run_in_subtransaction(SPI_ACTION_FETCH, name, Py_None, Py_None, count);
+	if (count < 1)
+	{
+		PyErr_SetString(PyExc_ValueError, "count must be at least 1");
+		return NULL;
+	}
+	return run_in_subtransaction(SPI_ACTION_FETCH, name, NULL, Py_None, count);
 }
 
 PyObject *
@@ -323,5 +418,5 @@ sgfdw_spi_cursor_close(PyObject *self, PyObject *args)
 
 	if (!PyArg_ParseTuple(args, "s:cursor_close", &name))
 		return NULL;
-	return run_in_subtransaction(SPI_ACTION_CLOSE, name, Py_None, Py_None, 0);
+	return run_in_subtransaction(SPI_ACTION_CLOSE, name, NULL, Py_None, 0);
 }

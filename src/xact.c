@@ -64,22 +64,12 @@ call_or_warn(PyObject *instance, const char *method, PyObject *args)
 
 	if (result == NULL)
 	{
-		PyObject   *type,
-				   *value,
-				   *tb;
-		PyObject   *text;
+		char	   *text = sgfdw_exception_text();
 
-		PyErr_Fetch(&type, &value, &tb);
-		text = value ? PyObject_Str(value) : NULL;
 		ereport(WARNING,
 				(errcode(ERRCODE_FDW_ERROR),
 				 errmsg("%s() of a foreign data wrapper failed: %s", method,
-						text && PyUnicode_Check(text) ? PyUnicode_AsUTF8(text) : "unknown error")));
-		Py_XDECREF(text);
-		Py_XDECREF(type);
-		Py_XDECREF(value);
-		Py_XDECREF(tb);
-		PyErr_Clear();
+						text ? text : "unknown error")));
 	}
 	Py_XDECREF(result);
 	Py_XDECREF(args);
