@@ -16,6 +16,7 @@ from typing import Any, Iterable, Iterator
 
 from multicorn import UNBOUND, ColumnDefinition, ForeignDataWrapper, Qual, SortKey
 from sgfdw.errors import WrapperNotFound
+from sgfdw.options import MergedOptions
 
 __all__ = ["Qual", "SortKey", "UNBOUND", "load_wrapper", "new_instance", "execute", "explain",
            "import_statements", "json_dumps", "json_loads", "writable_operations",
@@ -58,13 +59,15 @@ def load_callable(path: str) -> Any:
 
 
 def new_instance(wrapper: str, options: dict[str, str],
-                 columns: list[tuple[str, int, int, str, str, dict[str, str]]]) -> Any:
-    """Class(options, columns) with Multicorn's ordered ColumnDefinition mapping."""
+                 columns: list[tuple[str, int, int, str, str, dict[str, str]]],
+                 sources: dict[str, dict[str, str]] | None = None) -> Any:
+    """Class(options, columns) with Multicorn's ordered ColumnDefinition mapping; the
+    options dict also carries each object's own options (sgfdw.options.option_sources)."""
     definitions = OrderedDict(
         (name, ColumnDefinition(name, type_oid=type_oid, typmod=typmod, type_name=type_name,
                                 base_type_name=base_type_name, options=column_options))
         for name, type_oid, typmod, type_name, base_type_name, column_options in columns)
-    return load_wrapper(wrapper)(options, definitions)
+    return load_wrapper(wrapper)(MergedOptions(options, sources), definitions)
 
 
 def writable_operations(instance: Any) -> tuple[bool, bool, bool]:
@@ -113,10 +116,11 @@ def explain(call: tuple, verbose: bool) -> list[str]:
 
 def import_statements(wrapper: str, remote_schema: str, srv_options: dict[str, str],
                       options: dict[str, str], restriction_type: str | None,
-                      restricts: list[str], local_schema: str, server_name: str) -> list[str]:
+                      restricts: list[str], local_schema: str, server_name: str,
+                      sources: dict[str, dict[str, str]] | None = None) -> list[str]:
     cls = load_wrapper(wrapper)
-    tables: Iterable = cls.import_schema(remote_schema, srv_options, options,
-                                         restriction_type, restricts) or ()
+    tables: Iterable = cls.import_schema(remote_schema, MergedOptions(srv_options, sources),
+                                         options, restriction_type, restricts) or ()
     return [table.to_statement(local_schema, server_name) for table in tables]
 
 

@@ -18,3 +18,28 @@ def positive_int(options: Mapping[str, str], name: str, default: int) -> int:
     if value <= 0:
         raise OptionError(f'option "{name}" must be a positive integer, not {text!r}')
     return value
+
+
+class MergedOptions(dict):
+    """Multicorn's merged options dict (table < server < user mapping, no ``wrapper``)
+    that also remembers each object's own options.
+
+    Third-party classes see a dict as before; sgfdw's wrappers read
+    :func:`option_sources` to refuse an option on the wrong object (a password in the
+    server's options, readable by any user) and to let a table's option override its
+    server's, as postgres_fdw does.
+    """
+
+    def __init__(self, merged: Mapping[str, str],
+                 sources: Mapping[str, Mapping[str, str]] | None = None) -> None:
+        super().__init__(merged)
+        self.sources: dict[str, dict[str, str]] | None = None if sources is None else {
+            kind: {name: value for name, value in options.items() if name != "wrapper"}
+            for kind, options in sources.items()}
+
+
+def option_sources(options: Mapping[str, str]) -> dict[str, dict[str, str]] | None:
+    """Each object's own options behind a merged dict -- {"table": ..., "server": ...,
+    "user_mapping": ...}, "table" empty for IMPORT FOREIGN SCHEMA's server options -- or
+    None when they are not known (a plain dict: the class used outside the bridge)."""
+    return getattr(options, "sources", None)

@@ -49,11 +49,12 @@ sgfdwImportForeignSchema(ImportForeignSchemaStmt *stmt, Oid serverOid)
 		restriction = "except";
 
 	import_statements = sgfdw_bridge_attr("import_statements");
-	args = Py_BuildValue("(ssNNzNss)", wrapper, stmt->remote_schema,
+	args = Py_BuildValue("(ssNNzNssN)", wrapper, stmt->remote_schema,
 						 sgfdw_options_to_dict(server_options),
 						 sgfdw_options_to_dict(stmt->options),
 						 restriction, restricted_names(stmt),
-						 stmt->local_schema, stmt->server_name);
+						 stmt->local_schema, stmt->server_name,
+						 sgfdw_option_sources(InvalidOid, serverOid));
 	SGFDW_CHECK(args, "IMPORT FOREIGN SCHEMA");
 	statements = sgfdw_call(import_statements, args, NULL, "import_schema()");
 	Py_DECREF(import_statements);

@@ -142,6 +142,27 @@ sgfdw_options_to_dict(List *options)
 	return dict;
 }
 
+/*
+ * Each object's own options, {"table": {...}, "server": {...}, "user_mapping": {...}}
+ * (relid invalid: no table), beside the merged dict: a wrapper can then refuse an option
+ * on the wrong object (a password in server options, readable by anyone) and let a
+ * table's option override its server's.
+ */
+PyObject *
+sgfdw_option_sources(Oid relid, Oid serverid)
+{
+	PyObject   *sources;
+
+	sources = Py_BuildValue("{sNsNsN}",
+							"table", sgfdw_options_to_dict(OidIsValid(relid) ?
+														   GetForeignTable(relid)->options : NIL),
+							"server", sgfdw_options_to_dict(GetForeignServer(serverid)->options),
+							"user_mapping",
+							sgfdw_options_to_dict(user_mapping_options(GetUserId(), serverid)));
+	SGFDW_CHECK(sources, "building options");
+	return sources;
+}
+
 static char *
 find_wrapper(List *options)
 {
@@ -238,7 +259,8 @@ build_instance(SgTable *entry)
 	table_close(rel, AccessShareLock);
 
 	new_instance = sgfdw_bridge_attr("new_instance");
-	args = Py_BuildValue("(sNN)", wrapper, sgfdw_options_to_dict(options), columns);
+	args = Py_BuildValue("(sNNN)", wrapper, sgfdw_options_to_dict(options), columns,
+						 sgfdw_option_sources(entry->relid, table->serverid));
 	SGFDW_CHECK(args, "building the FDW instance");
 	entry->instance = sgfdw_call(new_instance, args, NULL, "creating the FDW instance");
 	Py_DECREF(new_instance);

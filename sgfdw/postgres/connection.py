@@ -34,7 +34,7 @@ from typing import Any, Sequence
 import psycopg2
 import psycopg2.extensions as ext
 
-from sgfdw.errors import ConnectionFailure, FdwError, InsufficientPrivilege
+from sgfdw.errors import ConnectionFailure, FdwError
 
 from .options import ConnectionParams
 
@@ -510,25 +510,3 @@ def forget_connections() -> None:
     for conn in _connections.values():
         conn.close()
     _connections.clear()
-
-
-def check_password_used(conn: RemoteConnection) -> None:
-    """Refuse a non-superuser a connection the remote server made without a password.
-
-    Otherwise a local user could use the server's trust / peer authentication (as the
-    postgres OS user) to act as any remote role -- postgres_fdw refuses it the same way.
-    Outside a backend there is no local user to check.
-    """
-    if conn.used_password:
-        return
-    from sgfdw import pg
-
-    if not pg.in_backend():
-        return
-    rows = pg.execute("SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user")
-    if rows and rows[0][0]:
-        return
-    raise InsufficientPrivilege(
-        "password is required",
-        detail="Non-superusers must connect with a password the remote server asks for.",
-        hint="Set a password in the user mapping, and make the remote server ask for it.")

@@ -16,15 +16,17 @@ from multicorn import ColumnDefinition, ForeignDataWrapper, Qual, SortKey, Table
 from sgfdw.errors import FdwError, FeatureNotSupported, OptionError
 
 from . import estimate
-from .connection import RemoteConnection, check_password_used, get_connection
+from .connection import RemoteConnection, get_connection
 from .deparse import (SelectQuery, Sql, build_delete, build_insert, build_select,
                       build_update)
 from .introspect import import_tables
-from .options import (TableOptions, parse_bool, parse_connection_params,
-                      parse_import_options, parse_table_options)
+from .options import (TableOptions, check_options, is_updatable, parse_import_options,
+                      parse_table_options)
 from .pushdown import Relation, local_collation
 from .remote_table import RemoteTable, load_remote_table
 from .scan import run_select
+from .security import (check_password_used, check_user_mapping, current_user_is_superuser,
+                       refuse_reserved_options)
 
 __all__ = ["PostgresFdw"]
 
@@ -42,8 +44,7 @@ class PostgresFdw(ForeignDataWrapper):
         # updatable 'false': an instance of a class without write methods, so the table
         # is reported as not updatable (as postgres_fdw's) -- the bridge decides that
         # from the class.
-        if cls is PostgresFdw and fdw_options is not None and \
-                not parse_bool(fdw_options, "updatable", True):
+        if cls is PostgresFdw and fdw_options is not None and not is_updatable(fdw_options):
             cls = ReadOnlyPostgresFdw
         return super().__new__(cls)
 
@@ -52,11 +53,16 @@ class PostgresFdw(ForeignDataWrapper):
         super().__init__(fdw_options, fdw_columns)
         self.options: TableOptions = parse_table_options(fdw_options)
         self.columns: OrderedDict[str, ColumnDefinition] = OrderedDict(fdw_columns)
+        for column in self.columns.values():
+            check_options("column", column.options or {})
         self._startup_cost = self.options.startup_cost
+        # Checked before anything can connect (begin() may): the instance is the
+        # current user's, rebuilt when an option changes.
+        self._superuser = current_user_is_superuser()
+        check_user_mapping(self.options.user_mapping, self._superuser)
         self._conn: RemoteConnection = get_connection(self.options.connection)
         self._remote: RemoteTable | None = None
         self._relation: Relation | None = None
-        self._checked_password = False
         if self.options.rowid_column is not None and \
                 self.options.rowid_column not in self.columns:
             raise OptionError(f'rowid_column "{self.options.rowid_column}" is not a column '
@@ -65,10 +71,9 @@ class PostgresFdw(ForeignDataWrapper):
     # -- the connection and the remote relation ----------------------------------------
 
     def _connection(self) -> RemoteConnection:
-        if not self._checked_password:
-            self._conn.ensure_open()
-            check_password_used(self._conn)
-            self._checked_password = True
+        # Every time: the connection may be shared with a superuser's, or reopened.
+        self._conn.ensure_open()
+        check_password_used(self._conn, self._superuser)
         return self._conn
 
     def _relation_now(self) -> Relation:
@@ -237,12 +242,24 @@ class PostgresFdw(ForeignDataWrapper):
     def import_schema(cls, schema: str, srv_options: dict[str, str], options: dict[str, str],
                       restriction_type: str | None,
                       restricts: list[str]) -> list[TableDefinition]:
-        parse_table_options(srv_options, need_table=False)     # reject bad server options
-        conn = get_connection(parse_connection_params(srv_options))
+        server = parse_table_options(srv_options, need_table=False)
+        superuser = current_user_is_superuser()
+        check_user_mapping(server.user_mapping, superuser)
+        conn = get_connection(server.connection)
         conn.ensure_open()
-        check_password_used(conn)
+        check_password_used(conn, superuser)
         return import_tables(conn, schema, parse_import_options(options), restriction_type,
                              restricts)
+
+    @classmethod
+    def validate_options(cls, context: str, options: dict[str, str]) -> None:
+        """The options of one object, checked when it is created or altered: an option
+        on the wrong kind of object (a password on the server) and, for a user mapping
+        a non-superuser writes, an option reserved to superusers. The rest (a password
+        the remote actually uses) can only be checked when connecting."""
+        check_options(context, options)
+        if context == "user_mapping" and not current_user_is_superuser():
+            refuse_reserved_options(options)
 
 
 class ReadOnlyPostgresFdw(PostgresFdw):

@@ -1,41 +1,52 @@
 """The options of a PostgresFdw table (and of IMPORT FOREIGN SCHEMA), read once.
 
-The bridge merges table < server < user mapping options into one dict. Two kinds share
-it:
+Each option belongs on one kind of object, as with postgres_fdw:
 
-* libpq connection parameters -- ``host``, ``port``, ``dbname``, ``user``, ``password``
-  and any other libpq keyword (``sslmode``, ``connect_timeout``, ``application_name``,
-  ...). Credentials belong in the user mapping.
-* FDW options:
+* the server: libpq connection parameters -- ``host``, ``port``, ``dbname`` and any
+  other libpq keyword (``sslmode``, ``connect_timeout``, ``application_name``, ...) but
+  ``user`` and ``password``: server options are readable by every user
+  (pg_foreign_server), so credentials belong in the user mapping;
+* the user mapping: libpq parameters, normally ``user`` and ``password`` (what a
+  non-superuser's may hold is narrower, see security.py);
+* the foreign table and the server: FDW settings, a table's overriding its server's
 
   ============================  =====================================================
-  ``schema_name``               remote schema (default ``public``)
-  ``table_name``                remote table, view, ... (required on a table)
-  ``fetch_size``                rows per remote FETCH (server or table; default 10000)
+  ``schema_name``               remote schema (table; default ``public``)
+  ``table_name``                remote table, view, ... (table; required)
+  ``rowid_column``              column identifying rows for UPDATE/DELETE (table;
+                                default: the remote single-column primary key)
+  ``fetch_size``                rows per remote FETCH (default 10000)
   ``use_remote_estimate``       plan with the remote ``EXPLAIN`` (default false)
   ``updatable``                 allow INSERT/UPDATE/DELETE (default true)
   ``batch_size``                rows per multi-row INSERT (default 100)
-  ``rowid_column``              column identifying rows for UPDATE/DELETE (default:
-                                the remote single-column primary key)
   ``fdw_startup_cost``          planner cost of one remote query (default 100)
   ============================  =====================================================
 
-An unknown name is an error (a typo would otherwise be silently ignored). Column option
-``column_name`` maps a local column to a differently named remote one. IMPORT FOREIGN
-SCHEMA takes ``import_default`` (default false) and ``import_not_null`` (default true).
+* a column: ``column_name``, the remote column's name when it differs.
+
+The bridge hands the class Multicorn's merged dict (table < server < user mapping), in
+which a server option would override a table's and an option's object is lost; it also
+gives each object's own options (sgfdw.options.option_sources), read here. A plain dict
+(the class used outside the bridge) is read as before: all options of all objects.
+An unknown name, or a name on the wrong object, is an error (a typo would otherwise be
+silently ignored). IMPORT FOREIGN SCHEMA takes ``import_default`` (default false) and
+``import_not_null`` (default true).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Mapping
 
 from sgfdw.errors import OptionError
-from sgfdw.options import positive_int
+from sgfdw.options import option_sources, positive_int
 
 __all__ = [
     "ConnectionParams",
     "TableOptions",
     "ImportOptions",
+    "CONTEXTS",
+    "check_options",
+    "is_updatable",
     "parse_connection_params",
     "parse_table_options",
     "parse_import_options",
@@ -61,11 +72,30 @@ LIBPQ_KEYWORDS = frozenset({
 })
 FORBIDDEN_LIBPQ = frozenset({"client_encoding", "fallback_application_name", "replication"})
 
-TABLE_OPTIONS = frozenset({
-    "schema_name", "table_name", "fetch_size", "use_remote_estimate", "updatable",
-    "batch_size", "rowid_column", "fdw_startup_cost",
+# Credentials: a user mapping's only (server options are readable by every user).
+CREDENTIALS = frozenset({"user", "password"})
+# FDW settings a server gives all its tables; a table's own value overrides them.
+SHARED_SETTINGS = frozenset({
+    "fetch_size", "use_remote_estimate", "updatable", "batch_size", "fdw_startup_cost",
 })
+TABLE_OPTIONS = SHARED_SETTINGS | {"schema_name", "table_name", "rowid_column"}
+COLUMN_OPTIONS = frozenset({"column_name"})
 IMPORT_OPTIONS = frozenset({"import_default", "import_not_null"})
+
+# What each kind of object may hold (None: any libpq keyword too), and how errors name it.
+_CONTEXTS: dict[str, tuple[str, frozenset[str], frozenset[str]]] = {
+    # context: (label, FDW options, libpq keywords)
+    "server": ("server", SHARED_SETTINGS, LIBPQ_KEYWORDS - CREDENTIALS),
+    "user_mapping": ("user mapping", frozenset(), LIBPQ_KEYWORDS),
+    "table": ("foreign table", TABLE_OPTIONS, frozenset()),
+    "column": ("column", COLUMN_OPTIONS, frozenset()),
+}
+CONTEXTS = tuple(_CONTEXTS)
+# libpq parameters whose value is a whole number (port: one per host, comma-separated).
+_LIBPQ_INTEGERS = frozenset({
+    "port", "connect_timeout", "keepalives", "keepalives_idle", "keepalives_interval",
+    "keepalives_count", "tcp_user_timeout",
+})
 
 _TRUE = {"true", "on", "yes", "1", "t", "y"}
 _FALSE = {"false", "off", "no", "0", "f", "n"}
@@ -91,6 +121,9 @@ class ConnectionParams:
 @dataclass(frozen=True)
 class TableOptions:
     connection: ConnectionParams
+    # The options the user mapping gave (all of them for a plain dict, whose origin is
+    # unknown): what security.check_user_mapping judges. Never printed (a password).
+    user_mapping: Mapping[str, str] = field(repr=False)
     schema_name: str
     table_name: str | None
     fetch_size: int = DEFAULT_FETCH_SIZE
@@ -141,15 +174,69 @@ def _non_empty(options: Mapping[str, str], name: str) -> str | None:
     return value
 
 
-def _check_names(options: Mapping[str, str], allowed: frozenset[str]) -> None:
+def check_options(context: str, options: Mapping[str, str]) -> None:
+    """Refuse an option that does not belong on this kind of object (one of CONTEXTS)."""
+    label, settings, libpq = _CONTEXTS[context]
     for name in options:
         if name in FORBIDDEN_LIBPQ:
             raise OptionError(f'option "{name}" cannot be set: the FDW sets it itself')
-        if name not in allowed and name not in LIBPQ_KEYWORDS:
+        if name in settings or name in libpq:
+            continue
+        if context == "server" and name in CREDENTIALS:
             raise OptionError(
-                f'invalid option "{name}" for sgfdw.postgres.PostgresFdw',
-                hint="Valid options: libpq connection parameters (host, port, dbname, "
-                     "user, password, sslmode, ...) and " + ", ".join(sorted(allowed)) + ".")
+                f'invalid option "{name}" for a server of sgfdw.postgres.PostgresFdw',
+                detail="Server options are readable by every user.",
+                hint="Put user and password in the user mapping: CREATE USER MAPPING "
+                     "FOR ... SERVER ... OPTIONS (user '...', password '...').")
+        valid = sorted(settings)
+        if libpq:
+            valid.insert(0, "libpq connection parameters (" +
+                         ", ".join(k for k in ("host", "port", "dbname", "user", "password",
+                                               "sslmode") if k in libpq) + ", ...)")
+        raise OptionError(f'invalid option "{name}" for a {label} of '
+                          f'sgfdw.postgres.PostgresFdw',
+                          hint=f"Valid options for a {label}: " + ", ".join(valid) + ".")
+    _settings(options)
+    _check_libpq_values(options)
+
+
+def _check_libpq_values(options: Mapping[str, str]) -> None:
+    for name in _LIBPQ_INTEGERS & set(options):
+        text = str(options[name])
+        if not all(part.strip().isdigit() for part in text.split(",")):
+            raise OptionError(f'option "{name}" must be a whole number, not {text!r}')
+
+
+def _settings(settings: Mapping[str, str]) -> dict[str, Any]:
+    """The FDW settings among ``settings``, read (defaults for the absent ones)."""
+    return dict(
+        schema_name=_non_empty(settings, "schema_name") or "public",
+        table_name=_non_empty(settings, "table_name"),
+        fetch_size=positive_int(settings, "fetch_size", DEFAULT_FETCH_SIZE),
+        use_remote_estimate=parse_bool(settings, "use_remote_estimate", False),
+        updatable=parse_bool(settings, "updatable", True),
+        batch_size=positive_int(settings, "batch_size", DEFAULT_BATCH_SIZE),
+        rowid_column=_non_empty(settings, "rowid_column"),
+        startup_cost=_non_negative_float(settings, "fdw_startup_cost", DEFAULT_STARTUP_COST),
+    )
+
+
+def _by_object(options: Mapping[str, str]) -> tuple[dict[str, str], dict[str, str],
+                                                    dict[str, str]]:
+    """(FDW settings, libpq parameters, the user mapping's options) of ``options``, each
+    option checked against the object it came from; a table's setting overrides its
+    server's, a user mapping's libpq parameter its server's."""
+    sources = option_sources(options)
+    if sources is None:       # a plain dict: the options of every object at once
+        check_options("table", {name: value for name, value in options.items()
+                                if name not in LIBPQ_KEYWORDS})
+        return dict(options), dict(options), dict(options)
+    server, mapping, table = (sources.get(kind, {}) for kind in
+                              ("server", "user_mapping", "table"))
+    check_options("server", server)
+    check_options("user_mapping", mapping)
+    check_options("table", table)
+    return {**server, **table}, {**server, **mapping}, dict(mapping)
 
 
 def parse_connection_params(options: Mapping[str, str]) -> ConnectionParams:
@@ -159,25 +246,22 @@ def parse_connection_params(options: Mapping[str, str]) -> ConnectionParams:
     return ConnectionParams(tuple(items))
 
 
+def is_updatable(options: Mapping[str, str]) -> bool:
+    """The ``updatable`` setting that applies (the table's, else its server's)."""
+    return parse_bool(_by_object(options)[0], "updatable", True)
+
+
 def parse_table_options(options: Mapping[str, str], *, need_table: bool = True) -> TableOptions:
-    """The options of a foreign table (merged with its server's and user mapping's)."""
-    _check_names(options, TABLE_OPTIONS)
-    table_name = _non_empty(options, "table_name")
-    if need_table and table_name is None:
+    """The options of a foreign table (with its server's and user mapping's), or with
+    ``need_table=False`` of a server for IMPORT FOREIGN SCHEMA."""
+    settings, libpq, mapping = _by_object(options)
+    table = TableOptions(connection=parse_connection_params(libpq), user_mapping=mapping,
+                         **_settings(settings))
+    if need_table and table.table_name is None:
         raise OptionError('option "table_name" is required',
                           hint="Add OPTIONS (table_name 'remote_table') to the foreign "
                                "table, or create it with IMPORT FOREIGN SCHEMA.")
-    return TableOptions(
-        connection=parse_connection_params(options),
-        schema_name=_non_empty(options, "schema_name") or "public",
-        table_name=table_name,
-        fetch_size=positive_int(options, "fetch_size", DEFAULT_FETCH_SIZE),
-        use_remote_estimate=parse_bool(options, "use_remote_estimate", False),
-        updatable=parse_bool(options, "updatable", True),
-        batch_size=positive_int(options, "batch_size", DEFAULT_BATCH_SIZE),
-        rowid_column=_non_empty(options, "rowid_column"),
-        startup_cost=_non_negative_float(options, "fdw_startup_cost", DEFAULT_STARTUP_COST),
-    )
+    return table
 
 
 def parse_import_options(options: Mapping[str, str]) -> ImportOptions:

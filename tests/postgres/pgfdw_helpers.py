@@ -228,6 +228,16 @@ def error_of(conn, query: Any, params: Any = None) -> psycopg2.Error:
     raise AssertionError(f"no error from {query!r}")
 
 
+def option_error(conn, ddl: Any, use: Any) -> psycopg2.Error:
+    """The error a bad option causes: at the statement that sets it (the extension's
+    option check) or, where that cannot tell, at first use."""
+    try:
+        execute(conn, ddl)
+    except psycopg2.Error as exc:
+        return exc
+    return error_of(conn, use)
+
+
 def error_text(exc: psycopg2.Error) -> str:
     diag = exc.diag
     return "\n".join(str(part) for part in (

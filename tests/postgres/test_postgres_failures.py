@@ -11,7 +11,7 @@ from psycopg2 import sql
 
 from harness import Cluster
 from pgfdw_helpers import (PASSWORD, assert_usable, connect_fdw, error_of, error_text,
-                           execute, explain)
+                           execute, explain, option_error)
 
 SECRET_PARTS = [PASSWORD, "S3cr3t", "pässwörd"]
 
@@ -171,8 +171,8 @@ def test_remote_sql_error_keeps_its_sqlstate(fdb):
 def test_bad_options(fdb, options, message):
     clause = sql.SQL(", ").join(sql.SQL("ADD {} {}").format(sql.Identifier(k), sql.Literal(v))
                                 for k, v in options.items())
-    execute(fdb, sql.SQL("ALTER FOREIGN TABLE f.big OPTIONS ({})").format(clause))
-    error = error_of(fdb, "SELECT * FROM f.big")
+    error = option_error(fdb, sql.SQL("ALTER FOREIGN TABLE f.big OPTIONS ({})").format(clause),
+                         "SELECT * FROM f.big")
     assert error.pgcode == "HV00D", error_text(error)
     assert message in error.diag.message_primary
     assert_usable(fdb)

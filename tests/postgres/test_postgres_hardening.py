@@ -1,0 +1,239 @@
+"""PostgresFdw hardening (issue 10): what a non-superuser's user mapping may do, where
+credentials may be written, which object's option wins, what a killed or silent remote
+does to a query, how errors read, and commits across several remote servers.
+
+`guarded` is a remote cluster of this module's own whose pg_hba asks every role but
+the superuser for a password (scram-sha-256) and that allows prepared transactions.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+from pathlib import Path
+
+import psycopg2
+import pytest
+from psycopg2 import sql
+
+from harness import Cluster
+from pgfdw_helpers import (PASSWORD, WRAPPER, assert_usable, connect_fdw, error_of,
+                           error_text, execute, option_error, options_sql)
+
+ALICE_PASSWORD = "alice-Pw'1"
+PLAIN = "plain_hardening"
+
+
+@pytest.fixture(scope="module")
+def guarded():
+    cluster = Cluster("guarded", settings={"max_prepared_transactions": 10,
+                                           "password_encryption": "scram-sha-256"})
+    try:
+        cluster.init()
+        # Opening the file for writing keeps its owner (the postgres user).
+        with open(cluster.data_dir / "pg_hba.conf", "w") as hba:
+            hba.write("local all postgres trust\nlocal all all scram-sha-256\n")
+        cluster.start()
+        cluster.sql(sql.SQL("CREATE ROLE alice LOGIN PASSWORD {}").format(
+            sql.Literal(ALICE_PASSWORD)))
+        cluster.sql("CREATE SCHEMA src; GRANT USAGE ON SCHEMA src TO alice; "
+                    "CREATE TABLE src.t (id int PRIMARY KEY, v text); "
+                    "INSERT INTO src.t SELECT g, 'v' || g FROM generate_series(1, 5) g; "
+                    "GRANT ALL ON src.t TO alice")
+        yield cluster
+    finally:
+        cluster.cleanup()
+
+
+@pytest.fixture(scope="module")
+def passfile(guarded) -> str:
+    """A password file of the server's OS user that knows alice's password."""
+    path = Path(guarded.base_dir) / "pgpass"
+    path.write_text(f"*:*:*:alice:{ALICE_PASSWORD.replace(chr(92), chr(92) * 2)}\n")
+    path.chmod(0o600)       # libpq ignores a password file others can read
+    if os.geteuid() == 0:
+        shutil.chown(path, "postgres", "postgres")
+    return str(path)
+
+
+@pytest.fixture
+def gdb(db, guarded):
+    """Server rsrv over `guarded` (superuser mapping: trust), src imported into f, and a
+    local non-superuser role PLAIN allowed to use all of it."""
+    connect_fdw(db, guarded, server_options={"dbname": "postgres"})
+    execute(db, sql.SQL("CREATE ROLE {} LOGIN").format(sql.Identifier(PLAIN)))
+    try:
+        execute(db, sql.SQL("GRANT USAGE ON FOREIGN SERVER rsrv TO {0}; "
+                            "GRANT USAGE ON SCHEMA f TO {0}; "
+                            "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA f "
+                            "TO {0}; CREATE SCHEMA p AUTHORIZATION {0}").format(
+            sql.Identifier(PLAIN)))
+        yield db
+    finally:
+        execute(db, "RESET ROLE")
+        execute(db, sql.SQL("DROP OWNED BY {0}; DROP ROLE {0}").format(sql.Identifier(PLAIN)))
+
+
+def plain_mapping(db, options: dict[str, str]) -> None:
+    execute(db, sql.SQL("CREATE USER MAPPING FOR {} SERVER rsrv OPTIONS ({})").format(
+        sql.Identifier(PLAIN), options_sql(options)))
+
+
+@contextlib.contextmanager
+def as_plain(db):
+    execute(db, sql.SQL("SET ROLE {}").format(sql.Identifier(PLAIN)))
+    try:
+        yield
+    finally:
+        execute(db, "RESET ROLE")
+
+
+def assert_refused(db, message: str, secret: str = ALICE_PASSWORD) -> None:
+    """Scans and IMPORT FOREIGN SCHEMA as PLAIN fail with 42501 and `message`."""
+    with as_plain(db):
+        for query in ("SELECT count(*) FROM f.t",
+                      "IMPORT FOREIGN SCHEMA src FROM SERVER rsrv INTO p"):
+            error = error_of(db, query)
+            assert error.pgcode == "42501", error_text(error)
+            assert message in error.diag.message_primary, error_text(error)
+            assert secret not in error_text(error)
+            assert_usable(db)
+
+
+# ---------------------------------------------------------------- S2: password_required
+
+def test_non_superuser_with_its_own_password_connects(gdb):
+    plain_mapping(gdb, {"user": "alice", "password": ALICE_PASSWORD})
+    with as_plain(gdb):
+        assert execute(gdb, "SELECT id, v FROM f.t ORDER BY id") == [
+            (i, f"v{i}") for i in range(1, 6)]
+        execute(gdb, "IMPORT FOREIGN SCHEMA src FROM SERVER rsrv INTO p")
+        assert execute(gdb, "SELECT count(*) FROM p.t") == [(5,)]
+
+
+@pytest.mark.parametrize("password", [None, ""], ids=["no password", "empty password"])
+def test_non_superuser_cannot_use_a_passfile(gdb, passfile, password):
+    # libpq would read alice's password from the server's file and report that it
+    # used a password: the user mapping must have supplied it.
+    options = {"user": "alice", "passfile": passfile}
+    if password is not None:
+        options["password"] = password
+    plain_mapping(gdb, options)
+    assert_refused(gdb, 'option "passfile" is for superusers only')
+
+
+def test_non_superuser_password_must_come_from_the_user_mapping(gdb, passfile):
+    # The server (a superuser's) names the passfile; the mapping brings no password.
+    execute(gdb, sql.SQL("ALTER SERVER rsrv OPTIONS (ADD passfile {})").format(
+        sql.Literal(passfile)))
+    plain_mapping(gdb, {"user": "alice"})
+    assert_refused(gdb, "password is required")
+    # A password in the mapping makes it work.
+    execute(gdb, sql.SQL("ALTER USER MAPPING FOR {} SERVER rsrv OPTIONS (ADD password {})"
+                         ).format(sql.Identifier(PLAIN), sql.Literal(ALICE_PASSWORD)))
+    with as_plain(gdb):
+        assert execute(gdb, "SELECT count(*) FROM f.t") == [(5,)]
+
+
+@pytest.mark.parametrize("option,value", [
+    ("sslkey", "/etc/ssl/private/ssl-cert-snakeoil.key"), ("sslcert", "/etc/passwd"),
+    ("sslrootcert", "/etc/passwd"), ("sslcrl", "/etc/passwd"), ("service", "anything"),
+    ("host", "/tmp"), ("hostaddr", "127.0.0.1"), ("port", "5432"), ("dbname", "template1"),
+])
+def test_non_superuser_mapping_cannot_read_files_or_change_the_target(gdb, option, value):
+    plain_mapping(gdb, {"user": "alice", "password": ALICE_PASSWORD, option: value})
+    assert_refused(gdb, f'option "{option}" is for superusers only')
+
+
+def test_superuser_may_use_a_passfile(gdb, passfile):
+    execute(gdb, sql.SQL("ALTER USER MAPPING FOR CURRENT_USER SERVER rsrv OPTIONS "
+                         "(SET user 'alice', DROP password, ADD passfile {})").format(
+        sql.Literal(passfile)))
+    assert execute(gdb, "SELECT count(*) FROM f.t") == [(5,)]
+
+
+def test_non_superuser_creating_a_mapping_with_a_passfile(gdb, passfile):
+    # Refused when the mapping is written (the extension's option check), else when used.
+    with as_plain(gdb):
+        error = option_error(
+            gdb, sql.SQL("CREATE USER MAPPING FOR CURRENT_USER SERVER rsrv OPTIONS "
+                         "(user 'alice', password '', passfile {})").format(
+                sql.Literal(passfile)),
+            "SELECT count(*) FROM f.t")
+    assert error.pgcode == "42501", error_text(error)
+    assert 'option "passfile" is for superusers only' in error.diag.message_primary
+    assert_usable(gdb)
+
+
+def test_validate_options(monkeypatch):
+    from sgfdw.errors import InsufficientPrivilege, OptionError
+    from sgfdw.postgres import PostgresFdw, security
+
+    PostgresFdw.validate_options("user_mapping", {"user": "u", "passfile": "/x"})
+    monkeypatch.setattr(security, "current_user_is_superuser", lambda: False)
+    monkeypatch.setattr("sgfdw.postgres.fdw.current_user_is_superuser", lambda: False)
+    with pytest.raises(InsufficientPrivilege, match='"passfile"'):
+        PostgresFdw.validate_options("user_mapping", {"user": "u", "passfile": "/x"})
+    PostgresFdw.validate_options("user_mapping", {"user": "u", "password": "p"})
+    for context, options, message in [
+            ("server", {"password": "p"}, 'invalid option "password" for a server'),
+            ("server", {"user": "u"}, 'invalid option "user" for a server'),
+            ("server", {"table_name": "t"}, 'invalid option "table_name" for a server'),
+            ("table", {"host": "h"}, 'invalid option "host" for a foreign table'),
+            ("table", {"fetch_size": "ten"}, 'option "fetch_size" must be a positive'),
+            ("server", {"port": "abc"}, 'option "port" must be a whole number'),
+            ("column", {"colum_name": "x"}, 'invalid option "colum_name" for a column')]:
+        with pytest.raises(OptionError, match=message):
+            PostgresFdw.validate_options(context, options)
+    PostgresFdw.validate_options("server", {"host": "h", "port": "1,2", "fetch_size": "9"})
+    PostgresFdw.validate_options("table", {"table_name": "t", "updatable": "false"})
+
+
+# ---------------------------------------------------------------- 5: credentials
+
+@pytest.mark.parametrize("option", ["password", "user"])
+def test_credentials_refused_in_server_options(db, remote, source, option):
+    secret = "Srv-S3cret-value"
+    server = {"wrapper": WRAPPER, "host": str(remote.socket_dir), "port": remote.port,
+              "dbname": "pgfdw_src", option: secret}
+    error = option_error(
+        db, sql.SQL("CREATE SERVER s5 FOREIGN DATA WRAPPER sgfdw OPTIONS ({})").format(
+            options_sql(server)),
+        "CREATE USER MAPPING FOR CURRENT_USER SERVER s5 OPTIONS (user 'postgres'); "
+        "CREATE FOREIGN TABLE t5 (id int) SERVER s5 "
+        "OPTIONS (schema_name 'src', table_name 'big'); SELECT count(*) FROM t5")
+    assert error.pgcode == "HV00D", error_text(error)
+    assert f'invalid option "{option}"' in error.diag.message_primary
+    assert "user mapping" in error.diag.message_hint
+    assert secret not in error_text(error)
+    assert_usable(db)
+
+
+def test_password_in_server_options_refused_by_import(db, remote, source):
+    # A server made before the check existed: refused at first use (IMPORT too).
+    connect_fdw(db, remote, schema=None)
+    try:
+        execute(db, "ALTER SERVER rsrv OPTIONS (ADD password 'Srv-S3cret-value')")
+    except psycopg2.Error as exc:
+        assert exc.pgcode == "HV00D"
+        return
+    error = error_of(db, "IMPORT FOREIGN SCHEMA src FROM SERVER rsrv INTO public")
+    assert error.pgcode == "HV00D" and 'invalid option "password"' in str(error)
+
+
+# ---------------------------------------------------------------- 4: option precedence
+
+def test_table_option_overrides_the_servers(wdb, source):
+    execute(wdb, "ALTER SERVER rsrv OPTIONS (ADD updatable 'true')")
+    execute(wdb, "ALTER FOREIGN TABLE w.items OPTIONS (ADD updatable 'false')")
+    for statement in ("INSERT INTO w.items (name) VALUES ('x')",
+                      "UPDATE w.items SET qty = 1", "DELETE FROM w.items"):
+        error = error_of(wdb, statement)
+        assert error.pgcode == "55000", error_text(error)
+    execute(wdb, "INSERT INTO w.nokey VALUES (1, 'a')")        # the server's value
+    execute(wdb, "ALTER SERVER rsrv OPTIONS (SET updatable 'false')")
+    execute(wdb, "ALTER FOREIGN TABLE w.items OPTIONS (SET updatable 'true')")
+    execute(wdb, "INSERT INTO w.items (name) VALUES ('y')")
+    assert execute(source, f"SELECT name FROM {wdb.schema}.items") == [("y",)]
+    assert error_of(wdb, "INSERT INTO w.nokey VALUES (2, 'b')").pgcode == "55000"
