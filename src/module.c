@@ -17,6 +17,8 @@ void		_PG_init(void);
 char	   *sgfdw_python = NULL;
 char	   *sgfdw_python_path = NULL;
 
+static char *sgfdw_object_dir = NULL;
+static int	sgfdw_fragment_rows = 1000000;
 static bool python_started = false;
 static PyObject *bridge_module = NULL;
 unsigned long sgfdw_backend_thread = 0;
@@ -73,6 +75,22 @@ _PG_init(void)
 							   "",
 							   PGC_SUSET, 0,
 							   check_python_path, NULL, NULL);
+	/* The object store (sgfdw/store/, which reads them with current_setting). */
+	DefineCustomStringVariable("sgfdw.object_dir",
+							   "Directory of the object store's Parquet files.",
+							   "A relative path is taken from the data directory; each "
+							   "database keeps its files in a subfolder named by its OID.",
+							   &sgfdw_object_dir,
+							   "sgfdw_objects",
+							   PGC_SUSET, 0,
+							   NULL, NULL, NULL);
+	DefineCustomIntVariable("sgfdw.fragment_rows",
+							"Most rows the object store puts in one fragment.",
+							NULL,
+							&sgfdw_fragment_rows,
+							1000000, 1, INT_MAX,
+							PGC_USERSET, 0,
+							NULL, NULL, NULL);
 	MarkGUCPrefixReserved("sgfdw");
 	sgfdw_init_instance_cache();
 	sgfdw_init_xact_callbacks();
