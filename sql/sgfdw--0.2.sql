@@ -71,6 +71,153 @@ CREATE EVENT TRIGGER sgfdw_check_options ON ddl_command_end
                'IMPORT FOREIGN SCHEMA')
   EXECUTE FUNCTION check_options();
 
+-- ---------------------------------------------------------------------------------
+-- The versioned object store (sgfdw/store/, issue 11). Metadata lives in schema
+-- splitgraph_meta and is written through sgfdw.pg in the caller's transaction, so a
+-- rolled-back command leaves none; the data are immutable Parquet files in
+-- sgfdw.object_dir (see sgfdw/store/README.md). Only superusers, or roles granted
+-- EXECUTE and rights on splitgraph_meta, use it.
+-- ---------------------------------------------------------------------------------
+CREATE SCHEMA splitgraph_meta;
+
+-- An image: a set of table versions. parent_id NULL only for a repository's first one.
+CREATE TABLE splitgraph_meta.images (
+  namespace text NOT NULL,
+  repository text NOT NULL,
+  image_hash text NOT NULL CHECK (image_hash ~ '^[0-9a-f]{64}$'),
+  parent_id text,
+  created timestamptz NOT NULL,
+  comment text,
+  provenance_data jsonb,
+  PRIMARY KEY (namespace, repository, image_hash),
+  FOREIGN KEY (namespace, repository, parent_id)
+    REFERENCES splitgraph_meta.images ON DELETE CASCADE
+);
+
+-- Names of images; HEAD (the checked-out image) is stored here, latest is computed.
+CREATE TABLE splitgraph_meta.tags (
+  namespace text NOT NULL,
+  repository text NOT NULL,
+  image_hash text NOT NULL,
+  tag text NOT NULL CHECK (tag <> '' AND tag <> 'latest'),
+  PRIMARY KEY (namespace, repository, tag),
+  FOREIGN KEY (namespace, repository, image_hash)
+    REFERENCES splitgraph_meta.images ON DELETE CASCADE
+);
+
+-- A table version: its schema (ordered columns with types, primary key) and its
+-- objects, applied in order (later objects win by primary key).
+CREATE TABLE splitgraph_meta.tables (
+  namespace text NOT NULL,
+  repository text NOT NULL,
+  image_hash text NOT NULL,
+  table_name text NOT NULL,
+  table_schema jsonb NOT NULL,
+  object_ids text[] NOT NULL,
+  PRIMARY KEY (namespace, repository, image_hash, table_name),
+  FOREIGN KEY (namespace, repository, image_hash)
+    REFERENCES splitgraph_meta.images ON DELETE CASCADE
+);
+
+-- An immutable Parquet file, named by its id; index: per column min/max and nulls.
+CREATE TABLE splitgraph_meta.objects (
+  object_id text PRIMARY KEY CHECK (object_id ~ '^o[0-9a-f]{62}$'),
+  format text NOT NULL DEFAULT 'parquet',
+  rows bigint NOT NULL,
+  size bigint NOT NULL,
+  sha256 text NOT NULL CHECK (sha256 ~ '^[0-9a-f]{64}$'),
+  index jsonb NOT NULL,
+  created timestamptz NOT NULL DEFAULT now()
+);
+
+-- Where an object can be fetched from (the external object handlers).
+CREATE TABLE splitgraph_meta.external_objects (
+  object_id text PRIMARY KEY REFERENCES splitgraph_meta.objects ON DELETE CASCADE,
+  protocol text NOT NULL,
+  url text NOT NULL
+);
+
+-- Objects downloaded into the local cache, for its bounds.
+CREATE TABLE splitgraph_meta.object_cache_status (
+  object_id text PRIMARY KEY REFERENCES splitgraph_meta.objects ON DELETE CASCADE,
+  ready boolean NOT NULL DEFAULT false,
+  refcount integer NOT NULL DEFAULT 0,
+  last_used timestamptz
+);
+
+-- The remote repository a local one pushes to / pulls from.
+CREATE TABLE splitgraph_meta.upstream (
+  namespace text NOT NULL,
+  repository text NOT NULL,
+  remote_name text NOT NULL,
+  remote_namespace text NOT NULL,
+  remote_repository text NOT NULL,
+  PRIMARY KEY (namespace, repository)
+);
+
+-- pg_dump keeps the metadata (the extension's own tables are otherwise left out).
+-- One call per statement: each updates the extension's catalog row.
+SELECT pg_catalog.pg_extension_config_dump('splitgraph_meta.images', '');
+SELECT pg_catalog.pg_extension_config_dump('splitgraph_meta.tags', '');
+SELECT pg_catalog.pg_extension_config_dump('splitgraph_meta.tables', '');
+SELECT pg_catalog.pg_extension_config_dump('splitgraph_meta.objects', '');
+SELECT pg_catalog.pg_extension_config_dump('splitgraph_meta.external_objects', '');
+SELECT pg_catalog.pg_extension_config_dump('splitgraph_meta.object_cache_status', '');
+SELECT pg_catalog.pg_extension_config_dump('splitgraph_meta.upstream', '');
+
+-- The functions read and write values as text where that is exact: they run with
+-- fixed output styles so that text means the same whatever the session's settings.
+CREATE FUNCTION init(repository text)
+RETURNS text
+LANGUAGE sgfdw_python AS 'sgfdw.store.sql_api.init'
+SET DateStyle = 'ISO, YMD' SET IntervalStyle = 'postgres' SET extra_float_digits = 1;
+
+CREATE FUNCTION import_table(repository text, table_name text, source text,
+                             message text DEFAULT NULL)
+RETURNS text
+LANGUAGE sgfdw_python AS 'sgfdw.store.sql_api.import_table'
+SET DateStyle = 'ISO, YMD' SET IntervalStyle = 'postgres' SET extra_float_digits = 1;
+
+CREATE FUNCTION checkout(repository text, image text DEFAULT 'latest',
+                         force boolean DEFAULT false)
+RETURNS text
+LANGUAGE sgfdw_python AS 'sgfdw.store.sql_api.checkout'
+SET DateStyle = 'ISO, YMD' SET IntervalStyle = 'postgres' SET extra_float_digits = 1;
+
+CREATE FUNCTION tag(repository text, image text, tag text)
+RETURNS void
+LANGUAGE sgfdw_python AS 'sgfdw.store.sql_api.tag';
+
+CREATE FUNCTION log(repository text)
+RETURNS TABLE (image_hash text, parent_id text, created timestamptz, comment text,
+               tags text[])
+LANGUAGE sgfdw_python AS 'sgfdw.store.sql_api.log';
+
+CREATE FUNCTION rm(repository text)
+RETURNS void
+LANGUAGE sgfdw_python AS 'sgfdw.store.sql_api.rm';
+
+REVOKE ALL ON FUNCTION init(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION import_table(text, text, text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION checkout(text, text, boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION tag(text, text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION log(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION rm(text) FROM PUBLIC;
+
+CREATE VIEW repositories AS
+SELECT i.namespace || '/' || i.repository AS repository,
+       h.image_hash AS head,
+       count(*) AS images,
+       (SELECT coalesce(array_agg(t.tag ORDER BY t.tag), '{}')
+        FROM splitgraph_meta.tags t
+        WHERE t.namespace = i.namespace AND t.repository = i.repository
+          AND t.tag <> 'HEAD') AS tags
+FROM splitgraph_meta.images i
+LEFT JOIN splitgraph_meta.tags h
+  ON h.namespace = i.namespace AND h.repository = i.repository AND h.tag = 'HEAD'
+GROUP BY i.namespace, i.repository, h.image_hash;
+-- (end of the object store's section)
+
 -- ==== Mounts (sgfdw.hooks.mount_handlers) =========================================
 -- Each mount is recorded, so that mount and unmount drop only what a mount created.
 -- Kept by pg_dump with the servers, schemas and foreign tables it lists. Granting a

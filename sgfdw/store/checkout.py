@@ -1,0 +1,91 @@
+"""The working copy: an image materialised as ordinary tables in the repository's
+schema, and what changes it (checkout, import).
+
+Everything happens in the caller's transaction, so a failed checkout or import (a
+corrupt object, an unsupported type) leaves the schema and the metadata as they were.
+"""
+from __future__ import annotations
+
+from sgfdw import pg
+from sgfdw.store import images, meta, relations
+from sgfdw.store.errors import InvalidName, UnsupportedType
+from sgfdw.store.materialize import add_primary_key, materialize
+from sgfdw.store.names import Repository
+from sgfdw.store.snapshot import snapshot_query, store_rows
+from sgfdw.store.types import TableSchema
+
+__all__ = ["checkout", "import_table"]
+
+_QUERY_START = ("select", "with", "values", "table", "(")
+_RELATION_KINDS = {"r": "table", "p": "table", "v": "view", "m": "materialized view",
+                   "f": "foreign table"}
+
+
+def _schema_name(repo: Repository) -> str:
+    return pg.quote_ident(repo.schema)
+
+
+def _table_name(repo: Repository, table: str) -> str:
+    return f"{_schema_name(repo)}.{pg.quote_ident(table)}"
+
+
+def checkout(repo: Repository, reference: str | None) -> str:
+    """Replaces the repository's schema with the image's tables; its hash."""
+    image_hash = images.resolve(repo, reference)
+    meta.lock_repository(repo)
+    pg.execute(f"DROP SCHEMA IF EXISTS {_schema_name(repo)} CASCADE")
+    pg.execute(f"CREATE SCHEMA {_schema_name(repo)}")
+    for version in meta.table_versions(repo, image_hash):
+        materialize(_table_name(repo, version.table_name), version.schema,
+                    list(version.object_ids))
+    meta.set_tag(repo, image_hash, "HEAD")
+    return image_hash
+
+
+def _is_query(source: str) -> bool:
+    return source.lstrip().lower().startswith(_QUERY_START)
+
+
+def _copy_source(source: str, target: str) -> tuple[str, ...]:
+    """Copies the source into the new table target in one statement (one snapshot);
+    the source's primary key."""
+    if _is_query(source):
+        pg.execute(f"CREATE TABLE {target} AS {source}")
+        return ()
+    oid = relations.relation_oid(source)
+    kind = pg.execute("SELECT relkind::text FROM pg_class WHERE oid = $1::oid", [oid])[0][0]
+    if kind not in _RELATION_KINDS:
+        raise UnsupportedType(f"{source!r} is not a table, view, materialized view or "
+                              "foreign table", sqlstate="42809")
+    schema = relations.table_schema(oid)  # checks the types before any copying
+    pg.execute(f"CREATE TABLE {target} AS SELECT * FROM {relations.qualified_name(oid)}")
+    return schema.primary_key
+
+
+def import_table(repo: Repository, table: str, source: str, comment: str | None) -> str:
+    """A new image: HEAD plus `table` holding a snapshot of source (a relation name or
+    a query); it becomes HEAD, the table is materialised in the schema. Its hash."""
+    if not table or len(table.encode()) > 63:
+        raise InvalidName(f"invalid table name {table!r}",
+                          hint="A table name has 1 to 63 bytes.")
+    if not source or not source.strip():
+        raise InvalidName("the source is empty", hint="Give a relation name or a query.")
+    images.ensure_exists(repo)
+    meta.lock_repository(repo)
+    parent = meta.head(repo)
+    target = _table_name(repo, table)
+    pg.execute(f"CREATE SCHEMA IF NOT EXISTS {_schema_name(repo)}")
+    pg.execute(f"DROP TABLE IF EXISTS {target} CASCADE")
+    primary_key = _copy_source(source, target)
+    columns = relations.table_schema(relations.relation_oid(target), False).columns
+    schema = TableSchema(columns, primary_key)
+    add_primary_key(target, schema)
+    object_ids = store_rows(snapshot_query(target, schema), [], schema)
+    versions = [v for v in (meta.table_versions(repo, parent) if parent else [])
+                if v.table_name != table]
+    versions.append(meta.TableVersion(table, schema, tuple(object_ids)))
+    image_hash = images.add_image(
+        repo, parent, comment,
+        {"command": "import_table", "table": table, "source": source}, versions)
+    meta.set_tag(repo, image_hash, "HEAD")
+    return image_hash

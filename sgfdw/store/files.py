@@ -1,0 +1,100 @@
+"""Object files: where they live and how they are written and read safely.
+
+sgfdw.object_dir is one setting for the whole cluster, so each database keeps its files
+in a subfolder named by its OID: one database's cleanup never sees another's files. A
+file is written to a temporary name, fsynced and renamed (then the directory fsynced)
+before the metadata that names it can commit, so no committed metadata points at a
+partial file; a rolled-back transaction can leave a whole file no metadata names, which
+cleanup removes. Reads check the file's sha256: a file changed or lost behind the
+store's back is an error naming the object, never wrong data.
+"""
+from __future__ import annotations
+
+import errno
+import hashlib
+import os
+from pathlib import Path
+
+from sgfdw import pg
+from sgfdw.store.errors import CorruptObject, ObjectWriteError
+
+__all__ = ["object_dir", "object_path", "write_object", "read_object", "list_objects",
+           "remove_file"]
+
+
+def object_dir() -> Path:
+    """This database's folder (a relative sgfdw.object_dir is under the data directory,
+    the backend's working directory)."""
+    setting, oid = pg.execute(
+        "SELECT current_setting('sgfdw.object_dir'), oid FROM pg_database "
+        "WHERE datname = current_database()")[0]
+    return Path(setting) / str(oid)
+
+
+def object_path(object_id: str) -> Path:
+    return object_dir() / object_id
+
+
+def _write_error(path: Path, exc: OSError) -> ObjectWriteError:
+    sqlstate = "53100" if exc.errno == errno.ENOSPC else "58030"
+    return ObjectWriteError(f'could not write object file "{path}": {exc.strerror}',
+                            sqlstate=sqlstate,
+                            hint="Check sgfdw.object_dir: it must be writable by the "
+                                 "server and have room for the objects.")
+
+
+def write_object(object_id: str, data: bytes) -> None:
+    """Durably writes an object's file (a file already there is kept: same id, same
+    content)."""
+    path = object_path(object_id)
+    if path.exists() and path.stat().st_size == len(data):
+        return
+    temporary = path.with_name(f".{object_id}.{os.getpid()}.tmp")
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(descriptor, view):]
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
+        os.rename(temporary, path)
+        directory = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(directory)
+        finally:
+            os.close(directory)
+    except OSError as exc:
+        try:
+            temporary.unlink(missing_ok=True)
+        except OSError:
+            pass
+        raise _write_error(path, exc) from None
+
+
+def read_object(object_id: str, sha256: str) -> bytes:
+    path = object_path(object_id)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise CorruptObject(f"object {object_id} cannot be read: {exc.strerror}",
+                            detail=f"file: {path}") from None
+    if hashlib.sha256(data).hexdigest() != sha256:
+        raise CorruptObject(f"object {object_id} does not match its checksum",
+                            detail=f"file: {path}",
+                            hint="The file was changed behind the store's back.")
+    return data
+
+
+def list_objects() -> list[str]:
+    """Names of the files in this database's folder (objects and temporary files)."""
+    try:
+        return [entry.name for entry in os.scandir(object_dir()) if entry.is_file()]
+    except FileNotFoundError:
+        return []
+
+
+def remove_file(name: str) -> None:
+    (object_dir() / name).unlink(missing_ok=True)

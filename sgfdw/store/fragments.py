@@ -1,0 +1,98 @@
+"""Fragments: the rows of one object as an Arrow table, its id, its index, its bytes.
+
+A fragment holds a table's columns plus the upsert/delete flag (so it can be a patch).
+It is put in a canonical row order before anything is derived from it -- by primary
+key, or by every column when there is none -- so the Parquet bytes, and the object id
+derived from the schema and those bytes, depend on the rows and not on the order they
+were read in: the same data is stored once.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from sgfdw.store.types import FLAG, TableSchema, storage_of
+
+__all__ = ["Fragment", "arrow_schema", "make_fragment", "decode"]
+
+_ID_DOMAIN = b"sgfdw object v1\0"
+
+
+@dataclass(frozen=True)
+class Fragment:
+    object_id: str
+    data: bytes
+    rows: int
+    sha256: str
+    index: dict[str, Any]
+
+
+def arrow_schema(schema: TableSchema) -> pa.Schema:
+    return pa.schema([pa.field(c.name, storage_of(c).arrow_type) for c in schema.columns]
+                     + [pa.field(FLAG, pa.bool_(), nullable=False)])
+
+
+def _canonical(table: pa.Table, schema: TableSchema) -> pa.Table:
+    keys = list(schema.primary_key) or [c.name for c in schema.columns]
+    order = [(name, "ascending") for name in keys] + [(FLAG, "ascending")]
+    return table.sort_by(order).combine_chunks()
+
+
+def _json_number(value: Any) -> Any:
+    """JSON has no NaN or infinities: they are written as PostgreSQL spells them."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+    if isinstance(value, bytes):
+        return "\\x" + value.hex()
+    return value
+
+
+def _column_index(array: pa.ChunkedArray, orderable: bool) -> dict[str, Any]:
+    entry: dict[str, Any] = {"nulls": array.null_count}
+    if not orderable or array.null_count == len(array):
+        return entry
+    if pa.types.is_date(array.type):
+        array = array.cast(pa.int32())  # days since 1970, as timestamps are integers
+    bounds = pc.min_max(array)
+    low, high = bounds["min"].as_py(), bounds["max"].as_py()
+    if pa.types.is_floating(array.type) and pc.any(pc.is_nan(array)).as_py():
+        high = math.nan  # PostgreSQL orders NaN above every other value
+        if low is None:
+            low = math.nan
+    entry["min"], entry["max"] = _json_number(low), _json_number(high)
+    return entry
+
+
+def _index(table: pa.Table, schema: TableSchema) -> dict[str, Any]:
+    flags = table.column(FLAG)
+    return {
+        "deletes": len(flags) - pc.sum(flags.cast(pa.int64())).as_py() if len(flags) else 0,
+        "columns": {c.name: _column_index(table.column(c.name), storage_of(c).orderable)
+                    for c in schema.columns},
+    }
+
+
+def _encode(table: pa.Table) -> bytes:
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink, compression="zstd", row_group_size=128 * 1024)
+    return sink.getvalue().to_pybytes()
+
+
+def make_fragment(table: pa.Table, schema: TableSchema) -> Fragment:
+    table = _canonical(table, schema)
+    data = _encode(table)
+    digest = hashlib.sha256(data).hexdigest()
+    identity = hashlib.sha256(_ID_DOMAIN + json.dumps(schema.to_json(), sort_keys=True)
+                              .encode() + b"\0" + data).hexdigest()
+    return Fragment("o" + identity[:62], data, table.num_rows, digest, _index(table, schema))
+
+
+def decode(data: bytes) -> pa.Table:
+    return pq.read_table(pa.BufferReader(data))

@@ -1,0 +1,116 @@
+"""Turning a table version back into an ordinary table (the read side of checkout).
+
+Objects are applied in order. Rows go in through one INSERT ... SELECT FROM unnest()
+per batch, each column bound as one array parameter of the type its values travel as
+and cast to the column's type by the server. A patch object (one with deletes, or whose
+key range overlaps what is already loaded) first deletes the keys it carries, so later
+objects win by primary key; disjoint fragments of one snapshot are plain inserts. The
+primary key is added after loading: one index build instead of a billion inserts into it.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import pyarrow as pa
+
+from sgfdw import pg
+from sgfdw.store import files, meta
+from sgfdw.store.errors import CorruptObject
+from sgfdw.store.fragments import decode
+from sgfdw.store.types import FLAG, TableSchema, storage_of
+
+__all__ = ["create_table", "materialize", "add_primary_key"]
+
+_BATCH_ROWS = 50000
+
+
+def create_table(qualified_table: str, schema: TableSchema) -> None:
+    columns = ", ".join(f"{pg.quote_ident(c.name)} {c.type}" for c in schema.columns)
+    pg.execute(f"CREATE TABLE {qualified_table} ({columns})")
+
+
+def add_primary_key(qualified_table: str, schema: TableSchema) -> None:
+    if schema.primary_key:
+        pg.execute(f"ALTER TABLE {qualified_table} ADD PRIMARY KEY ("
+                   + ", ".join(pg.quote_ident(name) for name in schema.primary_key) + ")")
+
+
+class _Writer:
+    """The statements that write one table's rows, built once per table."""
+
+    def __init__(self, qualified_table: str, schema: TableSchema) -> None:
+        self.schema = schema
+        self.storages = [storage_of(c) for c in schema.columns]
+        aliases = [f"c{i}" for i in range(len(schema.columns))]
+        arrays = ", ".join(f"${i + 1}::{s.wire_type}[]" for i, s in enumerate(self.storages))
+        casts = ", ".join(f"u.{alias}::{c.type}" for alias, c in zip(aliases, schema.columns))
+        names = ", ".join(pg.quote_ident(c.name) for c in schema.columns)
+        self.insert = (f"INSERT INTO {qualified_table} ({names}) SELECT {casts} "
+                       f"FROM unnest({arrays}) AS u({', '.join(aliases)})")
+        keys = [schema.columns.index(schema.column(name)) for name in schema.primary_key]
+        self.key_positions = keys
+        key_arrays = ", ".join(f"${n + 1}::{self.storages[i].wire_type}[]"
+                               for n, i in enumerate(keys))
+        match = " AND ".join(
+            f"t.{pg.quote_ident(schema.columns[i].name)} = "
+            f"k.c{n}::{schema.columns[i].type}" for n, i in enumerate(keys))
+        self.delete = (f"DELETE FROM {qualified_table} AS t USING unnest({key_arrays}) AS "
+                       f"k({', '.join(f'c{n}' for n in range(len(keys)))}) WHERE {match}"
+                       if keys else "")
+
+    def columns_of(self, table: pa.Table, positions: list[int]) -> list[list[Any]]:
+        return [self.storages[i].to_python(table.column(i).combine_chunks())
+                for i in positions]
+
+    def write(self, table: pa.Table, patch: bool) -> None:
+        every = list(range(len(self.schema.columns)))
+        for start in range(0, table.num_rows, _BATCH_ROWS):
+            batch = table.slice(start, _BATCH_ROWS)
+            if patch:
+                pg.execute(self.delete, self.columns_of(batch, self.key_positions))
+                batch = batch.filter(batch.column(FLAG))
+            if batch.num_rows:
+                pg.execute(self.insert, self.columns_of(batch, every))
+
+
+def _key_range(info: meta.ObjectInfo, first_key: str) -> tuple[Any, Any] | None:
+    """The object's range of first primary key values, when its index knows it."""
+    bounds = info.index["columns"].get(first_key, {})
+    low, high = bounds.get("min"), bounds.get("max")
+    if bounds.get("nulls") == 0 and type(low) is type(high) and isinstance(low, (int, str)):
+        return low, high
+    return None
+
+
+def _is_patch(loaded: list[tuple[Any, Any] | None], info: meta.ObjectInfo,
+              key_range: tuple[Any, Any] | None) -> bool:
+    """Whether an object may delete or replace rows already loaded."""
+    if info.index["deletes"]:
+        return True
+    if not loaded:
+        return False
+    if key_range is None:
+        return True
+    low, high = key_range
+    return any(other is None or not (high < other[0] or low > other[1]) for other in loaded)
+
+
+def materialize(qualified_table: str, schema: TableSchema, object_ids: list[str]) -> None:
+    """Creates the table and fills it with the objects' rows, primary key last."""
+    create_table(qualified_table, schema)
+    infos = meta.objects(object_ids)
+    writer = _Writer(qualified_table, schema)
+    first_key = schema.primary_key[0] if schema.primary_key else None
+    loaded: list[tuple[Any, Any] | None] = []
+    for object_id in object_ids:
+        info = infos.get(object_id)
+        if info is None:
+            raise CorruptObject(f"object {object_id} has no metadata")
+        table = decode(files.read_object(object_id, info.sha256))
+        if first_key is None:
+            writer.write(table, patch=False)
+            continue
+        key_range = _key_range(info, first_key)
+        writer.write(table, patch=_is_patch(loaded, info, key_range))
+        loaded.append(key_range)
+    add_primary_key(qualified_table, schema)

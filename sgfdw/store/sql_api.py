@@ -1,0 +1,37 @@
+"""The SQL functions of schema sgfdw (LANGUAGE sgfdw_python) over the store: each
+parses its arguments and calls the module that does the work."""
+from __future__ import annotations
+
+from typing import Iterator
+
+from sgfdw.store import checkout as working_copy
+from sgfdw.store import images
+from sgfdw.store.names import parse_repository
+
+__all__ = ["init", "import_table", "checkout", "tag", "log", "rm"]
+
+
+def init(repository: str) -> str:
+    return images.init(parse_repository(repository))
+
+
+def import_table(repository: str, table_name: str, source: str,
+                 message: str | None = None) -> str:
+    return working_copy.import_table(parse_repository(repository), table_name, source,
+                                     message)
+
+
+def checkout(repository: str, image: str | None = "latest", force: bool = False) -> str:
+    return working_copy.checkout(parse_repository(repository), image)
+
+
+def tag(repository: str, image: str, tag: str) -> None:
+    images.tag(parse_repository(repository), image, tag)
+
+
+def log(repository: str) -> Iterator[tuple]:
+    return images.log(parse_repository(repository))
+
+
+def rm(repository: str) -> None:
+    images.rm(parse_repository(repository))
