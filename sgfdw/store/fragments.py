@@ -42,7 +42,17 @@ def arrow_schema(schema: TableSchema) -> pa.Schema:
 def _canonical(table: pa.Table, schema: TableSchema) -> pa.Table:
     keys = list(schema.primary_key) or [c.name for c in schema.columns]
     order = [(name, "ascending") for name in keys] + [(FLAG, "ascending")]
-    return table.sort_by(order).combine_chunks()
+    indices = pc.sort_indices(table, sort_keys=order)
+    if _is_identity(indices):
+        return table.combine_chunks()  # already in order (read by primary key): no copy
+    return table.take(indices).combine_chunks()
+
+
+def _is_identity(indices: pa.Array) -> bool:
+    if len(indices) < 2:
+        return True
+    steps = pc.subtract(indices.slice(1), indices.slice(0, len(indices) - 1))
+    return indices[0].as_py() == 0 and pc.all(pc.equal(steps, 1)).as_py()
 
 
 def _json_number(value: Any) -> Any:
@@ -81,7 +91,9 @@ def _index(table: pa.Table, schema: TableSchema) -> dict[str, Any]:
 
 def _encode(table: pa.Table) -> bytes:
     sink = pa.BufferOutputStream()
-    pq.write_table(table, sink, compression="zstd", row_group_size=128 * 1024)
+    # Dictionaries cost more time than they save once zstd has done its work.
+    pq.write_table(table, sink, compression="zstd", use_dictionary=False,
+                   row_group_size=128 * 1024)
     return sink.getvalue().to_pybytes()
 
 

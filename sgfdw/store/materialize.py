@@ -9,7 +9,7 @@ primary key is added after loading: one index build instead of a billion inserts
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Iterable
 
 import pyarrow as pa
 
@@ -41,36 +41,45 @@ class _Writer:
     def __init__(self, qualified_table: str, schema: TableSchema) -> None:
         self.schema = schema
         self.storages = [storage_of(c) for c in schema.columns]
-        aliases = [f"c{i}" for i in range(len(schema.columns))]
-        arrays = ", ".join(f"${i + 1}::{s.wire_type}[]" for i, s in enumerate(self.storages))
-        casts = ", ".join(f"u.{alias}::{c.type}" for alias, c in zip(aliases, schema.columns))
+        everything = range(len(schema.columns))
+        self.key_positions = [schema.columns.index(schema.column(name))
+                              for name in schema.primary_key]
         names = ", ".join(pg.quote_ident(c.name) for c in schema.columns)
-        self.insert = (f"INSERT INTO {qualified_table} ({names}) SELECT {casts} "
-                       f"FROM unnest({arrays}) AS u({', '.join(aliases)})")
-        keys = [schema.columns.index(schema.column(name)) for name in schema.primary_key]
-        self.key_positions = keys
-        key_arrays = ", ".join(f"${n + 1}::{self.storages[i].wire_type}[]"
-                               for n, i in enumerate(keys))
-        match = " AND ".join(
-            f"t.{pg.quote_ident(schema.columns[i].name)} = "
-            f"k.c{n}::{schema.columns[i].type}" for n, i in enumerate(keys))
-        self.delete = (f"DELETE FROM {qualified_table} AS t USING unnest({key_arrays}) AS "
-                       f"k({', '.join(f'c{n}' for n in range(len(keys)))}) WHERE {match}"
-                       if keys else "")
+        values, source = self._unnest(everything, "u")
+        self.insert = (f"INSERT INTO {qualified_table} ({names}) SELECT "
+                       f"{', '.join(values)} FROM {source}")
+        keys, source = self._unnest(self.key_positions, "k")
+        match = " AND ".join(f"t.{pg.quote_ident(schema.columns[i].name)} = {value}"
+                             for i, value in zip(self.key_positions, keys))
+        self.delete = (f"DELETE FROM {qualified_table} AS t USING {source} WHERE {match}"
+                       if self.key_positions else "")
 
-    def columns_of(self, table: pa.Table, positions: list[int]) -> list[list[Any]]:
-        return [self.storages[i].to_python(table.column(i).combine_chunks())
-                for i in positions]
+    def _unnest(self, positions: Iterable[int], alias: str) -> tuple[list[str], str]:
+        """Each column's value expression, and the unnest() of their parameters."""
+        values, arrays, names = [], [], []
+        for i in positions:
+            storage = self.storages[i]
+            own = []
+            for wire_type in storage.wire_types:
+                arrays.append(f"${len(arrays) + 1}::{wire_type}[]")
+                names.append(f"c{len(names)}")
+                own.append(f"{alias}.{names[-1]}")
+            values.append(storage.write_expression(own, self.schema.columns[i].type))
+        return values, f"unnest({', '.join(arrays)}) AS {alias}({', '.join(names)})"
+
+    def params(self, table: pa.Table, positions: Iterable[int]) -> list[list[Any]]:
+        return [values for i in positions
+                for values in self.storages[i].to_params(table.column(i).combine_chunks())]
 
     def write(self, table: pa.Table, patch: bool) -> None:
-        every = list(range(len(self.schema.columns)))
+        every = range(len(self.schema.columns))
         for start in range(0, table.num_rows, _BATCH_ROWS):
             batch = table.slice(start, _BATCH_ROWS)
             if patch:
-                pg.execute(self.delete, self.columns_of(batch, self.key_positions))
+                pg.execute(self.delete, self.params(batch, self.key_positions))
                 batch = batch.filter(batch.column(FLAG))
             if batch.num_rows:
-                pg.execute(self.insert, self.columns_of(batch, every))
+                pg.execute(self.insert, self.params(batch, every))
 
 
 def _key_range(info: meta.ObjectInfo, first_key: str) -> tuple[Any, Any] | None:

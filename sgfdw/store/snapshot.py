@@ -33,7 +33,7 @@ def _batches(query: str, params: list, schema: TableSchema,
         while batch := rows.fetch():
             columns = list(zip(*batch))
             arrays = [s.to_arrow(values) for s, values in zip(storages, columns)]
-            flags = pa.array([upsert] * len(batch), type=pa.bool_())
+            flags = pa.repeat(pa.scalar(upsert), len(batch))
             yield pa.RecordBatch.from_arrays([*arrays, flags], schema=target)
 
 

@@ -93,8 +93,18 @@ class Storage:
     def to_arrow(self, values: Sequence[Any]) -> pa.Array:
         return pa.array(values, type=self.arrow_type)
 
-    def to_python(self, array: pa.Array) -> list[Any]:
-        return array.to_pylist()
+    @property
+    def wire_types(self) -> tuple[str, ...]:
+        """The types of the array parameters one column's values are written with."""
+        return (self.wire_type,)
+
+    def to_params(self, array: pa.Array) -> list[list[Any]]:
+        """One list per wire type, of the values of a stored array."""
+        return [array.to_pylist()]
+
+    def write_expression(self, values: list[str], column_type: str) -> str:
+        """The select-list item that turns the bound values back into the column's type."""
+        return f"{values[0]}::{column_type}"
 
     @property
     def orderable(self) -> bool:
@@ -108,24 +118,61 @@ class _Temporal(Storage):
     reach its last years), the extremes of the integer range being -infinity and
     infinity as in PostgreSQL. Values travel as Python dates and datetimes, which cover
     years 1-9999 only: other years and infinities come from PostgreSQL as text, read
-    by the server one value at a time (they are rare), and go back as text."""
+    by the server one value at a time (they are rare)."""
 
     def __init__(self, arrow_type: pa.DataType, wire_type: str, python_type: pa.DataType,
                  shift: int, unit: datetime.timedelta, epoch: datetime.date,
-                 python_range: tuple[datetime.date, datetime.date],
-                 to_int_sql: str, zone: str | None) -> None:
+                 fast_range: tuple[int, int], to_int_sql: str, in_utc: bool = False) -> None:
         super().__init__(arrow_type, wire_type, False)
+        self._in_utc = in_utc
         self._python_type = python_type  # what Python dates / datetimes convert to
         self._int_type = pa.int32() if pa.types.is_date(arrow_type) else pa.int64()
         self._shift = shift  # stored integer + shift = the integer of python_type
         self._unit = unit
         self._epoch = epoch
         self._to_int_sql = to_int_sql
-        self._zone = zone  # None for date; the offset written for timestamps
-        self._python_min, self._python_max = (self._as_int(v) for v in python_range)
+        self._fast_min, self._fast_max = fast_range
 
     def _as_int(self, value: datetime.date) -> int:
         return (value - self._epoch) // self._unit
+
+    # timestamptz is read as timestamp in UTC: Python converts naive datetimes many
+    # times faster than aware ones, and the instant is the same.
+    def read_expression(self, quoted_column: str) -> str:
+        return f"({quoted_column} AT TIME ZONE 'UTC')" if self._in_utc else quoted_column
+
+    # Written back as integers the server adds to the epoch, exact for every value of
+    # the fast range (days: all finite dates; microseconds: within 2^53, where the
+    # float factor of interval * number is exact, i.e. years 1715 to 2285), and as
+    # text for the others.
+    @property
+    def wire_types(self) -> tuple[str, ...]:
+        return ("int8", "text")
+
+    def write_expression(self, values: list[str], column_type: str) -> str:
+        number, text = values
+        if self._int_type == pa.int32():
+            fast = f"DATE '1970-01-01' + {number}::int4"
+            slow = f"{text}::date"
+        elif self._in_utc:
+            fast = f"TIMESTAMPTZ '2000-01-01 00:00:00+00' + {number} * interval '1 microsecond'"
+            slow = f"({text}::timestamp AT TIME ZONE 'UTC')"
+        else:
+            fast = f"TIMESTAMP '2000-01-01' + {number} * interval '1 microsecond'"
+            slow = f"{text}::timestamp"
+        return f"coalesce({fast}, {slow})::{column_type}"
+
+    def to_params(self, array: pa.Array) -> list[list[Any]]:
+        ints = array.cast(self._int_type).cast(pa.int64())
+        slow = pc.or_(pc.less(ints, self._fast_min), pc.greater(ints, self._fast_max))
+        mask = slow.fill_null(False)
+        if not pc.any(mask).as_py():
+            return [ints.to_pylist(), []]
+        texts: list[str | None] = [None] * len(ints)
+        raw = ints.to_pylist()
+        for position in pc.indices_nonzero(mask).to_pylist():
+            texts[position] = self._text(raw[position])
+        return [pc.if_else(mask, pa.scalar(None, pa.int64()), ints).to_pylist(), texts]
 
     def to_arrow(self, values: Sequence[Any]) -> pa.Array:
         try:
@@ -141,32 +188,19 @@ class _Temporal(Storage):
                 for value in values]
         return pa.array(ints, type=self._int_type).cast(self.arrow_type)
 
-    def to_python(self, array: pa.Array) -> list[Any]:
-        ints = array.cast(self._int_type).cast(pa.int64())
-        outside = pc.or_(pc.less(ints, self._python_min), pc.greater(ints, self._python_max))
-        mask = outside.fill_null(False)
-        inside = pc.add(pc.if_else(mask, pa.scalar(None, pa.int64()), ints), self._shift)
-        values = inside.cast(self._int_type).cast(self._python_type).to_pylist()
-        if pc.any(mask).as_py():
-            raw = ints.to_pylist()
-            for position in pc.indices_nonzero(mask).to_pylist():
-                values[position] = self._text(raw[position])
-        return values
-
     def _text(self, stored: int) -> str:
         """A value outside Python's years as the text PostgreSQL reads back exactly."""
         if stored in (_INT_MAX[self._int_type], -_INT_MAX[self._int_type] - 1):
             return "infinity" if stored > 0 else "-infinity"
-        if self._zone is None:
+        if self._int_type == pa.int32():
             return _iso_date(stored)
         days, microseconds = divmod(stored, 86400 * 10**6)
         seconds, fraction = divmod(microseconds, 10**6)
         text = (f"{_iso_date(days + _Y2K_DAYS, era=False)} {seconds // 3600:02}:"
-                f"{seconds // 60 % 60:02}:{seconds % 60:02}.{fraction:06}{self._zone}")
+                f"{seconds // 60 % 60:02}:{seconds % 60:02}.{fraction:06}")
         return text + (" BC" if _civil(days + _Y2K_DAYS)[0] <= 0 else "")
 
 
-_UTC = datetime.timezone.utc
 _MICROSECOND = datetime.timedelta(microseconds=1)
 _Y2K_DAYS = 10957  # 2000-01-01 in days since 1970
 _Y2K_US = _Y2K_DAYS * 86400 * 10**6
@@ -202,16 +236,13 @@ def _iso_date(days: int, era: bool = True) -> str:
 _TEMPORAL = {
     "date": _Temporal(
         pa.date32(), "date", pa.date32(), 0, datetime.timedelta(days=1),
-        datetime.date(1970, 1, 1), (datetime.date.min, datetime.date.max), _DAYS, None),
+        datetime.date(1970, 1, 1), (-2**31 + 1, 2**31 - 2), _DAYS),
     "timestamp": _Temporal(
         pa.int64(), "timestamp", pa.timestamp("us"), _Y2K_US, _MICROSECOND, _Y2K,
-        (datetime.datetime.min, datetime.datetime.max),
-        _MICROSECONDS.format(t="timestamp"), ""),
+        (-2**53, 2**53), _MICROSECONDS.format(t="timestamp")),
     "timestamptz": _Temporal(
-        pa.int64(), "timestamptz", pa.timestamp("us", tz="UTC"), _Y2K_US, _MICROSECOND,
-        _Y2K.replace(tzinfo=_UTC),
-        (datetime.datetime.min.replace(tzinfo=_UTC), datetime.datetime.max.replace(tzinfo=_UTC)),
-        _MICROSECONDS.format(t="timestamptz"), "+00"),
+        pa.int64(), "timestamp", pa.timestamp("us"), _Y2K_US, _MICROSECOND, _Y2K,
+        (-2**53, 2**53), _MICROSECONDS.format(t="timestamp"), in_utc=True),
 }
 _TEXT = Storage(pa.string(), "text", True)
 
