@@ -13,24 +13,16 @@ remote_src   a fresh database on the `remote` cluster with `items` and `kinds`
 from __future__ import annotations
 
 import itertools
-import os
 import shutil
-import sqlite3
 import tempfile
 from pathlib import Path
 
 import pytest
 
 import sqladata
+from sqladata import give_to_postgres, make_sqlite
 
-_IS_ROOT = os.geteuid() == 0
 _counter = itertools.count(1)
-
-
-def give_to_postgres(path: Path) -> None:
-    """Makes path the server's (its OS user runs as postgres when we are root)."""
-    if _IS_ROOT:
-        shutil.chown(path, "postgres", "postgres")
 
 
 def _new_sqlite_dir():
@@ -58,18 +50,6 @@ def module_db(pg, request):
     name = f"m{next(_counter)}_{request.module.__name__.lower()}"[:60]
     with pg.extension_database(name) as conn:
         yield conn
-
-
-def make_sqlite(directory: Path, name: str, script: str) -> Path:
-    path = directory / name
-    conn = sqlite3.connect(path)
-    try:
-        conn.executescript(script)
-        conn.commit()
-    finally:
-        conn.close()
-    give_to_postgres(path)
-    return path
 
 
 @pytest.fixture

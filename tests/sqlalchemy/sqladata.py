@@ -8,9 +8,12 @@ months, uuid, jsonb, arrays, wide numerics, bytea, inet, enum.
 from __future__ import annotations
 
 import datetime
+import os
+import shutil
 import sqlite3
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
 from typing import Any, Sequence
 
 from psycopg2 import sql
@@ -174,3 +177,22 @@ def remote_sql(explain: list[str]) -> str:
         if "Remote SQL:" in line:
             return line.split("Remote SQL:", 1)[1].strip()
     raise AssertionError("no Remote SQL in EXPLAIN:\n" + "\n".join(explain))
+
+
+def give_to_postgres(path: Path) -> None:
+    """Makes path the server's (its OS user runs as postgres when we are root)."""
+    if os.geteuid() == 0:
+        shutil.chown(path, "postgres", "postgres")
+
+
+def make_sqlite(directory: Path, name: str, script: str) -> Path:
+    """A SQLite file made by script, the server's to read and write."""
+    path = directory / name
+    conn = sqlite3.connect(path)
+    try:
+        conn.executescript(script)
+        conn.commit()
+    finally:
+        conn.close()
+    give_to_postgres(path)
+    return path

@@ -8,13 +8,18 @@ connect to it as its superuser.
 from __future__ import annotations
 
 import contextlib
+import time
 
-import psycopg2
 import pytest
 from psycopg2 import sql
 
 from fdwtest import assert_usable, error_of, execute
-from sqladata import ITEMS, ITEMS_LOCAL, create_server, create_table
+from sqladata import (ITEMS, ITEMS_LOCAL, create_server, create_table, make_sqlite,
+                      sqlite_script)
+from test_cancel import cancel_when_running
+
+# A cancelled 30 s remote statement must end within this (seconds).
+CANCEL_BOUND = 6.0
 
 PLAIN = "sgfdw_plain"
 SECRET = "s3cr'et;--"
@@ -196,3 +201,90 @@ def test_no_password_in_server_options(db, remote_src, where):
     assert "user mapping" in error.diag.message_hint
     assert "s3cr" not in str(error) and "s3cr" not in (error.diag.message_detail or "")
     assert_usable(db)
+
+
+# ---------------------------------------------------------------- cancel
+
+def _timed_error(db, query):
+    start = time.monotonic()
+    error = error_of(db, query)
+    return error, time.monotonic() - start
+
+
+def _remote_sleepers(remote_src):
+    return remote_src.rows("SELECT count(*) FROM pg_stat_activity WHERE state = 'active' "
+                           "AND query LIKE '%slow%' AND pid <> pg_backend_pid()")[0][0]
+
+
+def _slow_remote_table(db, remote_src):
+    remote_src.rows("CREATE VIEW slow AS SELECT 1 AS id FROM pg_sleep(30)")
+    create_server(db, "src", remote_src.url)
+    create_table(db, "slow", "src", "id int", tablename="slow")
+    create_table(db, "items", "src", ITEMS_LOCAL, tablename="items")
+    assert execute(db, "SELECT count(*) FROM items") == [(len(ITEMS),)]  # warm
+
+
+def _check_stopped_everywhere(db, remote_src):
+    deadline = time.monotonic() + 3
+    while _remote_sleepers(remote_src) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _remote_sleepers(remote_src) == 0
+    assert_usable(db)
+    assert execute(db, "SELECT count(*) FROM items") == [(len(ITEMS),)]
+
+
+@pytest.mark.parametrize("how", ["statement_timeout", "pg_cancel_backend"])
+def test_cancel_reaches_a_remote_postgresql_statement(pg, db, remote_src, how):
+    _slow_remote_table(db, remote_src)
+    if how == "statement_timeout":
+        execute(db, "SET statement_timeout = '1s'")
+    else:
+        cancel_when_running(pg, db.get_dsn_parameters()["dbname"], db.get_backend_pid())
+    error, elapsed = _timed_error(db, "SELECT * FROM slow")
+    execute(db, "RESET statement_timeout")
+    assert error.pgcode == "57014", error
+    assert elapsed < CANCEL_BOUND
+    _check_stopped_everywhere(db, remote_src)
+
+
+@pytest.mark.parametrize("how", ["statement_timeout", "pg_cancel_backend"])
+def test_cancel_reaches_a_sqlite_statement(pg, db, sqlite_dir, how):
+    path = make_sqlite(sqlite_dir, "slow.db", sqlite_script() + """;
+        CREATE VIEW slow AS WITH RECURSIVE c(x) AS
+            (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 300000000) SELECT max(x) AS x
+        FROM c;""")
+    create_server(db, "lite", f"sqlite:///{path}")
+    create_table(db, "slow", "lite", "x bigint", tablename="slow")
+    create_table(db, "items", "lite", ITEMS_LOCAL, tablename="items")
+    assert execute(db, "SELECT count(*) FROM items") == [(len(ITEMS),)]
+    if how == "statement_timeout":
+        execute(db, "SET statement_timeout = '1s'")
+    else:
+        cancel_when_running(pg, db.get_dsn_parameters()["dbname"], db.get_backend_pid())
+    error, elapsed = _timed_error(db, "SELECT * FROM slow")
+    execute(db, "RESET statement_timeout")
+    assert error.pgcode == "57014", error
+    assert elapsed < CANCEL_BOUND
+    assert_usable(db)
+    assert execute(db, "SELECT count(*) FROM items") == [(len(ITEMS),)]
+
+
+def test_the_wait_callback_leaves_the_postgresql_fdw_alone(db, remote_src):
+    # psycopg2's wait callback is process-wide: sgfdw.postgres's asynchronous
+    # connections in the same backend must work as before, a cancel included.
+    _slow_remote_table(db, remote_src)
+    execute(db, sql.SQL("CREATE SERVER pgf FOREIGN DATA WRAPPER sgfdw OPTIONS (wrapper "
+                        "'sgfdw.postgres.PostgresFdw', host {}, port {}, dbname {})").format(
+        sql.Literal(str(remote_src.cluster.socket_dir)), sql.Literal(str(remote_src.cluster.port)),
+        sql.Literal(remote_src.dbname)))
+    execute(db, "CREATE USER MAPPING FOR CURRENT_USER SERVER pgf OPTIONS (user 'postgres')")
+    execute(db, "CREATE FOREIGN TABLE pitems (id int, name text) SERVER pgf "
+                "OPTIONS (table_name 'items')")
+    execute(db, "CREATE FOREIGN TABLE pslow (id int) SERVER pgf OPTIONS (table_name 'slow')")
+    assert execute(db, "SELECT id, name FROM pitems ORDER BY id") == remote_src.rows(
+        "SELECT id, name FROM items ORDER BY id")
+    execute(db, "SET statement_timeout = '1s'")
+    error, elapsed = _timed_error(db, "SELECT * FROM pslow")
+    execute(db, "RESET statement_timeout")
+    assert error.pgcode == "57014" and elapsed < CANCEL_BOUND
+    assert execute(db, "SELECT count(*) FROM pitems") == [(len(ITEMS),)]

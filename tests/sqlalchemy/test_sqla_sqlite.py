@@ -28,7 +28,7 @@ def ft(db, sqlite_items):
 @pytest.fixture(scope="module")
 def ro(module_db, module_sqlite_dir):
     """(connection, path): `items` over a SQLite file, for tests that only read."""
-    from conftest import make_sqlite
+    from sqladata import make_sqlite
     from sqladata import sqlite_script
 
     path = make_sqlite(module_sqlite_dir, "items.db", sqlite_script())
@@ -210,7 +210,7 @@ def test_explain_verbose(ro):
 
 def test_rows_are_fetched_lazily(db, sqlite_dir):
     """A scan stopped early never reads the rows after it: a view fails at row 3000."""
-    from conftest import make_sqlite
+    from sqladata import make_sqlite
 
     path = make_sqlite(sqlite_dir, "big.db", """
         CREATE TABLE big (id INTEGER PRIMARY KEY, v INTEGER);
@@ -275,7 +275,7 @@ def test_update_delete_returning(db, ft):
 def test_update_every_row_while_scanning(db, sqlite_dir):
     """An UPDATE reads the table it writes: each row changes exactly once (the scan
     still open on the connection is read to its end before the first write)."""
-    from conftest import make_sqlite
+    from sqladata import make_sqlite
 
     path = make_sqlite(sqlite_dir, "upd.db", """
         CREATE TABLE t (id INTEGER PRIMARY KEY, n INTEGER);
@@ -413,7 +413,7 @@ def foreign_tables(db, schema="imp"):
 
 
 def test_import_foreign_schema(db, sqlite_dir):
-    from conftest import make_sqlite
+    from sqladata import make_sqlite
 
     path = make_sqlite(sqlite_dir, "types.db", TYPES_SCRIPT)
     create_server(db, "lite", f"sqlite:///{path}")
@@ -445,7 +445,7 @@ def test_import_foreign_schema(db, sqlite_dir):
 
 
 def test_import_limit_to_and_except(db, sqlite_dir):
-    from conftest import make_sqlite
+    from sqladata import make_sqlite
 
     path = make_sqlite(sqlite_dir, "types.db", TYPES_SCRIPT)
     create_server(db, "lite", f"sqlite:///{path}")
@@ -471,7 +471,7 @@ def test_import_limit_to_and_except(db, sqlite_dir):
 def test_round_trip_of_types_sqlite_lacks(db, sqlite_dir):
     """PostgreSQL types SQLite has no storage class for are kept as SQLAlchemy's SQLite
     types keep them, and read back to the same values."""
-    from conftest import make_sqlite
+    from sqladata import make_sqlite
 
     path = make_sqlite(sqlite_dir, "kinds.db", """
         CREATE TABLE kinds (id INTEGER PRIMARY KEY, tstz TIMESTAMP, ts DATETIME, t TIME,
@@ -514,7 +514,7 @@ def test_round_trip_of_types_sqlite_lacks(db, sqlite_dir):
 
 
 def test_hostile_names_and_column_name_option(db, sqlite_dir):
-    from conftest import make_sqlite
+    from sqladata import make_sqlite
 
     path = make_sqlite(sqlite_dir, "names.db", """
         CREATE TABLE "we""ird; DROP TABLE x; --" ("c o""l" INTEGER PRIMARY KEY, "ünï" TEXT);
