@@ -165,8 +165,9 @@ class SqlError(FdwError):
 
 
 class InFailedSqlTransaction(SqlError):
-    """sgfdw.pg was called while the transaction is ending (an FDW's rollback() or
-    sub_rollback(), commit()): no SQL can run then (in_failed_sql_transaction)."""
+    """sgfdw.pg was called while the transaction or subtransaction is being aborted (an
+    FDW's rollback() or sub_rollback()): no SQL can run then (in_failed_sql_transaction).
+    In commit() and sub_commit() the refusal is a SqlError with SQLSTATE 25000."""
 
     sqlstate = "25P02"
 

@@ -129,8 +129,11 @@ python_to_tuple(SgFunction *fn, PyObject *value)
 	Datum	   *values = palloc(sizeof(Datum) * natts);
 	bool	   *nulls = palloc(sizeof(bool) * natts);
 	bool		mapping = PyMapping_Check(value) && !PyTuple_Check(value) && !PyList_Check(value);
+	Py_ssize_t	length = mapping || !PySequence_Check(value) ? -1 : PySequence_Size(value);
 
-	if (!mapping && (!PySequence_Check(value) || PySequence_Size(value) != natts))
+	if (length < 0 && PyErr_Occurred())
+		sgfdw_report_python_error(ERRCODE_DATATYPE_MISMATCH, "reading a result row");
+	if (!mapping && length != natts)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATATYPE_MISMATCH),
 				 errmsg("a composite result needs a sequence of %d values or a mapping", natts)));

@@ -387,6 +387,8 @@ add_parameterised_paths(PlannerInfo *root, RelOptInfo *baserel, SgPlanState *sta
 			Py_INCREF(columns);
 		rows = number_from(expected, "get_path_keys() rows");
 		ncols = PySequence_Size(columns);
+		if (ncols < 0)
+			sgfdw_report_python_error(ERRCODE_FDW_INVALID_DATA_TYPE, "get_path_keys() columns");
 		for (Py_ssize_t i = 0; usable && i < ncols; i++)
 		{
 			PyObject   *name = PySequence_GetItem(columns, i);

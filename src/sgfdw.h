@@ -142,6 +142,18 @@ extern void sgfdwExplainForeignScan(ForeignScanState *node, ExplainState *es);
 /* ---- modify.c, xact.c: writes and transactions ---- */
 extern void sgfdw_set_modify_routines(FdwRoutine *routine);
 extern void sgfdw_xact_touch(PyObject *instance);
+/*
+ * Whether a callback of a (sub)transaction's end is running: no SQL can run in one
+ * (sgfdw.pg refuses it), though PostgreSQL still reports a transaction in progress in
+ * some (sub_commit()).
+ */
+typedef enum SgXactEnding
+{
+	SG_XACT_RUNNING,
+	SG_XACT_COMMITTING,
+	SG_XACT_ABORTING
+} SgXactEnding;
+extern SgXactEnding sgfdw_xact_ending;
 extern void sgfdw_init_xact_callbacks(void);
 
 /* ---- import.c ---- */

@@ -17,6 +17,7 @@
 #include "parser/parse_param.h"
 #include "utils/memutils.h"
 #include "utils/resowner.h"
+#include "utils/snapmgr.h"
 
 typedef struct SpiParams
 {
@@ -92,18 +93,27 @@ raise_sql_error(ErrorData *error)
 
 /*
  * SQL needs a transaction in progress that may start a subtransaction. While one is
- * aborting (an FDW's rollback() or sub_rollback()) or committing, or during a parallel
- * operation, starting a subtransaction would end the session (FATAL) or fail outside
- * of any error handling; the Python caller gets an exception it can catch instead.
+ * aborting (an FDW's rollback() or sub_rollback()) or committing (commit(),
+ * sub_commit()), or during a parallel operation, starting a subtransaction would end
+ * the session (FATAL) or fail outside of any error handling; the Python caller gets an
+ * exception it can catch instead.
  */
 static bool
 can_run_sql(void)
 {
-	if (!IsTransactionState())
+	if (sgfdw_xact_ending == SG_XACT_COMMITTING)
+	{
+		raise_sgfdw_error("SqlError", "25000",
+						  "cannot run SQL through sgfdw.pg while the transaction or "
+						  "subtransaction commits", NULL,
+						  "Run it in pre_commit() or before.");
+		return false;
+	}
+	if (sgfdw_xact_ending == SG_XACT_ABORTING || !IsTransactionState())
 	{
 		raise_sgfdw_error("InFailedSqlTransaction", "25P02",
-						  "cannot run SQL through sgfdw.pg while the transaction is ending",
-						  "The transaction is being aborted or committed.", NULL);
+						  "cannot run SQL through sgfdw.pg while the transaction is aborted",
+						  NULL, NULL);
 		return false;
 	}
 	if (IsInParallelMode())
@@ -237,6 +247,7 @@ run_in_subtransaction(SpiAction action, const char *text, PyObject *params, PyOb
 	MemoryContext context = CurrentMemoryContext;
 	ResourceOwner owner = CurrentResourceOwner;
 	PyObject   *volatile result = NULL;
+	volatile bool pushed_snapshot = false;
 
 	if (!can_run_sql())
 		return NULL;
@@ -249,6 +260,12 @@ run_in_subtransaction(SpiAction action, const char *text, PyObject *params, PyOb
 		SPIExecuteOptions execute_options;
 		Portal		portal;
 
+		/* At commit (pre_commit()) no snapshot is active: take one, as deferred triggers do. */
+		if (!ActiveSnapshotSet())
+		{
+			PushActiveSnapshot(GetTransactionSnapshot());
+			pushed_snapshot = true;
+		}
 		if (SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "SPI_connect failed");
 		switch (action)
@@ -287,6 +304,8 @@ run_in_subtransaction(SpiAction action, const char *text, PyObject *params, PyOb
 				break;
 		}
 		SPI_finish();
+		if (pushed_snapshot)
+			PopActiveSnapshot();
 		ReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(context);
 		CurrentResourceOwner = owner;

@@ -24,18 +24,31 @@ typedef struct SgTouched
 	int			depth;			/* the deepest level begun: 1 = the transaction */
 } SgTouched;
 
+SgXactEnding sgfdw_xact_ending = SG_XACT_RUNNING;
+
 static SgTouched *touched = NULL;
 static int	ntouched = 0;
 static int	max_touched = 0;
 
 /* A class that does not subclass ForeignDataWrapper may lack the hooks: nothing to do. */
 static void
-call_or_raise(PyObject *instance, const char *method, PyObject *args)
+call_or_raise(PyObject *instance, const char *method, PyObject *args, SgXactEnding ending)
 {
 	if (PyObject_HasAttrString(instance, method))
 	{
-		PyObject   *result = sgfdw_call_method(instance, method, args, NULL, method);
+		SgXactEnding previous = sgfdw_xact_ending;
+		PyObject   *result;
 
+		sgfdw_xact_ending = ending;
+		PG_TRY();
+		{
+			result = sgfdw_call_method(instance, method, args, NULL, method);
+		}
+		PG_FINALLY();
+		{
+			sgfdw_xact_ending = previous;
+		}
+		PG_END_TRY();
 		Py_DECREF(result);
 	}
 	else
@@ -43,10 +56,11 @@ call_or_raise(PyObject *instance, const char *method, PyObject *args)
 }
 
 static void
-call_or_warn(PyObject *instance, const char *method, PyObject *args)
+call_or_warn(PyObject *instance, const char *method, PyObject *args, SgXactEnding ending)
 {
 	PyObject   *callable;
 	PyObject   *result = NULL;
+	SgXactEnding previous = sgfdw_xact_ending;
 
 	if (!PyObject_HasAttrString(instance, method))
 	{
@@ -56,9 +70,11 @@ call_or_warn(PyObject *instance, const char *method, PyObject *args)
 	callable = PyObject_GetAttrString(instance, method);
 	if (callable)
 	{
+		sgfdw_xact_ending = ending;
 		SGFDW_ENTER_PYTHON();
 		result = PyObject_CallObject(callable, args);
 		SGFDW_LEAVE_PYTHON();
+		sgfdw_xact_ending = previous;
 		Py_DECREF(callable);
 	}
 
@@ -101,12 +117,15 @@ sgfdw_xact_touch(PyObject *instance)
 	if (entry->depth == 0)
 	{
 		entry->depth = 1;
-		call_or_raise(instance, "begin", Py_BuildValue("(O)", IsolationIsSerializable() ? Py_True : Py_False));
+		call_or_raise(instance, "begin",
+					  Py_BuildValue("(O)", IsolationIsSerializable() ? Py_True : Py_False),
+					  SG_XACT_RUNNING);
 	}
 	while (entry->depth < level)
 	{
 		entry->depth++;
-		call_or_raise(instance, "sub_begin", Py_BuildValue("(i)", entry->depth));
+		call_or_raise(instance, "sub_begin", Py_BuildValue("(i)", entry->depth),
+					  SG_XACT_RUNNING);
 	}
 }
 
@@ -127,17 +146,17 @@ xact_callback(XactEvent event, void *arg)
 	{
 		case XACT_EVENT_PRE_COMMIT:
 			for (int i = 0; i < ntouched; i++)
-				call_or_raise(touched[i].instance, "pre_commit", NULL);
+				call_or_raise(touched[i].instance, "pre_commit", NULL, SG_XACT_RUNNING);
 			break;
 		case XACT_EVENT_COMMIT:
 			for (int i = 0; i < ntouched; i++)
-				call_or_warn(touched[i].instance, "commit", NULL);
+				call_or_warn(touched[i].instance, "commit", NULL, SG_XACT_COMMITTING);
 			forget_all();
 			break;
 		case XACT_EVENT_ABORT:
 			sgfdw_python_depth = 0;
 			for (int i = 0; i < ntouched; i++)
-				call_or_warn(touched[i].instance, "rollback", NULL);
+				call_or_warn(touched[i].instance, "rollback", NULL, SG_XACT_ABORTING);
 			forget_all();
 			break;
 		case XACT_EVENT_PRE_PREPARE:
@@ -163,9 +182,11 @@ subxact_callback(SubXactEvent event, SubTransactionId mySubid, SubTransactionId 
 		if (touched[i].depth < level)
 			continue;
 		if (event == SUBXACT_EVENT_PRE_COMMIT_SUB)
-			call_or_raise(touched[i].instance, "sub_commit", Py_BuildValue("(i)", level));
+			call_or_raise(touched[i].instance, "sub_commit", Py_BuildValue("(i)", level),
+						  SG_XACT_COMMITTING);
 		else
-			call_or_warn(touched[i].instance, "sub_rollback", Py_BuildValue("(i)", level));
+			call_or_warn(touched[i].instance, "sub_rollback", Py_BuildValue("(i)", level),
+						 SG_XACT_ABORTING);
 		touched[i].depth = level - 1;
 	}
 }

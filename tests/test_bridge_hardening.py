@@ -81,11 +81,12 @@ def test_sequence_row_emptied_while_its_values_are_converted(db):
 
 
 def test_mapping_handing_out_fresh_values(db):
-    # The row holds no reference to what __getitem__ returns: the bridge must.
+    # The row holds no reference to what __getitem__ returns: the bridge must. (Large
+    # strs are allocated apart: freed, their memory goes back to the system at once.)
     hostile_table(db, "id int, name text",
-                  "[FreshMapping({'id': 1, 'name': 'fresh name'}) for _ in range(200)]")
+                  "[FreshMapping({'id': 1, 'name': 'x' * 300000}) for _ in range(20)]")
     for _ in range(3):
-        assert execute(db, "SELECT * FROM t") == [(1, "fresh name")] * 200
+        assert execute(db, "SELECT id, length(name) FROM t") == [(1, 300000)] * 20
     assert_usable(db)
 
 
@@ -278,21 +279,33 @@ def test_sgfdw_module_refuses_other_threads(db):
 
 # ---------------------------------------------------------------- SQL while the transaction ends
 
-@pytest.mark.parametrize("script, method", [
-    (["BEGIN", "SELECT * FROM t", "ROLLBACK"], "rollback"),
-    (["BEGIN", "SELECT * FROM t", "SELECT 1/0"], "rollback"),
+ABORTED = "InFailedSqlTransaction 25P02"
+COMMITTING = "SqlError 25000"
+
+
+@pytest.mark.parametrize("script, method, outcome", [
+    (["BEGIN", "SELECT * FROM t", "ROLLBACK"], "rollback", ABORTED),
+    (["BEGIN", "SELECT * FROM t", "SELECT 1/0"], "rollback", ABORTED),
     (["BEGIN", "SAVEPOINT s", "SELECT * FROM t", "ROLLBACK TO SAVEPOINT s", "COMMIT"],
-     "sub_rollback"),
+     "sub_rollback", ABORTED),
+    (["BEGIN", "SELECT * FROM t", "COMMIT"], "commit", COMMITTING),
+    (["BEGIN", "SAVEPOINT s", "SELECT * FROM t", "RELEASE SAVEPOINT s", "COMMIT"],
+     "sub_commit", COMMITTING),
+    (["BEGIN", "SAVEPOINT s", "SELECT * FROM t", "COMMIT"], "sub_commit", COMMITTING),
+    # Still in the transaction: SQL runs (with a snapshot of its own at commit).
+    (["BEGIN", "SELECT * FROM t", "COMMIT"], "pre_commit", "ran"),
+    (["SELECT * FROM t"], "pre_commit", "ran"),
 ])
-def test_sql_from_rollback_is_refused_cleanly(db, script, method):
-    hostile_table(db, "id int", "[(1,)]", on_rollback="sql")
+def test_sql_while_the_transaction_ends(db, script, method, outcome):
+    # Refused with an exception the FDW can catch, never FATAL, where no SQL can run.
+    hostile_table(db, "id int", "[(1,)]", sql_in=method)
     db.notices.clear()
     for statement in script:
         try:
             execute(db, statement)
         except psycopg2.errors.DivisionByZero:
             execute(db, "ROLLBACK")
-    assert f"WARNING:  {method}: SQL InFailedSqlTransaction 25P02\n" in db.notices, db.notices
+    assert f"WARNING:  {method}: SQL {outcome}\n" in db.notices, db.notices
     assert_usable(db)
     assert execute(db, "SELECT * FROM t") == [(1,)]
 
@@ -323,6 +336,29 @@ def test_result_whose_truth_raises(db, options, query):
     # No exception left pending for a later, unrelated call to trip on.
     function_run(db)
     assert execute(db, "SELECT run('result = 1')") == [("1",)]
+
+
+def test_path_keys_columns_not_a_sequence(db):
+    hostile_table(db, "id int", "[(1,)]", path_keys="[(5, 1)]")
+    for _ in range(2):
+        error = error_of(db, "SELECT * FROM t")
+        assert error.pgcode == "HV004", error.pgerror
+        assert "TypeError" in error.diag.message_primary
+    function_run(db)
+    assert execute(db, "SELECT run('result = 1')") == [("1",)]
+
+
+def test_composite_result_whose_length_raises(db):
+    execute(db, "CREATE TYPE pr AS (a int, b text)")
+    execute(db, "CREATE FUNCTION pair(e text) RETURNS pr "
+                "LANGUAGE sgfdw_python AS 'pyfuncs.evaluate'")
+    bad = ("type('D', (__import__('collections').deque,), "
+           "{'__len__': lambda self: 1/0})([1, 'x'])")
+    for _ in range(2):
+        error = error_of(db, "SELECT * FROM pair(%s)", (bad,))
+        assert "ZeroDivisionError" in error.diag.message_primary, error.pgerror
+        assert_usable(db)
+    assert execute(db, "SELECT * FROM pair('(1, \"x\")')") == [(1, "x")]
 
 
 def test_int_whose_truth_raises_for_a_boolean(db):

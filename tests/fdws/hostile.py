@@ -15,8 +15,9 @@ HostileFdw   ValuesFdw (its `rows` option: a Python expression for the rows) wit
                enforces_quals  enforces_quals()'s answer
                path_keys       get_path_keys()'s answer
                statement       the SQL import_schema()'s one table makes
-             option on_rollback 'sql': rollback() and sub_rollback() run SQL through
-             sgfdw.pg and report what happened as a WARNING.
+             option sql_in: comma-separated transaction methods (pre_commit, commit,
+             rollback, sub_commit, sub_rollback) that run SQL through sgfdw.pg and
+             report what happened as a WARNING.
 """
 
 from __future__ import annotations
@@ -204,8 +205,8 @@ class HostileFdw(ValuesFdw):
     def delete(self, rowid: Any) -> None:
         return None
 
-    def _sql_while_ending(self, method: str) -> None:
-        if self.options.get("on_rollback") != "sql":
+    def _sql_in(self, method: str) -> None:
+        if method not in self.options.get("sql_in", "").split(","):
             return
         try:
             pg.execute("SELECT 1")
@@ -214,11 +215,20 @@ class HostileFdw(ValuesFdw):
             outcome = f"{type(exc).__name__} {getattr(exc, 'sqlstate', None)}"
         log_to_postgres(f"{method}: SQL {outcome}", WARNING)
 
+    def pre_commit(self) -> None:
+        self._sql_in("pre_commit")
+
+    def commit(self) -> None:
+        self._sql_in("commit")
+
     def rollback(self) -> None:
-        self._sql_while_ending("rollback")
+        self._sql_in("rollback")
+
+    def sub_commit(self, level: int) -> None:
+        self._sql_in("sub_commit")
 
     def sub_rollback(self, level: int) -> None:
-        self._sql_while_ending("sub_rollback")
+        self._sql_in("sub_rollback")
 
     @classmethod
     def import_schema(cls, schema: str, srv_options: dict, options: dict,
