@@ -17,14 +17,16 @@ fails with 57014.
 from __future__ import annotations
 
 import inspect
+import os
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Mapping
+from urllib.parse import quote
 
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, Engine, make_url
 
-from sgfdw.errors import OptionError
+from sgfdw.errors import FdwError, OptionError
 from sgfdw.sqlalchemy import access
 from sgfdw.sqlalchemy.dialects import Capabilities, capabilities_of
 from sgfdw.sqlalchemy.errors import remote_errors
@@ -54,7 +56,7 @@ class Source:
         return remote_errors(self.display_url, (self.password,), connecting=connecting)
 
 
-_ENGINES: dict[tuple[str, bool], Source] = {}
+_ENGINES: dict[tuple[str, bool, bool], Source] = {}
 
 
 def _url_with_credentials(url_text: str, user: str | None, password: str | None) -> URL:
@@ -120,6 +122,30 @@ def _sqlite_transactions(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN")
 
 
+def _existing_sqlite_file(url: URL, create: bool) -> URL:
+    """SQLite creates a missing database file when it connects: a typo in the path gave
+    a new, empty database (owned by the server's OS user) and imported nothing. So a
+    file is opened only if it exists (URI mode=rw), unless create_database says to
+    create it. In-memory databases and URLs that are already URIs are left alone."""
+    path = url.database
+    if (create or url.get_backend_name() != "sqlite" or not path or path == ":memory:"
+            or url.query.get("uri")):
+        return url
+    return url.set(database="file:" + quote(path),
+                   query={**url.query, "mode": "rw", "uri": "true"})
+
+
+def _sqlite_file_must_exist(engine: Engine, path: str) -> None:
+    """Says which file is missing (mode=rw alone says "unable to open database file")."""
+    @sa.event.listens_for(engine, "do_connect")
+    def _check(dialect: Any, record: Any, cargs: Any, cparams: Any) -> None:
+        if not os.path.exists(path):
+            raise FdwError(f'SQLite database file "{path}" does not exist',
+                           sqlstate="58P01",
+                           hint="Check the path in db_url. The server option "
+                                "create_database 'true' creates a missing database.")
+
+
 def _engine_arguments(url: URL) -> dict[str, Any]:
     """JSON written with sgfdw's serializer (Decimals from jsonb keep all their digits)
     where the dialect takes one."""
@@ -143,22 +169,24 @@ def _password_checks(engine: Engine) -> None:
 
 
 def source_for(url_text: str, user: str | None = None, password: str | None = None,
-               password_required: bool = False) -> Source:
+               password_required: bool = False, create_database: bool = False) -> Source:
     """The cached Source for this URL and credentials (made at first use).
 
     password_required: each new connection must show that the remote asked for the
     password (a non-superuser's); such engines are kept apart from the others.
+    create_database: a missing SQLite file is created rather than refused.
     """
     url = _url_with_credentials(url_text, user, password)
-    key = (url.render_as_string(hide_password=False), password_required)
+    key = (url.render_as_string(hide_password=False), password_required, create_database)
     source = _ENGINES.get(key)
     if source is not None:
         return source
     display = url.render_as_string(hide_password=True)
     secret = url.password if isinstance(url.password, str) else None
+    opened = _existing_sqlite_file(url, create_database)
     with remote_errors(display, (secret,)):
         try:
-            engine = sa.create_engine(url, pool_pre_ping=True, **_engine_arguments(url))
+            engine = sa.create_engine(opened, pool_pre_ping=True, **_engine_arguments(url))
         except sa.exc.NoSuchModuleError:
             raise
         except (sa.exc.ArgumentError, TypeError, ValueError) as exc:  # bad URL arguments
@@ -167,6 +195,8 @@ def source_for(url_text: str, user: str | None = None, password: str | None = No
     if engine.dialect.name == "sqlite":
         _sqlite_transactions(engine)
         _interruptible_sqlite(engine)
+        if opened is not url:
+            _sqlite_file_must_exist(engine, url.database)
     if engine.dialect.driver == "psycopg2":
         _interruptible_psycopg2()
     if password_required:
@@ -180,7 +210,8 @@ def source_for_options(options: Mapping[str, str], settings: TableOptions) -> So
     """The Source of an FDW instance or an import: its URL and credentials, once the
     rules of sgfdw.sqlalchemy.access allow the current user to use them."""
     return source_for(settings.url, settings.user, settings.password,
-                      password_required=access.password_required(options, settings.url))
+                      password_required=access.password_required(options, settings.url),
+                      create_database=settings.create_database)
 
 
 def dispose_all() -> None:

@@ -19,24 +19,12 @@ from multicorn import ColumnDefinition, TableDefinition
 from multicorn.utils import INFO, log_to_postgres
 from sgfdw.errors import FdwError, OptionError
 from sgfdw.sqlalchemy import engines, pg_types
-from sgfdw.sqlalchemy.options import parse_options
+from sgfdw.sqlalchemy.options import flag, parse_options
 
 __all__ = ["import_schema", "DEFAULT_SCHEMA_NAMES"]
 
 # Remote schema names meaning "the connection's default schema".
 DEFAULT_SCHEMA_NAMES = ("default", "")
-
-
-def _flag(options: Mapping[str, str], name: str, default: bool) -> bool:
-    text = options.get(name)
-    if text is None:
-        return default
-    value = str(text).strip().lower()
-    if value in ("true", "on", "yes", "1"):
-        return True
-    if value in ("false", "off", "no", "0"):
-        return False
-    raise OptionError(f'option "{name}" must be a boolean, not {text!r}')
 
 
 def _sqlite_declared_types(conn: Connection, table: str, schema: str | None) -> dict[str, str]:
@@ -94,7 +82,7 @@ def import_schema(schema: str, srv_options: Mapping[str, str], options: Mapping[
                   restricts: Sequence[str]) -> list[TableDefinition]:
     # srv_options: the server's options merged with the user mapping's (credentials).
     settings = parse_options(srv_options, need_table=False)
-    include_views = _flag(options, "import_views", True)
+    include_views = flag(options, "import_views", True)
     source = engines.source_for_options(srv_options, settings)
     with source.errors(connecting=True):
         conn = source.engine.connect()

@@ -12,6 +12,8 @@ of Multicorn's SqlAlchemyFdw, with a few aliases:
   fetch_size             rows per fetch of a streamed scan (default 1000)
   batch_size             rows per INSERT executemany (modify_batch_size, default 100)
   user, password         credentials, normally in the user mapping; merged into the URL
+  create_database        'true': a SQLite database file that does not exist is created
+                         (default 'false': only an existing file is opened)
 
 Other options are ignored, so a server can carry options meant for something else (a
 mount handler's extra keyword arguments, for instance). Column option ``column_name``
@@ -25,7 +27,7 @@ from typing import Mapping
 from sgfdw.errors import OptionError
 from sgfdw.options import positive_int
 
-__all__ = ["TableOptions", "parse_options", "url_option", "DEFAULT_FETCH_SIZE",
+__all__ = ["TableOptions", "parse_options", "url_option", "flag", "DEFAULT_FETCH_SIZE",
            "DEFAULT_BATCH_SIZE"]
 
 DEFAULT_FETCH_SIZE = 1000
@@ -42,6 +44,7 @@ class TableOptions:
     batch_size: int
     user: str | None
     password: str | None
+    create_database: bool
 
 
 def _first(options: Mapping[str, str], *names: str) -> str | None:
@@ -50,6 +53,19 @@ def _first(options: Mapping[str, str], *names: str) -> str | None:
         if value is not None and value != "":
             return value
     return None
+
+
+def flag(options: Mapping[str, str], name: str, default: bool) -> bool:
+    """A boolean option ('true'/'false', 'on'/'off', 'yes'/'no', '1'/'0')."""
+    text = options.get(name)
+    if text is None:
+        return default
+    value = str(text).strip().lower()
+    if value in ("true", "on", "yes", "1"):
+        return True
+    if value in ("false", "off", "no", "0"):
+        return False
+    raise OptionError(f'option "{name}" must be a boolean, not {text!r}')
 
 
 def url_option(options: Mapping[str, str]) -> str:
@@ -75,4 +91,5 @@ def parse_options(options: Mapping[str, str], *, need_table: bool = True) -> Tab
         batch_size=positive_int(options, "batch_size", DEFAULT_BATCH_SIZE),
         user=_first(options, "user", "username"),
         password=options.get("password"),
+        create_database=flag(options, "create_database", False),
     )

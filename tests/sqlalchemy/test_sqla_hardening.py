@@ -288,3 +288,39 @@ def test_the_wait_callback_leaves_the_postgresql_fdw_alone(db, remote_src):
     execute(db, "RESET statement_timeout")
     assert error.pgcode == "57014" and elapsed < CANCEL_BOUND
     assert execute(db, "SELECT count(*) FROM pitems") == [(len(ITEMS),)]
+
+
+# ---------------------------------------------------------------- item 8: SQLite files
+
+def test_a_missing_sqlite_file_is_not_created(db, sqlite_items):
+    typo = sqlite_items.parent / "itmes.db"
+    create_server(db, "lite", f"sqlite:///{typo}")
+    create_table(db, "items", "lite", ITEMS_LOCAL, tablename="items")
+    error = error_of(db, "SELECT * FROM items")
+    assert error.pgcode == "58P01", error
+    assert str(typo) in error.diag.message_primary
+    assert "create_database" in error.diag.message_hint
+    execute(db, "CREATE SCHEMA imported")
+    error = error_of(db, "IMPORT FOREIGN SCHEMA \"default\" FROM SERVER lite INTO imported")
+    assert error.pgcode == "58P01"
+    error = error_of(db, "SELECT sgfdw.mount('lite_mount', 'sqlalchemy', %s)",
+                     (f'{{"db_url": "sqlite:///{typo}"}}',))
+    assert error.pgcode == "58P01"
+    assert not typo.exists()
+    assert_usable(db)
+
+
+def test_create_database_creates_a_missing_sqlite_file(db, sqlite_dir):
+    path = sqlite_dir / "new.db"
+    create_server(db, "lite", f"sqlite:///{path}", create_database="true")
+    execute(db, "CREATE SCHEMA imported")
+    execute(db, "IMPORT FOREIGN SCHEMA \"default\" FROM SERVER lite INTO imported")
+    assert path.exists()
+    assert execute(db, "SELECT count(*) FROM pg_foreign_table") == [(0,)]
+
+
+def test_an_existing_sqlite_file_is_opened_read_write(db, sqlite_items):
+    create_server(db, "lite", f"sqlite:///{sqlite_items}")
+    create_table(db, "items", "lite", ITEMS_LOCAL, tablename="items")
+    execute(db, "INSERT INTO items (id, name) VALUES (100, 'new')")
+    assert execute(db, "SELECT name FROM items WHERE id = 100") == [("new",)]
