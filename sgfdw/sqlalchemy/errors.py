@@ -25,6 +25,7 @@ _SQLITE_STATES: tuple[tuple[str, str], ...] = (
     ("check constraint failed", "23514"),
     ("constraint failed", "23000"),
     ("no such table", "42P01"),
+    ("unknown database", "3F000"),     # an attached schema that is not there
     ("no such column", "42703"),
     ("syntax error", "42601"),
     ("database is locked", "55P03"),

@@ -18,7 +18,7 @@ from typing import Any, Collection, Mapping
 from multicorn import ColumnDefinition, ForeignDataWrapper, Qual, SortKey
 from sgfdw.sqlalchemy import estimates, importer, transactions
 from sgfdw.sqlalchemy.engines import Source, source_for_options
-from sgfdw.sqlalchemy.options import parse_options
+from sgfdw.sqlalchemy.options import effective_options, parse_options
 from sgfdw.sqlalchemy.query import Pushdown, build_select, compiled_sql
 from sgfdw.sqlalchemy.remote_table import RemoteTable, reflect
 from sgfdw.sqlalchemy.scan import RowStream, describe_fetch, row_converter
@@ -34,7 +34,7 @@ class SqlAlchemyFdw(ForeignDataWrapper):
     def __init__(self, fdw_options: dict[str, str],
                  fdw_columns: Mapping[str, ColumnDefinition]) -> None:
         super().__init__(fdw_options, fdw_columns)
-        self.settings = parse_options(fdw_options)
+        self.settings = parse_options(effective_options(fdw_options))
         self.columns = fdw_columns
         self.column_names = list(fdw_columns)
         self.source: Source = source_for_options(fdw_options, self.settings)

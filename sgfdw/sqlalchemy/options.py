@@ -1,7 +1,9 @@
 """The options of a SqlAlchemyFdw table, read once when the instance is built.
 
-The bridge merges table < server < user mapping options into one dict. Names are those
-of Multicorn's SqlAlchemyFdw, with a few aliases:
+The bridge merges table < server < user mapping options into one dict (Multicorn's
+order); this FDW reads them as postgres_fdw does, server < table < user mapping, so
+that a table's option overrides its server's (:func:`effective_options`). Names are
+those of Multicorn's SqlAlchemyFdw, with a few aliases:
 
   db_url (or url)        SQLAlchemy URL of the source, e.g. ``postgresql+psycopg2://h/db``
                          or ``sqlite:////path/file.db``; required
@@ -25,9 +27,9 @@ from dataclasses import dataclass
 from typing import Mapping
 
 from sgfdw.errors import OptionError
-from sgfdw.options import positive_int
+from sgfdw.options import option_sources, positive_int
 
-__all__ = ["TableOptions", "parse_options", "url_option", "flag", "DEFAULT_FETCH_SIZE",
+__all__ = ["TableOptions", "parse_options", "effective_options", "url_option", "flag", "DEFAULT_FETCH_SIZE",
            "DEFAULT_BATCH_SIZE"]
 
 DEFAULT_FETCH_SIZE = 1000
@@ -75,6 +77,15 @@ def url_option(options: Mapping[str, str]) -> str:
         raise OptionError('option "db_url" is required',
                           hint="Add OPTIONS (db_url 'dialect+driver://...') to the server.")
     return url
+
+
+def effective_options(options: Mapping[str, str]) -> Mapping[str, str]:
+    """server < table < user mapping, when the bridge says which object set what (else
+    the merged dict as given)."""
+    sources = option_sources(options)
+    if sources is None:
+        return options
+    return {**sources["server"], **sources["table"], **sources["user_mapping"]}
 
 
 def parse_options(options: Mapping[str, str], *, need_table: bool = True) -> TableOptions:

@@ -324,3 +324,14 @@ def test_an_existing_sqlite_file_is_opened_read_write(db, sqlite_items):
     create_table(db, "items", "lite", ITEMS_LOCAL, tablename="items")
     execute(db, "INSERT INTO items (id, name) VALUES (100, 'new')")
     assert execute(db, "SELECT name FROM items WHERE id = 100") == [("new",)]
+
+
+# ---------------------------------------------------------------- item 4: precedence
+
+def test_a_table_option_overrides_the_servers(db, sqlite_items):
+    create_server(db, "lite", f"sqlite:///{sqlite_items}", schema="nosuch")
+    create_table(db, "items", "lite", ITEMS_LOCAL, tablename="items", schema="main")
+    create_table(db, "server_schema", "lite", ITEMS_LOCAL, tablename="items")
+    assert execute(db, "SELECT count(*) FROM items") == [(len(ITEMS),)]
+    error = error_of(db, "SELECT count(*) FROM server_schema")  # the server's schema
+    assert error.pgcode == "3F000" and "nosuch" in error.diag.message_primary
