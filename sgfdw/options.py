@@ -1,7 +1,7 @@
 """Parsing of option values shared by sgfdw's FDWs (options arrive as strings)."""
 from __future__ import annotations
 
-from typing import Mapping
+from typing import Any, Mapping
 
 from sgfdw.errors import OptionError
 
@@ -31,11 +31,14 @@ class MergedOptions(dict):
     """
 
     def __init__(self, merged: Mapping[str, str],
-                 sources: Mapping[str, Mapping[str, str]] | None = None) -> None:
+                 sources: Mapping[str, Any] | None = None) -> None:
         super().__init__(merged)
-        self.sources: dict[str, dict[str, str]] | None = None if sources is None else {
+        sources = dict(sources or {})
+        #: The foreign server's name (None when not known), for messages.
+        self.server_name: str | None = sources.pop("server_name", None)
+        self.sources: dict[str, dict[str, str]] | None = {
             kind: {name: value for name, value in options.items() if name != "wrapper"}
-            for kind, options in sources.items()}
+            for kind, options in sources.items()} or None
 
 
 def option_sources(options: Mapping[str, str]) -> dict[str, dict[str, str]] | None:
@@ -43,3 +46,8 @@ def option_sources(options: Mapping[str, str]) -> dict[str, dict[str, str]] | No
     "user_mapping": ...}, "table" empty for IMPORT FOREIGN SCHEMA's server options -- or
     None when they are not known (a plain dict: the class used outside the bridge)."""
     return getattr(options, "sources", None)
+
+
+def server_name(options: Mapping[str, str]) -> str | None:
+    """The name of the foreign server behind a merged dict, or None if not known."""
+    return getattr(options, "server_name", None)

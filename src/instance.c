@@ -144,21 +144,23 @@ sgfdw_options_to_dict(List *options)
 
 /*
  * Each object's own options, {"table": {...}, "server": {...}, "user_mapping": {...}}
- * (relid invalid: no table), beside the merged dict: a wrapper can then refuse an option
- * on the wrong object (a password in server options, readable by anyone) and let a
- * table's option override its server's.
+ * (relid invalid: no table), and "server_name", beside the merged dict: a wrapper can
+ * then refuse an option on the wrong object (a password in server options, readable by
+ * anyone), let a table's option override its server's and name the server in errors.
  */
 PyObject *
 sgfdw_option_sources(Oid relid, Oid serverid)
 {
+	ForeignServer *server = GetForeignServer(serverid);
 	PyObject   *sources;
 
-	sources = Py_BuildValue("{sNsNsN}",
+	sources = Py_BuildValue("{sNsNsNsN}",
 							"table", sgfdw_options_to_dict(OidIsValid(relid) ?
 														   GetForeignTable(relid)->options : NIL),
-							"server", sgfdw_options_to_dict(GetForeignServer(serverid)->options),
+							"server", sgfdw_options_to_dict(server->options),
 							"user_mapping",
-							sgfdw_options_to_dict(user_mapping_options(GetUserId(), serverid)));
+							sgfdw_options_to_dict(user_mapping_options(GetUserId(), serverid)),
+							"server_name", sgfdw_str(server->servername));
 	SGFDW_CHECK(sources, "building options");
 	return sources;
 }

@@ -88,9 +88,13 @@ def remote_error(exc: psycopg2.Error, params: ConnectionParams | None,
                     hint=scrub(hint, params) if hint else None)
 
 
-def _connection_failure(what: str, exc: BaseException, params: ConnectionParams) -> FdwError:
-    text = str(exc).strip().replace("\n\t", " ").replace("\n", " ") or type(exc).__name__
-    return ConnectionFailure(f"{what}: {scrub(text, params)}")
+def _connection_failure(what: str, exc: BaseException | str,
+                        params: ConnectionParams) -> FdwError:
+    """ConnectionFailure '<what> server "name" (host:port)', libpq's message -- its lines
+    kept, one per host tried -- as DETAIL, as postgres_fdw reports it."""
+    text = str(exc).strip() or type(exc).__name__
+    return ConnectionFailure(f"{what} remote {params.describe()}",
+                             detail=scrub(text.replace("\n\t", " "), params))
 
 
 class RemoteConnection:
@@ -127,33 +131,41 @@ class RemoteConnection:
         cancel the remote statement instead of waiting for it to finish.
         """
         self._drop()
+        # libpq applies connect_timeout only to a blocking connect: the asynchronous one
+        # is bounded here (the session set-up included: a server that accepts and then
+        # never answers hangs there just the same).
+        timeout = self.params.connect_timeout
+        deadline = None if timeout is None else time.monotonic() + timeout
         try:
             pg = psycopg2.connect(**self.params.as_dict(), client_encoding="UTF8",
                                   fallback_application_name="sgfdw", async_=True)
         except psycopg2.Error as exc:
-            raise _connection_failure("could not connect to the remote server", exc,
-                                      self.params) from None
+            raise _connection_failure("could not connect to", exc, self.params) from None
         try:
-            self._wait(pg, cancel=False)
-            for oid in list(ext.string_types):
-                if oid not in _NATIVE_OIDS:
-                    pg.string_types[oid] = ext.UNICODE
-            cur = pg.cursor()
-            cur.execute(SESSION_SETUP)
-            self._wait(pg)
+            connected = self._wait(pg, cancel=False, deadline=deadline)
+            if connected:
+                for oid in list(ext.string_types):
+                    if oid not in _NATIVE_OIDS:
+                        pg.string_types[oid] = ext.UNICODE
+                cur = pg.cursor()
+                cur.execute(SESSION_SETUP)
+                connected = self._wait(pg, cancel=False, deadline=deadline)
+            if not connected:
+                raise _connection_failure("could not connect to", f"timeout expired "
+                                          f"(connect_timeout {timeout:g} s)", self.params)
             cur.close()
         except psycopg2.Error as exc:
             pg.close()
-            raise _connection_failure("could not connect to the remote server", exc,
-                                      self.params) from None
+            raise _connection_failure("could not connect to", exc, self.params) from None
         except BaseException:
             pg.close()
             raise
         self._pg = pg
 
     @staticmethod
-    def _wait(pg: Any, cancel: bool = True) -> None:
-        """Wait for the statement running on ``pg`` (or its connection attempt).
+    def _wait(pg: Any, cancel: bool = True, deadline: float | None = None) -> bool:
+        """Wait for the statement running on ``pg`` (or its connection attempt); False
+        if ``deadline`` (a time.monotonic() value) passed first.
 
         On KeyboardInterrupt (the bridge's cancel), ask the remote server to cancel the
         statement, wait for it to end (its error is moot) and re-raise.
@@ -162,11 +174,12 @@ class RemoteConnection:
             while True:
                 state = pg.poll()
                 if state == ext.POLL_OK:
-                    return
-                if state == ext.POLL_READ:
-                    select.select([pg], [], [])
-                elif state == ext.POLL_WRITE:
-                    select.select([], [pg], [])
+                    return True
+                remaining = None if deadline is None else deadline - time.monotonic()
+                if remaining is not None and remaining <= 0:
+                    return False
+                select.select([pg] if state == ext.POLL_READ else [],
+                              [pg] if state == ext.POLL_WRITE else [], [], remaining)
         except KeyboardInterrupt:
             if cancel:
                 RemoteConnection._cancel(pg)
@@ -227,7 +240,20 @@ class RemoteConnection:
         self._drop()
         self._reset_xact()
 
+    def _found_broken(self) -> bool:
+        """Whether the idle connection is known to be dead before anything is sent.
+
+        A remote backend that was terminated or shut down sends its last error and
+        closes the socket: input waiting on an idle connection means that, and reading
+        it needs no round trip. (Anything else arriving unasked -- a notice -- only
+        costs a reconnect, done only where no remote transaction is open.)
+        """
+        readable, _, _ = select.select([self._pg], [], [], 0)
+        return bool(readable)
+
     def _ensure_open(self) -> None:
+        if self.is_open and not (self.in_xact and self.sent_begin) and self._found_broken():
+            self._drop()        # nothing of a remote transaction is lost: reconnect
         if not self.is_open and self.in_xact and self.sent_begin:
             self._lose()
         if self.broken:
@@ -262,35 +288,30 @@ class RemoteConnection:
         """Run ``sql`` (psycopg2 format, %% for %) after the queued statements; the
         psycopg2 cursor holding its result.
 
-        A connection found broken before anything of the current remote transaction
-        went out is opened again and the statement retried once.
+        Sent once: a connection found broken before sending is replaced
+        (:meth:`_ensure_open`), but one that breaks while the statement runs is an
+        error -- the statement may have run, wholly or in part (a write, a long
+        query), and must not run again behind the user's back.
         """
         self._ensure_open()
-        for attempt in (1, 2):
-            retryable = not (self.in_xact and self.sent_begin)
-            text = "; ".join([statement for _, statement in self._pending] + [sql])
-            try:
-                cur = self._send(text, params)
-            except psycopg2.Error as exc:
-                lost = self._pg.closed != 0 or isinstance(exc, psycopg2.InterfaceError)
-                if lost:
-                    if retryable and attempt == 1:
-                        self._connect()     # nothing was lost: try once more
-                        continue
-                    self._lose()
-                    raise _connection_failure("lost the connection to the remote server",
-                                              exc, self.params) from None
-                self._sent()
-                raise remote_error(exc, self.params, shown_sql) from None
-            except KeyboardInterrupt:
-                if self._pg is not None and self._pg.closed != 0:
-                    self._lose()
-                else:
-                    self._sent()
-                raise
+        text = "; ".join([statement for _, statement in self._pending] + [sql])
+        try:
+            cur = self._send(text, params)
+        except psycopg2.Error as exc:
             self._sent()
-            return cur
-        raise AssertionError("unreachable")
+            if self._pg.closed != 0 or isinstance(exc, psycopg2.InterfaceError):
+                self._lose()
+                raise _connection_failure("lost the connection to", exc,
+                                          self.params) from None
+            raise remote_error(exc, self.params, shown_sql) from None
+        except KeyboardInterrupt:
+            if self._pg is not None and self._pg.closed != 0:
+                self._lose()
+            else:
+                self._sent()
+            raise
+        self._sent()
+        return cur
 
     def _sent(self) -> None:
         # The queued statements went out and ran (a failure stops at the failing
@@ -493,7 +514,7 @@ _connections: dict[str, RemoteConnection] = {}
 
 def _key(params: ConnectionParams) -> str:
     # A digest, so that the cache holds no password in its keys.
-    return hashlib.sha256(repr(params.values).encode("utf-8")).hexdigest()
+    return hashlib.sha256(repr((params.server, params.values)).encode("utf-8")).hexdigest()
 
 
 def get_connection(params: ConnectionParams) -> RemoteConnection:

@@ -14,6 +14,7 @@ from typing import Any, Collection, Iterable, Mapping, Sequence
 from multicorn import ColumnDefinition, ForeignDataWrapper, Qual, SortKey, TableDefinition
 
 from sgfdw.errors import FdwError, FeatureNotSupported, OptionError
+from sgfdw.remote.identity import is_superuser
 
 from . import estimate
 from .connection import RemoteConnection, get_connection
@@ -25,8 +26,7 @@ from .options import (TableOptions, check_options, is_updatable, parse_import_op
 from .pushdown import Relation, local_collation
 from .remote_table import RemoteTable, load_remote_table
 from .scan import run_select
-from .security import (check_password_used, check_user_mapping, current_user_is_superuser,
-                       refuse_reserved_options)
+from .security import check_password_used, check_user_mapping, refuse_reserved_options
 
 __all__ = ["PostgresFdw"]
 
@@ -58,7 +58,7 @@ class PostgresFdw(ForeignDataWrapper):
         self._startup_cost = self.options.startup_cost
         # Checked before anything can connect (begin() may): the instance is the
         # current user's, rebuilt when an option changes.
-        self._superuser = current_user_is_superuser()
+        self._superuser = is_superuser()
         check_user_mapping(self.options.user_mapping, self._superuser)
         self._conn: RemoteConnection = get_connection(self.options.connection)
         self._remote: RemoteTable | None = None
@@ -243,7 +243,7 @@ class PostgresFdw(ForeignDataWrapper):
                       restriction_type: str | None,
                       restricts: list[str]) -> list[TableDefinition]:
         server = parse_table_options(srv_options, need_table=False)
-        superuser = current_user_is_superuser()
+        superuser = is_superuser()
         check_user_mapping(server.user_mapping, superuser)
         conn = get_connection(server.connection)
         conn.ensure_open()
@@ -258,7 +258,7 @@ class PostgresFdw(ForeignDataWrapper):
         a non-superuser writes, an option reserved to superusers. The rest (a password
         the remote actually uses) can only be checked when connecting."""
         check_options(context, options)
-        if context == "user_mapping" and not current_user_is_superuser():
+        if context == "user_mapping" and not is_superuser():
             refuse_reserved_options(options)
 
 

@@ -116,8 +116,8 @@ def import_tables(conn: RemoteConnection, schema: str, options: ImportOptions,
                   restriction_type: str | None, restricts: Sequence[str]
                   ) -> list[TableDefinition]:
     if not conn.query(_SCHEMA_SQL, (schema,)):
-        raise FdwError(f'schema "{schema}" is not present on foreign server',
-                       sqlstate="HV00N")
+        raise FdwError(f'schema "{schema}" is not present on foreign '
+                       f'{conn.params.describe()}', sqlstate="HV00N")
     names = list(restricts or [])
     partitions = names if restriction_type == "limit" else []
     params: tuple = (schema, partitions, names) if restriction_type else (schema, partitions)

@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from sgfdw.errors import OptionError
-from sgfdw.options import option_sources, positive_int
+from sgfdw.options import option_sources, positive_int, server_name
 
 __all__ = [
     "ConnectionParams",
@@ -57,6 +57,9 @@ __all__ = [
 DEFAULT_FETCH_SIZE = 10000
 DEFAULT_BATCH_SIZE = 100
 DEFAULT_STARTUP_COST = 100.0
+# Seconds to wait for a remote server to accept a connection when connect_timeout is not
+# set: libpq would wait forever for a server that accepts TCP and never answers.
+DEFAULT_CONNECT_TIMEOUT = 10
 
 # libpq connection keywords (PostgreSQL 15 libpq, plus newer ones libpq may know).
 # client_encoding, fallback_application_name and replication are the FDW's to set.
@@ -103,9 +106,12 @@ _FALSE = {"false", "off", "no", "0", "f", "n"}
 
 @dataclass(frozen=True)
 class ConnectionParams:
-    """libpq keyword -> value. Compared and hashed by value; never printed with values."""
+    """libpq keyword -> value, and the foreign server they are for (as postgres_fdw,
+    one connection per server and user: servers do not share remote transactions).
+    Compared and hashed by value; never printed with values."""
 
     values: tuple[tuple[str, str], ...]
+    server: str | None = None
 
     def as_dict(self) -> dict[str, str]:
         return dict(self.values)
@@ -113,6 +119,21 @@ class ConnectionParams:
     @property
     def password(self) -> str | None:
         return dict(self.values).get("password")
+
+    @property
+    def connect_timeout(self) -> float | None:
+        """Seconds a connection attempt may take; None: no limit (``0``, as libpq).
+        libpq's own minimum of 2 s applies."""
+        text = dict(self.values).get("connect_timeout")
+        seconds = DEFAULT_CONNECT_TIMEOUT if text is None else int(text)
+        return None if seconds <= 0 else max(seconds, 2)
+
+    def describe(self) -> str:
+        """'server "name" (host:port)', as far as known, for messages."""
+        values = dict(self.values)
+        where = ":".join(values[k] for k in ("host", "port") if values.get(k))
+        named = f'server "{self.server}"' if self.server else "server"
+        return f"{named} ({where})" if where else named
 
     def __repr__(self) -> str:  # no values: they may hold a password
         return f"ConnectionParams({', '.join(k for k, _ in self.values)})"
@@ -230,6 +251,7 @@ def _by_object(options: Mapping[str, str]) -> tuple[dict[str, str], dict[str, st
     if sources is None:       # a plain dict: the options of every object at once
         check_options("table", {name: value for name, value in options.items()
                                 if name not in LIBPQ_KEYWORDS})
+        _check_libpq_values(options)
         return dict(options), dict(options), dict(options)
     server, mapping, table = (sources.get(kind, {}) for kind in
                               ("server", "user_mapping", "table"))
@@ -239,11 +261,13 @@ def _by_object(options: Mapping[str, str]) -> tuple[dict[str, str], dict[str, st
     return {**server, **table}, {**server, **mapping}, dict(mapping)
 
 
-def parse_connection_params(options: Mapping[str, str]) -> ConnectionParams:
-    """The libpq parameters among ``options`` (others are ignored here)."""
+def parse_connection_params(options: Mapping[str, str],
+                            server: str | None = None) -> ConnectionParams:
+    """The libpq parameters among ``options`` (others are ignored here) for the
+    foreign server named ``server``."""
     items = sorted((name, str(value)) for name, value in options.items()
                    if name in LIBPQ_KEYWORDS)
-    return ConnectionParams(tuple(items))
+    return ConnectionParams(tuple(items), server)
 
 
 def is_updatable(options: Mapping[str, str]) -> bool:
@@ -255,7 +279,8 @@ def parse_table_options(options: Mapping[str, str], *, need_table: bool = True) 
     """The options of a foreign table (with its server's and user mapping's), or with
     ``need_table=False`` of a server for IMPORT FOREIGN SCHEMA."""
     settings, libpq, mapping = _by_object(options)
-    table = TableOptions(connection=parse_connection_params(libpq), user_mapping=mapping,
+    table = TableOptions(connection=parse_connection_params(libpq, server_name(options)),
+                         user_mapping=mapping,
                          **_settings(settings))
     if need_table and table.table_name is None:
         raise OptionError('option "table_name" is required',

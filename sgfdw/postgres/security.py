@@ -11,8 +11,7 @@ non-superuser may only bring a credential of their own:
   checking only that libpq used *a* password would accept one read from a passfile;
 * after connecting, the remote's authentication must have used that password.
 
-Outside a backend (the class used from a plain Python process) there is no local user
-to check: the caller is the OS user itself.
+Who is asking (a superuser or not) is sgfdw.remote.identity's answer.
 """
 from __future__ import annotations
 
@@ -22,8 +21,8 @@ from sgfdw.errors import InsufficientPrivilege
 
 from .connection import RemoteConnection
 
-__all__ = ["SUPERUSER_ONLY", "current_user_is_superuser", "refuse_reserved_options",
-           "check_user_mapping", "check_password_used"]
+__all__ = ["SUPERUSER_ONLY", "refuse_reserved_options", "check_user_mapping",
+           "check_password_used"]
 
 # libpq options that read the server's files or pick the remote server and database:
 # the server's options (set by its owner) decide these, not a non-superuser's mapping.
@@ -32,15 +31,6 @@ SUPERUSER_ONLY = frozenset({
     "passfile", "sslkey", "sslcert", "sslrootcert", "sslcrl", "sslcrldir", "service",
     "host", "hostaddr", "port", "dbname",
 })
-
-
-def current_user_is_superuser() -> bool:
-    from sgfdw import pg
-
-    if not pg.in_backend():
-        return True
-    rows = pg.execute("SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user")
-    return bool(rows and rows[0][0])
 
 
 def refuse_reserved_options(mapping: Mapping[str, str]) -> None:

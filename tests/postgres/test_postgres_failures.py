@@ -62,7 +62,9 @@ def test_remote_restarted_inside_a_transaction(ffdb, flaky):
 
 
 def _terminate_fdw_backends(flaky) -> int:
-    rows = flaky.sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+    # Waiting (up to 5 s) for them to end: a backend still alive when the next query
+    # is sent takes that query with it.
+    rows = flaky.sql("SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity "
                      "WHERE application_name = 'sgfdw' AND pid <> pg_backend_pid()")
     return len(rows)
 

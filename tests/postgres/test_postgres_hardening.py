@@ -11,6 +11,9 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import socket
+import threading
+import time
 from pathlib import Path
 
 import psycopg2
@@ -40,7 +43,8 @@ def guarded():
         cluster.sql("CREATE SCHEMA src; GRANT USAGE ON SCHEMA src TO alice; "
                     "CREATE TABLE src.t (id int PRIMARY KEY, v text); "
                     "INSERT INTO src.t SELECT g, 'v' || g FROM generate_series(1, 5) g; "
-                    "GRANT ALL ON src.t TO alice")
+                    "GRANT ALL ON src.t TO alice; "
+                    "CREATE VIEW src.slow AS SELECT pg_sleep(20)::text AS s, 1 AS x")
         yield cluster
     finally:
         cluster.cleanup()
@@ -71,6 +75,8 @@ def gdb(db, guarded):
             sql.Identifier(PLAIN)))
         yield db
     finally:
+        if db.get_transaction_status() != psycopg2.extensions.TRANSACTION_STATUS_IDLE:
+            execute(db, "ROLLBACK")     # a failed test may leave one open
         execute(db, "RESET ROLE")
         execute(db, sql.SQL("DROP OWNED BY {0}; DROP ROLE {0}").format(sql.Identifier(PLAIN)))
 
@@ -168,11 +174,10 @@ def test_non_superuser_creating_a_mapping_with_a_passfile(gdb, passfile):
 
 def test_validate_options(monkeypatch):
     from sgfdw.errors import InsufficientPrivilege, OptionError
-    from sgfdw.postgres import PostgresFdw, security
+    from sgfdw.postgres import PostgresFdw
 
     PostgresFdw.validate_options("user_mapping", {"user": "u", "passfile": "/x"})
-    monkeypatch.setattr(security, "current_user_is_superuser", lambda: False)
-    monkeypatch.setattr("sgfdw.postgres.fdw.current_user_is_superuser", lambda: False)
+    monkeypatch.setattr("sgfdw.postgres.fdw.is_superuser", lambda: False)
     with pytest.raises(InsufficientPrivilege, match='"passfile"'):
         PostgresFdw.validate_options("user_mapping", {"user": "u", "passfile": "/x"})
     PostgresFdw.validate_options("user_mapping", {"user": "u", "password": "p"})
@@ -237,3 +242,135 @@ def test_table_option_overrides_the_servers(wdb, source):
     execute(wdb, "INSERT INTO w.items (name) VALUES ('y')")
     assert execute(source, f"SELECT name FROM {wdb.schema}.items") == [("y",)]
     assert error_of(wdb, "INSERT INTO w.nokey VALUES (2, 'b')").pgcode == "55000"
+
+
+# ---------------------------------------------------------------- 2: never sent twice
+
+def _running_sleeps(guarded) -> list[tuple]:
+    return guarded.sql("SELECT pid FROM pg_stat_activity WHERE application_name = 'sgfdw' "
+                       "AND state = 'active' AND query LIKE '%\"slow\"%'")
+
+
+@pytest.mark.parametrize("in_transaction", [False, True], ids=["autocommit", "transaction"])
+def test_statement_killed_while_running_is_not_sent_again(gdb, guarded, in_transaction):
+    if in_transaction:
+        execute(gdb, "BEGIN")
+    outcome: dict = {}
+
+    def run() -> None:
+        try:
+            outcome["rows"] = execute(gdb, "SELECT x FROM f.slow")
+        except psycopg2.Error as exc:
+            outcome["error"] = exc
+
+    start = time.monotonic()
+    thread = threading.Thread(target=run)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not (running := _running_sleeps(guarded)):
+        assert time.monotonic() < deadline, "the remote statement never started"
+        time.sleep(0.05)
+    guarded.sql("SELECT pg_terminate_backend(%s, 5000)", running[0])
+    thread.join(60)
+    elapsed = time.monotonic() - start
+    # An error, at once -- not a second 20 s run on a new connection.
+    assert "error" in outcome, f"succeeded after {elapsed:.1f} s: {outcome}"
+    error = outcome["error"]
+    assert error.pgcode in ("08006", "57P01"), error_text(error)
+    assert 'remote server "rsrv"' in error.diag.message_primary, error_text(error)
+    assert elapsed < 15, elapsed
+    assert _running_sleeps(guarded) == []
+    if in_transaction:
+        execute(gdb, "ROLLBACK")
+    assert_usable(gdb)
+    assert execute(gdb, "SELECT count(*) FROM f.t") == [(5,)]
+
+
+def test_connection_killed_between_queries_reconnects(gdb, guarded):
+    assert execute(gdb, "SELECT count(*) FROM f.t") == [(5,)]
+    guarded.sql("SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity "
+                "WHERE application_name = 'sgfdw'")
+    # Found dead before anything was sent: a fresh connection, silently.
+    assert execute(gdb, "SELECT count(*) FROM f.t") == [(5,)]
+
+
+# ---------------------------------------------------------------- 7: connect_timeout
+
+@pytest.fixture
+def silent_port():
+    """A TCP port on 127.0.0.1 that accepts connections (the kernel completes them from
+    the backlog) and never answers."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(16)
+        yield listener.getsockname()[1]
+
+
+@pytest.mark.parametrize("timeout,bounds", [("2", (1.5, 6)), (None, (9, 16))],
+                         ids=["connect_timeout 2", "default 10 s"])
+def test_connect_timeout_against_a_silent_server(db, silent_port, timeout, bounds):
+    server = {"wrapper": WRAPPER, "host": "127.0.0.1", "port": silent_port, "dbname": "x"}
+    if timeout is not None:
+        server["connect_timeout"] = timeout
+    execute(db, sql.SQL("CREATE SERVER silent FOREIGN DATA WRAPPER sgfdw OPTIONS ({}); "
+                        "CREATE USER MAPPING FOR CURRENT_USER SERVER silent OPTIONS ({}); "
+                        "CREATE FOREIGN TABLE t (id int) SERVER silent "
+                        "OPTIONS (table_name 't')").format(
+        options_sql(server), options_sql({"user": "postgres", "password": PASSWORD})))
+    execute(db, "SET statement_timeout = '30s'")    # the old behaviour: hang until this
+    start = time.monotonic()
+    error = error_of(db, "SELECT * FROM t")
+    elapsed = time.monotonic() - start
+    assert error.pgcode == "08006", error_text(error)
+    assert bounds[0] <= elapsed <= bounds[1], elapsed
+    assert error.diag.message_primary == (
+        f'could not connect to remote server "silent" (127.0.0.1:{silent_port})')
+    assert "timeout expired" in error.diag.message_detail
+    assert PASSWORD not in error_text(error)
+    assert_usable(db)
+
+
+# ---------------------------------------------------------------- 10: errors users cause
+
+def assert_user_error(error: psycopg2.Error, code: str, *, secret: str | None = None) -> None:
+    assert error.pgcode == code, error_text(error)
+    assert "Traceback" not in error_text(error), error_text(error)
+    if secret:
+        assert secret not in error_text(error)
+
+
+def test_wrong_password_names_the_server(gdb, guarded):
+    execute(gdb, "ALTER USER MAPPING FOR CURRENT_USER SERVER rsrv OPTIONS "
+                 "(SET user 'alice', SET password 'Wr0ng-secret')")
+    error = error_of(gdb, "SELECT count(*) FROM f.t")
+    assert_user_error(error, "08006", secret="Wr0ng-secret")
+    assert error.diag.message_primary == (
+        f'could not connect to remote server "rsrv" ({guarded.socket_dir}:{guarded.port})')
+    assert 'password authentication failed for user "alice"' in error.diag.message_detail
+    assert_usable(gdb)
+
+
+def test_connection_error_keeps_libpq_lines(db, remote, source):
+    # Two hosts, both missing: libpq reports one line per host tried.
+    connect_fdw(db, remote, schema=None,
+                server_options={"host": "/nonexistent-a,/nonexistent-b"})
+    execute(db, "CREATE FOREIGN TABLE t (id int) SERVER rsrv OPTIONS (table_name 'big')")
+    error = error_of(db, "SELECT * FROM t")
+    assert_user_error(error, "08006", secret=PASSWORD)
+    assert 'remote server "rsrv" (/nonexistent-a,/nonexistent-b:' in error.diag.message_primary
+    lines = error.diag.message_detail.splitlines()
+    assert len(lines) == 2 and all(line.startswith("connection to server") for line in lines)
+    assert "/nonexistent-a/" in lines[0] and "/nonexistent-b/" in lines[1]
+
+
+def test_errors_users_cause_carry_no_traceback(fdb):
+    error = error_of(fdb, "IMPORT FOREIGN SCHEMA no_such_schema FROM SERVER rsrv INTO public")
+    assert_user_error(error, "HV00N")
+    assert 'schema "no_such_schema" is not present on foreign server "rsrv"' in str(error)
+    execute(fdb, "CREATE FOREIGN TABLE gone (id int) SERVER rsrv "
+                 "OPTIONS (schema_name 'src', table_name 'no_such_table')")
+    assert_user_error(error_of(fdb, "SELECT * FROM gone"), "42P01")
+    assert_user_error(error_of(fdb, "SELECT no_such_column FROM f.big"), "42703")
+    assert_user_error(option_error(fdb, "ALTER FOREIGN TABLE f.big OPTIONS (ADD fetch_size 'ten')",
+                                   "SELECT * FROM f.big"), "HV00D")
+    assert_usable(fdb)
