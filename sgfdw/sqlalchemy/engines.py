@@ -146,6 +146,21 @@ def _sqlite_file_must_exist(engine: Engine, path: str) -> None:
                                 "create_database 'true' creates a missing database.")
 
 
+# DB-API modules whose PyPI package has another name.
+_DRIVER_PACKAGES = {"MySQLdb": "mysqlclient", "pymysql": "PyMySQL",
+                    "mysql": "mysql-connector-python", "snowflake": "snowflake-connector-python",
+                    "cx_Oracle": "cx_Oracle", "psycopg2": "psycopg2-binary"}
+
+
+def _missing_driver(display: str, exc: ImportError) -> OptionError:
+    module = (exc.name or "").split(".")[0] or "?"
+    package = _DRIVER_PACKAGES.get(module, module)
+    return OptionError(f"the database driver of db_url {display} is not installed "
+                       f"(no module {module!r})",
+                       hint=f'Install the Python package "{package}" in the database '
+                            "server's Python environment (sgfdw.python).")
+
+
 def _engine_arguments(url: URL) -> dict[str, Any]:
     """JSON written with sgfdw's serializer (Decimals from jsonb keep all their digits)
     where the dialect takes one."""
@@ -189,6 +204,8 @@ def source_for(url_text: str, user: str | None = None, password: str | None = No
             engine = sa.create_engine(opened, pool_pre_ping=True, **_engine_arguments(url))
         except sa.exc.NoSuchModuleError:
             raise
+        except ImportError as exc:  # the dialect is known, its DB-API driver is not installed
+            raise _missing_driver(display, exc) from None
         except (sa.exc.ArgumentError, TypeError, ValueError) as exc:  # bad URL arguments
             raise OptionError(f"cannot use db_url {display}: {type(exc).__name__}: "
                               f"{exc}".replace(secret or "\x00", "***")) from None

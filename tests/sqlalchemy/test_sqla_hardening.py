@@ -335,3 +335,44 @@ def test_a_table_option_overrides_the_servers(db, sqlite_items):
     assert execute(db, "SELECT count(*) FROM items") == [(len(ITEMS),)]
     error = error_of(db, "SELECT count(*) FROM server_schema")  # the server's schema
     assert error.pgcode == "3F000" and "nosuch" in error.diag.message_primary
+
+
+# ---------------------------------------------------------------- item 10: error reports
+
+def _no_traceback(error):
+    for part in (str(error), error.diag.message_detail or "", error.diag.context or ""):
+        assert "Traceback" not in part and 'File "' not in part, part
+
+
+@pytest.mark.parametrize("url, package", [("mysql+pymysql://u@h/db", "PyMySQL"),
+                                          ("mysql://u@h/db", "mysqlclient"),
+                                          ("postgresql+pg8000://u@h/db", "pg8000")])
+def test_a_missing_driver_names_its_package(db, url, package):
+    create_server(db, "src", url)
+    create_table(db, "t", "src", "id int", tablename="t")
+    error = error_of(db, "SELECT * FROM t")
+    assert error.pgcode == "HV00D", error
+    assert package in error.diag.message_hint
+    _no_traceback(error)
+    assert_usable(db)
+
+
+def test_user_errors_carry_no_traceback(db, sqlite_items, remote_src, password_role):
+    role, _ = password_role
+    create_server(db, "lite", f"sqlite:///{sqlite_items}")
+    create_table(db, "ghost", "lite", "id int", tablename="no_such_table")
+    create_server(db, "bad", "not a url")
+    create_table(db, "bad_url", "bad", "id int", tablename="t")
+    create_server(db, "src", remote_src.url)
+    user_mapping(db, "postgres", "src", user=role, password=SECRET)
+    create_table(db, "wrong_password", "src", "id int", tablename="items")
+    for table, state in (("ghost", "42P01"), ("bad_url", "HV00D"),
+                         ("wrong_password", "08006")):
+        error = error_of(db, f"SELECT * FROM {table}")
+        assert error.pgcode == state, error
+        _no_traceback(error)
+        assert SECRET not in str(error) and SECRET not in (error.diag.message_detail or "")
+    assert "password authentication failed" in str(error) and "***" in str(error)
+    error = error_of(db, "SELECT sgfdw.mount('m', 'nosuch', '{}')")
+    assert error.pgcode == "HV00D"
+    _no_traceback(error)
