@@ -216,6 +216,61 @@ FROM splitgraph_meta.images i
 LEFT JOIN splitgraph_meta.tags h
   ON h.namespace = i.namespace AND h.repository = i.repository AND h.tag = 'HEAD'
 GROUP BY i.namespace, i.repository, h.image_hash;
+-- Change tracking of checked-out tables, so that a commit costs in proportion to the
+-- rows changed: statement triggers (sgfdw.store.tracking installs them) record the
+-- primary keys of the rows a statement touched; NULL means "the whole table" (a table
+-- without a primary key, TRUNCATE). SECURITY DEFINER: whoever may change a checked-out
+-- table may record that it changed, and nothing else.
+CREATE TABLE splitgraph_meta.pending_changes (
+  namespace text NOT NULL,
+  repository text NOT NULL,
+  table_name text NOT NULL,
+  key jsonb
+);
+CREATE INDEX ON splitgraph_meta.pending_changes (namespace, repository, table_name);
+
+CREATE FUNCTION record_changes() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog AS $$
+DECLARE
+  keys text := (SELECT string_agg(format('r.%I', k), ', ')
+                FROM unnest(TG_ARGV[3:TG_NARGS - 1]) AS k);
+  statement text := 'INSERT INTO splitgraph_meta.pending_changes '
+                    'SELECT $1, $2, $3, jsonb_build_array(' || keys || ') FROM ';
+BEGIN
+  IF keys IS NULL OR TG_OP = 'TRUNCATE' THEN
+    INSERT INTO splitgraph_meta.pending_changes VALUES (TG_ARGV[0], TG_ARGV[1], TG_ARGV[2], NULL);
+    RETURN NULL;
+  END IF;
+  IF TG_OP = 'INSERT' THEN
+    EXECUTE statement || 'new_rows r' USING TG_ARGV[0], TG_ARGV[1], TG_ARGV[2];
+  ELSIF TG_OP = 'DELETE' THEN
+    EXECUTE statement || 'old_rows r' USING TG_ARGV[0], TG_ARGV[1], TG_ARGV[2];
+  ELSE  -- the keys of rows whose text changed (an update to the same values is none)
+    EXECUTE 'INSERT INTO splitgraph_meta.pending_changes SELECT $1, $2, $3, k FROM '
+            '(SELECT jsonb_build_array(' || keys || ') AS k, r::text AS t FROM new_rows r) n '
+            'FULL JOIN (SELECT jsonb_build_array(' || keys || ') AS k, r::text AS t '
+            'FROM old_rows r) o USING (k) WHERE n.t IS DISTINCT FROM o.t'
+      USING TG_ARGV[0], TG_ARGV[1], TG_ARGV[2];
+  END IF;
+  RETURN NULL;
+END
+$$;
+REVOKE ALL ON FUNCTION record_changes() FROM PUBLIC;
+
+CREATE FUNCTION commit(repository text, message text DEFAULT NULL,
+                       snapshot boolean DEFAULT false)
+RETURNS text
+LANGUAGE sgfdw_python AS 'sgfdw.store.sql_api.commit'
+SET DateStyle = 'ISO, YMD' SET IntervalStyle = 'postgres' SET extra_float_digits = 1;
+
+CREATE FUNCTION diff(repository text, table_name text, image_a text,
+                     image_b text DEFAULT NULL)
+RETURNS TABLE (op text, "row" jsonb)
+LANGUAGE sgfdw_python AS 'sgfdw.store.sql_api.diff'
+SET DateStyle = 'ISO, YMD' SET IntervalStyle = 'postgres' SET extra_float_digits = 1;
+
+REVOKE ALL ON FUNCTION commit(text, text, boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION diff(text, text, text, text) FROM PUBLIC;
 -- (end of the object store's section)
 
 -- ==== Mounts (sgfdw.hooks.mount_handlers) =========================================

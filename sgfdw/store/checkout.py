@@ -7,14 +7,15 @@ corrupt object, an unsupported type) leaves the schema and the metadata as they 
 from __future__ import annotations
 
 from sgfdw import pg
-from sgfdw.store import images, meta, relations
-from sgfdw.store.errors import InvalidName, UnsupportedType
+from sgfdw.store import images, meta, relations, tracking
+from sgfdw.store.errors import InvalidName, UncommittedChanges, UnsupportedType
 from sgfdw.store.materialize import add_primary_key, materialize
 from sgfdw.store.names import Repository
-from sgfdw.store.snapshot import snapshot_query, store_rows
+from sgfdw.store.snapshot import store_table
+from sgfdw.store.status import uncommitted
 from sgfdw.store.types import TableSchema
 
-__all__ = ["checkout", "import_table"]
+__all__ = ["checkout", "import_table", "table_name"]
 
 _QUERY_START = ("select", "with", "values", "table", "(")
 _RELATION_KINDS = {"r": "table", "p": "table", "v": "view", "m": "materialized view",
@@ -25,19 +26,29 @@ def _schema_name(repo: Repository) -> str:
     return pg.quote_ident(repo.schema)
 
 
-def _table_name(repo: Repository, table: str) -> str:
+def table_name(repo: Repository, table: str) -> str:
+    """The checked-out table, schema-qualified and quoted."""
     return f"{_schema_name(repo)}.{pg.quote_ident(table)}"
 
 
-def checkout(repo: Repository, reference: str | None) -> str:
-    """Replaces the repository's schema with the image's tables; its hash."""
+def checkout(repo: Repository, reference: str | None, force: bool = False) -> str:
+    """Replaces the repository's schema with the image's tables; its hash. Uncommitted
+    changes are refused (55000) unless force."""
     image_hash = images.resolve(repo, reference)
     meta.lock_repository(repo)
+    changes = uncommitted(repo)
+    if changes and not force:
+        raise UncommittedChanges(
+            f"repository {repo} has uncommitted changes",
+            detail="; ".join(changes),
+            hint="Commit them with sgfdw.commit(), or pass force => true to discard them.")
     pg.execute(f"DROP SCHEMA IF EXISTS {_schema_name(repo)} CASCADE")
     pg.execute(f"CREATE SCHEMA {_schema_name(repo)}")
     for version in meta.table_versions(repo, image_hash):
-        materialize(_table_name(repo, version.table_name), version.schema,
-                    list(version.object_ids))
+        target = table_name(repo, version.table_name)
+        materialize(target, version.schema, list(version.object_ids))
+        tracking.install(repo, target, version.table_name, version.schema)
+    tracking.clear(repo)
     meta.set_tag(repo, image_hash, "HEAD")
     return image_hash
 
@@ -73,14 +84,16 @@ def import_table(repo: Repository, table: str, source: str, comment: str | None)
     images.ensure_exists(repo)
     meta.lock_repository(repo)
     parent = meta.head(repo)
-    target = _table_name(repo, table)
+    target = table_name(repo, table)
     pg.execute(f"CREATE SCHEMA IF NOT EXISTS {_schema_name(repo)}")
     pg.execute(f"DROP TABLE IF EXISTS {target} CASCADE")
     primary_key = _copy_source(source, target)
     columns = relations.table_schema(relations.relation_oid(target), False).columns
     schema = TableSchema(columns, primary_key)
     add_primary_key(target, schema)
-    object_ids = store_rows(snapshot_query(target, schema), [], schema)
+    object_ids = store_table(target, schema)
+    tracking.install(repo, target, table, schema)
+    tracking.clear(repo, table)
     versions = [v for v in (meta.table_versions(repo, parent) if parent else [])
                 if v.table_name != table]
     versions.append(meta.TableVersion(table, schema, tuple(object_ids)))

@@ -51,6 +51,7 @@ def _canonical(table: pa.Table, schema: TableSchema) -> pa.Table:
 def _is_identity(indices: pa.Array) -> bool:
     if len(indices) < 2:
         return True
+    indices = indices.cast(pa.int64())  # uint64 differences would wrap around
     steps = pc.subtract(indices.slice(1), indices.slice(0, len(indices) - 1))
     return indices[0].as_py() == 0 and pc.all(pc.equal(steps, 1)).as_py()
 

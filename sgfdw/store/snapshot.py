@@ -16,7 +16,8 @@ from sgfdw.store import files, meta
 from sgfdw.store.fragments import Fragment, arrow_schema, make_fragment
 from sgfdw.store.types import TableSchema, storage_of
 
-__all__ = ["fragment_rows", "store_rows", "store_fragment", "select_list", "snapshot_query"]
+__all__ = ["fragment_rows", "store_rows", "store_fragment", "select_list", "snapshot_query",
+           "store_table", "Part"]
 
 _BATCH_ROWS = 20000
 
@@ -45,33 +46,39 @@ def store_fragment(table: pa.Table, schema: TableSchema) -> Fragment:
     return fragment
 
 
-def store_rows(query: str, params: list, schema: TableSchema,
-               upsert: bool = True) -> list[str]:
-    """Stores the rows a query returns (its select list read with each column's
+# A query of rows, its parameters, and whether they are upserts (else deletes).
+Part = tuple[str, list, bool]
+
+
+def store_rows(parts: list[Part], schema: TableSchema) -> list[str]:
+    """Stores the rows the queries return (their select lists read with each column's
     storage expression) as fragments of at most sgfdw.fragment_rows rows; their ids."""
     limit = fragment_rows()
     object_ids: list[str] = []
     pending: list[pa.RecordBatch] = []
     count = 0
-    for batch in _batches(query, params, schema, upsert):
-        while batch.num_rows:
-            take = min(batch.num_rows, limit - count)
-            pending.append(batch.slice(0, take))
-            batch = batch.slice(take)
-            count += take
-            if count == limit:
-                object_ids.append(store_fragment(
-                    pa.Table.from_batches(pending), schema).object_id)
-                pending, count = [], 0
+    for query, params, upsert in parts:
+        for batch in _batches(query, params, schema, upsert):
+            while batch.num_rows:
+                take = min(batch.num_rows, limit - count)
+                pending.append(batch.slice(0, take))
+                batch = batch.slice(take)
+                count += take
+                if count == limit:
+                    object_ids.append(store_fragment(
+                        pa.Table.from_batches(pending), schema).object_id)
+                    pending, count = [], 0
     if pending or not object_ids:
         object_ids.append(store_fragment(
             pa.Table.from_batches(pending, schema=arrow_schema(schema)), schema).object_id)
     return object_ids
 
 
-def select_list(schema: TableSchema) -> str:
-    """The columns of a table read for storing, as select-list items."""
-    return ", ".join(storage_of(c).read_expression(pg.quote_ident(c.name))
+def select_list(schema: TableSchema, alias: str = "") -> str:
+    """The columns of a table (of a relation alias) read for storing, as select-list
+    items."""
+    prefix = f"{alias}." if alias else ""
+    return ", ".join(storage_of(c).read_expression(prefix + pg.quote_ident(c.name))
                      for c in schema.columns)
 
 
@@ -83,3 +90,8 @@ def order_by(schema: TableSchema) -> str:
 
 def snapshot_query(qualified_table: str, schema: TableSchema) -> str:
     return f"SELECT {select_list(schema)} FROM {qualified_table}{order_by(schema)}"
+
+
+def store_table(qualified_table: str, schema: TableSchema) -> list[str]:
+    """The whole table as fragments (a snapshot); their ids."""
+    return store_rows([(snapshot_query(qualified_table, schema), [], True)], schema)

@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Iterator
 
 from sgfdw.store import checkout as working_copy
+from sgfdw.store import commit as committing
+from sgfdw.store import diff as differences
 from sgfdw.store import images
 from sgfdw.store.names import parse_repository
 
-__all__ = ["init", "import_table", "checkout", "tag", "log", "rm"]
+__all__ = ["init", "import_table", "checkout", "commit", "diff", "tag", "log", "rm"]
 
 
 def init(repository: str) -> str:
@@ -22,7 +24,16 @@ def import_table(repository: str, table_name: str, source: str,
 
 
 def checkout(repository: str, image: str | None = "latest", force: bool = False) -> str:
-    return working_copy.checkout(parse_repository(repository), image)
+    return working_copy.checkout(parse_repository(repository), image, bool(force))
+
+
+def commit(repository: str, message: str | None = None, snapshot: bool = False) -> str:
+    return committing.commit(parse_repository(repository), message, bool(snapshot))
+
+
+def diff(repository: str, table_name: str, image_a: str,
+         image_b: str | None = None) -> Iterator[tuple]:
+    return differences.diff(parse_repository(repository), table_name, image_a, image_b)
 
 
 def tag(repository: str, image: str, tag: str) -> None:

@@ -143,7 +143,7 @@ def test_damaged_object_fails_checkout_naming_it_and_changes_nothing(repo, pg, d
         path.write_bytes(bytes(data))
     execute(repo, "DELETE FROM \"t/err\".other WHERE k = 'a'")  # the working copy as it is
     working_copy = rows_of(repo, '"t/err".other')
-    error = error_of(repo, "SELECT sgfdw.checkout('t/err', 'latest')")
+    error = error_of(repo, "SELECT sgfdw.checkout('t/err', 'latest', force => true)")
     assert error.pgcode == "XX001" and object_id in error.diag.message_primary
     assert rows_of(repo, '"t/err".other') == working_copy
     assert_same_rows(repo, "src", '"t/err".src')
