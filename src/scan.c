@@ -50,14 +50,21 @@ typedef struct SgScanState
 	Relation	rel;
 } SgScanState;
 
+/* The current row is done with (the next one comes, or the scan ends). */
+static void
+forget_row(SgScanState *state)
+{
+	Py_CLEAR(state->item);
+	Py_CLEAR(state->row_items);
+	Py_CLEAR(state->row);
+}
+
 static void
 release_python(void *arg)
 {
 	SgScanState *state = arg;
 
-	Py_CLEAR(state->item);
-	Py_CLEAR(state->row_items);
-	Py_CLEAR(state->row);
+	forget_row(state);
 	Py_CLEAR(state->iterator);
 	Py_CLEAR(state->sortkeys);
 	Py_CLEAR(state->columns);
@@ -338,9 +345,7 @@ sgfdwIterateForeignScan(ForeignScanState *node)
 	if (state->exhausted)
 		return slot;
 
-	Py_CLEAR(state->item);
-	Py_CLEAR(state->row_items);
-	Py_CLEAR(state->row);
+	forget_row(state);
 	SGFDW_ENTER_PYTHON();
 	row = PyIter_Next(state->iterator);
 	SGFDW_LEAVE_PYTHON();
@@ -377,9 +382,7 @@ sgfdwReScanForeignScan(ForeignScanState *node)
 	SgScanState *state = node->fdw_state;
 
 	/* The next fetch calls execute() again, with the parameters' new values. */
-	Py_CLEAR(state->item);
-	Py_CLEAR(state->row_items);
-	Py_CLEAR(state->row);
+	forget_row(state);
 	Py_CLEAR(state->iterator);
 }
 
@@ -393,9 +396,7 @@ sgfdwEndForeignScan(ForeignScanState *node)
 	if (state == NULL)
 		return;
 	started = state->iterator != NULL;
-	Py_CLEAR(state->item);
-	Py_CLEAR(state->row_items);
-	Py_CLEAR(state->row);
+	forget_row(state);
 	Py_CLEAR(state->iterator);
 	if (started)
 	{
