@@ -4,11 +4,13 @@
  *
  * A PostgreSQL error must never longjmp through Python frames, so every call into
  * PostgreSQL here runs under PG_TRY and comes back to Python as an exception. And
- * PostgreSQL is single-threaded: a thread an FDW started gets an exception, not a
- * backend that two threads run at once.
+ * PostgreSQL is single-threaded: only the backend's own thread may enter it. Another
+ * thread an FDW started gets an exception for SQL; its log messages go to the
+ * server's stderr (the server log) instead of through ereport.
  */
 #include "sgfdw.h"
 
+#include "miscadmin.h"
 #include "utils/memutils.h"
 
 /* multicorn.utils levels are the logging module's: DEBUG 10, INFO 20, WARNING 30. */
@@ -25,20 +27,19 @@ elevel_of(int level)
 static bool
 in_backend_thread(void)
 {
-	if (PyThread_get_thread_ident() == sgfdw_backend_thread)
-		return true;
-	PyErr_SetString(PyExc_RuntimeError,
-					"_sgfdw (sgfdw.pg, log_to_postgres) can only be used from the backend's "
-					"main thread");
-	return false;
+	return PyThread_get_thread_ident() == sgfdw_backend_thread;
 }
 
-/* Each function of the module, called only in the backend's own thread. */
+/* The SQL functions of the module, called only in the backend's own thread. */
 #define BACKEND_ONLY(name, function) \
 static PyObject * \
 name(PyObject *self, PyObject *args) \
 { \
-	return in_backend_thread() ? function(self, args) : NULL; \
+	if (in_backend_thread()) \
+		return function(self, args); \
+	PyErr_SetString(PyExc_RuntimeError, \
+					"sgfdw.pg can only be used from the backend's main thread"); \
+	return NULL; \
 }
 
 static PyObject *
@@ -54,6 +55,11 @@ sgfdw_log(PyObject *self, PyObject *args)
 
 	if (!PyArg_ParseTuple(args, "is|zz:log", &level, &message, &hint, &detail))
 		return NULL;
+	if (!in_backend_thread())
+	{
+		PySys_FormatStderr("sgfdw (a thread of backend %d): %s\n", MyProcPid, message);
+		Py_RETURN_NONE;
+	}
 	PG_TRY();
 	{
 		ereport(elevel_of(level),
@@ -81,14 +87,13 @@ sgfdw_log(PyObject *self, PyObject *args)
 	Py_RETURN_NONE;
 }
 
-BACKEND_ONLY(log_checked, sgfdw_log)
 BACKEND_ONLY(execute_checked, sgfdw_spi_execute)
 BACKEND_ONLY(cursor_open_checked, sgfdw_spi_cursor_open)
 BACKEND_ONLY(cursor_fetch_checked, sgfdw_spi_cursor_fetch)
 BACKEND_ONLY(cursor_close_checked, sgfdw_spi_cursor_close)
 
 static PyMethodDef methods[] = {
-	{"log", log_checked, METH_VARARGS,
+	{"log", sgfdw_log, METH_VARARGS,
 	"log(level, message, hint=None, detail=None): report below ERROR through ereport."},
 	{"execute", execute_checked, METH_VARARGS,
 	"execute(sql, params=None, types=None): run one statement, return its rows."},
