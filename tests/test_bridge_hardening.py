@@ -313,6 +313,18 @@ def test_sql_while_the_transaction_ends(db, script, method, outcome):
     assert execute(db, "SELECT * FROM t") == [(1,)]
 
 
+def test_sql_in_a_parallel_worker_is_refused_cleanly(db):
+    # Starting a subtransaction there fails: that error once jumped over Python's frames.
+    execute(db, "CREATE FUNCTION run_parallel(code text) RETURNS text PARALLEL SAFE "
+                "LANGUAGE sgfdw_python AS 'pyfuncs.run'")
+    execute(db, "SET force_parallel_mode = on")
+    code = ("try:\n    pg.execute('SELECT 1')\n"
+            "except SqlError as exc:\n    result = exc.sqlstate")
+    assert execute(db, "SELECT run_parallel(%s)", (code,)) == [("25000",)]
+    execute(db, "RESET force_parallel_mode")
+    assert_usable(db)
+
+
 # ---------------------------------------------------------------- time zones
 
 def test_tzinfo_without_offset_is_naive(db):
