@@ -25,10 +25,13 @@ and of ``password=...`` fragments, and exceptions are raised without their cause
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import os
 import re
 import select
 import time
+import uuid
 from typing import Any, Sequence
 
 import psycopg2
@@ -112,6 +115,7 @@ class RemoteConnection:
         self._pending: list[tuple[int, str]] = []   # (level, statement) to send first
         self._cursors: dict[str, int] = {}          # open cursor -> level declared at
         self._cursor_serial = 0
+        self._prepared: str | None = None           # gid pre_commit prepared (two_phase)
 
     def __repr__(self) -> str:
         return f"<RemoteConnection {self.params!r} in_xact={self.in_xact}>"
@@ -466,47 +470,110 @@ class RemoteConnection:
             raise ConnectionFailure("could not roll back to a savepoint on the remote server",
                                     hint="Roll back the transaction.")
 
-    def _commit(self) -> None:
+    def _commit(self, gid: str | None = None) -> bool:
+        """COMMIT the remote transaction, or with ``gid`` PREPARE TRANSACTION it; whether
+        there was one to end."""
         if not self.in_xact:
-            return
+            return False
         if not self.sent_begin:
             self._reset_xact()
-            return
+            return False
         if self._pg is not None and self._pg.closed == 0 and \
                 self._pg.info.transaction_status == ext.TRANSACTION_STATUS_INERROR:
             self._reset_xact()
             self._rollback_quietly()
             raise FdwError("the remote transaction was aborted by an earlier error",
                            sqlstate="25P02")
+        statement, params = ("COMMIT", ()) if gid is None else ("PREPARE TRANSACTION %s",
+                                                               (gid,))
         try:
-            cur = self._run("COMMIT", (), None)
+            cur = self._run(statement, params, None)
         finally:
             self._reset_xact()
         status = cur.statusmessage
         cur.close()
-        if status != "COMMIT":
+        if status != statement.replace(" %s", ""):
             raise FdwError("the remote transaction could not commit (it was rolled back)",
                            sqlstate="40000")
+        return True
 
     def pre_commit(self) -> None:
-        """The local transaction commits: commit the remote one (errors abort it)."""
+        """The local transaction commits: commit the remote one, in the order the
+        bridge calls the connections; an error aborts the local transaction.
+
+        Without two_phase a later connection failing leaves the earlier ones committed
+        (postgres_fdw's window): the error says which. With two_phase the remote
+        transaction is only prepared here -- PREPARE TRANSACTION checks everything
+        COMMIT would -- and commit_prepared() commits it after the local commit, while
+        rollback() rolls it back if the local transaction aborts after all.
+        """
         if self.broken:
             self.broken = False
-            raise ConnectionFailure("the connection to the remote server was lost in this "
-                                    "transaction; its remote changes are lost")
-        self._commit()
+            raise ConnectionFailure(f"the connection to remote {self.params.describe()} was "
+                                    f"lost in this transaction; its remote changes are lost")
+        gid = f"sgfdw_{os.getpid()}_{uuid.uuid4().hex}" if self.params.two_phase else None
+        try:
+            ended = self._commit(gid)
+        except FdwError as exc:
+            raise _commit_failure(exc, self.params) from None
+        if ended and gid is not None:
+            self._prepared = gid
+        elif ended:
+            _committed_now.append(self.params.describe())
+
+    def commit_prepared(self) -> None:
+        """The local transaction committed: COMMIT PREPARED what pre_commit prepared.
+        A failure can only be reported (the bridge warns): it names the prepared
+        transaction left on the remote server, to be committed there by hand."""
+        _committed_now.clear()
+        gid, self._prepared = self._prepared, None
+        if gid is not None:
+            self._finish_prepared("COMMIT", gid)
+
+    def _finish_prepared(self, action: str, gid: str) -> None:
+        # A prepared transaction belongs to no session: a new connection can finish it.
+        try:
+            self.command(f"{action} PREPARED %s", (gid,))
+        except FdwError as exc:
+            raise FdwError(f'could not {action.lower()} prepared transaction "{gid}" on '
+                           f'remote {self.params.describe()}: {exc}',
+                           hint=f"Run {action} PREPARED '{gid}' on the remote server.",
+                           sqlstate=exc.sqlstate) from None
 
     def _rollback_quietly(self) -> None:
         if not self._send_quietly("ROLLBACK"):
             self.close()
 
     def rollback(self) -> None:
-        """The local transaction aborted: roll back the remote one, never raising."""
+        """The local transaction aborted: roll back the remote one (a prepared one with
+        ROLLBACK PREPARED; only its failure raises, for the bridge to warn)."""
+        _committed_now.clear()
+        gid, self._prepared = self._prepared, None
         was_sent = self.in_xact and self.sent_begin
         self._reset_xact()
         self.broken = False
         if was_sent:
             self._rollback_quietly()
+        if gid is not None:
+            self._finish_prepared("ROLLBACK", gid)
+
+
+# The remote servers pre_commit has committed in the current local transaction (without
+# two_phase), named when a later one fails to commit.
+_committed_now: list[str] = []
+
+
+def _commit_failure(exc: FdwError, params: ConnectionParams) -> FdwError:
+    """``exc`` (a remote COMMIT or PREPARE failing) saying which servers committed."""
+    lines = [exc.detail] if exc.detail else []
+    lines.append(f"The remote transaction on {params.describe()} is rolled back.")
+    if _committed_now:
+        lines.append("Already committed, and not undone: the remote transaction on "
+                     + ", ".join(_committed_now) + ".")
+        exc.hint = exc.hint or ("With two_phase 'true' on the servers, a local transaction "
+                                "commits on all of its remote servers or on none.")
+    exc.detail = "\n".join(lines)
+    return exc
 
 
 _connections: dict[str, RemoteConnection] = {}
@@ -514,7 +581,7 @@ _connections: dict[str, RemoteConnection] = {}
 
 def _key(params: ConnectionParams) -> str:
     # A digest, so that the cache holds no password in its keys.
-    return hashlib.sha256(repr((params.server, params.values)).encode("utf-8")).hexdigest()
+    return hashlib.sha256(repr(dataclasses.astuple(params)).encode("utf-8")).hexdigest()
 
 
 def get_connection(params: ConnectionParams) -> RemoteConnection:

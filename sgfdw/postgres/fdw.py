@@ -222,7 +222,9 @@ class PostgresFdw(ForeignDataWrapper):
         self._conn.pre_commit()
 
     def commit(self) -> None:
-        pass    # committed in pre_commit, where a failure can still abort locally
+        # Committed in pre_commit, where a failure can still abort locally -- but for
+        # two_phase, only prepared there.
+        self._conn.commit_prepared()
 
     def rollback(self) -> None:
         self._conn.rollback()

@@ -20,6 +20,8 @@ Each option belongs on one kind of object, as with postgres_fdw:
   ``updatable``                 allow INSERT/UPDATE/DELETE (default true)
   ``batch_size``                rows per multi-row INSERT (default 100)
   ``fdw_startup_cost``          planner cost of one remote query (default 100)
+  ``two_phase``                 (server) commit the remote transaction in two phases,
+                                see connection.py (default false)
   ============================  =====================================================
 
 * a column: ``column_name``, the remote column's name when it differs.
@@ -82,13 +84,15 @@ SHARED_SETTINGS = frozenset({
     "fetch_size", "use_remote_estimate", "updatable", "batch_size", "fdw_startup_cost",
 })
 TABLE_OPTIONS = SHARED_SETTINGS | {"schema_name", "table_name", "rowid_column"}
+# Settings of the server's connection, for all its tables.
+SERVER_SETTINGS = SHARED_SETTINGS | {"two_phase"}
 COLUMN_OPTIONS = frozenset({"column_name"})
 IMPORT_OPTIONS = frozenset({"import_default", "import_not_null"})
 
 # What each kind of object may hold (None: any libpq keyword too), and how errors name it.
 _CONTEXTS: dict[str, tuple[str, frozenset[str], frozenset[str]]] = {
     # context: (label, FDW options, libpq keywords)
-    "server": ("server", SHARED_SETTINGS, LIBPQ_KEYWORDS - CREDENTIALS),
+    "server": ("server", SERVER_SETTINGS, LIBPQ_KEYWORDS - CREDENTIALS),
     "user_mapping": ("user mapping", frozenset(), LIBPQ_KEYWORDS),
     "table": ("foreign table", TABLE_OPTIONS, frozenset()),
     "column": ("column", COLUMN_OPTIONS, frozenset()),
@@ -112,6 +116,8 @@ class ConnectionParams:
 
     values: tuple[tuple[str, str], ...]
     server: str | None = None
+    # Commit with PREPARE TRANSACTION / COMMIT PREPARED (the server's two_phase).
+    two_phase: bool = False
 
     def as_dict(self) -> dict[str, str]:
         return dict(self.values)
@@ -218,6 +224,7 @@ def check_options(context: str, options: Mapping[str, str]) -> None:
                           f'sgfdw.postgres.PostgresFdw',
                           hint=f"Valid options for a {label}: " + ", ".join(valid) + ".")
     _settings(options)
+    parse_bool(options, "two_phase", False)
     _check_libpq_values(options)
 
 
@@ -250,7 +257,8 @@ def _by_object(options: Mapping[str, str]) -> tuple[dict[str, str], dict[str, st
     sources = option_sources(options)
     if sources is None:       # a plain dict: the options of every object at once
         check_options("table", {name: value for name, value in options.items()
-                                if name not in LIBPQ_KEYWORDS})
+                                if name not in LIBPQ_KEYWORDS and
+                                name not in SERVER_SETTINGS - TABLE_OPTIONS})
         _check_libpq_values(options)
         return dict(options), dict(options), dict(options)
     server, mapping, table = (sources.get(kind, {}) for kind in
@@ -261,13 +269,13 @@ def _by_object(options: Mapping[str, str]) -> tuple[dict[str, str], dict[str, st
     return {**server, **table}, {**server, **mapping}, dict(mapping)
 
 
-def parse_connection_params(options: Mapping[str, str],
-                            server: str | None = None) -> ConnectionParams:
+def parse_connection_params(options: Mapping[str, str], server: str | None = None, *,
+                            two_phase: bool = False) -> ConnectionParams:
     """The libpq parameters among ``options`` (others are ignored here) for the
     foreign server named ``server``."""
     items = sorted((name, str(value)) for name, value in options.items()
                    if name in LIBPQ_KEYWORDS)
-    return ConnectionParams(tuple(items), server)
+    return ConnectionParams(tuple(items), server, two_phase)
 
 
 def is_updatable(options: Mapping[str, str]) -> bool:
@@ -279,8 +287,9 @@ def parse_table_options(options: Mapping[str, str], *, need_table: bool = True) 
     """The options of a foreign table (with its server's and user mapping's), or with
     ``need_table=False`` of a server for IMPORT FOREIGN SCHEMA."""
     settings, libpq, mapping = _by_object(options)
-    table = TableOptions(connection=parse_connection_params(libpq, server_name(options)),
-                         user_mapping=mapping,
+    connection = parse_connection_params(libpq, server_name(options),
+                                         two_phase=parse_bool(settings, "two_phase", False))
+    table = TableOptions(connection=connection, user_mapping=mapping,
                          **_settings(settings))
     if need_table and table.table_name is None:
         raise OptionError('option "table_name" is required',

@@ -44,7 +44,9 @@ def guarded():
                     "CREATE TABLE src.t (id int PRIMARY KEY, v text); "
                     "INSERT INTO src.t SELECT g, 'v' || g FROM generate_series(1, 5) g; "
                     "GRANT ALL ON src.t TO alice; "
-                    "CREATE VIEW src.slow AS SELECT pg_sleep(20)::text AS s, 1 AS x")
+                    "CREATE VIEW src.slow AS SELECT pg_sleep(20)::text AS s, 1 AS x; "
+                    "CREATE TABLE src.uniq (id int PRIMARY KEY, "
+                    "                       code text UNIQUE DEFERRABLE INITIALLY DEFERRED)")
         yield cluster
     finally:
         cluster.cleanup()
@@ -374,3 +376,79 @@ def test_errors_users_cause_carry_no_traceback(fdb):
     assert_user_error(option_error(fdb, "ALTER FOREIGN TABLE f.big OPTIONS (ADD fetch_size 'ten')",
                                    "SELECT * FROM f.big"), "HV00D")
     assert_usable(fdb)
+
+
+# ---------------------------------------------------------------- commits on two servers
+
+@pytest.fixture
+def two_servers(gdb, guarded):
+    """Servers rsrv (src imported into f) and rsrv2 (into g) over `guarded`: two remote
+    connections, two remote transactions in one local transaction."""
+    connect_fdw(gdb, guarded, server="rsrv2", schema="g", server_options={"dbname": "postgres"})
+    guarded.sql("TRUNCATE src.uniq")
+    return gdb
+
+
+def _prepared(guarded) -> list[tuple]:
+    return guarded.sql("SELECT gid FROM pg_prepared_xacts")
+
+
+@pytest.mark.parametrize("two_phase", [False, True], ids=["one phase", "two_phase"])
+def test_second_server_failing_at_commit(two_servers, guarded, two_phase):
+    db = two_servers
+    if two_phase:
+        execute(db, "ALTER SERVER rsrv OPTIONS (ADD two_phase 'true'); "
+                    "ALTER SERVER rsrv2 OPTIONS (ADD two_phase 'true')")
+    execute(db, "BEGIN")
+    execute(db, "INSERT INTO f.uniq VALUES (1, 'a')")               # rsrv
+    execute(db, "INSERT INTO g.uniq VALUES (2, 'b'), (3, 'b')")     # rsrv2: fails at COMMIT
+    error = error_of(db, "COMMIT")
+    assert error.pgcode == "23505", error_text(error)
+    detail = error.diag.message_detail
+    assert 'The remote transaction on server "rsrv2"' in detail, detail
+    if two_phase:
+        # Prepared on rsrv, refused by rsrv2: rsrv's is rolled back too.
+        assert guarded.sql("SELECT id FROM src.uniq") == []
+        assert "Already committed" not in detail
+    else:
+        # postgres_fdw's window: rsrv committed first -- and the error says so.
+        assert guarded.sql("SELECT id FROM src.uniq") == [(1,)]
+        assert ('Already committed, and not undone: the remote transaction on server "rsrv" '
+                in detail), detail
+        assert "two_phase" in error.diag.message_hint
+    assert _prepared(guarded) == []
+    assert_usable(db)
+    assert execute(db, "SELECT count(*) FROM g.uniq") == [(len(guarded.sql(
+        "SELECT 1 FROM src.uniq")),)]
+
+
+def test_two_phase_commit(two_servers, guarded):
+    db = two_servers
+    execute(db, "ALTER SERVER rsrv OPTIONS (ADD two_phase 'true'); "
+                "ALTER SERVER rsrv2 OPTIONS (ADD two_phase 'true')")
+    execute(db, "BEGIN")
+    execute(db, "INSERT INTO f.uniq VALUES (1, 'a')")
+    execute(db, "INSERT INTO g.uniq VALUES (2, 'b')")
+    execute(db, "COMMIT")
+    assert guarded.sql("SELECT id FROM src.uniq ORDER BY id") == [(1,), (2,)]
+    assert _prepared(guarded) == []
+    execute(db, "BEGIN")
+    execute(db, "DELETE FROM f.uniq")
+    execute(db, "ROLLBACK")
+    assert guarded.sql("SELECT id FROM src.uniq ORDER BY id") == [(1,), (2,)]
+    execute(db, "DELETE FROM g.uniq WHERE id = 2")                  # autocommit
+    assert guarded.sql("SELECT id FROM src.uniq ORDER BY id") == [(1,)]
+    assert _prepared(guarded) == []
+
+
+def test_two_phase_needs_prepared_transactions_on_the_remote(wdb, source):
+    # The `remote` cluster has max_prepared_transactions = 0: a clear error, nothing kept.
+    execute(wdb, "ALTER SERVER rsrv OPTIONS (ADD two_phase 'true')")
+    execute(wdb, "BEGIN")
+    execute(wdb, "INSERT INTO w.items (name) VALUES ('x')")
+    error = error_of(wdb, "COMMIT")
+    assert error.pgcode == "55000", error_text(error)
+    assert "prepared transactions are disabled" in error.diag.message_primary
+    assert 'server "rsrv"' in error.diag.message_detail
+    assert execute(source, f"SELECT count(*) FROM {wdb.schema}.items") == [(0,)]
+    assert_usable(wdb)
