@@ -40,11 +40,25 @@ fi
 "${psql[@]}" -d demo <<'SQL'
 SET client_min_messages = warning;  -- no "already exists, skipping" on a rerun
 CREATE EXTENSION IF NOT EXISTS sgfdw;
+ALTER EXTENSION sgfdw UPDATE;  -- a demo database made by an older version
 CREATE SERVER IF NOT EXISTS demo FOREIGN DATA WRAPPER sgfdw
   OPTIONS (wrapper 'sgfdw.demo.DemoFdw');
 CREATE FOREIGN TABLE IF NOT EXISTS demo_numbers (id int, name text, value float8)
   SERVER demo OPTIONS (rows '10');
 SQL
+
+# The object store: a versioned repository made from the demo data (made once).
+"${psql[@]}" -d demo <<'SQL'
+SELECT NOT EXISTS (SELECT FROM sgfdw.repositories WHERE repository = 'demo/numbers')
+  AS new_repository \gset
+\if :new_repository
+SELECT sgfdw.init('demo/numbers') \g /dev/null
+SELECT sgfdw.import_table('demo/numbers', 'numbers', 'demo_numbers', 'imported') \g /dev/null
+UPDATE "demo/numbers".numbers SET value = value * 10 WHERE id = 1;
+SELECT sgfdw.commit('demo/numbers', 'value of 1 times ten') \g /dev/null
+\endif
+SQL
+"${psql[@]}" -d demo -c "SELECT left(image_hash, 12) AS image, comment, tags FROM sgfdw.log('demo/numbers');"
 
 query="SELECT * FROM demo_numbers WHERE id <= 3;"
 # Run the sample once: a broken install shows up here, not in the user's first query.
@@ -57,6 +71,10 @@ Connect with:
   psql -h $socket_dir -p $port -U postgres demo
 and try:
   $query
+
+The object store holds a versioned copy of it, the repository demo/numbers:
+  SELECT * FROM sgfdw.log('demo/numbers');
+  SELECT * FROM "demo/numbers".numbers WHERE id = 1;
 
 Stop it with:
   make stop

@@ -167,6 +167,7 @@ SELECT pg_catalog.pg_extension_config_dump('splitgraph_meta.upstream', '');
 
 -- The functions read and write values as text where that is exact: they run with
 -- fixed output styles so that text means the same whatever the session's settings.
+-- Those replacing a checked-out schema keep the notices of its DROPs to themselves.
 CREATE FUNCTION init(repository text)
 RETURNS text
 LANGUAGE sgfdw_python AS 'sgfdw.store.sql_api.init'
@@ -176,13 +177,15 @@ CREATE FUNCTION import_table(repository text, table_name text, source text,
                              message text DEFAULT NULL)
 RETURNS text
 LANGUAGE sgfdw_python AS 'sgfdw.store.sql_api.import_table'
-SET DateStyle = 'ISO, YMD' SET IntervalStyle = 'postgres' SET extra_float_digits = 1;
+SET DateStyle = 'ISO, YMD' SET IntervalStyle = 'postgres' SET extra_float_digits = 1
+SET client_min_messages = warning;
 
 CREATE FUNCTION checkout(repository text, image text DEFAULT 'latest',
                          force boolean DEFAULT false)
 RETURNS text
 LANGUAGE sgfdw_python AS 'sgfdw.store.sql_api.checkout'
-SET DateStyle = 'ISO, YMD' SET IntervalStyle = 'postgres' SET extra_float_digits = 1;
+SET DateStyle = 'ISO, YMD' SET IntervalStyle = 'postgres' SET extra_float_digits = 1
+SET client_min_messages = warning;
 
 CREATE FUNCTION tag(repository text, image text, tag text)
 RETURNS void
@@ -195,7 +198,8 @@ LANGUAGE sgfdw_python AS 'sgfdw.store.sql_api.log';
 
 CREATE FUNCTION rm(repository text)
 RETURNS void
-LANGUAGE sgfdw_python AS 'sgfdw.store.sql_api.rm';
+LANGUAGE sgfdw_python AS 'sgfdw.store.sql_api.rm'
+SET client_min_messages = warning;
 
 REVOKE ALL ON FUNCTION init(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION import_table(text, text, text, text) FROM PUBLIC;
@@ -271,6 +275,11 @@ SET DateStyle = 'ISO, YMD' SET IntervalStyle = 'postgres' SET extra_float_digits
 
 REVOKE ALL ON FUNCTION commit(text, text, boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION diff(text, text, text, text) FROM PUBLIC;
+CREATE FUNCTION cleanup()
+RETURNS integer
+LANGUAGE sgfdw_python AS 'sgfdw.store.sql_api.cleanup';
+
+REVOKE ALL ON FUNCTION cleanup() FROM PUBLIC;
 -- (end of the object store's section)
 
 -- ==== Mounts (sgfdw.hooks.mount_handlers) =========================================

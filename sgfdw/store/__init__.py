@@ -5,6 +5,7 @@ Plain Python over sgfdw.pg; it knows nothing about FDWs. One concern per module:
 names (repository names), types (PostgreSQL <-> Arrow), fragments (object ids, index,
 Parquet bytes), files (the object directory), meta (splitgraph_meta), relations
 (catalogs), snapshot (table -> objects), materialize (objects -> table), images
-(history, tags, references), checkout (the working copy), sql_api (the SQL functions).
+(history, tags, references), checkout (the working copy), tracking (change triggers),
+status (uncommitted changes), commit, diff, cleanup, sql_api (the SQL functions).
 See README.md.
 """

@@ -19,7 +19,7 @@ from sgfdw import pg
 from sgfdw.store.errors import CorruptObject, ObjectWriteError
 
 __all__ = ["object_dir", "object_path", "write_object", "read_object", "list_objects",
-           "remove_file"]
+           "remove_file", "hold_writers_lock"]
 
 
 def object_dir() -> Path:
@@ -29,6 +29,13 @@ def object_dir() -> Path:
         "SELECT current_setting('sgfdw.object_dir'), oid FROM pg_database "
         "WHERE datname = current_database()")[0]
     return Path(setting) / str(oid)
+
+
+def hold_writers_lock(exclusive: bool = False) -> None:
+    """Until the end of the transaction: shared by writers of objects, exclusive for
+    cleanup (advisory locks are per database, as the object folders are)."""
+    function = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
+    pg.execute(f"SELECT {function}(hashtextextended('sgfdw.store objects', 0))")
 
 
 def object_path(object_id: str) -> Path:
@@ -46,6 +53,7 @@ def _write_error(path: Path, exc: OSError) -> ObjectWriteError:
 def write_object(object_id: str, data: bytes) -> None:
     """Durably writes an object's file (a file already there is kept: same id, same
     content)."""
+    hold_writers_lock()
     path = object_path(object_id)
     if path.exists() and path.stat().st_size == len(data):
         return

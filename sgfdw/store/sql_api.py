@@ -5,12 +5,14 @@ from __future__ import annotations
 from typing import Iterator
 
 from sgfdw.store import checkout as working_copy
+from sgfdw.store import cleanup as removal
 from sgfdw.store import commit as committing
 from sgfdw.store import diff as differences
 from sgfdw.store import images
 from sgfdw.store.names import parse_repository
 
-__all__ = ["init", "import_table", "checkout", "commit", "diff", "tag", "log", "rm"]
+__all__ = ["init", "import_table", "checkout", "commit", "diff", "tag", "log", "rm",
+           "cleanup"]
 
 
 def init(repository: str) -> str:
@@ -46,3 +48,7 @@ def log(repository: str) -> Iterator[tuple]:
 
 def rm(repository: str) -> None:
     images.rm(parse_repository(repository))
+
+
+def cleanup() -> int:
+    return removal.cleanup()

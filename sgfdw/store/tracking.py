@@ -29,8 +29,10 @@ def install(repo: Repository, qualified_table: str, table: str, schema: TableSch
     """(Re)creates the table's triggers for its current primary key."""
     arguments = ", ".join(pg.quote_literal(value) for value in
                           (repo.namespace, repo.repository, table, *schema.primary_key))
-    for name in (*_TRIGGERS, _UNKEYED[0]):
-        pg.execute(f"DROP TRIGGER IF EXISTS {name} ON {qualified_table}")
+    for (name,) in pg.execute("SELECT tgname::text FROM pg_trigger WHERE tgrelid = "
+                              "$1::text::regclass AND tgname = ANY($2::text[])",
+                              [qualified_table, [*_TRIGGERS, _UNKEYED[0]]]):
+        pg.execute(f"DROP TRIGGER {name} ON {qualified_table}")
     triggers = dict(_TRIGGERS) if schema.primary_key else {_UNKEYED[0]: (_UNKEYED[1], "")}
     for name, (event, transition) in triggers.items():
         pg.execute(f"CREATE TRIGGER {name} AFTER {event} ON {qualified_table} {transition} "
