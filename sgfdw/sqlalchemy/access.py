@@ -17,24 +17,24 @@ Superusers are not restricted. For everyone, credentials never sit in server opt
 (readable by every user in pg_foreign_server): no ``password`` option and no password
 inside ``db_url`` there.
 
-Checked when the FDW instance is built for a user (its first query) and by IMPORT
-FOREIGN SCHEMA, and for the password at each new connection.
+Checked when an object is created or altered, as far as its own options tell
+(:func:`check_object`), and again when the FDW instance is built for a user (its first
+query) and by IMPORT FOREIGN SCHEMA, and for the password at each new connection.
 """
 from __future__ import annotations
 
 from typing import Any, Mapping
 
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 
 from sgfdw.errors import InsufficientPrivilege, OptionError
 from sgfdw.options import option_sources
 from sgfdw.remote.identity import is_superuser
+from sgfdw.sqlalchemy.options import CREDENTIALS, URL_OPTIONS
 
-__all__ = ["check_server_options", "password_required", "password_was_used",
-           "refuse_unused_password", "split_password", "CREDENTIALS", "URL_OPTIONS"]
+__all__ = ["check_object", "check_server_options", "password_required", "password_was_used",
+           "refuse_unused_password", "split_password"]
 
-CREDENTIALS = ("user", "username", "password")
-URL_OPTIONS = ("db_url", "url")
 # Dialects whose URL names a database file rather than a server.
 FILE_BASED = ("sqlite", "duckdb")
 # (dialect, driver) whose connections tell whether the server asked for the password.
@@ -59,7 +59,10 @@ def split_password(url_text: str) -> tuple[str, str | None]:
         return url_text, None
     if not url.password:
         return url_text, None
-    return url.set(password=None).render_as_string(hide_password=False), str(url.password)
+    # URL.set() ignores None: the URL is made again without the password.
+    bare = URL.create(url.drivername, url.username, None, url.host, url.port, url.database,
+                      url.query)
+    return bare.render_as_string(hide_password=False), str(url.password)
 
 
 def check_server_options(server: Mapping[str, str]) -> None:
@@ -74,6 +77,28 @@ def check_server_options(server: Mapping[str, str]) -> None:
                               hint="Server options are readable by every user: put the "
                                    "password in a user mapping (OPTIONS (user '...', "
                                    "password '...')).")
+
+
+def _refuse_target_options(sources: Mapping[str, Mapping[str, str]]) -> None:
+    """A non-superuser's user mapping holds credentials only; its tables name no URL."""
+    for name in sources.get("user_mapping", {}):
+        if name not in CREDENTIALS:
+            raise InsufficientPrivilege(f'only a superuser may set option "{name}" in a '
+                                        "user mapping", hint=_MAPPING_HINT)
+    for name in URL_OPTIONS:
+        if name in sources.get("table", {}):
+            raise InsufficientPrivilege(f'only a superuser may set option "{name}" on a '
+                                        "foreign table",
+                                        hint="The source is the server's db_url.")
+
+
+def check_object(context: str, options: Mapping[str, str]) -> None:
+    """The rules above for one object's own options, when it is written (context as
+    sgfdw.validation's: server, user_mapping, table, column)."""
+    if context == "server":
+        check_server_options(options)
+    elif context in ("user_mapping", "table") and not is_superuser():
+        _refuse_target_options({context: options})
 
 
 def _dialect_and_driver(url_text: str) -> tuple[str, str]:
@@ -97,15 +122,7 @@ def password_required(options: Mapping[str, str], url_text: str) -> bool:
                                     "non-superuser's connection",
                                     hint="Non-superusers can only use tables the bridge "
                                          "describes.")
-    for name in sources["user_mapping"]:
-        if name not in CREDENTIALS:
-            raise InsufficientPrivilege(f'only a superuser may set option "{name}" in a '
-                                        "user mapping", hint=_MAPPING_HINT)
-    for name in URL_OPTIONS:
-        if name in sources["table"]:
-            raise InsufficientPrivilege(f'only a superuser may set option "{name}" on a '
-                                        "foreign table",
-                                        hint="The source is the server's db_url.")
+    _refuse_target_options(sources)
     dialect, driver = _dialect_and_driver(url_text)
     if dialect in FILE_BASED:
         raise InsufficientPrivilege(f"only a superuser may use a file-based source "

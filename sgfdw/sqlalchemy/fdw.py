@@ -16,9 +16,9 @@ import time
 from typing import Any, Collection, Mapping
 
 from multicorn import ColumnDefinition, ForeignDataWrapper, Qual, SortKey
-from sgfdw.sqlalchemy import estimates, importer, transactions
+from sgfdw.sqlalchemy import access, estimates, importer, transactions
 from sgfdw.sqlalchemy.engines import Source, source_for_options
-from sgfdw.sqlalchemy.options import effective_options, parse_options
+from sgfdw.sqlalchemy.options import check_names, effective_options, parse_options
 from sgfdw.sqlalchemy.query import Pushdown, build_select, compiled_sql
 from sgfdw.sqlalchemy.remote_table import RemoteTable, reflect
 from sgfdw.sqlalchemy.scan import RowStream, describe_fetch, row_converter
@@ -180,6 +180,17 @@ class SqlAlchemyFdw(ForeignDataWrapper):
 
     def sub_rollback(self, level: int) -> None:
         transactions.sub_rollback(self.source, level)
+
+    # ---- options checked when written
+
+    @classmethod
+    def validate_options(cls, context: str, options: dict[str, str]) -> None:
+        """One object's options, when it is created or altered (sgfdw.validation): names
+        and values, no credentials on the server, no connection target a non-superuser
+        chooses. What depends on the merged options and the remote (the password being
+        used, the file existing) is checked when connecting."""
+        access.check_object(context, options)
+        check_names(context, options)
 
     # ---- IMPORT FOREIGN SCHEMA
 

@@ -17,9 +17,9 @@ those of Multicorn's SqlAlchemyFdw, with a few aliases:
   create_database        'true': a SQLite database file that does not exist is created
                          (default 'false': only an existing file is opened)
 
-Other options are ignored, so a server can carry options meant for something else (a
-mount handler's extra keyword arguments, for instance). Column option ``column_name``
-maps a local column to a differently named remote one.
+Column option ``column_name`` maps a local column to a differently named remote one.
+:func:`check_names` checks which object may carry which option when it is created or
+altered (SqlAlchemyFdw.validate_options).
 """
 from __future__ import annotations
 
@@ -29,8 +29,22 @@ from typing import Mapping
 from sgfdw.errors import OptionError
 from sgfdw.options import option_sources, positive_int
 
-__all__ = ["TableOptions", "parse_options", "effective_options", "url_option", "flag", "DEFAULT_FETCH_SIZE",
+__all__ = ["TableOptions", "parse_options", "effective_options", "check_names", "VALID",
+           "URL_OPTIONS", "CREDENTIALS", "url_option", "flag", "DEFAULT_FETCH_SIZE",
            "DEFAULT_BATCH_SIZE"]
+
+URL_OPTIONS = ("db_url", "url")
+CREDENTIALS = ("user", "username", "password")
+_SERVER = URL_OPTIONS + ("schema", "schema_name", "fetch_size", "batch_size",
+           "create_database")
+# The options each kind of object may carry (sgfdw.validation's contexts).
+VALID: dict[str, tuple[str, ...]] = {
+    "server": _SERVER,
+    "user_mapping": _SERVER + CREDENTIALS,
+    "table": URL_OPTIONS + ("tablename", "table_name", "schema", "schema_name",
+              "primary_key", "fetch_size", "batch_size"),
+    "column": ("column_name",),
+}
 
 DEFAULT_FETCH_SIZE = 1000
 DEFAULT_BATCH_SIZE = 100
@@ -77,6 +91,19 @@ def url_option(options: Mapping[str, str]) -> str:
         raise OptionError('option "db_url" is required',
                           hint="Add OPTIONS (db_url 'dialect+driver://...') to the server.")
     return url
+
+
+def check_names(context: str, options: Mapping[str, str]) -> None:
+    """Refuses an option this kind of object does not take, and a bad value of a
+    numeric or boolean one, naming the valid ones (postgres_fdw's "invalid option")."""
+    valid = VALID.get(context, ())
+    for name in options:
+        if name not in valid:
+            raise OptionError(f'invalid option "{name}"',
+                              hint=f"Valid options in this context: {', '.join(valid)}.")
+    for name in ("fetch_size", "batch_size"):
+        positive_int(options, name, 1)
+    flag(options, "create_database", False)
 
 
 def effective_options(options: Mapping[str, str]) -> Mapping[str, str]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import time
 
+import psycopg2
 import pytest
 from psycopg2 import sql
 
@@ -90,48 +91,80 @@ def password_role(remote, remote_src):
 
 # ---------------------------------------------------------------- S1: non-superusers
 
-def test_user_mapping_cannot_redirect_a_non_superuser(db, pg, remote_src, plain):
+@pytest.fixture(params=["written", "used"])
+def checked_when(request, db):
+    """'written': options are checked at CREATE / ALTER (the extension's event trigger);
+    'used': the trigger is disabled -- as for objects written before extension 0.2 or
+    before ALTER SERVER changed the wrapper -- and the check when connecting stops it."""
+    if request.param == "used":
+        execute(db, "ALTER EVENT TRIGGER sgfdw_check_options DISABLE")
+    return request.param
+
+
+def refused(db, when, write, use, sqlstate="42501"):
+    """The error of write() when options are checked as written, else of the query use
+    after write() succeeded."""
+    if when == "written":
+        with pytest.raises(psycopg2.Error) as error:
+            write()
+        result = error.value
+    else:
+        write()
+        result = error_of(db, use)
+    assert result.pgcode == sqlstate, result
+    assert_usable(db)
+    return result
+
+
+def test_user_mapping_cannot_redirect_a_non_superuser(db, pg, remote_src, plain,
+                                                      checked_when):
     create_server(db, "src", remote_src.url)
     grant_server(db, "src", plain)
     with as_role(db, plain):
-        user_mapping(db, plain, "src", db_url=local_superuser_url(pg, db),
-                     user="postgres", password="anything")
         create_table(db, "auth", "src", "rolname text, rolsuper boolean",
                      tablename="pg_authid", schema="pg_catalog")
-        error = error_of(db, "SELECT rolname FROM auth WHERE rolsuper")
-        assert error.pgcode == "42501", error
+        error = refused(db, checked_when,
+                        lambda: user_mapping(db, plain, "src",
+                                             db_url=local_superuser_url(pg, db),
+                                             user="postgres", password="anything"),
+                        "SELECT rolname FROM auth WHERE rolsuper")
         assert 'option "db_url"' in error.diag.message_primary
-        assert_usable(db)
-        error = error_of(db, "IMPORT FOREIGN SCHEMA pg_catalog LIMIT TO (pg_authid) "
-                             "FROM SERVER src INTO public")
-        assert error.pgcode == "42501", error
+        if checked_when == "used":
+            error = error_of(db, "IMPORT FOREIGN SCHEMA pg_catalog LIMIT TO (pg_authid) "
+                                 "FROM SERVER src INTO public")
+            assert error.pgcode == "42501", error
 
 
 def test_foreign_table_cannot_redirect_a_non_superuser(db, pg, remote_src, plain,
-                                                       password_role):
+                                                       password_role, checked_when):
     role, password = password_role
     create_server(db, "src", remote_src.url)
     grant_server(db, "src", plain)
     with as_role(db, plain):
         user_mapping(db, plain, "src", user=role, password=password)
-        create_table(db, "auth", "src", "rolname text", tablename="pg_authid",
-                     schema="pg_catalog", db_url=local_superuser_url(pg, db))
-        error = error_of(db, "SELECT rolname FROM auth")
-        assert error.pgcode == "42501" and "foreign table" in error.diag.message_primary
+        error = refused(db, checked_when,
+                        lambda: create_table(db, "auth", "src", "rolname text",
+                                             tablename="pg_authid", schema="pg_catalog",
+                                             db_url=local_superuser_url(pg, db)),
+                        "SELECT rolname FROM auth")
+        assert "foreign table" in error.diag.message_primary
 
 
-def test_non_superuser_cannot_create_sqlite_files(db, sqlite_dir, remote_src, plain):
+def test_non_superuser_cannot_create_sqlite_files(db, sqlite_dir, remote_src, plain,
+                                                  checked_when):
     target = sqlite_dir / "planted.db"
     create_server(db, "src", remote_src.url)
-    create_server(db, "lite", f"sqlite:///{sqlite_dir}/other.db")
+    create_server(db, "lite", f"sqlite:///{sqlite_dir}/other.db", create_database="true")
     for server in ("src", "lite"):
         grant_server(db, server, plain)
     with as_role(db, plain):
-        user_mapping(db, plain, "src", db_url=f"sqlite:///{target}", password="x")
-        user_mapping(db, plain, "lite", password="x")
         create_table(db, "planted", "src", "id int", tablename="planted")
+        refused(db, checked_when,
+                lambda: user_mapping(db, plain, "src", db_url=f"sqlite:///{target}",
+                                     password="x"),
+                "SELECT * FROM planted")
+        user_mapping(db, plain, "lite", password="x")
         create_table(db, "other", "lite", "id int", tablename="other")
-        assert error_of(db, "SELECT * FROM planted").pgcode == "42501"
         error = error_of(db, "SELECT * FROM other")
         assert error.pgcode == "42501" and "file-based" in error.diag.message_primary
     assert list(sqlite_dir.iterdir()) == []
@@ -175,31 +208,65 @@ def test_non_superuser_with_a_password_the_remote_asks_for(db, remote_src, plain
 
 
 def test_non_superuser_user_mapping_holds_credentials_only(db, remote_src, plain,
-                                                           password_role):
+                                                           password_role, checked_when):
     role, password = password_role
     create_server(db, "src", remote_src.url)
     grant_server(db, "src", plain)
     with as_role(db, plain):
-        user_mapping(db, plain, "src", user=role, password=password, schema="pg_catalog")
         create_table(db, "items", "src", "id int", tablename="items")
-        error = error_of(db, "SELECT * FROM items")
-        assert error.pgcode == "42501" and 'option "schema"' in error.diag.message_primary
+        error = refused(db, checked_when,
+                        lambda: user_mapping(db, plain, "src", user=role, password=password,
+                                             schema="pg_catalog"),
+                        "SELECT * FROM items")
+        assert 'option "schema"' in error.diag.message_primary
 
 
 # ---------------------------------------------------------------- item 5: credentials
 
 @pytest.mark.parametrize("where", ["db_url", "password"])
-def test_no_password_in_server_options(db, remote_src, where):
+def test_no_password_in_server_options(db, remote_src, where, checked_when):
     url = remote_src.url.replace("postgres@", f"postgres:{SECRET.replace(';', '%3B')}@")
-    if where == "db_url":
-        create_server(db, "src", url.replace("'", "%27"))
-    else:
-        create_server(db, "src", remote_src.url, password=SECRET)
-    create_table(db, "items", "src", "id int", tablename="items")
-    error = error_of(db, "SELECT * FROM items")
-    assert error.pgcode == "HV00D", error
+
+    def write():
+        if where == "db_url":
+            create_server(db, "src", url.replace("'", "%27"))
+        else:
+            create_server(db, "src", remote_src.url, password=SECRET)
+        create_table(db, "items", "src", "id int", tablename="items")
+
+    error = refused(db, checked_when, write, "SELECT * FROM items", sqlstate="HV00D")
     assert "user mapping" in error.diag.message_hint
     assert "s3cr" not in str(error) and "s3cr" not in (error.diag.message_detail or "")
+
+
+def test_a_password_in_a_mounted_url_goes_to_the_user_mapping(db, remote_src):
+    url = remote_src.url.replace("postgres@", "postgres:hunter2@")
+    rows = execute(db, "SELECT * FROM sgfdw.mount('m', 'sqlalchemy', %s, true, %s)",
+                   (f'{{"db_url": "{url}", "schema": "public"}}', '["items"]'))
+    assert rows == [("items",)]
+    server = execute(db, "SELECT array_to_string(srvoptions, ' ') FROM pg_foreign_server")
+    assert "hunter2" not in server[0][0] and "postgres@" in server[0][0]
+    assert execute(db, "SELECT umoptions FROM pg_user_mappings") == [(["password=hunter2"],)]
+    assert execute(db, "SELECT count(*) FROM m.items") == [(len(ITEMS),)]
+
+
+# ---------------------------------------------------------------- item 3: option names
+
+@pytest.mark.parametrize("statement, name", [
+    ("CREATE SERVER s2 FOREIGN DATA WRAPPER sgfdw OPTIONS (wrapper "
+     "'sgfdw.sqlalchemy.SqlAlchemyFdw', db_url 'sqlite://', fetch_size 'ten')", "fetch_size"),
+    ("CREATE SERVER s2 FOREIGN DATA WRAPPER sgfdw OPTIONS (wrapper "
+     "'sgfdw.sqlalchemy.SqlAlchemyFdw', db_url 'sqlite://', hots 'x')", '"hots"'),
+    ("CREATE FOREIGN TABLE t (id int) SERVER lite OPTIONS (tabelname 't')", '"tabelname"'),
+    ("CREATE FOREIGN TABLE t (id int OPTIONS (colum_name 'x')) SERVER lite "
+     "OPTIONS (tablename 't')", '"colum_name"'),
+    ("ALTER SERVER lite OPTIONS (ADD create_database 'maybe')", "create_database"),
+])
+def test_options_are_checked_when_written(db, sqlite_items, statement, name):
+    create_server(db, "lite", f"sqlite:///{sqlite_items}")
+    error = error_of(db, statement)
+    assert error.pgcode == "HV00D", error
+    assert name in error.diag.message_primary
     assert_usable(db)
 
 
