@@ -190,3 +190,27 @@ def test_update_from_0_1_keeps_old_mounts_out_of_reach(pg, request):
     finally:
         conn.close()
         pg.drop_database(name)
+
+
+def _mount_objects(conn):
+    functions = execute(conn, "SELECT p.proname::text, pg_get_functiondef(p.oid), "
+                              "p.proacl::text FROM pg_proc p WHERE p.pronamespace = "
+                              "'sgfdw'::regnamespace AND p.proname IN "
+                              "('mount', 'mount_postgres', 'unmount') ORDER BY 1")
+    columns = execute(conn, "SELECT attname::text, format_type(atttypid, atttypmod), "
+                            "attnotnull FROM pg_attribute WHERE attrelid = "
+                            "'sgfdw.mounts'::regclass AND attnum > 0 ORDER BY attnum")
+    return functions, columns
+
+
+def test_update_from_0_1_gives_the_mount_objects_of_a_fresh_0_2(pg, db):
+    name = "upd_mount_objects"
+    pg.create_database(name)
+    conn = pg.connect(name)
+    try:
+        execute(conn, "CREATE EXTENSION sgfdw VERSION '0.1'")
+        execute(conn, "ALTER EXTENSION sgfdw UPDATE TO '0.2'")
+        assert _mount_objects(conn) == _mount_objects(db)
+    finally:
+        conn.close()
+        pg.drop_database(name)
