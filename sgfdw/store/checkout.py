@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from sgfdw import pg
 from sgfdw.store import images, meta, relations, tracking
-from sgfdw.store.errors import InvalidName, UncommittedChanges, UnsupportedType
+from sgfdw.store.errors import InvalidName, StoreError, UncommittedChanges
 from sgfdw.store.materialize import add_primary_key, materialize
 from sgfdw.store.names import Repository
 from sgfdw.store.snapshot import store_table
@@ -18,8 +18,9 @@ from sgfdw.store.types import TableSchema
 __all__ = ["checkout", "import_table", "table_name"]
 
 _QUERY_START = ("select", "with", "values", "table", "(")
-_RELATION_KINDS = {"r": "table", "p": "table", "v": "view", "m": "materialized view",
-                   "f": "foreign table"}
+_RELATION_KINDS = frozenset("rpvmf")  # tables, views, materialized and foreign tables
+# The import copies into this name first, so a source may be the table it replaces.
+_IMPORTING = "sgfdw importing"
 
 
 def _schema_name(repo: Repository) -> str:
@@ -66,8 +67,8 @@ def _copy_source(source: str, target: str) -> tuple[str, ...]:
     oid = relations.relation_oid(source)
     kind = pg.execute("SELECT relkind::text FROM pg_class WHERE oid = $1::oid", [oid])[0][0]
     if kind not in _RELATION_KINDS:
-        raise UnsupportedType(f"{source!r} is not a table, view, materialized view or "
-                              "foreign table", sqlstate="42809")
+        raise StoreError(f"{source!r} is not a table, view, materialized view or "
+                         "foreign table", sqlstate="42809")
     schema = relations.table_schema(oid)  # checks the types before any copying
     pg.execute(f"CREATE TABLE {target} AS SELECT * FROM {relations.qualified_name(oid)}")
     return schema.primary_key
@@ -86,10 +87,12 @@ def import_table(repo: Repository, table: str, source: str, comment: str | None)
     parent = meta.head(repo)
     target = table_name(repo, table)
     pg.execute(f"CREATE SCHEMA IF NOT EXISTS {_schema_name(repo)}")
-    pg.execute(f"DROP TABLE IF EXISTS {target} CASCADE")
-    primary_key = _copy_source(source, target)
-    columns = relations.table_schema(relations.relation_oid(target), False).columns
+    copy = table_name(repo, _IMPORTING)
+    primary_key = _copy_source(source, copy)
+    columns = relations.table_schema(relations.relation_oid(copy), False).columns
     schema = TableSchema(columns, primary_key)
+    pg.execute(f"DROP TABLE IF EXISTS {target} CASCADE")
+    pg.execute(f"ALTER TABLE {copy} RENAME TO {pg.quote_ident(table)}")
     add_primary_key(target, schema)
     object_ids = store_table(target, schema)
     tracking.install(repo, target, table, schema)

@@ -12,7 +12,7 @@ update is lost and the history does not fork.
 """
 from __future__ import annotations
 
-from multicorn.utils import log_to_postgres
+from multicorn.utils import INFO, log_to_postgres
 from sgfdw import pg
 from sgfdw.store import images, meta, tracking
 from sgfdw.store.checkout import table_name
@@ -24,8 +24,6 @@ from sgfdw.store.status import current_tables
 from sgfdw.store.types import TableSchema
 
 __all__ = ["commit"]
-
-_NOTICE = 20  # logging.INFO: shown as NOTICE
 
 
 def _patch_parts(repo: Repository, table: str, schema: TableSchema) -> list[Part]:
@@ -79,13 +77,11 @@ def commit(repo: Repository, comment: str | None, snapshot: bool) -> str:
                                          previous.get(table.name), changed.get(table.name),
                                          snapshot))
         except UnsupportedType as exc:
-            exc.message = f"table {table.name}: {exc.message}"
-            exc.args = (exc.message,)
-            raise
+            raise UnsupportedType(f"table {table.name}: {exc.message}", hint=exc.hint) from None
     tracking.clear(repo)
     if sorted(versions, key=lambda v: v.table_name) == sorted(previous.values(),
                                                               key=lambda v: v.table_name):
-        log_to_postgres(f"no changes in repository {repo}: no new image", _NOTICE)
+        log_to_postgres(f"no changes in repository {repo}: no new image", INFO)  # a NOTICE
         return head
     image_hash = images.add_image(repo, head, comment, {"command": "commit",
                                                         "snapshot": snapshot}, versions)

@@ -25,7 +25,6 @@ def _image_side(repo: Repository, table: str, reference: str, alias: str) -> str
     if version is None:
         return None
     name = f"pg_temp.{alias}"
-    pg.execute(f"DROP TABLE IF EXISTS {name}")
     materialize(name, version.schema, list(version.object_ids))
     return name
 

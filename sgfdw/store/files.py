@@ -50,12 +50,19 @@ def _write_error(path: Path, exc: OSError) -> ObjectWriteError:
                                  "server and have room for the objects.")
 
 
-def write_object(object_id: str, data: bytes) -> None:
-    """Durably writes an object's file (a file already there is kept: same id, same
-    content)."""
+def _sha256_of(path: Path) -> str | None:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def write_object(object_id: str, data: bytes, sha256: str) -> None:
+    """Durably writes an object's file (an intact one already there is kept: same id,
+    same content; a damaged one is replaced)."""
     hold_writers_lock()
     path = object_path(object_id)
-    if path.exists() and path.stat().st_size == len(data):
+    if _sha256_of(path) == sha256:
         return
     temporary = path.with_name(f".{object_id}.{os.getpid()}.tmp")
     try:

@@ -41,7 +41,7 @@ def _batches(query: str, params: list, schema: TableSchema,
 def store_fragment(table: pa.Table, schema: TableSchema) -> Fragment:
     """Writes one fragment's file and metadata; returns it."""
     fragment = make_fragment(table, schema)
-    files.write_object(fragment.object_id, fragment.data)
+    files.write_object(fragment.object_id, fragment.data, fragment.sha256)
     meta.add_object(fragment)
     return fragment
 

@@ -148,3 +148,8 @@ def test_damaged_object_fails_checkout_naming_it_and_changes_nothing(repo, pg, d
     assert rows_of(repo, '"t/err".other') == working_copy
     assert_same_rows(repo, "src", '"t/err".src')
     assert_usable(repo)
+    # Storing the same rows again writes the object's file afresh.
+    execute(repo, "SELECT sgfdw.import_table('t/err', 'src', 'src')")
+    assert execute(repo, "SELECT count(*) FROM splitgraph_meta.objects") == [(2,)]
+    execute(repo, "SELECT sgfdw.checkout('t/err', 'latest', force => true)")
+    assert_same_rows(repo, "src", '"t/err".src')

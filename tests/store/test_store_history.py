@@ -77,3 +77,16 @@ def test_functions_are_not_granted_to_public(db):
                         "'checkout', 'tag', 'log', 'rm') AND has_function_privilege("
                         "'public', p.oid, 'EXECUTE')")
     assert names == []
+
+
+def test_import_may_replace_a_table_from_itself(db):
+    hashes = setup_history(db)
+    execute(db, "UPDATE \"t/hist\".src SET v = 'again'")
+    image = execute(db, "SELECT sgfdw.import_table('t/hist', 'src', '\"t/hist\".src')")[0][0]
+    assert execute(db, "SELECT parent_id FROM sgfdw.log('t/hist') LIMIT 1") == [(hashes[-1],)]
+    assert execute(db, "SELECT DISTINCT v FROM \"t/hist\".src") == [("again",)]
+    execute(db, "SELECT sgfdw.checkout('t/hist', %s)", (hashes[-1],))
+    execute(db, "SELECT sgfdw.checkout('t/hist', %s)", (image,))
+    assert execute(db, "SELECT DISTINCT v FROM \"t/hist\".src") == [("again",)]
+    assert execute(db, "SELECT conname FROM pg_constraint WHERE conrelid = "
+                       "'\"t/hist\".src'::regclass") == [("src_pkey",)]
