@@ -466,14 +466,27 @@ check_value_size(SgConverter *conv, Size size)
 }
 
 /*
+ * Text for PostgreSQL: at most 1 GB, and without NUL, which PostgreSQL strings cannot
+ * hold (cutting the value at one would be silent data loss).
+ */
+static void
+check_text(SgConverter *conv, PyObject *value, const char *data, Py_ssize_t size)
+{
+	check_value_size(conv, size);
+	if (memchr(data, '\0', size) != NULL)
+		report_bad_value(conv, value, ERRCODE_CHARACTER_NOT_IN_REPERTOIRE,
+						 "strings cannot contain NUL (0x00) characters");
+}
+
+/*
  * The UTF-8 bytes of a str, of UTF-8 bytes, or of str(value) for other objects; *owner
- * (to release) keeps them alive. PostgreSQL strings cannot hold NUL, and cutting the
- * value at one would be silent data loss, so it is an error.
+ * (to release) keeps them alive.
  */
 static const char *
 utf8_of(SgConverter *conv, PyObject *value, Py_ssize_t *size, PyObject **owner)
 {
 	const char *data;
+	PyObject   *text;
 
 	*owner = NULL;
 	if (PyUnicode_Check(value))
@@ -489,19 +502,26 @@ utf8_of(SgConverter *conv, PyObject *value, Py_ssize_t *size, PyObject **owner)
 	else
 	{
 		SGFDW_ENTER_PYTHON();
-		*owner = PyObject_Str(value);
+		text = PyObject_Str(value);
 		SGFDW_LEAVE_PYTHON();
-		if (*owner == NULL)
+		if (text == NULL)
 			sgfdw_report_python_error(ERRCODE_DATA_EXCEPTION, "converting a value to text");
-		data = sgfdw_utf8(*owner, size, "str() of a value");
+		/* Not left behind by a refused value: it may be as large as a value can be. */
+		PG_TRY();
+		{
+			data = sgfdw_utf8(text, size, "str() of a value");
+			check_text(conv, value, data, *size);
+		}
+		PG_CATCH();
+		{
+			Py_DECREF(text);
+			PG_RE_THROW();
+		}
+		PG_END_TRY();
+		*owner = text;
+		return data;
 	}
-	check_value_size(conv, *size);
-	if (memchr(data, '\0', *size) != NULL)
-	{
-		Py_XDECREF(*owner);
-		report_bad_value(conv, value, ERRCODE_CHARACTER_NOT_IN_REPERTOIRE,
-						 "strings cannot contain NUL (0x00) characters");
-	}
+	check_text(conv, value, data, *size);
 	return data;
 }
 
@@ -733,8 +753,15 @@ json_value(SgConverter *conv, PyObject *value)
 	SGFDW_LEAVE_PYTHON();
 	if (text == NULL)
 		sgfdw_report_python_error(ERRCODE_DATATYPE_MISMATCH, "serializing a JSON value");
-	result = datum_from_text(conv, text);
-	Py_DECREF(text);
+	PG_TRY();
+	{
+		result = datum_from_text(conv, text);
+	}
+	PG_FINALLY();
+	{
+		Py_DECREF(text);
+	}
+	PG_END_TRY();
 	return result;
 }
 

@@ -215,6 +215,23 @@ return_set(FunctionCallInfo fcinfo, SgFunction *fn, PyObject *result)
 	return (Datum) 0;
 }
 
+/* The function's Datum from the callable's result (a set goes to rsinfo). */
+static Datum
+result_datum(FunctionCallInfo fcinfo, SgFunction *fn, PyObject *result, bool *isnull)
+{
+	*isnull = false;
+	if (fcinfo->flinfo->fn_retset)
+		return return_set(fcinfo, fn, result);
+	if (fn->result_type == VOIDOID)
+		return (Datum) 0;
+	*isnull = result == Py_None;
+	if (*isnull)
+		return (Datum) 0;
+	if (fn->result_class == TYPEFUNC_COMPOSITE)
+		return HeapTupleGetDatum(python_to_tuple(fn, result));
+	return sgconv_to_datum(fn->columns[0], result, isnull);
+}
+
 Datum
 sgfdw_python_call_handler(PG_FUNCTION_ARGS)
 {
@@ -237,31 +254,18 @@ sgfdw_python_call_handler(PG_FUNCTION_ARGS)
 													PG_ARGISNULL(i)));
 	result = sgfdw_call(fn->callable, args, NULL, get_func_name(fcinfo->flinfo->fn_oid));
 
-	if (fcinfo->flinfo->fn_retset)
+	/* The result is released also when it cannot be converted: it may be large. */
+	PG_TRY();
 	{
-		datum = return_set(fcinfo, fn, result);
-		Py_DECREF(result);
-		return datum;
+		datum = result_datum(fcinfo, fn, result, &isnull);
 	}
-	if (result == Py_None || fn->result_type == VOIDOID)
+	PG_FINALLY();
 	{
 		Py_DECREF(result);
-		if (fn->result_type == VOIDOID)
-			PG_RETURN_VOID();
+	}
+	PG_END_TRY();
+	if (isnull)
 		PG_RETURN_NULL();
-	}
-	if (fn->result_class == TYPEFUNC_COMPOSITE)
-		datum = HeapTupleGetDatum(python_to_tuple(fn, result));
-	else
-	{
-		datum = sgconv_to_datum(fn->columns[0], result, &isnull);
-		if (isnull)
-		{
-			Py_DECREF(result);
-			PG_RETURN_NULL();
-		}
-	}
-	Py_DECREF(result);
 	return datum;
 }
 

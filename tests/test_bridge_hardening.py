@@ -401,6 +401,31 @@ def test_value_over_one_gigabyte(db, column, value):
     assert_usable(db)
 
 
+def _backend_rss(db) -> int:
+    """Resident memory of the connection's backend, in bytes."""
+    pid = execute(db, "SELECT pg_backend_pid()")[0][0]
+    with open(f"/proc/{pid}/status") as status:
+        line = next(line for line in status if line.startswith("VmRSS:"))
+    return int(line.split()[1]) * 1024
+
+
+@pytest.mark.parametrize("make_query", ["table", "function"])
+def test_refused_large_values_are_not_kept(db, make_query):
+    # A value over 1 GB that is refused is released, not leaked at each attempt.
+    if make_query == "table":
+        hostile_table(db, "v jsonb", "[(['x' * (1 << 30)],)]")
+        query = "SELECT v FROM t"
+    else:
+        execute(db, "CREATE FUNCTION big(e text) RETURNS text LANGUAGE sgfdw_python "
+                    "AS 'pyfuncs.evaluate'")
+        query = "SELECT big('\"x\" * (1 << 30) + str(1)')"
+    assert error_of(db, query).pgcode == "54000"
+    before = _backend_rss(db)
+    for _ in range(3):
+        assert error_of(db, query).pgcode == "54000"
+    assert _backend_rss(db) - before < (1 << 29)
+
+
 # ---------------------------------------------------------------- EXPLAIN formats
 
 def test_explain_json_keeps_every_line(db):
