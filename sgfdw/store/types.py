@@ -3,12 +3,12 @@
 Every value must come back exactly as it went in. Types with an Arrow equivalent that
 holds all their values are stored natively (compact, and their min/max can prune):
 integers, floats, bool, strings, bytea, date and timestamps (as integers, see
-_Temporal). Types whose
-text form is exact are stored as that text (numeric with all its digits and NaN/
-Infinity, json as written, jsonb, uuid, times, intervals, network addresses, bit
-strings, and arrays of any supported type, bounds included): the SQL functions run
-with fixed DateStyle / IntervalStyle / extra_float_digits, so the text means the same
-whatever the session's settings. Anything else is refused up front, naming the column.
+_Temporal). Types whose text form is exact are stored as that text (numeric with all
+its digits and NaN/Infinity, json as written, jsonb, uuid, times, intervals, network
+addresses, bit strings, and arrays of any supported type, bounds included): the SQL
+functions run with fixed DateStyle / IntervalStyle / extra_float_digits, so the text
+means the same whatever the session's settings. Anything else is refused up front,
+naming the column.
 """
 from __future__ import annotations
 
@@ -189,7 +189,7 @@ class _Temporal(Storage):
         return pa.array(ints, type=self._int_type).cast(self.arrow_type)
 
     def _text(self, stored: int) -> str:
-        """A value outside Python's years as the text PostgreSQL reads back exactly."""
+        """A value outside the fast range as the text PostgreSQL reads back exactly."""
         if stored in (_INT_MAX[self._int_type], -_INT_MAX[self._int_type] - 1):
             return "infinity" if stored > 0 else "-infinity"
         if self._int_type == pa.int32():

@@ -3,6 +3,8 @@ the session usable: unknown names, ambiguous prefixes, bad names, missing or
 unsupported sources, rollbacks, unwritable object directories, damaged files."""
 from __future__ import annotations
 
+import subprocess
+import tempfile
 from pathlib import Path
 
 import psycopg2
@@ -153,3 +155,33 @@ def test_damaged_object_fails_checkout_naming_it_and_changes_nothing(repo, pg, d
     assert execute(repo, "SELECT count(*) FROM splitgraph_meta.objects") == [(2,)]
     execute(repo, "SELECT sgfdw.checkout('t/err', 'latest', force => true)")
     assert_same_rows(repo, "src", '"t/err".src')
+
+
+@pytest.fixture
+def tiny_dir():
+    """A 64 kB file system the server may write to (skipped where mounting is not
+    allowed); in /tmp, whose subfolders the server's user can reach."""
+    path = Path(tempfile.mkdtemp(prefix="sgfdw-tiny-", dir="/tmp"))
+    path.chmod(0o755)
+    try:
+        if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k,mode=0777", "tmpfs",
+                           str(path)], capture_output=True).returncode != 0:
+            pytest.skip("cannot mount a small tmpfs here")
+        try:
+            yield path
+        finally:
+            subprocess.run(["umount", str(path)], check=True)
+    finally:
+        path.rmdir()
+
+
+def test_full_disk_fails_the_import_without_metadata_or_partial_file(repo, tiny_dir):
+    before = metadata(repo)
+    execute(repo, "CREATE TABLE noise AS SELECT g AS id, md5(g::text) || md5((-g)::text) AS v "
+                  "FROM generate_series(1, 20000) g")
+    execute(repo, "SET sgfdw.object_dir = %s", (str(tiny_dir),))
+    error = error_of(repo, "SELECT sgfdw.import_table('t/err', 'noise', 'noise')")
+    assert error.pgcode == "53100", error
+    execute(repo, "RESET sgfdw.object_dir")
+    assert metadata(repo) == before
+    assert [p.name for p in tiny_dir.rglob("*") if p.is_file()] == []
