@@ -150,10 +150,32 @@ python_to_tuple(SgFunction *fn, PyObject *value)
 			nulls[i] = true;
 			continue;
 		}
-		values[i] = sgconv_to_datum(fn->columns[i], item, &nulls[i]);
-		Py_DECREF(item);
+		values[i] = sgconv_to_datum_owned(fn->columns[i], item, &nulls[i]);
 	}
 	return heap_form_tuple(fn->result_desc, values, nulls);
+}
+
+/* One item of a set-returning function's result into the store; takes over item. */
+static void
+store_item(SgFunction *fn, Tuplestorestate *store, TupleDesc desc, PyObject *item)
+{
+	PG_TRY();
+	{
+		if (fn->result_class == TYPEFUNC_COMPOSITE)
+			tuplestore_puttuple(store, python_to_tuple(fn, item));
+		else
+		{
+			bool		isnull;
+			Datum		value = sgconv_to_datum(fn->columns[0], item, &isnull);
+
+			tuplestore_putvalues(store, desc, &value, &isnull);
+		}
+	}
+	PG_FINALLY();
+	{
+		Py_DECREF(item);
+	}
+	PG_END_TRY();
 }
 
 static Datum
@@ -186,27 +208,25 @@ return_set(FunctionCallInfo fcinfo, SgFunction *fn, PyObject *result)
 	if (iterator == NULL)
 		sgfdw_report_python_error(ERRCODE_DATATYPE_MISMATCH,
 								  "a set-returning function must return an iterable");
-	for (;;)
+	PG_TRY();
 	{
-		SGFDW_ENTER_PYTHON();
-		item = PyIter_Next(iterator);
-		SGFDW_LEAVE_PYTHON();
-		if (item == NULL)
-			break;
-		old = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
-		if (fn->result_class == TYPEFUNC_COMPOSITE)
-			tuplestore_puttuple(store, python_to_tuple(fn, item));
-		else
+		for (;;)
 		{
-			bool		isnull;
-			Datum		value = sgconv_to_datum(fn->columns[0], item, &isnull);
-
-			tuplestore_putvalues(store, desc, &value, &isnull);
+			SGFDW_ENTER_PYTHON();
+			item = PyIter_Next(iterator);
+			SGFDW_LEAVE_PYTHON();
+			if (item == NULL)
+				break;
+			old = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
+			store_item(fn, store, desc, item);
+			MemoryContextSwitchTo(old);
 		}
-		MemoryContextSwitchTo(old);
-		Py_DECREF(item);
 	}
-	Py_DECREF(iterator);
+	PG_FINALLY();
+	{
+		Py_DECREF(iterator);
+	}
+	PG_END_TRY();
 	if (PyErr_Occurred())
 		sgfdw_report_python_error(0, "iterating a set-returning function's result");
 	rsinfo->returnMode = SFRM_Materialize;

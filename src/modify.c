@@ -242,8 +242,7 @@ apply_returned(SgModifyState *state, EState *estate, TupleTableSlot *slot, PyObj
 			PyErr_Clear();
 			continue;
 		}
-		values[index] = sgconv_to_datum(state->converters[i], value, &nulls[index]);
-		Py_DECREF(value);
+		values[index] = sgconv_to_datum_owned(state->converters[i], value, &nulls[index]);
 	}
 	ExecClearTuple(slot);
 	memcpy(slot->tts_values, values, sizeof(Datum) * desc->natts);
@@ -274,8 +273,15 @@ call_and_apply(SgModifyState *state, EState *estate, TupleTableSlot *slot,
 {
 	PyObject   *returned = sgfdw_call_method(state->instance, method, args, NULL, method);
 
-	slot = apply_returned(state, estate, slot, returned);
-	Py_DECREF(returned);
+	PG_TRY();
+	{
+		slot = apply_returned(state, estate, slot, returned);
+	}
+	PG_FINALLY();
+	{
+		Py_DECREF(returned);
+	}
+	PG_END_TRY();
 	return slot;
 }
 
@@ -313,12 +319,19 @@ sgfdwExecForeignBatchInsert(EState *estate, ResultRelInfo *rinfo, TupleTableSlot
 		Py_DECREF(result);
 		SGFDW_CHECK(returned, "bulk_insert() result");
 		result = returned;
-		if (PyTuple_GET_SIZE(result) == *numSlots)
+	}
+	PG_TRY();
+	{
+		if (PyTuple_Check(result) && PyTuple_GET_SIZE(result) == *numSlots)
 			for (int i = 0; i < *numSlots; i++)
 				slots[i] = apply_returned(state, estate, slots[i], PyTuple_GET_ITEM(result, i));
 	}
-	Py_DECREF(result);
-	Py_DECREF(rows);
+	PG_FINALLY();
+	{
+		Py_DECREF(result);
+		Py_DECREF(rows);
+	}
+	PG_END_TRY();
 	return slots;
 }
 

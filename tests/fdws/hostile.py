@@ -15,6 +15,7 @@ HostileFdw   ValuesFdw (its `rows` option: a Python expression for the rows) wit
                enforces_quals  enforces_quals()'s answer
                path_keys       get_path_keys()'s answer
                statement       the SQL import_schema()'s one table makes
+               returned        what insert() returns (UPDATE and DELETE do nothing)
              option sql_in: comma-separated transaction methods (pre_commit, commit,
              rollback, sub_commit, sub_rollback) that run SQL through sgfdw.pg and
              report what happened as a WARNING.
@@ -198,6 +199,9 @@ class HostileFdw(ValuesFdw):
 
     def get_path_keys(self) -> Any:
         return self._answer("path_keys", [])
+
+    def insert(self, values: dict) -> Any:
+        return self._answer("returned")
 
     def update(self, rowid: Any, new_values: dict) -> None:
         return None
