@@ -69,7 +69,6 @@ extern char *sgfdw_exception_text(void);
 /* PyObject_IsTrue with its failure reported. */
 extern bool sgfdw_truth(PyObject *obj, const char *context);
 
-
 /* ---- convert.c: Datum <-> Python, per type ---- */
 typedef struct SgConverter SgConverter;
 extern SgConverter *sgconv_create(Oid typoid, int32 typmod);
