@@ -43,13 +43,6 @@ PASSWORD_REPORTING = (("postgresql", "psycopg2"), ("postgresql", "psycopg"))
 _MAPPING_HINT = "A user mapping of a non-superuser holds credentials only: user, password."
 
 
-def _url_has_password(text: str) -> bool:
-    try:
-        return bool(make_url(text).password)
-    except Exception:  # not a URL: reported where the URL is used
-        return False
-
-
 def split_password(url_text: str) -> tuple[str, str | None]:
     """The URL without its password, and the password (None when it has none), so that
     a mount puts the password in the user mapping."""
@@ -72,7 +65,7 @@ def check_server_options(server: Mapping[str, str]) -> None:
                           hint="Server options are readable by every user: put the "
                                "password in a user mapping.")
     for name in URL_OPTIONS:
-        if _url_has_password(server.get(name) or ""):
+        if split_password(server.get(name) or "")[1] is not None:
             raise OptionError(f'the server option "{name}" must not contain a password',
                               hint="Server options are readable by every user: put the "
                                    "password in a user mapping (OPTIONS (user '...', "
