@@ -41,7 +41,7 @@ from sgfdw.errors import ConnectionFailure, FdwError
 
 from .options import ConnectionParams
 
-__all__ = ["RemoteConnection", "get_connection", "scrub", "remote_error",
+__all__ = ["RemoteConnection", "ConnectionLost", "get_connection", "scrub", "remote_error",
            "forget_connections"]
 
 SESSION_SETUP = ("SET search_path = pg_catalog; SET timezone = 'UTC'; SET datestyle = ISO; "
@@ -91,13 +91,17 @@ def remote_error(exc: psycopg2.Error, params: ConnectionParams | None,
                     hint=scrub(hint, params) if hint else None)
 
 
-def _connection_failure(what: str, exc: BaseException | str,
-                        params: ConnectionParams) -> FdwError:
+class ConnectionLost(ConnectionFailure):
+    """The connection broke while a statement ran: it may have run, wholly or in part."""
+
+
+def _connection_failure(what: str, exc: BaseException | str, params: ConnectionParams,
+                        cls: type[ConnectionFailure] = ConnectionFailure) -> FdwError:
     """ConnectionFailure '<what> server "name" (host:port)', libpq's message -- its lines
     kept, one per host tried -- as DETAIL, as postgres_fdw reports it."""
     text = str(exc).strip() or type(exc).__name__
-    return ConnectionFailure(f"{what} remote {params.describe()}",
-                             detail=scrub(text.replace("\n\t", " "), params))
+    return cls(f"{what} remote {params.describe()}",
+               detail=scrub(text.replace("\n\t", " "), params))
 
 
 class RemoteConnection:
@@ -305,8 +309,8 @@ class RemoteConnection:
             self._sent()
             if self._pg.closed != 0 or isinstance(exc, psycopg2.InterfaceError):
                 self._lose()
-                raise _connection_failure("lost the connection to", exc,
-                                          self.params) from None
+                raise _connection_failure("lost the connection to", exc, self.params,
+                                          ConnectionLost) from None
             raise remote_error(exc, self.params, shown_sql) from None
         except KeyboardInterrupt:
             if self._pg is not None and self._pg.closed != 0:
@@ -509,12 +513,15 @@ class RemoteConnection:
         """
         if self.broken:
             self.broken = False
-            raise ConnectionFailure(f"the connection to remote {self.params.describe()} was "
-                                    f"lost in this transaction; its remote changes are lost")
+            raise _commit_failure(ConnectionFailure(
+                f"the connection to remote {self.params.describe()} was lost in this "
+                f"transaction; its remote changes are lost"), self.params)
         gid = f"sgfdw_{os.getpid()}_{uuid.uuid4().hex}" if self.params.two_phase else None
         try:
             ended = self._commit(gid)
         except FdwError as exc:
+            if gid is not None and isinstance(exc, ConnectionLost):
+                self._prepared = gid    # perhaps prepared: rollback() must try to undo it
             raise _commit_failure(exc, self.params) from None
         if ended and gid is not None:
             self._prepared = gid
@@ -535,6 +542,8 @@ class RemoteConnection:
         try:
             self.command(f"{action} PREPARED %s", (gid,))
         except FdwError as exc:
+            if action == "ROLLBACK" and exc.sqlstate == "42704":
+                return          # it was never prepared (the PREPARE was lost on the way)
             raise FdwError(f'could not {action.lower()} prepared transaction "{gid}" on '
                            f'remote {self.params.describe()}: {exc}',
                            hint=f"Run {action} PREPARED '{gid}' on the remote server.",
@@ -566,7 +575,12 @@ _committed_now: list[str] = []
 def _commit_failure(exc: FdwError, params: ConnectionParams) -> FdwError:
     """``exc`` (a remote COMMIT or PREPARE failing) saying which servers committed."""
     lines = [exc.detail] if exc.detail else []
-    lines.append(f"The remote transaction on {params.describe()} is rolled back.")
+    if isinstance(exc, ConnectionLost):
+        # Lost while the COMMIT was on its way: it may have been done, or not.
+        lines.append(f"Whether the remote transaction on {params.describe()} committed is "
+                     f"unknown.")
+    else:
+        lines.append(f"The remote transaction on {params.describe()} is rolled back.")
     if _committed_now:
         lines.append("Already committed, and not undone: the remote transaction on "
                      + ", ".join(_committed_now) + ".")

@@ -1,7 +1,8 @@
 """PostgresFdw: a remote PostgreSQL table as a foreign table (psycopg2).
 
-Ties the modules of this package to the Multicorn API: options (options.py), the
-backend's shared connection and remote transaction (connection.py), the remote
+Ties the modules of this package to the Multicorn API: options (options.py), who may
+connect how (security.py), the backend's shared connection and remote transaction
+(connection.py), the remote
 relation's catalog facts (remote_table.py), what is safe to push down (pushdown.py), the
 remote SQL (deparse.py), the scan (scan.py), planner estimates (estimate.py) and IMPORT
 FOREIGN SCHEMA (introspect.py).
@@ -26,7 +27,7 @@ from .options import (TableOptions, check_options, is_updatable, parse_import_op
 from .pushdown import Relation, local_collation
 from .remote_table import RemoteTable, load_remote_table
 from .scan import run_select
-from .security import check_password_used, check_user_mapping, refuse_reserved_options
+from .security import check_user_mapping, open_checked, refuse_reserved_options
 
 __all__ = ["PostgresFdw"]
 
@@ -71,10 +72,7 @@ class PostgresFdw(ForeignDataWrapper):
     # -- the connection and the remote relation ----------------------------------------
 
     def _connection(self) -> RemoteConnection:
-        # Every time: the connection may be shared with a superuser's, or reopened.
-        self._conn.ensure_open()
-        check_password_used(self._conn, self._superuser)
-        return self._conn
+        return open_checked(self._conn, self._superuser)
 
     def _relation_now(self) -> Relation:
         """The remote relation's facts, loaded on first use and when stale."""
@@ -247,9 +245,7 @@ class PostgresFdw(ForeignDataWrapper):
         server = parse_table_options(srv_options, need_table=False)
         superuser = is_superuser()
         check_user_mapping(server.user_mapping, superuser)
-        conn = get_connection(server.connection)
-        conn.ensure_open()
-        check_password_used(conn, superuser)
+        conn = open_checked(get_connection(server.connection), superuser)
         return import_tables(conn, schema, parse_import_options(options), restriction_type,
                              restricts)
 

@@ -22,7 +22,7 @@ from sgfdw.errors import InsufficientPrivilege
 from .connection import RemoteConnection
 
 __all__ = ["SUPERUSER_ONLY", "refuse_reserved_options", "check_user_mapping",
-           "check_password_used"]
+           "check_password_used", "open_checked"]
 
 # libpq options that read the server's files or pick the remote server and database:
 # the server's options (set by its owner) decide these, not a non-superuser's mapping.
@@ -68,3 +68,11 @@ def check_password_used(conn: RemoteConnection, superuser: bool) -> None:
         "password is required",
         detail="Non-superusers must connect with a password the remote server asks for.",
         hint="Make the remote server ask for the password of the user mapping's user.")
+
+
+def open_checked(conn: RemoteConnection, superuser: bool) -> RemoteConnection:
+    """``conn``, opened if it is not, once its authentication passed the check above
+    (every time: a connection may be shared with a superuser's, or reopened)."""
+    conn.ensure_open()
+    check_password_used(conn, superuser)
+    return conn

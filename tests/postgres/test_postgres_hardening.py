@@ -46,7 +46,13 @@ def guarded():
                     "GRANT ALL ON src.t TO alice; "
                     "CREATE VIEW src.slow AS SELECT pg_sleep(20)::text AS s, 1 AS x; "
                     "CREATE TABLE src.uniq (id int PRIMARY KEY, "
-                    "                       code text UNIQUE DEFERRABLE INITIALLY DEFERRED)")
+                    "                       code text UNIQUE DEFERRABLE INITIALLY DEFERRED); "
+                    # A commit that takes 20 s: time to lose the connection during it.
+                    "CREATE TABLE src.slow_commit (id int); "
+                    "CREATE FUNCTION src.sleep() RETURNS trigger LANGUAGE plpgsql AS "
+                    "$$BEGIN PERFORM pg_sleep(20); RETURN NULL; END$$; "
+                    "CREATE CONSTRAINT TRIGGER sleep AFTER INSERT ON src.slow_commit "
+                    "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION src.sleep()")
         yield cluster
     finally:
         cluster.cleanup()
@@ -248,20 +254,19 @@ def test_table_option_overrides_the_servers(wdb, source):
 
 # ---------------------------------------------------------------- 2: never sent twice
 
-def _running_sleeps(guarded) -> list[tuple]:
+def _running(guarded, pattern: str) -> list[tuple]:
     return guarded.sql("SELECT pid FROM pg_stat_activity WHERE application_name = 'sgfdw' "
-                       "AND state = 'active' AND query LIKE '%\"slow\"%'")
+                       "AND state = 'active' AND query LIKE %s", (pattern,))
 
 
-@pytest.mark.parametrize("in_transaction", [False, True], ids=["autocommit", "transaction"])
-def test_statement_killed_while_running_is_not_sent_again(gdb, guarded, in_transaction):
-    if in_transaction:
-        execute(gdb, "BEGIN")
+def _kill_while_running(db, guarded, query: str, pattern: str) -> tuple[psycopg2.Error, float]:
+    """Run ``query`` locally; terminate the remote backend once its remote statement
+    (``pattern``, LIKE) runs. The local error and the seconds the query took."""
     outcome: dict = {}
 
     def run() -> None:
         try:
-            outcome["rows"] = execute(gdb, "SELECT x FROM f.slow")
+            outcome["rows"] = execute(db, query)
         except psycopg2.Error as exc:
             outcome["error"] = exc
 
@@ -269,19 +274,27 @@ def test_statement_killed_while_running_is_not_sent_again(gdb, guarded, in_trans
     thread = threading.Thread(target=run)
     thread.start()
     deadline = time.monotonic() + 10
-    while not (running := _running_sleeps(guarded)):
+    while not (running := _running(guarded, pattern)):
         assert time.monotonic() < deadline, "the remote statement never started"
         time.sleep(0.05)
     guarded.sql("SELECT pg_terminate_backend(%s, 5000)", running[0])
     thread.join(60)
     elapsed = time.monotonic() - start
-    # An error, at once -- not a second 20 s run on a new connection.
     assert "error" in outcome, f"succeeded after {elapsed:.1f} s: {outcome}"
-    error = outcome["error"]
+    return outcome["error"], elapsed
+
+
+@pytest.mark.parametrize("in_transaction", [False, True], ids=["autocommit", "transaction"])
+def test_statement_killed_while_running_is_not_sent_again(gdb, guarded, in_transaction):
+    if in_transaction:
+        execute(gdb, "BEGIN")
+    error, elapsed = _kill_while_running(gdb, guarded, "SELECT x FROM f.slow",
+                                         "%\"slow\"%")
+    # An error, at once -- not a second 20 s run on a new connection.
     assert error.pgcode in ("08006", "57P01"), error_text(error)
     assert 'remote server "rsrv"' in error.diag.message_primary, error_text(error)
     assert elapsed < 15, elapsed
-    assert _running_sleeps(guarded) == []
+    assert _running(guarded, "%pg_sleep%") == []
     if in_transaction:
         execute(gdb, "ROLLBACK")
     assert_usable(gdb)
@@ -289,7 +302,13 @@ def test_statement_killed_while_running_is_not_sent_again(gdb, guarded, in_trans
 
 
 def test_connection_killed_between_queries_reconnects(gdb, guarded):
+    def sessions():
+        return guarded.sql("SELECT pid FROM pg_stat_activity WHERE application_name = 'sgfdw'")
+
     assert execute(gdb, "SELECT count(*) FROM f.t") == [(5,)]
+    before = sessions()
+    assert execute(gdb, "SELECT count(*) FROM f.t WHERE id > 2") == [(3,)]
+    assert sessions() == before         # a healthy idle connection is kept
     guarded.sql("SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity "
                 "WHERE application_name = 'sgfdw'")
     # Found dead before anything was sent: a fresh connection, silently.
@@ -452,3 +471,26 @@ def test_two_phase_needs_prepared_transactions_on_the_remote(wdb, source):
     assert 'server "rsrv"' in error.diag.message_detail
     assert execute(source, f"SELECT count(*) FROM {wdb.schema}.items") == [(0,)]
     assert_usable(wdb)
+
+
+@pytest.mark.parametrize("two_phase", [False, True], ids=["one phase", "two_phase"])
+def test_connection_lost_during_commit(gdb, guarded, two_phase):
+    guarded.sql("TRUNCATE src.slow_commit")
+    execute(gdb, "CREATE SCHEMA q; "
+                 "IMPORT FOREIGN SCHEMA src LIMIT TO (slow_commit) FROM SERVER rsrv INTO q")
+    if two_phase:
+        execute(gdb, "ALTER SERVER rsrv OPTIONS (ADD two_phase 'true')")
+    execute(gdb, "BEGIN")
+    execute(gdb, "INSERT INTO q.slow_commit VALUES (1)")
+    error, elapsed = _kill_while_running(gdb, guarded, "COMMIT",
+                                         "PREPARE%" if two_phase else "%COMMIT")
+    assert error.pgcode in ("08006", "57P01"), error_text(error)
+    assert 'Whether the remote transaction on server "rsrv"' in error.diag.message_detail
+    assert elapsed < 15, elapsed
+    # Killed mid-commit, it was not done; a PREPARE that did not happen is not undone
+    # with a warning either.
+    assert guarded.sql("SELECT count(*) FROM src.slow_commit") == [(0,)]
+    assert _prepared(guarded) == []
+    assert not [notice for notice in gdb.notices if "WARNING" in notice], gdb.notices
+    assert_usable(gdb)
+    assert execute(gdb, "SELECT count(*) FROM q.slow_commit") == [(0,)]
