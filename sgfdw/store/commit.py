@@ -12,6 +12,10 @@ update is lost and the history does not fork.
 """
 from __future__ import annotations
 
+from typing import Iterator
+
+import pyarrow as pa
+
 from multicorn.utils import INFO, log_to_postgres
 from sgfdw import pg
 from sgfdw.store import images, meta, tracking
@@ -19,15 +23,15 @@ from sgfdw.store.checkout import table_name
 from sgfdw.store.errors import ConcurrentChange, UnsupportedType
 from sgfdw.store.names import Repository
 from sgfdw.store.relations import table_schema
-from sgfdw.store.snapshot import Part, select_list, store_rows, store_table
+from sgfdw.store.snapshot import query_batches, select_list, store_batches, store_table
 from sgfdw.store.status import current_tables
 from sgfdw.store.types import TableSchema
 
 __all__ = ["commit"]
 
 
-def _patch_parts(repo: Repository, table: str, schema: TableSchema) -> list[Part]:
-    """Queries of a patch: current rows of the changed keys, and the keys now absent."""
+def _patch(repo: Repository, table: str, schema: TableSchema) -> Iterator[pa.RecordBatch]:
+    """The rows of a patch: current rows of the changed keys, and the keys now absent."""
     target = table_name(repo, table)
     keys = tracking.changed_keys_query(schema)
     params = [repo.namespace, repo.repository, table]
@@ -40,7 +44,8 @@ def _patch_parts(repo: Repository, table: str, schema: TableSchema) -> list[Part
                f"WHERE NOT EXISTS (SELECT FROM {target} t WHERE {match})")
     reordered = ", ".join(pg.quote_ident(c.name) for c in schema.columns)
     deletes = f"SELECT {select_list(schema, 'd')} FROM (SELECT {reordered} FROM ({deleted}) x) d"
-    return [(upserts, params, True), (deletes, params, False)]
+    yield from query_batches(upserts, params, schema, True)
+    yield from query_batches(deletes, params, schema, False)
 
 
 def _new_version(repo: Repository, name: str, oid: int, previous: meta.TableVersion | None,
@@ -50,7 +55,7 @@ def _new_version(repo: Repository, name: str, oid: int, previous: meta.TableVers
         if changed is None:
             return previous
         if changed == tracking.CHANGED_KEYS and schema.primary_key:
-            patch = store_rows(_patch_parts(repo, name, schema), schema)
+            patch = store_batches(_patch(repo, name, schema), schema)
             return meta.TableVersion(name, schema, previous.object_ids + tuple(patch))
     object_ids = store_table(table_name(repo, name), schema)
     if previous is None or previous.schema != schema:

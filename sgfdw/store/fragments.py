@@ -41,19 +41,20 @@ def arrow_schema(schema: TableSchema) -> pa.Schema:
 
 def _canonical(table: pa.Table, schema: TableSchema) -> pa.Table:
     keys = list(schema.primary_key) or [c.name for c in schema.columns]
+    # Chunking never changes the Parquet bytes (row groups are cut by row count), so
+    # nothing is copied to make one chunk.
     if len(keys) == 1 and _strictly_increasing(table.column(keys[0])):
-        return table.combine_chunks()  # read by a one-column key: checked in one pass
+        return table  # read by a one-column key: checked in one pass
     order = [(name, "ascending") for name in keys] + [(FLAG, "ascending")]
     indices = pc.sort_indices(table, sort_keys=order)
     if _is_identity(indices):
-        return table.combine_chunks()  # already in order (read by primary key): no copy
-    return table.take(indices).combine_chunks()
+        return table  # already in order (read by primary key): no copy
+    return table.take(indices)
 
 
 def _strictly_increasing(column: pa.ChunkedArray) -> bool:
     if len(column) < 2:
         return True
-    column = column.combine_chunks()
     after = pc.greater(column.slice(1), column.slice(0, len(column) - 1))
     return after.null_count == 0 and pc.all(after).as_py()
 
