@@ -9,10 +9,8 @@ SQLite's driver (pysqlite) starts transactions on its own, late (at the first wr
 and so breaks SAVEPOINT; SQLAlchemy's documented recipe turns that off and has the
 engine emit BEGIN itself, so a remote transaction starts when the local one uses it.
 
-Cancel and statement_timeout reach Python as a KeyboardInterrupt (the bridge forwards
-them), but a driver waiting in C never looks: see :func:`_interruptible_psycopg2` and
-:func:`_interruptible_sqlite`. Either way the remote statement stops and the query
-fails with 57014.
+Every engine is made interruptible (sgfdw.sqlalchemy.interrupts): cancel and
+statement_timeout stop a running remote statement.
 """
 from __future__ import annotations
 
@@ -27,7 +25,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import URL, Engine, make_url
 
 from sgfdw.errors import FdwError, OptionError
-from sgfdw.sqlalchemy import access
+from sgfdw.sqlalchemy import access, interrupts
 from sgfdw.sqlalchemy.dialects import Capabilities, capabilities_of
 from sgfdw.sqlalchemy.errors import remote_errors
 from sgfdw.sqlalchemy.options import TableOptions
@@ -73,43 +71,6 @@ def _url_with_credentials(url_text: str, user: str | None, password: str | None)
     if password:
         url = url.set(password=password)
     return url
-
-
-# SQLite VM instructions between two checks for an interrupt (about a millisecond).
-SQLITE_INTERRUPT_CHECK = 10000
-
-
-def _python_runs() -> int:
-    """SQLite's progress handler: entering Python runs a pending signal handler, so a
-    forwarded interrupt raises KeyboardInterrupt here, which makes sqlite3 abort the
-    statement ("interrupted"); else 0: go on."""
-    return 0
-
-
-def _interruptible_sqlite(engine: Engine) -> None:
-    @sa.event.listens_for(engine, "connect")
-    def _progress_handler(dbapi_connection: Any, record: Any) -> None:
-        dbapi_connection.set_progress_handler(_python_runs, SQLITE_INTERRUPT_CHECK)
-
-
-def _interruptible_psycopg2() -> None:
-    """psycopg2 waits for results in libpq (C), where a cancel never reaches it: a 1 s
-    statement_timeout took the remote statement's full 30 s. With psycopg2's wait_select
-    as wait callback it waits in select(), which the forwarded interrupt breaks;
-    wait_select then sends the remote a cancel request and the statement fails with
-    57014. The callback is process-wide ("green" mode: no COPY, no large objects on
-    synchronous connections), which suits a backend: sgfdw.postgres uses asynchronous
-    connections, which do their own waiting and are not affected. Only in a backend:
-    a plain Python process keeps its own psycopg2 mode."""
-    from sgfdw import pg
-
-    if not pg.in_backend():
-        return
-    import psycopg2.extensions
-    import psycopg2.extras
-
-    if psycopg2.extensions.get_wait_callback() is None:
-        psycopg2.extensions.set_wait_callback(psycopg2.extras.wait_select)
 
 
 def _sqlite_transactions(engine: Engine) -> None:
@@ -211,11 +172,9 @@ def source_for(url_text: str, user: str | None = None, password: str | None = No
                               f"{exc}".replace(secret or "\x00", "***")) from None
     if engine.dialect.name == "sqlite":
         _sqlite_transactions(engine)
-        _interruptible_sqlite(engine)
         if opened is not url:
             _sqlite_file_must_exist(engine, url.database)
-    if engine.dialect.driver == "psycopg2":
-        _interruptible_psycopg2()
+    interrupts.make_interruptible(engine)
     if password_required:
         _password_checks(engine)
     source = Source(engine, display, secret)

@@ -8,6 +8,7 @@ connect to it as its superuser.
 from __future__ import annotations
 
 import contextlib
+import socket
 import time
 
 import psycopg2
@@ -311,7 +312,23 @@ def test_cancel_reaches_a_remote_postgresql_statement(pg, db, remote_src, how):
     execute(db, "RESET statement_timeout")
     assert error.pgcode == "57014", error
     assert elapsed < CANCEL_BOUND
+    if how == "statement_timeout":  # PostgreSQL's own report, not the remote's
+        assert "statement timeout" in error.diag.message_primary
     _check_stopped_everywhere(db, remote_src)
+
+
+def test_cancel_reaches_a_hanging_connection_attempt(db):
+    # A peer that accepts the connection and never answers.
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        port = listener.getsockname()[1]
+        create_server(db, "src", f"postgresql+psycopg2://u@127.0.0.1:{port}/db")
+        create_table(db, "t", "src", "id int", tablename="t")
+        execute(db, "SET statement_timeout = '1s'")
+        error, elapsed = _timed_error(db, "SELECT * FROM t")
+        execute(db, "RESET statement_timeout")
+    assert error.pgcode == "57014", error
+    assert elapsed < CANCEL_BOUND
+    assert_usable(db)
 
 
 @pytest.mark.parametrize("how", ["statement_timeout", "pg_cancel_backend"])
