@@ -9,7 +9,6 @@ import json
 
 import psycopg2
 import pytest
-from psycopg2 import sql
 
 from fdwtest import assert_usable, error_of, execute
 from test_mount import foreign_tables, mount, mounting  # noqa: F401 (fixture)

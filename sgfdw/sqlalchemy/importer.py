@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection
 
 from multicorn import ColumnDefinition, TableDefinition
 from multicorn.utils import INFO, log_to_postgres
-from sgfdw.errors import FdwError, OptionError
+from sgfdw.errors import FdwError
 from sgfdw.sqlalchemy import engines, pg_types
 from sgfdw.sqlalchemy.options import flag, parse_options
 
