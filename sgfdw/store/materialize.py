@@ -5,7 +5,7 @@ per batch, each column bound as one array parameter of the type its values trave
 and cast to the column's type by the server. A patch object (one with deletes, or whose
 key range overlaps what is already loaded) first deletes the keys it carries, so later
 objects win by primary key; disjoint fragments of one snapshot are plain inserts. The
-primary key is added after loading: one index build instead of a billion inserts into it.
+primary key is added after those: one index build instead of an insert into it per row.
 """
 from __future__ import annotations
 
@@ -105,12 +105,15 @@ def _is_patch(loaded: list[tuple[Any, Any] | None], info: meta.ObjectInfo,
 
 
 def materialize(qualified_table: str, schema: TableSchema, object_ids: list[str]) -> None:
-    """Creates the table and fills it with the objects' rows, primary key last."""
+    """Creates the table and fills it with the objects' rows. The primary key is added
+    after the plain inserts, before the first patch (whose deletes then find their
+    rows through it)."""
     create_table(qualified_table, schema)
     infos = meta.objects(object_ids)
     writer = _Writer(qualified_table, schema)
     first_key = schema.primary_key[0] if schema.primary_key else None
     loaded: list[tuple[Any, Any] | None] = []
+    keyed = False
     for object_id in object_ids:
         info = infos.get(object_id)
         if info is None:
@@ -120,6 +123,11 @@ def materialize(qualified_table: str, schema: TableSchema, object_ids: list[str]
             writer.write(table, patch=False)
             continue
         key_range = _key_range(info, first_key)
-        writer.write(table, patch=_is_patch(loaded, info, key_range))
+        patch = _is_patch(loaded, info, key_range)
+        if patch and not keyed:
+            add_primary_key(qualified_table, schema)
+            keyed = True
+        writer.write(table, patch)
         loaded.append(key_range)
-    add_primary_key(qualified_table, schema)
+    if not keyed:
+        add_primary_key(qualified_table, schema)
