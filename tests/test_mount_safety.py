@@ -130,6 +130,20 @@ def test_splitgraph_table_info_form(mounting):
         "plain"]
 
 
+@pytest.mark.parametrize("schema", [
+    [[1, "id", "integer", True, None], [2, "label", "text", False, "a comment"]],  # TableColumn
+    [{"name": "id", "type": "integer"}, {"name": "label", "type": "text"}],
+    [["id", "integer"], ["label", "text"]],
+])
+def test_splitgraph_table_info_tuple_form_and_column_lists(mounting, schema):
+    assert mount_rows(mounting, "m", tables={"plain": [schema, {"extra": "x"}]}) == ["plain"]
+    assert execute(mounting, "SELECT attname::text, format_type(atttypid, atttypmod) "
+                             "FROM pg_attribute WHERE attrelid = 'm.plain'::regclass "
+                             "AND attnum > 0 ORDER BY attnum") == [("id", "integer"),
+                                                                   ("label", "text")]
+    assert mount_rows(mounting, "m", tables={"plain": {"schema": schema}}) == ["plain"]
+
+
 @pytest.mark.parametrize("tables", [{"plain": {"schema": 5}}, {"plain": {"id": 5}},
                                     {"plain": {"options": "x", "schema": {"id": "int"}}},
                                     "plain", [1, 2]])

@@ -8,8 +8,10 @@ the schema `mountpoint`, and its foreign tables: all of the remote schema (table
 some of it (a list: IMPORT FOREIGN SCHEMA ... LIMIT TO; a name the remote lacks is an
 error) or tables described explicitly (a dict {table: {column: type}}, or
 {table: [[column, type], ...]} to keep the column order that jsonb does not; or
-Splitgraph's TableInfo {table: {"schema": <columns>, "options": {...}}}, an empty
-schema meaning "import it, with these options").
+Splitgraph's TableInfo {table: {"schema": <columns>, "options": {...}}} or
+{table: [<columns>, {options}]}, columns also as TableColumn lists [ordinal, name,
+type, is_pk, comment] or {"name", "type"} objects, an empty schema meaning "import it,
+with these options").
 
 Each mount is recorded in sgfdw.mounts (mountpoint, server, handler, tables created):
 mount and unmount only ever drop what a recorded mount created. A schema that exists
@@ -193,11 +195,22 @@ class TableSpec:
     options: dict[str, str]
 
 
+def _column(entry: Any) -> tuple[Any, Any]:
+    """(name, type) of one column of a list: [name, type], Splitgraph's TableColumn
+    [ordinal, name, type, is_pk(, comment)] or {"name": ..., "type": ...}."""
+    if isinstance(entry, Mapping):
+        return entry.get("name"), entry.get("type", entry.get("pg_type"))
+    if isinstance(entry, Sequence) and len(entry) >= 4 and isinstance(entry[0], int):
+        return entry[1], entry[2]
+    name, column_type = entry
+    return name, column_type
+
+
 def _columns(table: str, schema: Any) -> list[tuple[str, str]]:
-    # jsonb keeps no key order: a list of [column, type] pairs keeps the order.
-    pairs = schema.items() if isinstance(schema, Mapping) else schema
+    # jsonb keeps no key order: a list of columns keeps the order.
     try:
-        columns = [(column, column_type) for column, column_type in pairs]
+        columns = (list(schema.items()) if isinstance(schema, Mapping)
+                   else [_column(entry) for entry in schema])
     except (TypeError, ValueError):
         columns = []
     if not columns or not all(isinstance(c, str) and isinstance(t, str) for c, t in columns):
@@ -206,22 +219,32 @@ def _columns(table: str, schema: Any) -> list[tuple[str, str]]:
     return columns
 
 
-def _is_table_info(value: Any) -> bool:
-    """Splitgraph's TableInfo {"schema": ..., "options": ...} -- not a {column: type}
-    dict that happens to have columns of those names (their types are strings)."""
-    return (isinstance(value, Mapping) and bool(value) and set(value) <= {"schema", "options"}
-            and not any(isinstance(v, str) for v in value.values()))
+def _table_info(value: Any) -> tuple[Any, Any] | None:
+    """(schema, options) of Splitgraph's TableInfo -- {"schema": ..., "options": ...}
+    or its tuple form [schema, options] -- else None: value lists the columns. A
+    {column: type} dict with columns of those names is told apart by its string types,
+    a list of [column, type] pairs by its pairs' second items."""
+    if isinstance(value, Mapping):
+        if value and set(value) <= {"schema", "options"} and not any(
+                isinstance(v, str) for v in value.values()):
+            return value.get("schema"), value.get("options")
+    elif (isinstance(value, Sequence) and len(value) == 2
+          and isinstance(value[0], Sequence) and not isinstance(value[0], str)
+          and isinstance(value[1], Mapping)):
+        return value[0], value[1]
+    return None
 
 
 def _table_spec(table: str, value: Any) -> TableSpec:
-    if not _is_table_info(value):
+    info = _table_info(value)
+    if info is None:
         return TableSpec(_columns(table, value), {})
-    options = value.get("options") or {}
-    if not isinstance(options, Mapping):
+    schema, options = info
+    if not isinstance(options or {}, Mapping):
         raise OptionError(f'invalid options for table "{table}" in tables',
                           hint='Give {"name": "value", ...}.')
-    schema = value.get("schema")
-    return TableSpec(_columns(table, schema) if schema else None, _text_options(options))
+    return TableSpec(_columns(table, schema) if schema else None,
+                     _text_options(options or {}))
 
 
 def _table_specs(tables: Tables) -> list[str] | dict[str, TableSpec] | None:
