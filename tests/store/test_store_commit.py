@@ -65,9 +65,12 @@ def random_step(db, rng: random.Random, step: int) -> None:
         execute(db, f'DROP TABLE {SCHEMA}."{rng.choice(tables)}"')
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3])
-def test_random_history_every_image_checks_out_as_saved(db, seed):
+@pytest.mark.parametrize("seed, fragment_rows", [(1, None), (2, None), (3, None), (4, 7),
+                                                 (5, 16)])
+def test_random_history_every_image_checks_out_as_saved(db, seed, fragment_rows):
     rng = random.Random(seed)
+    if fragment_rows:  # many fragments per table: key ranges, patches over several
+        execute(db, "SET sgfdw.fragment_rows = %s", (fragment_rows,))
     execute(db, "SELECT sgfdw.init(%s)", (REPO,))
     execute(db, f"CREATE TABLE {SCHEMA}.keyed (id int PRIMARY KEY, v text, n numeric)")
     execute(db, f"CREATE TABLE {SCHEMA}.heap (id int, v text, n numeric)")
