@@ -242,6 +242,20 @@ def test_credentials_refused_in_server_options(db, remote, source, option):
 
 # ---------------------------------------------------------------- 4: option precedence
 
+def test_merged_options_know_their_sources():
+    from sgfdw.options import MergedOptions, option_sources, server_name
+
+    merged = MergedOptions({"a": "table", "b": "mapping"},
+                           {"table": {"a": "table"}, "server": {"wrapper": "m.C", "a": "server"},
+                            "user_mapping": {"b": "mapping"}, "server_name": "srv"})
+    assert merged == {"a": "table", "b": "mapping"} and isinstance(merged, dict)
+    assert option_sources(merged) == {"table": {"a": "table"}, "server": {"a": "server"},
+                                      "user_mapping": {"b": "mapping"}}
+    assert server_name(merged) == "srv"
+    assert option_sources({"a": "1"}) is None and server_name({"a": "1"}) is None
+    assert option_sources(MergedOptions({"a": "1"})) is None
+
+
 def test_table_option_overrides_the_servers(wdb, source):
     execute(wdb, "ALTER SERVER rsrv OPTIONS (ADD updatable 'true')")
     execute(wdb, "ALTER FOREIGN TABLE w.items OPTIONS (ADD updatable 'false')")
