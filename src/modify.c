@@ -53,6 +53,20 @@ release_python(void *arg)
 	Py_CLEAR(state->instance);
 }
 
+/*
+ * Multicorn's convention: a rowid_column of None means the FDW is read-only (e.g. a SQL
+ * FDW not told its key), so every write is refused, INSERT included.
+ */
+static void
+refuse_read_only(SgTable *table)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+			 errmsg("foreign table \"%s\": this FDW does not support the writable API",
+					get_rel_name(table->relid)),
+			 errdetail("Its rowid_column is None.")));
+}
+
 /* The rowid column's name, or an error saying why UPDATE/DELETE cannot work. */
 static char *
 rowid_column(SgTable *table)
@@ -64,6 +78,11 @@ rowid_column(SgTable *table)
 	if (name == NULL && !PyErr_ExceptionMatches(PyExc_AttributeError) &&
 		!PyErr_ExceptionMatches(PyExc_NotImplementedError))
 		sgfdw_report_python_error(0, "rowid_column");
+	if (name == Py_None)
+	{
+		Py_DECREF(name);
+		refuse_read_only(table);
+	}
 	if (name == NULL || !PyUnicode_Check(name))
 	{
 		Py_XDECREF(name);
@@ -84,6 +103,24 @@ rowid_column(SgTable *table)
 	}
 	PG_END_TRY();
 	return result;
+}
+
+/*
+ * Before an INSERT writes anything: only a rowid_column that is None refuses it. A
+ * class without one, or one that cannot name it (raises), inserts as before; its
+ * exception is left for UPDATE/DELETE to report.
+ */
+static void
+check_insertable(SgTable *table)
+{
+	PyObject   *name = PyObject_GetAttrString(table->instance, "rowid_column");
+	bool		none = (name == Py_None);
+
+	if (name == NULL)
+		PyErr_Clear();
+	Py_XDECREF(name);
+	if (none)
+		refuse_read_only(table);
 }
 
 static void
@@ -161,6 +198,8 @@ begin_modify(ResultRelInfo *rinfo, Plan *subplan)
 					 errdetail("It is now \"%s\".", name)));
 		state->rowid_converter = sgconv_create(exprType(junk), exprTypmod(junk));
 	}
+	else
+		check_insertable(state->table);
 	rinfo->ri_FdwState = state;
 	return state;
 }
