@@ -370,6 +370,17 @@ def test_connect_timeout_against_a_silent_server(db, silent_port, timeout, bound
     assert_usable(db)
 
 
+def test_mount_against_a_silent_server(db, silent_port):
+    start = time.monotonic()
+    error = error_of(db, "SELECT sgfdw.mount_postgres('m', '127.0.0.1', %s, 'postgres', %s, "
+                         "'x', 'src', NULL, '{\"connect_timeout\": \"2\"}')",
+                     (silent_port, PASSWORD))
+    assert error.pgcode == "08006", error_text(error)
+    assert time.monotonic() - start < 8
+    assert PASSWORD not in error_text(error)
+    assert_usable(db)
+
+
 # ---------------------------------------------------------------- 10: errors users cause
 
 def assert_user_error(error: psycopg2.Error, code: str, *, secret: str | None = None) -> None:
