@@ -10,6 +10,7 @@
 #include "sgfdw.h"
 
 #include "access/sysattr.h"
+#include "catalog/pg_collation.h"
 #include "catalog/pg_type.h"
 #include "foreign/fdwapi.h"
 #include "nodes/makefuncs.h"
@@ -243,7 +244,9 @@ plan_sort_pushdown(PlannerInfo *root, RelOptInfo *baserel, SgPlanState *state, S
 		PathKey    *pathkey = lfirst(lc);
 		Var		   *var = pathkey_column(pathkey, baserel);
 		Oid			collation = pathkey->pk_eclass->ec_collation;
-		char	   *collname = OidIsValid(collation) ? get_collation_name(collation) : NULL;
+		/* As Multicorn: the default collation is None, so FDWs add no COLLATE for it. */
+		char	   *collname = OidIsValid(collation) && collation != DEFAULT_COLLATION_OID ?
+			get_collation_name(collation) : NULL;
 		bool		reversed;
 
 		if (var == NULL)

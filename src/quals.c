@@ -110,6 +110,22 @@ describe_clause(PlannerInfo *root, Expr *clause, Index relid, List **values)
 							test->nulltesttype == IS_NULL ? SG_QUAL_NULL : SG_QUAL_NOTNULL,
 							NULL, values);
 	}
+	else if (IsA(clause, BooleanTest))
+	{
+		/* As Multicorn: IS [NOT] TRUE/FALSE/UNKNOWN -> 'IS' / 'IS NOT' True/False/None. */
+		BooleanTest *test = (BooleanTest *) clause;
+		BoolTestType type = test->booltesttype;
+		bool		negated = type == IS_NOT_TRUE || type == IS_NOT_FALSE ||
+			type == IS_NOT_UNKNOWN;
+		Node	   *value = NULL;
+
+		if (type == IS_TRUE || type == IS_NOT_TRUE)
+			value = (Node *) makeBoolConst(true, false);
+		else if (type == IS_FALSE || type == IS_NOT_FALSE)
+			value = (Node *) makeBoolConst(false, false);
+		if ((var = column_of((Node *) test->arg, relid)))
+			return new_qual(var, negated ? "IS NOT" : "IS", SG_QUAL_SCALAR, value, values);
+	}
 	else if ((var = column_of((Node *) clause, relid)) && var->vartype == BOOLOID)
 		return new_qual(var, "=", SG_QUAL_SCALAR,
 						(Node *) makeBoolConst(true, false), values);

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from fdwtest import assert_usable, error_of, execute
+from fdwtest import Recorder, assert_same, assert_usable, create_people, error_of, execute
 from memtest import memory_table, rows_of, setup_memory
 
 
@@ -42,3 +42,42 @@ def test_insert_only_class_without_rowid_column_still_inserts(db):
     memory_table(db, "ins", server="mem_ins")
     execute(db, "INSERT INTO ins VALUES (1, 'a')")
     assert rows_of(db, "ins") == [(1, "a")]
+
+
+# ---------------------------------------------------------------- SortKey.collate
+
+@pytest.mark.parametrize("order, collate", [
+    ("name", None),
+    ('name COLLATE "default"', None),
+    ('name COLLATE "C"', "C"),
+    ('name COLLATE "POSIX" DESC', "POSIX"),
+])
+def test_sortkey_collate_only_for_a_named_collation(db, order, collate):
+    # Multicorn2 passes collate=None for the default collation (an FDW building
+    # `ORDER BY ... COLLATE <collate>` from it must not send COLLATE "default").
+    create_people(db, can_sort="true")
+    rec = Recorder(db)
+    assert_same(db, f"SELECT name FROM {{t}} WHERE name IS NOT NULL ORDER BY {order}")
+    (key,) = rec.one_execute()["sortkeys"]
+    assert key[0] == "name" and key[4] == collate
+
+
+# ---------------------------------------------------------------- boolean tests
+
+@pytest.mark.parametrize("test, qual", [
+    ("active IS TRUE", ("active", "IS", True)),
+    ("active IS NOT TRUE", ("active", "IS NOT", True)),
+    ("active IS FALSE", ("active", "IS", False)),
+    ("active IS NOT FALSE", ("active", "IS NOT", False)),
+    ("active IS UNKNOWN", ("active", "IS", None)),
+    ("active IS NOT UNKNOWN", ("active", "IS NOT", None)),
+])
+def test_boolean_tests_are_quals(db, test, qual):
+    # Multicorn2 (extractClauseFromBooleanTest) passes these as 'IS' / 'IS NOT' quals.
+    create_people(db)
+    rec = Recorder(db)
+    assert_same(db, f"SELECT * FROM {{t}} WHERE {test}")
+    assert rec.one_execute()["quals"] == [qual]
+    rec.clear()
+    execute(db, f"EXPLAIN SELECT * FROM people WHERE {test}")
+    assert rec.calls("get_rel_size")[0]["quals"] == [qual]

@@ -110,6 +110,9 @@ NOT_PUSHED = [
     "ia && '{1}'",
     "lower(t) = 'alpha'",
     "tc > 'Zeta'",              # remote column collation "C", local C.UTF-8
+    # boolean tests reach the FDW as 'IS' / 'IS NOT' quals (as Multicorn's) and stay local
+    "b IS TRUE", "b IS NOT TRUE", "b IS FALSE", "b IS NOT FALSE", "b IS UNKNOWN",
+    "b IS NOT UNKNOWN",
 ]
 
 

@@ -119,6 +119,13 @@ NOT_PUSHED = [
     ("WHERE name ILIKE 'ö%'", "WHERE name IN ('Zoë') AND 0"),
     ("WHERE name ~ '^a'", "WHERE name GLOB 'a*'"),
     ("WHERE lower(name) = 'apple'", "WHERE lower(name) = 'apple'"),
+    # boolean tests reach the FDW as 'IS' / 'IS NOT' quals (as Multicorn's)
+    ("WHERE active IS TRUE", "WHERE active = 1"),
+    ("WHERE active IS NOT TRUE", "WHERE active = 0 OR active IS NULL"),
+    ("WHERE active IS FALSE", "WHERE active = 0"),
+    ("WHERE active IS NOT FALSE", "WHERE active = 1 OR active IS NULL"),
+    ("WHERE active IS UNKNOWN", "WHERE active IS NULL"),
+    ("WHERE active IS NOT UNKNOWN", "WHERE active IS NOT NULL"),
 ]
 
 
