@@ -278,20 +278,26 @@ def _running(guarded, pattern: str) -> list[tuple]:
                        "AND state = 'active' AND query LIKE %s", (pattern,))
 
 
-def _kill_while_running(db, guarded, query: str, pattern: str) -> tuple[psycopg2.Error, float]:
-    """Run ``query`` locally; terminate the remote backend once its remote statement
-    (``pattern``, LIKE) runs. The local error and the seconds the query took."""
+def _in_thread(conn, query: str) -> tuple[threading.Thread, dict]:
+    """``query`` running in a thread; its outcome: {"rows": ...} or {"error": ...}."""
     outcome: dict = {}
 
     def run() -> None:
         try:
-            outcome["rows"] = execute(db, query)
+            outcome["rows"] = execute(conn, query)
         except psycopg2.Error as exc:
             outcome["error"] = exc
 
-    start = time.monotonic()
     thread = threading.Thread(target=run)
     thread.start()
+    return thread, outcome
+
+
+def _kill_while_running(db, guarded, query: str, pattern: str) -> tuple[psycopg2.Error, float]:
+    """Run ``query`` locally; terminate the remote backend once its remote statement
+    (``pattern``, LIKE) runs. The local error and the seconds the query took."""
+    start = time.monotonic()
+    thread, outcome = _in_thread(db, query)
     deadline = time.monotonic() + 10
     while not (running := _running(guarded, pattern)):
         assert time.monotonic() < deadline, "the remote statement never started"
@@ -524,3 +530,46 @@ def test_connection_lost_during_commit(gdb, guarded, two_phase):
     assert not [notice for notice in gdb.notices if "WARNING" in notice], gdb.notices
     assert_usable(gdb)
     assert execute(gdb, "SELECT count(*) FROM q.slow_commit") == [(0,)]
+
+
+def test_commit_prepared_failing_after_the_local_commit(gdb, guarded, remote, source):
+    """The remote of a prepared transaction goes away before COMMIT PREPARED: the local
+    transaction stays committed, a WARNING names the prepared transaction, which is
+    still there to commit by hand."""
+    guarded.sql("TRUNCATE src.uniq")
+    execute(gdb, "ALTER SERVER rsrv OPTIONS (ADD two_phase 'true')")
+    # A second server whose COMMIT takes 5 s: the time to stop the first one's remote.
+    execute(source, "CREATE SCHEMA hc; CREATE TABLE hc.slow_commit (id int); "
+                    "CREATE FUNCTION hc.sleep() RETURNS trigger LANGUAGE plpgsql AS "
+                    "$$BEGIN PERFORM pg_sleep(5); RETURN NULL; END$$; "
+                    "CREATE CONSTRAINT TRIGGER sleep AFTER INSERT ON hc.slow_commit "
+                    "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION hc.sleep()")
+    try:
+        connect_fdw(gdb, remote, server="rsrv2", schema="h", remote_schema="hc")
+        execute(gdb, "CREATE TABLE local_rows (id int); BEGIN; "
+                     "INSERT INTO local_rows VALUES (1)")
+        execute(gdb, "INSERT INTO f.uniq VALUES (1, 'a')")         # rsrv: prepared first
+        execute(gdb, "INSERT INTO h.slow_commit VALUES (1)")        # rsrv2: then committed
+        thread, outcome = _in_thread(gdb, "COMMIT")
+        deadline = time.monotonic() + 10
+        while not remote.sql("SELECT 1 FROM pg_stat_activity WHERE application_name = "
+                             "'sgfdw' AND state = 'active' AND query LIKE '%COMMIT'",
+                             dbname="pgfdw_src"):
+            assert time.monotonic() < deadline, "rsrv2's COMMIT never started"
+            time.sleep(0.05)
+        guarded.stop()
+        thread.join(30)
+        assert "rows" in outcome, outcome
+        assert execute(source, "SELECT count(*) FROM hc.slow_commit") == [(1,)]  # committed
+    finally:
+        if not guarded.is_running():
+            guarded.start()
+        execute(source, "DROP SCHEMA hc CASCADE")
+    warnings = [notice for notice in gdb.notices if 'prepared transaction "sgfdw_' in notice]
+    assert len(warnings) == 1 and 'on remote server "rsrv"' in warnings[0], gdb.notices
+    ((gid,),) = _prepared(guarded)
+    assert f'"{gid}"' in warnings[0]
+    guarded.sql(sql.SQL("COMMIT PREPARED {}").format(sql.Literal(gid)))
+    assert guarded.sql("SELECT id FROM src.uniq") == [(1,)]
+    assert execute(gdb, "SELECT id FROM local_rows") == [(1,)]
+    assert_usable(gdb)
