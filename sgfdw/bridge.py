@@ -12,6 +12,7 @@ import importlib
 import json
 import uuid
 from collections import OrderedDict
+from collections.abc import Mapping
 from typing import Any, Iterable, Iterator
 
 from multicorn import UNBOUND, ColumnDefinition, ForeignDataWrapper, Qual, SortKey
@@ -20,7 +21,7 @@ from sgfdw.options import MergedOptions
 
 __all__ = ["Qual", "SortKey", "UNBOUND", "load_wrapper", "new_instance", "execute", "explain",
            "import_statements", "json_dumps", "json_loads", "writable_operations",
-           "load_callable"]
+           "load_callable", "mapping_text"]
 
 
 def _import_named(path: str, what: str) -> Any:
@@ -153,6 +154,21 @@ def _decimals_as_placeholders(value: Any, marker: str, digits: list[str]) -> Any
 def json_loads(text: str) -> Any:
     """Python value of json/jsonb text; non-integer numbers as Decimal, every digit kept."""
     return json.loads(text, parse_float=decimal.Decimal)
+
+
+def _hstore_quoted(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def mapping_text(value: Any) -> str | None:
+    """hstore text of a mapping (``"k"=>"v", "n"=>NULL``), as Multicorn writes a mapping
+    for a column of a type read from text; None if the value is not a mapping."""
+    if not isinstance(value, Mapping):
+        return None
+    return ", ".join(
+        _hstore_quoted(str(key)) + "=>" +
+        ("NULL" if item is None else _hstore_quoted(str(item)))
+        for key, item in value.items())
 
 
 def json_dumps(value: Any) -> str:

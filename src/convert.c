@@ -61,6 +61,7 @@ static PyObject *decimal_type;
 static PyObject *uuid_type;
 static PyObject *json_loads;
 static PyObject *json_dumps;
+static PyObject *mapping_text;
 static PyObject *utc;
 static bool server_is_utf8;
 
@@ -737,11 +738,28 @@ uuid_value(SgConverter *conv, PyObject *value)
 	return UUIDPGetDatum(result);
 }
 
+/* datum_from_text of a str the caller made, which this releases. */
+static Datum
+datum_from_owned_text(SgConverter *conv, PyObject *text)
+{
+	Datum		result;
+
+	PG_TRY();
+	{
+		result = datum_from_text(conv, text);
+	}
+	PG_FINALLY();
+	{
+		Py_DECREF(text);
+	}
+	PG_END_TRY();
+	return result;
+}
+
 static Datum
 json_value(SgConverter *conv, PyObject *value)
 {
 	PyObject   *text;
-	Datum		result;
 
 	/* A str is already JSON text: that is what Multicorn FDWs yield. */
 	if (PyUnicode_Check(value))
@@ -753,16 +771,32 @@ json_value(SgConverter *conv, PyObject *value)
 	SGFDW_LEAVE_PYTHON();
 	if (text == NULL)
 		sgfdw_report_python_error(ERRCODE_DATATYPE_MISMATCH, "serializing a JSON value");
-	PG_TRY();
-	{
-		result = datum_from_text(conv, text);
-	}
-	PG_FINALLY();
+	return datum_from_owned_text(conv, text);
+}
+
+/*
+ * A mapping for a type read from text (hstore, or any type accepting that text) is
+ * written as hstore text, as Multicorn does; false for other values.
+ */
+static bool
+mapping_value(SgConverter *conv, PyObject *value, Datum *result)
+{
+	PyObject   *text;
+
+	if (mapping_text == NULL)
+		mapping_text = sgfdw_bridge_attr("mapping_text");
+	SGFDW_ENTER_PYTHON();
+	text = PyObject_CallOneArg(mapping_text, value);
+	SGFDW_LEAVE_PYTHON();
+	if (text == NULL)
+		sgfdw_report_python_error(ERRCODE_DATATYPE_MISMATCH, "writing a mapping as hstore text");
+	if (text == Py_None)
 	{
 		Py_DECREF(text);
+		return false;
 	}
-	PG_END_TRY();
-	return result;
+	*result = datum_from_owned_text(conv, text);
+	return true;
 }
 
 static Datum
@@ -1036,9 +1070,17 @@ convert_to_datum(SgConverter *conv, PyObject *value, bool *isnull)
 			if (PyList_Check(value) || PyTuple_Check(value))
 				return array_value(conv, value);
 			break;
+		case SG_OTHER:
+			if (!PyUnicode_Check(value))
+			{
+				Datum		result;
+
+				if (mapping_value(conv, value, &result))
+					return result;
+			}
+			break;
 		case SG_NUMERIC:
 		case SG_TEXT_CHECKED:
-		case SG_OTHER:
 			break;
 	}
 	/* Text-like types take str() of anything, as Multicorn; other types no containers. */

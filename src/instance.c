@@ -3,8 +3,11 @@
  *		One Python FDW instance per foreign table and user, per backend.
  *
  * Building an instance can be costly (FDWs open connections, read schemas), so it is
- * kept across queries. Catalog invalidations only mark entries stale; the rebuild, which
- * runs Python, happens on the next use, never inside an invalidation callback.
+ * kept across queries. Catalog invalidations only mark entries stale; the check, which
+ * runs Python, happens on the next use, never inside an invalidation callback. An
+ * invalidation only says that some catalog row changed (another foreign table, a
+ * trigger, a comment): the instance, with its state, is rebuilt only when what it is
+ * built from (wrapper, options, columns) differs.
  */
 #include "sgfdw.h"
 
@@ -237,16 +240,19 @@ describe_columns(Relation rel, SgTable *entry)
 	return columns;
 }
 
-static void
-build_instance(SgTable *entry)
+/*
+ * new_instance's arguments for the table now: (wrapper, options, columns, option
+ * sources). Also sets the entry's column names and attnums.
+ */
+static PyObject *
+instance_definition(SgTable *entry)
 {
 	ForeignTable *table = GetForeignTable(entry->relid);
 	List	   *options = sgfdw_merged_options(entry->relid, table->serverid, true);
 	char	   *wrapper = find_wrapper(options);
 	Relation	rel;
 	PyObject   *columns;
-	PyObject   *new_instance;
-	PyObject   *args;
+	PyObject   *definition;
 
 	if (wrapper == NULL)
 		ereport(ERROR,
@@ -260,11 +266,44 @@ build_instance(SgTable *entry)
 	columns = describe_columns(rel, entry);
 	table_close(rel, AccessShareLock);
 
+	definition = Py_BuildValue("(sNNN)", wrapper, sgfdw_options_to_dict(options), columns,
+							   sgfdw_option_sources(entry->relid, table->serverid));
+	SGFDW_CHECK(definition, "building the FDW instance");
+	return definition;
+}
+
+/*
+ * Keeps the instance if it was built from the same definition, else builds a new one.
+ * The definition is kept as its repr(), taken before the constructor runs: FDWs may
+ * change the dicts they are given (Multicorn FDWs pop options they read).
+ */
+static void
+build_instance(SgTable *entry)
+{
+	PyObject   *definition = instance_definition(entry);
+	PyObject   *text = PyObject_Repr(definition);
+	PyObject   *new_instance;
+	int			same = 0;
+
+	if (text == NULL)
+	{
+		Py_DECREF(definition);
+		sgfdw_report_python_error(0, "building the FDW instance");
+	}
+	if (entry->instance && entry->definition)
+		same = PyUnicode_Compare(text, entry->definition) == 0;
+	if (same)
+	{
+		Py_DECREF(text);
+		Py_DECREF(definition);
+		entry->valid = true;
+		return;
+	}
+	/* Stored first: a failing constructor leaves no instance, so the next use retries. */
+	Py_CLEAR(entry->instance);
+	Py_XSETREF(entry->definition, text);
 	new_instance = sgfdw_bridge_attr("new_instance");
-	args = Py_BuildValue("(sNNN)", wrapper, sgfdw_options_to_dict(options), columns,
-						 sgfdw_option_sources(entry->relid, table->serverid));
-	SGFDW_CHECK(args, "building the FDW instance");
-	entry->instance = sgfdw_call(new_instance, args, NULL, "creating the FDW instance");
+	entry->instance = sgfdw_call(new_instance, definition, NULL, "creating the FDW instance");
 	Py_DECREF(new_instance);
 	entry->valid = true;
 }
@@ -284,12 +323,15 @@ sgfdw_get_table(Oid relid)
 		return entry;
 	if (found)
 	{
-		Py_CLEAR(entry->instance);
 		Py_CLEAR(entry->column_names);
 		if (entry->column_attnums)
 			pfree(entry->column_attnums);
 	}
-	entry->instance = NULL;
+	else
+	{
+		entry->instance = NULL;
+		entry->definition = NULL;
+	}
 	entry->column_names = NULL;
 	entry->column_attnums = NULL;
 	entry->valid = false;

@@ -84,8 +84,9 @@ typedef struct SgTable
 {
 	Oid			relid;
 	Oid			userid;
-	bool		valid;			/* false after an invalidation: rebuild on next use */
+	bool		valid;			/* false after an invalidation: checked on next use */
 	PyObject   *instance;
+	PyObject   *definition;		/* repr() of new_instance's args that built it */
 	PyObject   *column_names;	/* tuple of str, in table order (dropped ones skipped) */
 	int			ncolumns;
 	AttrNumber *column_attnums;	/* attnum of each entry of column_names */

@@ -3,9 +3,12 @@ what Multicorn2 does; helper FDWs in tests/fdws/compat.py, recording.py and memo
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
-from fdwtest import Recorder, assert_same, assert_usable, create_people, error_of, execute
+from fdwtest import (Recorder, assert_same, assert_usable, create_foreign_table,
+                     create_people, create_server, error_of, execute)
 from memtest import memory_table, rows_of, setup_memory
 
 
@@ -81,3 +84,124 @@ def test_boolean_tests_are_quals(db, test, qual):
     rec.clear()
     execute(db, f"EXPLAIN SELECT * FROM people WHERE {test}")
     assert rec.calls("get_rel_size")[0]["quals"] == [qual]
+
+
+# ---------------------------------------------------------------- instance lifetime
+
+def _inits(rec, query="SELECT count(*) FROM people"):
+    rec.run(query)
+    return len(rec.calls("__init__"))
+
+
+UNRELATED_DDL = [
+    "CREATE FOREIGN TABLE other (id int) SERVER rec OPTIONS (dataset 'people')",
+    "CREATE FUNCTION noop() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RETURN NEW; END';"
+    " CREATE TRIGGER t AFTER INSERT ON people FOR EACH ROW EXECUTE FUNCTION noop()",
+    "COMMENT ON FOREIGN TABLE people IS 'the people'",
+    "COMMENT ON COLUMN people.name IS 'a name'",
+    "CREATE SERVER other_srv FOREIGN DATA WRAPPER sgfdw"
+    " OPTIONS (wrapper 'recording.RecordingFdw')",
+    "GRANT SELECT ON people TO PUBLIC",
+]
+
+
+@pytest.mark.parametrize("ddl", UNRELATED_DDL)
+def test_unrelated_ddl_keeps_the_instance(db, ddl):
+    # Multicorn2 keeps an instance until the table's, server's or user mapping's options
+    # or the table's columns change (its cache compares them); per-instance state lives.
+    create_people(db, local=False)
+    rec = Recorder(db)
+    assert _inits(rec) == 1
+    execute(db, ddl)
+    assert _inits(rec) == 0
+    assert _inits(rec) == 0
+
+
+RELATED_DDL = [
+    "ALTER FOREIGN TABLE people OPTIONS (ADD rows '7')",
+    "ALTER SERVER rec OPTIONS (ADD rows '7')",
+    "CREATE USER MAPPING FOR CURRENT_USER SERVER rec OPTIONS (rows '7')",
+    "ALTER FOREIGN TABLE people ADD COLUMN extra text",
+    "ALTER FOREIGN TABLE people ALTER COLUMN age TYPE bigint",
+    "ALTER FOREIGN TABLE people RENAME COLUMN score TO points",
+    "ALTER FOREIGN TABLE people ALTER COLUMN name OPTIONS (ADD note 'x')",
+]
+
+
+@pytest.mark.parametrize("ddl", RELATED_DDL)
+def test_changed_options_or_columns_rebuild_the_instance(db, ddl):
+    create_people(db, local=False)
+    rec = Recorder(db)
+    assert _inits(rec) == 1
+    execute(db, ddl)
+    assert _inits(rec) == 1
+    assert _inits(rec) == 0
+
+
+def test_user_mapping_change_rebuilds_the_instance(db):
+    create_people(db, local=False)
+    execute(db, "CREATE USER MAPPING FOR CURRENT_USER SERVER rec OPTIONS (rows '7')")
+    rec = Recorder(db)
+    assert _inits(rec) == 1
+    execute(db, "ALTER USER MAPPING FOR CURRENT_USER SERVER rec OPTIONS (SET rows '8')")
+    assert _inits(rec) == 1
+    execute(db, "COMMENT ON SERVER rec IS 'x'")
+    assert _inits(rec) == 0
+
+
+# ---------------------------------------------------------------- mappings as hstore
+
+HSTORE = {"k": "v", "n": None, 'quote"d': "back\\slash", "a=>b, c": " spaced ", "": "",
+          "ünï": "表", 1: 2.5}
+
+
+def _pairs(db, query):
+    """The (key, value) pairs of the hstore h the query returns (WITH ... AS q(h) given:
+    a data-modifying WITH must be at the top level)."""
+    if not query.startswith("WITH"):
+        query = f"WITH q AS ({query})"
+    return sorted(execute(db, f"{query} SELECT (each(h)).* FROM q"), key=repr)
+
+
+def _expected_pairs(mapping):
+    return sorted(((str(k), None if v is None else str(v)) for k, v in mapping.items()),
+                  key=repr)
+
+
+def test_mapping_scanned_into_hstore(db):
+    # Multicorn writes a mapping for a non-JSON column as hstore text: "k"=>"v",
+    # NULL values as NULL, keys and values quoted and escaped.
+    execute(db, "CREATE EXTENSION hstore")
+    create_server(db, "rec")
+    row = {"id": 1, "h": {str(k): v if v is None else str(v) for k, v in HSTORE.items()}}
+    create_foreign_table(db, "hs", columns=[("id", "int"), ("h", "hstore")],
+                         raw_rows=json.dumps([row, {"id": 2, "h": {}}, {"id": 3}]),
+                         row_shape="dict")
+    assert _pairs(db, "SELECT h FROM hs WHERE id = 1") == _expected_pairs(HSTORE)
+    assert execute(db, "SELECT id, h = ''::hstore, h IS NULL FROM hs ORDER BY id") == [
+        (1, False, False), (2, True, False), (3, None, True)]
+    assert execute(db, "SELECT h -> 'n', h ? 'n', h -> 'k' FROM hs WHERE id = 1") == [
+        (None, True, "v")]
+
+
+def test_mapping_returned_by_insert_and_update_into_hstore(db):
+    execute(db, "CREATE EXTENSION hstore")
+    setup_memory(db)
+    execute(db, "CREATE SERVER maps FOREIGN DATA WRAPPER sgfdw"
+                " OPTIONS (wrapper 'compat.MappingMemoryFdw')")
+    memory_table(db, "hm", columns="id int, h hstore", server="maps", mapping=repr(HSTORE))
+    assert _pairs(db, "WITH q AS (INSERT INTO hm VALUES (1, 'x=>y') RETURNING h)") \
+        == _expected_pairs(HSTORE)
+    assert _pairs(db, "SELECT h FROM hm") == _expected_pairs(HSTORE)
+    assert _pairs(db, "WITH q AS (UPDATE hm SET h = 'p=>q' RETURNING h)") \
+        == _expected_pairs(HSTORE)
+
+
+def test_mapping_for_a_type_not_read_from_text_is_refused(db):
+    # sgfdw's typed conversions stay: a dict for an int column is a clean error.
+    create_server(db, "rec")
+    create_foreign_table(db, "bad", columns=[("i", "int")], raw_rows='[[{"a": "b"}]]')
+    error = error_of(db, "SELECT * FROM bad")
+    assert error.pgcode == "42804", error.pgerror
+    assert_usable(db)
+
