@@ -574,7 +574,7 @@ datum_from_text(SgConverter *conv, PyObject *value)
 {
 	Py_ssize_t	length;
 	char	   *text = python_to_server_string(conv, value, &length);
-	Datum		result = InputFunctionCall(&conv->input, text, conv->ioparam, conv->typmod);
+	Datum		result = sgconv_from_cstring(conv, text);
 
 	pfree(text);
 	return result;
@@ -616,12 +616,18 @@ float_value(SgConverter *conv, PyObject *value)
 	}
 	if (conv->kind == SG_FLOAT8)
 		return Float8GetDatum(result);
-	/* As PostgreSQL's float8 -> float4 cast: only a lost infinity or zero is an error. */
-	if ((isinf((float4) result) && !isinf(result)) || ((float4) result == 0 && result != 0))
+	return Float4GetDatum(sgconv_float4(result));
+}
+
+/* As PostgreSQL's float8 -> float4 cast: only a lost infinity or zero is an error. */
+float4
+sgconv_float4(double value)
+{
+	if ((isinf((float4) value) && !isinf(value)) || ((float4) value == 0 && value != 0))
 		ereport(ERROR,
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 				 errmsg("value out of range for type real")));
-	return Float4GetDatum((float4) result);
+	return (float4) value;
 }
 
 static bool
@@ -987,9 +993,31 @@ sgconv_to_datum(SgConverter *conv, PyObject *value, bool *isnull)
 {
 	Datum		result = convert_to_datum(conv, value, isnull);
 
+	return sgconv_check_domain(conv, result, *isnull);
+}
+
+/* A value made as the base type, checked against the constraints of a domain. */
+Datum
+sgconv_check_domain(SgConverter *conv, Datum value, bool isnull)
+{
 	if (OidIsValid(conv->domain))
-		domain_check(result, *isnull, conv->domain, &conv->domain_cache, conv->context);
-	return result;
+		domain_check(value, isnull, conv->domain, &conv->domain_cache, conv->context);
+	return value;
+}
+
+/* The converter's type (a domain, not its base type). */
+Oid
+sgconv_type(SgConverter *conv, int32 *typmod)
+{
+	*typmod = conv->typmod;
+	return conv->typoid;
+}
+
+/* Text in the server encoding, read by the type's input function (domains checked). */
+Datum
+sgconv_from_cstring(SgConverter *conv, char *text)
+{
+	return InputFunctionCall(&conv->input, text, conv->ioparam, conv->typmod);
 }
 
 static Datum

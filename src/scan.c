@@ -3,8 +3,9 @@
  *		Begin / iterate / rescan / end of a foreign scan, and its EXPLAIN lines.
  *
  * Rows come from the iterator that execute() returns, pulled one at a time so a scan
- * stops as soon as PostgreSQL stops asking. Only the columns the query needs are
- * converted; the others are NULL in the slot.
+ * stops as soon as PostgreSQL stops asking. Each item is a row, or an Arrow batch or
+ * stream whose rows are then handed out one per call (arrow.c reads them). Only the
+ * columns the query needs are converted; the others are NULL in the slot.
  */
 #include "sgfdw.h"
 
@@ -45,6 +46,8 @@ typedef struct SgScanState
 	SgConverter **converters;
 	int		   *slot_indexes;
 	int			current;		/* index into the needed columns, for error context */
+	SgArrowReader *arrow;		/* reads the batch whose rows are being handed out */
+	bool		in_batch;
 	MemoryContext row_context;
 	MemoryContextCallback release_callback;
 	Relation	rel;
@@ -59,12 +62,22 @@ forget_row(SgScanState *state)
 	Py_CLEAR(state->row);
 }
 
+/* The batch being read is done with: its Arrow structures are released now. */
+static void
+forget_batch(SgScanState *state)
+{
+	if (state->in_batch)
+		sgarrow_close(state->arrow);
+	state->in_batch = false;
+}
+
 static void
 release_python(void *arg)
 {
 	SgScanState *state = arg;
 
 	forget_row(state);
+	forget_batch(state);
 	Py_CLEAR(state->iterator);
 	Py_CLEAR(state->sortkeys);
 	Py_CLEAR(state->columns);
@@ -145,6 +158,8 @@ sgfdwBeginForeignScan(ForeignScanState *node, int eflags)
 	}
 	state->row_context = AllocSetContextCreate(estate->es_query_cxt, "sgfdw row",
 											   ALLOCSET_DEFAULT_SIZES);
+	state->arrow = sgarrow_open(state->nneeded, state->keys, state->converters,
+								state->slot_indexes);
 }
 
 /* The quals with their values for this execution (NULL values where unknown). */
@@ -330,20 +345,14 @@ store_row(SgScanState *state, TupleTableSlot *slot)
 	Py_CLEAR(state->item);
 }
 
-TupleTableSlot *
-sgfdwIterateForeignScan(ForeignScanState *node)
+/*
+ * The next item of the iterator into state->row; false at the end (the scan is then
+ * exhausted).
+ */
+static bool
+next_item(SgScanState *state)
 {
-	SgScanState *state = node->fdw_state;
-	TupleTableSlot *slot = node->ss.ss_ScanTupleSlot;
-	ErrorContextCallback callback;
-	MemoryContext old;
 	PyObject   *row;
-
-	ExecClearTuple(slot);
-	if (state->iterator == NULL)
-		start_scan(node, state);
-	if (state->exhausted)
-		return slot;
 
 	forget_row(state);
 	SGFDW_ENTER_PYTHON();
@@ -354,15 +363,64 @@ sgfdwIterateForeignScan(ForeignScanState *node)
 		if (PyErr_Occurred())
 			sgfdw_report_python_error(0, "execute() iteration");
 		state->exhausted = true;
-		return slot;
+		return false;
 	}
 	state->row = row;
 	if (row == Py_None)			/* Multicorn ends a scan on None */
 	{
 		state->exhausted = true;
-		return slot;
+		return false;
 	}
+	return true;
+}
 
+/*
+ * Fills the slot with the next row, from the batch being read or the next item; false
+ * at the end of the scan. Runs in the row context, under the conversion error context.
+ */
+static bool
+fill_slot(SgScanState *state, TupleTableSlot *slot)
+{
+	for (;;)
+	{
+		if (state->in_batch)
+		{
+			memset(slot->tts_isnull, true, sizeof(bool) * slot->tts_tupleDescriptor->natts);
+			if (sgarrow_next_row(state->arrow, slot->tts_values, slot->tts_isnull,
+								 &state->current))
+				return true;
+			state->in_batch = false;	/* read to its end, and released */
+			state->current = -1;
+		}
+		if (!next_item(state))
+			return false;
+		if (!sgarrow_is_batch(state->row))
+		{
+			store_row(state, slot);
+			return true;
+		}
+		state->in_batch = true;
+		sgarrow_load(state->arrow, state->row);
+		forget_row(state);
+	}
+}
+
+TupleTableSlot *
+sgfdwIterateForeignScan(ForeignScanState *node)
+{
+	SgScanState *state = node->fdw_state;
+	TupleTableSlot *slot = node->ss.ss_ScanTupleSlot;
+	ErrorContextCallback callback;
+	MemoryContext old;
+	bool		found;
+
+	ExecClearTuple(slot);
+	if (state->iterator == NULL)
+		start_scan(node, state);
+	if (state->exhausted)
+		return slot;
+
+	forget_row(state);
 	MemoryContextReset(state->row_context);
 	old = MemoryContextSwitchTo(state->row_context);
 	state->current = -1;
@@ -370,10 +428,10 @@ sgfdwIterateForeignScan(ForeignScanState *node)
 	callback.arg = state;
 	callback.previous = error_context_stack;
 	error_context_stack = &callback;
-	store_row(state, slot);
+	found = fill_slot(state, slot);
 	error_context_stack = callback.previous;
 	MemoryContextSwitchTo(old);
-	return ExecStoreVirtualTuple(slot);
+	return found ? ExecStoreVirtualTuple(slot) : slot;
 }
 
 void
@@ -383,6 +441,7 @@ sgfdwReScanForeignScan(ForeignScanState *node)
 
 	/* The next fetch calls execute() again, with the parameters' new values. */
 	forget_row(state);
+	forget_batch(state);
 	Py_CLEAR(state->iterator);
 }
 
@@ -397,6 +456,7 @@ sgfdwEndForeignScan(ForeignScanState *node)
 		return;
 	started = state->iterator != NULL;
 	forget_row(state);
+	forget_batch(state);
 	Py_CLEAR(state->iterator);
 	if (started)
 	{

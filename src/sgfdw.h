@@ -78,6 +78,20 @@ extern Datum sgconv_to_datum_owned(SgConverter *conv, PyObject *value, bool *isn
 extern void sgconv_init_python(void);
 /* Conversion of a value whose type is only known by its OID (plan-time constants). */
 extern PyObject *sgconv_datum_to_python(Oid typoid, int32 typmod, Datum value, bool isnull);
+/* Pieces of the Python -> Datum path that the Arrow reader shares. */
+extern Oid	sgconv_type(SgConverter *conv, int32 *typmod);
+extern Datum sgconv_from_cstring(SgConverter *conv, char *text);
+extern Datum sgconv_check_domain(SgConverter *conv, Datum value, bool isnull);
+extern float4 sgconv_float4(double value);
+
+/* ---- arrow.c: rows of Arrow record batches and streams (the C data interface) ---- */
+typedef struct SgArrowReader SgArrowReader;
+extern bool sgarrow_is_batch(PyObject *item);
+extern SgArrowReader *sgarrow_open(int ncolumns, PyObject **names,
+								   SgConverter **converters, int *slot_indexes);
+extern void sgarrow_load(SgArrowReader *reader, PyObject *item);
+extern bool sgarrow_next_row(SgArrowReader *reader, Datum *values, bool *nulls, int *current);
+extern void sgarrow_close(SgArrowReader *reader);
 
 /* ---- instance.c: one Python FDW instance per foreign table and user ---- */
 typedef struct SgTable

@@ -102,16 +102,15 @@ def _has_pyarrow(db) -> bool:
 def test_record_batch_row_failing_conversion_twice(db):
     if not _has_pyarrow(db):
         pytest.skip("pyarrow is not installed in the server's Python")
-    # A RecordBatch is a mapping (by column name) whose values are Arrow arrays: they are
-    # not ints, and the failed scan must leave nothing behind for the next one.
+    # A RecordBatch is read as Arrow (its rows); strings that are not ints fail in the
+    # middle of the batch, and the failed scan must leave nothing behind for the next one.
     hostile_table(db, "id int, name text",
-                  "[record_batch({'id': [1, 2], 'name': ['a', 'b']})]")
+                  "[record_batch({'id': ['1', 'x2'], 'name': ['a', 'b']})]")
     for _ in range(3):
         assert error_of(db, "SELECT * FROM t").pgcode == "22P02"
         assert_usable(db)
     execute(db, "ALTER FOREIGN TABLE t ALTER COLUMN id TYPE text")
-    rows = execute(db, "SELECT name FROM t")
-    assert len(rows) == 1 and "a" in rows[0][0] and "b" in rows[0][0]
+    assert execute(db, "SELECT id, name FROM t") == [("1", "a"), ("x2", "b")]
 
 
 def test_mapping_row_failing_conversion_twice(db):
