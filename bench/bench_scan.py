@@ -6,6 +6,13 @@ gen.GenFdw yields N rows (i int, t text, f float8) from a plain Python generator
 query runs once to warm up, then --repeat times; the median time is reported, as rows/s
 and as the ratio foreign time / local time.
 
+The Arrow lane (issue 13) is measured on rows with a distinct text per row
+(i, 'text <i>', i * 0.5) against a local table of those rows: gen.GenArrowFdw yields
+record batches of 65536 rows (made once, as data already columnar would be), against the
+row path over the same rows: gen.GenDistinctFdw (a generator building tuples) and
+gen.GenArrowPylistFdw (the same batches turned into Python rows with to_pylist()).
+Targets: count(*) within 1.5x and the 3-column aggregate within 2x of the local table.
+
 The comparison target (from the issue): Multicorn2 is about 28x slower than a local table
 for count(*) and about 13x for an aggregate over three columns. sgfdw aims at >= 4x
 Multicorn2's throughput, i.e. a ratio <= 7.0 for count(*) and <= 3.25 for the aggregate;
@@ -42,6 +49,20 @@ QUERIES = [
 # Multicorn2's ratios (foreign / local time) quoted in the issue, and the target: 4x faster.
 MULTICORN_RATIO = {"count(*)": 28.0, "3-column aggregate": 13.0}
 SPEEDUP_WANTED = 4.0
+
+# Arrow lane targets (issue 13): ratio foreign/local for gen.GenArrowFdw.
+ARROW_TARGET = {"count(*)": 1.5, "3-column aggregate": 2.0}
+
+# Each local table with the foreign tables that hold the same rows.
+GROUPS = [
+    ("local", ["foreign_tuples", "foreign_dicts"]),
+    ("local_distinct", ["arrow_batches", "distinct_tuples", "arrow_pylist"]),
+]
+FOREIGN = {
+    "foreign_tuples": "gen.GenFdw", "foreign_dicts": "gen.GenDictFdw",
+    "arrow_batches": "gen.GenArrowFdw", "distinct_tuples": "gen.GenDistinctFdw",
+    "arrow_pylist": "gen.GenArrowPylistFdw",
+}
 
 SETTINGS = {"jit": "off", "max_parallel_workers_per_gather": 0}
 
@@ -92,14 +113,17 @@ def main() -> int:
         conn = cluster.connect("bench")
         with conn.cursor() as cur:
             cur.execute("CREATE SERVER gen FOREIGN DATA WRAPPER sgfdw")
-            for table, wrapper in [("foreign_tuples", "gen.GenFdw"),
-                                   ("foreign_dicts", "gen.GenDictFdw")]:
+            for table, wrapper in FOREIGN.items():
                 cur.execute(f"CREATE FOREIGN TABLE {table} (i int, t text, f float8) SERVER gen "
                             f"OPTIONS (wrapper '{wrapper}', rows '{n}')")
             cur.execute("CREATE TABLE local (i int, t text, f float8)")
             cur.execute(f"INSERT INTO local SELECT i, 'text', i * 0.5 "
                         f"FROM generate_series(0, {n - 1}) AS i")
+            cur.execute("CREATE TABLE local_distinct (i int, t text, f float8)")
+            cur.execute(f"INSERT INTO local_distinct SELECT i, 'text ' || i, i * 0.5 "
+                        f"FROM generate_series(0, {n - 1}) AS i")
             cur.execute("VACUUM (FREEZE, ANALYZE) local")
+            cur.execute("VACUUM (FREEZE, ANALYZE) local_distinct")
             cur.execute("SHOW jit")
             jit = cur.fetchone()[0]
             cur.execute("SHOW max_parallel_workers_per_gather")
@@ -109,8 +133,10 @@ def main() -> int:
 
             results = {}
             for name, query in QUERIES:
-                for table in ("local", "foreign_tuples", "foreign_dicts"):
-                    results[name, table] = measure(cur, query.format(table=table), args.repeat)
+                for local, foreign in GROUPS:
+                    for table in (local, *foreign):
+                        results[name, table] = measure(cur, query.format(table=table),
+                                                       args.repeat)
         conn.close()
     finally:
         cluster.cleanup()
@@ -125,13 +151,15 @@ def main() -> int:
     print("-" * len(header))
     mismatches = []
     for name, _ in QUERIES:
-        local_seconds, local_result = results[name, "local"]
-        for table in ("local", "foreign_tuples", "foreign_dicts"):
-            seconds, result = results[name, table]
-            ratio = "" if table == "local" else f"{seconds / local_seconds:13.2f}x"
-            print(f"{name:<20} {table:<16} {seconds * 1000:10.1f} {n / seconds:14,.0f} {ratio:>14}")
-            if result != local_result:
-                mismatches.append(f"{name} on {table}: {result} != local {local_result}")
+        for local, foreign in GROUPS:
+            local_seconds, local_result = results[name, local]
+            for table in (local, *foreign):
+                seconds, result = results[name, table]
+                ratio = "" if table == local else f"{seconds / local_seconds:13.2f}x"
+                print(f"{name:<20} {table:<16} {seconds * 1000:10.1f} {n / seconds:14,.0f} "
+                      f"{ratio:>14}")
+                if result != local_result:
+                    mismatches.append(f"{name} on {table}: {result} != {local} {local_result}")
         print()
 
     print(f"Target (issue): Multicorn2 is ~{MULTICORN_RATIO['count(*)']:.0f}x slower than local "
@@ -147,6 +175,12 @@ def main() -> int:
         missed |= verdict == "MISS"
         print(f"  {name:<20} ratio {ratio:6.2f} <= {limit:5.2f}  {verdict}  "
               f"(~{multicorn / ratio:.1f}x Multicorn2's throughput)")
+    print("Arrow lane (issue 13): record batches, ratio foreign/local_distinct:")
+    for name, limit in ARROW_TARGET.items():
+        ratio = results[name, "arrow_batches"][0] / results[name, "local_distinct"][0]
+        verdict = "PASS" if ratio <= limit else "MISS"
+        missed |= verdict == "MISS"
+        print(f"  {name:<20} ratio {ratio:6.2f} <= {limit:5.2f}  {verdict}")
     if mismatches:
         print("\nRESULT MISMATCH between foreign and local tables:")
         print("\n".join(f"  {m}" for m in mismatches))
