@@ -8,6 +8,7 @@ set -euo pipefail
 packages=(
   postgresql-15             # server binaries in /usr/lib/postgresql/15/bin (tests start their own clusters)
   postgresql-server-dev-15  # PGXS and server headers; brings libpq-dev and pg_config
+  postgresql-plpython3-15   # PL/Python, for the tests of sharing its interpreter
   python3.11                # the interpreter the bridge embeds
   python3.11-dev            # Python.h and python3.11-config for compiling and linking
   python3.11-venv           # the venvs of the backend and of the tests

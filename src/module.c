@@ -4,6 +4,10 @@
  *
  * The interpreter starts in a backend on first use, never in the postmaster: a
  * forked postmaster-owned interpreter would be shared state across backends.
+ *
+ * A backend has one interpreter, shared with PL/Python (plpython3u links the same
+ * libpython), whichever of the two starts it: sgfdw adopts one PL/Python started, and
+ * leaves room for PL/Python's module in one it started itself.
  */
 #include "sgfdw.h"
 
@@ -130,20 +134,62 @@ prepend_python_path(void)
 	pfree(copy);
 }
 
-void
-sgfdw_ensure_python(void)
+/* Runs Python statements at start-up, with the given str variable defined. */
+static void
+run_startup_code(const char *code, const char *name, const char *value, const char *what)
+{
+	PyObject   *globals = PyDict_New();
+	PyObject   *string = NULL;
+	PyObject   *result = NULL;
+
+	if (globals && PyDict_SetItemString(globals, "__builtins__", PyEval_GetBuiltins()) == 0)
+	{
+		string = value ? PyUnicode_DecodeFSDefault(value) : NULL;
+		if (value == NULL || (string && PyDict_SetItemString(globals, name, string) == 0))
+			result = PyRun_String(code, Py_file_input, globals, globals);
+	}
+	Py_XDECREF(string);
+	Py_XDECREF(globals);
+	if (result == NULL)
+		sgfdw_report_python_error(0, what);
+	Py_DECREF(result);
+}
+
+/*
+ * An interpreter started by PL/Python has the system's sys.path: the venv's
+ * site-packages (with its .pth files) go before the system's site directories, so venv
+ * packages win as under the venv's own python; the system's stay after them for
+ * PL/Python's functions. The builtin module table was read when it started, so
+ * _sgfdw is put into sys.modules directly.
+ */
+static void
+adopt_running_interpreter(void)
+{
+	static const char *const adopt_venv =
+		"import os, site, sys\n"
+		"venv = os.path.dirname(os.path.dirname(python))\n"
+		"if os.path.exists(os.path.join(venv, 'pyvenv.cfg')):\n"
+		"    before = list(sys.path)\n"
+		"    site.addsitedir(os.path.join(venv, 'lib', 'python%d.%d' % sys.version_info[:2],\n"
+		"                                 'site-packages'))\n"
+		"    added = [p for p in sys.path if p not in before]\n"
+		"    first = next((i for i, p in enumerate(before)\n"
+		"                  if p.endswith(('site-packages', 'dist-packages'))), len(before))\n"
+		"    sys.path[:] = before[:first] + added + before[first:]\n";
+	PyObject   *module = PyInit__sgfdw();
+
+	if (module == NULL || PyDict_SetItemString(PyImport_GetModuleDict(), "_sgfdw", module) < 0)
+		sgfdw_report_python_error(0, "registering the _sgfdw module");
+	Py_DECREF(module);
+	run_startup_code(adopt_venv, "python", sgfdw_python,
+					 "adding the virtual environment of sgfdw.python to sys.path");
+}
+
+static void
+start_interpreter(void)
 {
 	PyPreConfig preconfig;
 	PyConfig	config;
-
-	if (python_started)
-		return;
-	if (access(sgfdw_python, X_OK) != 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_FILE),
-				 errmsg("Python executable \"%s\" not found", sgfdw_python),
-				 errhint("Run \"make install\" or set sgfdw.python to the python of a "
-						 "virtual environment made with python3.11.")));
 
 	/* Python must neither touch the backend's locale nor its signal handlers. */
 	PyPreConfig_InitIsolatedConfig(&preconfig);
@@ -165,6 +211,32 @@ sgfdw_ensure_python(void)
 				 "program name");
 	check_status(Py_InitializeFromConfig(&config), "initialization");
 	PyConfig_Clear(&config);
+
+	/*
+	 * PL/Python, loaded later, adds plpy to the builtin module table and imports it;
+	 * CPython 3.11 finds it there but creates only builtins named in
+	 * sys.builtin_module_names, fixed at start-up.
+	 */
+	run_startup_code("import sys\n"
+					 "sys.builtin_module_names = sys.builtin_module_names + ('plpy',)\n",
+					 NULL, NULL, "making room for PL/Python's module plpy");
+}
+
+void
+sgfdw_ensure_python(void)
+{
+	if (python_started)
+		return;
+	if (access(sgfdw_python, X_OK) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_FILE),
+				 errmsg("Python executable \"%s\" not found", sgfdw_python),
+				 errhint("Run \"make install\" or set sgfdw.python to the python of a "
+						 "virtual environment made with python3.11.")));
+	if (Py_IsInitialized())
+		adopt_running_interpreter();
+	else
+		start_interpreter();
 	python_started = true;
 	sgfdw_backend_thread = PyThread_get_thread_ident();
 

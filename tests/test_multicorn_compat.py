@@ -205,3 +205,71 @@ def test_mapping_for_a_type_not_read_from_text_is_refused(db):
     assert error.pgcode == "42804", error.pgerror
     assert_usable(db)
 
+
+# ---------------------------------------------------------------- PL/Python
+
+def _plpython(db):
+    execute(db, "CREATE EXTENSION plpython3u")
+    execute(db, """CREATE FUNCTION py_double(x int) RETURNS int LANGUAGE plpython3u
+                   AS 'return None if x is None else 2 * x'""")
+    execute(db, """CREATE FUNCTION py_path() RETURNS text[] LANGUAGE plpython3u
+                   AS 'import sys; return sys.path'""")
+    execute(db, """CREATE FUNCTION py_people() RETURNS bigint LANGUAGE plpython3u
+                   AS 'return plpy.execute("SELECT count(*) AS n FROM people")[0]["n"]'""")
+
+
+def _venv_site_packages(db):
+    python = execute(db, "SHOW sgfdw.python")[0][0]
+    return python.rsplit("/bin/", 1)[0] + "/lib/python3.11/site-packages"
+
+
+def _check_sgfdw_environment(db):
+    # sgfdw.python_path first, then (after the standard library) the venv's
+    # site-packages before any system site directory.
+    path = execute(db, "SELECT py_path()")[0][0]
+    python_path = execute(db, "SHOW sgfdw.python_path")[0][0].split(":")
+    assert path[:len(python_path)] == python_path, path
+    venv = _venv_site_packages(db)
+    assert venv in path, path
+    system = [i for i, p in enumerate(path) if p.endswith("-packages") and p != venv]
+    assert all(path.index(venv) < i for i in system), path
+
+
+@pytest.fixture
+def fresh(pg, db):
+    """A second connection to the test's database: a backend whose interpreter has not
+    started (CREATE EXTENSION sgfdw may start it in `db`'s)."""
+    conn = pg.connect(db.info.dbname)
+    try:
+        yield conn
+    finally:
+        conn.close()
+
+
+def test_plpython_first_then_sgfdw(db, fresh):
+    # Multicorn2 shares the backend's one interpreter with PL/Python, in either order.
+    _plpython(db)
+    create_people(db)
+    assert execute(fresh, "SELECT py_double(21)") == [(42,)]
+    # PL/Python started the interpreter: the system's sys.path, no venv yet
+    assert _venv_site_packages(db) not in execute(fresh, "SELECT py_path()")[0][0]
+    assert_same(fresh, "SELECT * FROM {t} WHERE age > 30")
+    assert execute(fresh, "SELECT py_people()") == execute(fresh, "SELECT count(*) FROM people")
+    _check_sgfdw_environment(fresh)
+
+
+def test_sgfdw_first_then_plpython(db, fresh):
+    _plpython(db)
+    create_people(db)
+    assert_same(fresh, "SELECT * FROM {t} WHERE age > 30")
+    assert execute(fresh, "SELECT py_double(21)") == [(42,)]
+    assert execute(fresh, "SELECT py_people()") == execute(fresh, "SELECT count(*) FROM people")
+    _check_sgfdw_environment(fresh)
+
+
+def test_plpython_and_sgfdw_interleaved_in_one_query(db, fresh):
+    _plpython(db)
+    create_people(db)
+    assert_same(fresh, "SELECT id, py_double(age) FROM {t} WHERE py_double(id) > 4")
+    assert execute(fresh, "SELECT py_people(), count(*) FROM people") == [
+        (len(execute(fresh, "SELECT * FROM people_local")),) * 2]
