@@ -22,7 +22,8 @@ try:
 except ImportError:  # imported outside a backend: quoting still works
     _sgfdw = None
 
-__all__ = ["execute", "cursor", "Cursor", "quote_ident", "quote_literal", "in_backend"]
+__all__ = ["execute", "cursor", "Cursor", "arrow", "quote_ident", "quote_literal",
+           "in_backend"]
 
 # Type OIDs the parser starts from; 0 lets it infer the type from the statement alone.
 _BOOL, _BYTEA, _INT8, _INT4, _FLOAT8, _NUMERIC = 16, 17, 20, 23, 701, 1700
@@ -133,3 +134,23 @@ class Cursor:
 
 def cursor(sql: str, params: Sequence[Any] | None = None, batch_size: int = 1000) -> Cursor:
     return Cursor(sql, params, batch_size)
+
+
+def arrow(sql: str, params: Sequence[Any] | None = None,
+          batch_rows: int = 65536) -> Iterator[Any]:
+    """The query's rows as Arrow record batches of at most batch_rows rows, built in C
+    without Python values: objects of the Arrow PyCapsule interface
+    (`__arrow_c_array__`), which `pyarrow.record_batch(batch)` takes without copying.
+    Types: bool, int2/4/8, float4/8, date (date32), time (time64[us]), timestamp
+    (timestamp[us]), timestamptz (timestamp[us, UTC]), interval (month_day_nano),
+    numeric(p, s) with p <= 38 (decimal128(p, s)), text/varchar/bpchar (utf8), bytea
+    (binary); any other type as utf8 of its text output, its PostgreSQL type in the
+    field metadata `sgfdw.pg_type`. Infinite dates and timestamps are an error."""
+    if batch_rows < 1:
+        raise ValueError("batch_rows must be at least 1")
+    with Cursor(sql, params) as rows:
+        while rows._name is not None:
+            batch = _backend().cursor_fetch_arrow(rows._name, batch_rows)
+            if batch is None:
+                return
+            yield batch

@@ -72,7 +72,8 @@ typedef enum SgArrowKind
 	AK_NULL, AK_BOOL, AK_INT, AK_UINT, AK_FLOAT16, AK_FLOAT32, AK_FLOAT64, AK_DECIMAL,
 	AK_STRING,					/* utf8 / large_utf8 / binary / large_binary */
 	AK_VIEW,					/* utf8_view / binary_view */
-	AK_FIXED_BINARY, AK_DATE32, AK_DATE64, AK_TIME, AK_TIMESTAMP, AK_DURATION
+	AK_FIXED_BINARY, AK_DATE32, AK_DATE64, AK_TIME, AK_TIMESTAMP, AK_DURATION,
+	AK_MONTH_DAY_NANO			/* interval: months, days and nanoseconds apart */
 } SgArrowKind;
 
 typedef struct SgArrowType
@@ -176,6 +177,7 @@ parse_format(const char *format, SgArrowType *type)
 		{"z", AK_STRING, 4, "binary"}, {"Z", AK_STRING, 8, "large_binary"},
 		{"vu", AK_VIEW, 0, "utf8_view"}, {"vz", AK_VIEW, 0, "binary_view"},
 		{"tdD", AK_DATE32, 4, "date32"}, {"tdm", AK_DATE64, 8, "date64"},
+		{"tin", AK_MONTH_DAY_NANO, 16, "month_day_nano_interval"},
 	};
 
 	memset(type, 0, sizeof(*type));
@@ -289,6 +291,7 @@ convertible(const SgArrowType *type, Oid basetype)
 			/* A zone's wall clock would need the zone database: instants only. */
 			return basetype == TIMESTAMPTZOID || (basetype == TIMESTAMPOID && !type->zoned);
 		case AK_DURATION:
+		case AK_MONTH_DAY_NANO:
 			return basetype == INTERVALOID;
 	}
 	return false;
@@ -878,6 +881,18 @@ value_datum(SgArrowColumn *column, int64 index)
 		case AK_TIMESTAMP:
 		case AK_DURATION:
 			return datetime_datum(column, signed_at(data, column->type.width, index));
+		case AK_MONTH_DAY_NANO:
+			{
+				const char *value = (const char *) data + index * 16;
+				Interval   *interval = palloc(sizeof(Interval));
+				int64		nanos;
+
+				memcpy(&interval->month, value, 4);
+				memcpy(&interval->day, value + 4, 4);
+				memcpy(&nanos, value + 8, 8);
+				interval->time = to_microseconds(nanos, 1, "interval");
+				return IntervalPGetDatum(interval);
+			}
 	}
 	return (Datum) 0;
 }

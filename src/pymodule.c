@@ -90,6 +90,7 @@ sgfdw_log(PyObject *self, PyObject *args)
 BACKEND_ONLY(execute_checked, sgfdw_spi_execute)
 BACKEND_ONLY(cursor_open_checked, sgfdw_spi_cursor_open)
 BACKEND_ONLY(cursor_fetch_checked, sgfdw_spi_cursor_fetch)
+BACKEND_ONLY(cursor_fetch_arrow_checked, sgfdw_spi_cursor_fetch_arrow)
 BACKEND_ONLY(cursor_close_checked, sgfdw_spi_cursor_close)
 
 static PyMethodDef methods[] = {
@@ -101,6 +102,8 @@ static PyMethodDef methods[] = {
 	"cursor_open(sql, params=None, types=None): open a cursor, return its name."},
 	{"cursor_fetch", cursor_fetch_checked, METH_VARARGS,
 	"cursor_fetch(name, count): the next rows of a cursor."},
+	{"cursor_fetch_arrow", cursor_fetch_arrow_checked, METH_VARARGS,
+	"cursor_fetch_arrow(name, count): the next rows of a cursor as an Arrow batch, or None."},
 	{"cursor_close", cursor_close_checked, METH_VARARGS,
 	"cursor_close(name): close a cursor."},
 	{NULL, NULL, 0, NULL}

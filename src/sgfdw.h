@@ -137,6 +137,12 @@ extern PyObject *sgfdw_make_qual(const char *colname, SgQualDesc *qual, PyObject
 extern PyObject *sgfdw_plan_time_quals(SgTable *table, List *quals, List *values);
 extern PyObject *sgfdw_sortkeys_from_nodes(SgTable *table, List *nodes);
 
+/* ---- ctid.c: the row identity an FDW may provide (provides_ctid) ---- */
+extern bool sgfdw_provides_ctid(PyObject *instance);
+extern void sgfdw_require_ctid(SgTable *table);
+extern PyObject *sgfdw_ctid_name(void);
+extern void sgfdw_ctid_from_python(PyObject *value, ItemPointer tid);
+
 /* ---- planner.c ---- */
 extern void sgfdwGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid);
 extern void sgfdwGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid);
@@ -179,6 +185,9 @@ extern PyObject *PyInit__sgfdw(void);
 extern PyObject *sgfdw_spi_execute(PyObject *self, PyObject *args);
 extern PyObject *sgfdw_spi_cursor_open(PyObject *self, PyObject *args);
 extern PyObject *sgfdw_spi_cursor_fetch(PyObject *self, PyObject *args);
+extern PyObject *sgfdw_spi_cursor_fetch_arrow(PyObject *self, PyObject *args);
+/* arrow_out.c: SPI_tuptable's rows as an Arrow record batch object (None: no rows) */
+extern PyObject *sgarrow_batch_from_spi(void);
 extern PyObject *sgfdw_spi_cursor_close(PyObject *self, PyObject *args);
 
 /* Python helpers: new references to str / None, never NULL (or report). */

@@ -233,6 +233,7 @@ typedef enum SpiAction
 	SPI_ACTION_EXECUTE,
 	SPI_ACTION_OPEN,
 	SPI_ACTION_FETCH,
+	SPI_ACTION_FETCH_ARROW,		/* the rows as one Arrow batch (arrow_out.c) */
 	SPI_ACTION_CLOSE
 } SpiAction;
 
@@ -284,6 +285,7 @@ run_in_subtransaction(SpiAction action, const char *text, PyObject *params, PyOb
 				result = sgfdw_str(portal->name);
 				break;
 			case SPI_ACTION_FETCH:
+			case SPI_ACTION_FETCH_ARROW:
 			case SPI_ACTION_CLOSE:
 				portal = SPI_cursor_find(text);
 				if (portal == NULL)
@@ -299,7 +301,8 @@ run_in_subtransaction(SpiAction action, const char *text, PyObject *params, PyOb
 				else
 				{
 					SPI_cursor_fetch(portal, true, count);
-					result = result_rows();
+					result = action == SPI_ACTION_FETCH ? result_rows() :
+						sgarrow_batch_from_spi();
 				}
 				break;
 		}
@@ -414,20 +417,33 @@ sgfdw_spi_cursor_open(PyObject *self, PyObject *args)
 	return run_statement(SPI_ACTION_OPEN, args, "s|OO:cursor_open");
 }
 
-PyObject *
-sgfdw_spi_cursor_fetch(PyObject *self, PyObject *args)
+/* cursor_fetch(name, count) and cursor_fetch_arrow(name, count) */
+static PyObject *
+fetch(SpiAction action, PyObject *args, const char *format)
 {
 	const char *name;
 	long		count;
 
-	if (!PyArg_ParseTuple(args, "sl:cursor_fetch", &name, &count))
+	if (!PyArg_ParseTuple(args, format, &name, &count))
 		return NULL;
 	if (count < 1)
 	{
 		PyErr_SetString(PyExc_ValueError, "count must be at least 1");
 		return NULL;
 	}
-	return run_in_subtransaction(SPI_ACTION_FETCH, name, NULL, Py_None, count);
+	return run_in_subtransaction(action, name, NULL, Py_None, count);
+}
+
+PyObject *
+sgfdw_spi_cursor_fetch(PyObject *self, PyObject *args)
+{
+	return fetch(SPI_ACTION_FETCH, args, "sl:cursor_fetch");
+}
+
+PyObject *
+sgfdw_spi_cursor_fetch_arrow(PyObject *self, PyObject *args)
+{
+	return fetch(SPI_ACTION_FETCH_ARROW, args, "sl:cursor_fetch_arrow");
 }
 
 PyObject *

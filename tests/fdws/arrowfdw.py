@@ -1,7 +1,7 @@
 """FDWs yielding Arrow batches, for tests/test_arrow.py.
 
 ArrowFdw    yields the items of the table option `items`: a Python expression, evaluated
-            at each scan in NAMESPACE (pyarrow as `pa`, the helpers below), for an
+            at each scan in NAMESPACE (pyarrow as `pa`, sgfdw.pg as `pg`, the helpers below), for an
             iterable of record batches, tables, readers and plain rows in any mix. With
             the option mode 'rows' every Arrow item is turned into Python rows first
             (to_pylist()), so the same expression gives the row path's result to compare
@@ -183,7 +183,9 @@ class ArrowFdw(ForeignDataWrapper):
     def execute(self, quals: list, columns: set, **kwargs: Any) -> Iterator[Any]:
         import pyarrow as pa
 
-        items = eval(self.items, {**NAMESPACE, "pa": pa})  # noqa: S307 (test code)
+        from sgfdw import pg
+
+        items = eval(self.items, {**NAMESPACE, "pa": pa, "pg": pg})  # noqa: S307 (test code)
         for item in items:
             if self.as_rows:
                 yield from as_rows(item)
