@@ -298,3 +298,12 @@ REVOKE ALL ON FUNCTION mount(text, text, jsonb, boolean, jsonb) FROM PUBLIC;
 REVOKE ALL ON FUNCTION mount_postgres(text, text, integer, text, text, text, text, jsonb, jsonb, boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION unmount(text) FROM PUBLIC;
 -- ==== end of Mounts ===============================================================
+
+-- ==== Layered querying (sgfdw.layered) ===========================================
+-- One server for every repository: IMPORT FOREIGN SCHEMA "namespace/repository:image"
+-- FROM SERVER sgfdw_objects INTO s makes a foreign table per table of that image
+-- ("namespace/repository" alone: latest), read in place from the stored objects.
+-- Users need USAGE on it (not granted to PUBLIC) and read access to splitgraph_meta.
+CREATE SERVER sgfdw_objects FOREIGN DATA WRAPPER sgfdw
+    OPTIONS (wrapper 'sgfdw.layered.LayeredFdw');
+-- ==== end of Layered querying ====================================================

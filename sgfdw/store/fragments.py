@@ -118,5 +118,6 @@ def make_fragment(table: pa.Table, schema: TableSchema) -> Fragment:
     return Fragment("o" + identity[:62], data, table.num_rows, digest, _index(table, schema))
 
 
-def decode(data: bytes) -> pa.Table:
-    return pq.read_table(pa.BufferReader(data))
+def decode(data: bytes, columns: list[str] | None = None) -> pa.Table:
+    """An object's rows: every column, or only those named (in that order)."""
+    return pq.read_table(pa.BufferReader(data), columns=columns)

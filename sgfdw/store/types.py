@@ -102,6 +102,11 @@ class Storage:
         """One list per wire type, of the values of a stored array."""
         return [array.to_pylist()]
 
+    def to_python(self, array: pa.Array | pa.ChunkedArray) -> list[Any]:
+        """The values of a stored array as Python values a reader hands to PostgreSQL
+        (a text-stored value is its type's text, read by the type's input function)."""
+        return array.to_pylist()
+
     def write_expression(self, values: list[str], column_type: str) -> str:
         """The select-list item that turns the bound values back into the column's type."""
         return f"{values[0]}::{column_type}"
@@ -174,6 +179,35 @@ class _Temporal(Storage):
             texts[position] = self._text(raw[position])
         return [pc.if_else(mask, pa.scalar(None, pa.int64()), ints).to_pylist(), texts]
 
+    def to_python(self, array: pa.Array | pa.ChunkedArray) -> list[Any]:
+        """Python dates / datetimes (timestamptz: aware, in UTC) where Python has the
+        year, the text of the others (infinities, years before 1 or after 9999)."""
+        ints = array.cast(self._int_type).cast(pa.int64())
+        slow = pc.or_(pc.less(ints, self._python_min), pc.greater(ints, self._python_max))
+        mask = slow.fill_null(False)
+        if pc.any(mask).as_py():
+            values = self._native(pc.if_else(mask, pa.scalar(None, pa.int64()), ints))
+            raw = ints.to_pylist()
+            for position in pc.indices_nonzero(mask).to_pylist():
+                values[position] = self._text(raw[position], with_zone=self._in_utc)
+            return values
+        return self._native(ints)
+
+    def _native(self, ints: pa.Array | pa.ChunkedArray) -> list[Any]:
+        if self._int_type == pa.int32():
+            return ints.cast(pa.int32()).cast(pa.date32()).to_pylist()
+        zone = "UTC" if self._in_utc else None
+        return pc.add(ints, self._shift).cast(pa.timestamp("us", tz=zone)).to_pylist()
+
+    @property
+    def _python_min(self) -> int:
+        return self._as_int(self._epoch.replace(year=1, month=1, day=1))
+
+    @property
+    def _python_max(self) -> int:
+        last = datetime.datetime.max if self._int_type == pa.int64() else datetime.date.max
+        return self._as_int(last)
+
     def to_arrow(self, values: Sequence[Any]) -> pa.Array:
         try:
             native = pa.array(values, type=self._python_type)
@@ -188,8 +222,9 @@ class _Temporal(Storage):
                 for value in values]
         return pa.array(ints, type=self._int_type).cast(self.arrow_type)
 
-    def _text(self, stored: int) -> str:
-        """A value outside the fast range as the text PostgreSQL reads back exactly."""
+    def _text(self, stored: int, with_zone: bool = False) -> str:
+        """A value outside the fast range as the text PostgreSQL reads back exactly
+        (with_zone: a timestamptz's, in UTC)."""
         if stored in (_INT_MAX[self._int_type], -_INT_MAX[self._int_type] - 1):
             return "infinity" if stored > 0 else "-infinity"
         if self._int_type == pa.int32():
@@ -197,7 +232,8 @@ class _Temporal(Storage):
         days, microseconds = divmod(stored, 86400 * 10**6)
         seconds, fraction = divmod(microseconds, 10**6)
         text = (f"{_iso_date(days + _Y2K_DAYS, era=False)} {seconds // 3600:02}:"
-                f"{seconds // 60 % 60:02}:{seconds % 60:02}.{fraction:06}")
+                f"{seconds // 60 % 60:02}:{seconds % 60:02}.{fraction:06}"
+                + ("+00" if with_zone else ""))
         return text + (" BC" if _civil(days + _Y2K_DAYS)[0] <= 0 else "")
 
 

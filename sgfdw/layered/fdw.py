@@ -1,0 +1,102 @@
+"""LayeredFdw: a table of an object-store image as a foreign table, read in place.
+
+Ties the modules of this package to the Multicorn API: options (options.py), the image
+a transaction reads (version.py), which objects a query needs (prune.py), reading and
+merging them (scan.py) and IMPORT FOREIGN SCHEMA (importing.py). The store itself
+(sgfdw.store) knows nothing about FDWs.
+"""
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import TYPE_CHECKING, Any, Collection, Iterable, Mapping
+
+from multicorn import ColumnDefinition, ForeignDataWrapper, Qual, SortKey, TableDefinition
+
+from sgfdw.errors import FdwError
+
+from .options import TableOptions, check_options, parse_table_options
+
+# CREATE EXTENSION imports this class (it checks the wrapper of server sgfdw_objects):
+# the modules that load pyarrow and the store are imported at first use instead, so
+# they cost only the sessions that query layered tables.
+if TYPE_CHECKING:
+    from .prune import Plan
+    from .version import TableImage
+
+__all__ = ["LayeredFdw"]
+
+
+class UndefinedColumn(FdwError):
+    sqlstate = "42703"
+
+
+class LayeredFdw(ForeignDataWrapper):
+    """A table of one image (option image: tag, hash, prefix or latest, resolved once
+    per transaction). Reads only the objects whose index can match the quals, only the
+    needed columns, and applies patches by primary key. Read-only."""
+
+    def __init__(self, fdw_options: dict[str, str],
+                 fdw_columns: Mapping[str, ColumnDefinition]) -> None:
+        super().__init__(fdw_options, fdw_columns)
+        self.options: TableOptions = parse_table_options(fdw_options)
+        self.columns: OrderedDict[str, ColumnDefinition] = OrderedDict(fdw_columns)
+
+    def _image(self) -> TableImage:
+        from .version import table_image
+        image = table_image(self.options.repository, self.options.image, self.options.table)
+        stored = {c.name for c in image.version.schema.columns}
+        missing = [name for name in self.columns if name not in stored]
+        if missing:
+            raise UndefinedColumn(
+                f"column {missing[0]!r} is not in table {self.options.table!r} of image "
+                f"{image.image_hash[:12]} of {image.repository}",
+                hint="Its columns: " + ", ".join(c.name for c in image.version.schema.columns))
+        return image
+
+    def _plan(self, quals: list[Qual]) -> tuple[TableImage, Plan]:
+        from .prune import plan_objects
+        image = self._image()
+        return image, plan_objects(image.objects, quals, image.version.schema)
+
+    # -- planning ------------------------------------------------------------------------
+
+    def get_rel_size(self, quals: list[Qual], columns: Collection[str]) -> tuple[float, int]:
+        image, plan = self._plan(quals)
+        count = sum(info.rows - 2 * info.index.get("deletes", 0) for info in plan.kept)
+        size = sum(info.size for info in plan.kept)
+        width = size // max(1, sum(info.rows for info in plan.kept))
+        share = len(columns) / max(1, len(image.version.schema.columns))
+        return float(max(count, 1)), max(8, int(width * share))
+
+    # -- scanning --------------------------------------------------------------------------
+
+    def execute(self, quals: list[Qual], columns: Collection[str],
+                sortkeys: list[SortKey] | None = None, limit: int | None = None,
+                offset: int | None = None) -> Iterable[tuple[Any, ...]]:
+        from .scan import read_table, rows
+        image, plan = self._plan(quals)
+        wanted = [name for name in self.columns if name in columns]
+        table = read_table(image, plan, wanted)
+        return rows(table, image.version.schema, list(self.columns), wanted)
+
+    def explain(self, quals: list[Qual], columns: Collection[str],
+                sortkeys: list[SortKey] | None = None, verbose: bool = False,
+                limit: int | None = None, offset: int | None = None) -> list[str]:
+        image, plan = self._plan(quals)
+        return [f"Image: {image.repository}:{image.reference} ({image.image_hash[:12]})",
+                f"Table: {self.options.table}", plan.describe()]
+
+    # -- IMPORT FOREIGN SCHEMA and option checks ------------------------------------------
+
+    @classmethod
+    def import_schema(cls, schema: str, srv_options: dict[str, str], options: dict[str, str],
+                      restriction_type: str | None,
+                      restricts: list[str]) -> list[TableDefinition]:
+        from .importing import import_tables
+        return import_tables(schema, options, restriction_type, restricts)
+
+    @classmethod
+    def validate_options(cls, context: str, options: dict[str, str]) -> None:
+        check_options(context, options)
+        if context == "table":
+            parse_table_options(options)

@@ -1,0 +1,184 @@
+"""Which objects a scan must read: pruning by the per-object min/max index.
+
+An object can be skipped when its index proves no row of it satisfies some qual. That
+alone is not enough with patches: a row of a kept object may be replaced or deleted by
+a later object that the quals would prune (its new values do not match), and keeping
+the old row would return a row that PostgreSQL's recheck accepts -- a wrong row no
+recheck can catch. So every object after a kept one whose primary key range overlaps
+a kept object's is kept too (the closure, in object order). The key range is the first
+key column's; an object whose range is unknown overlaps everything.
+
+A qual prunes only when its value compares in Python exactly as in PostgreSQL with the
+index's stored form: integers, floats (NaN highest), booleans, bytea, dates and
+timestamps of the column's own type; text only for equality (ordering depends on the
+collation, the index is in byte order); char(n) never (trailing blanks). Anything else
+keeps the object: pruning is an optimisation, a kept object is always correct.
+"""
+from __future__ import annotations
+
+import datetime
+import decimal
+import math
+from typing import Any, Callable, Sequence
+
+from multicorn import Qual
+
+from sgfdw.store.meta import ObjectInfo
+from sgfdw.store.types import Column, TableSchema
+
+__all__ = ["Plan", "plan_objects", "key_range_of", "overlaps"]
+
+_Y2K = datetime.datetime(2000, 1, 1)
+_UNIX_DAY0 = datetime.date(1970, 1, 1)
+_INT32_MAX, _INT64_MAX = 2**31 - 1, 2**63 - 1
+_COMPARISONS = frozenset({"=", "<", "<=", ">", ">="})
+
+
+class Plan:
+    """The objects a scan reads, in object order, and how many the index pruned."""
+
+    def __init__(self, kept: list[ObjectInfo], total: int) -> None:
+        self.kept = kept
+        self.total = total
+
+    @property
+    def pruned(self) -> int:
+        return self.total - len(self.kept)
+
+    def describe(self) -> str:
+        return f"Objects: {len(self.kept)} of {self.total} ({self.pruned} pruned by index)"
+
+
+def _temporal(value: Any, column: Column) -> int | None:
+    """A date / timestamp qual value as the index stores it, or None."""
+    if isinstance(value, str) and value in ("infinity", "-infinity"):
+        limit = _INT32_MAX if column.base == "date" else _INT64_MAX
+        return limit if value == "infinity" else -limit - 1
+    if column.base == "date":
+        return (value - _UNIX_DAY0).days if type(value) is datetime.date else None
+    if not isinstance(value, datetime.datetime):
+        return None
+    if column.base == "timestamptz":
+        if value.utcoffset() is None:
+            return None
+        value = value.astimezone(datetime.timezone.utc).replace(tzinfo=None)
+    elif value.tzinfo is not None:
+        return None
+    return (value - _Y2K) // datetime.timedelta(microseconds=1)
+
+
+def _float_key(value: Any) -> tuple[int, float] | None:
+    """PostgreSQL's float order: NaN above everything. Index bounds spell NaN and the
+    infinities as strings, and come from jsonb as Decimals (the shortest text of the
+    float they were written from, so float() gives that float back)."""
+    if isinstance(value, str):
+        value = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}.get(value)
+    if isinstance(value, decimal.Decimal):
+        value = float(value)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return (1, 0.0) if math.isnan(value) else (0, float(value))
+
+
+def _key_function(column: Column, operator: str) -> Callable[[Any], Any] | None:
+    """How a qual value and an index bound of this column become comparable keys, or
+    None when this qual cannot prune."""
+    base = column.base
+    if base in ("int2", "int4", "int8"):
+        return lambda v: v if type(v) is int else None
+    if base in ("float4", "float8"):
+        return _float_key
+    if base == "bool":
+        return lambda v: v if type(v) is bool else None
+    if base in ("date", "timestamp", "timestamptz"):
+        return lambda v: v if type(v) is int else _temporal(v, column)
+    if base == "bytea":
+        return lambda v: ("\\x" + bytes(v).hex()) if isinstance(v, (bytes, bytearray)) \
+            else v if isinstance(v, str) and v.startswith("\\x") else None
+    if base in ("text", "varchar", "name") and operator == "=":
+        return lambda v: v if type(v) is str else None
+    return None
+
+
+def _may_match(qual: Qual, column: Column, entry: dict[str, Any], rows: int) -> bool:
+    """False only when the index proves no row of the object satisfies the qual."""
+    operator, value = qual.operator, qual.value
+    nulls = entry.get("nulls")
+    if isinstance(operator, tuple):
+        operator, any_of = operator
+        if not any_of or operator != "=" or not isinstance(value, (list, tuple)):
+            return True  # ALL(...) and other list forms: no pruning
+        return any(_compare("=", v, column, entry) for v in value if v is not None)
+    if value is None:
+        if nulls is None:
+            return True
+        if operator == "=":           # IS NULL
+            return nulls > 0
+        if operator == "<>":          # IS NOT NULL
+            return nulls < rows
+        return True
+    if operator not in _COMPARISONS:
+        return True
+    return _compare(operator, value, column, entry)
+
+
+def _compare(operator: str, value: Any, column: Column, entry: dict[str, Any]) -> bool:
+    key = _key_function(column, operator)
+    if key is None or "min" not in entry:
+        return True
+    wanted, low, high = key(value), key(entry["min"]), key(entry["max"])
+    if wanted is None or low is None or high is None:
+        return True
+    if operator == "=":
+        return low <= wanted <= high
+    if operator in ("<", "<="):
+        return low < wanted or (operator == "<=" and low == wanted)
+    return high > wanted or (operator == ">=" and high == wanted)
+
+
+def _all_null(entry: dict[str, Any], rows: int) -> bool:
+    return entry.get("nulls") == rows
+
+
+def _matches(info: ObjectInfo, quals: Sequence[Qual], schema: TableSchema) -> bool:
+    columns = info.index.get("columns", {})
+    for qual in quals:
+        entry = columns.get(qual.field_name)
+        if entry is None:
+            continue
+        column = schema.column(qual.field_name)
+        if not isinstance(qual.operator, tuple) and qual.value is not None \
+                and _all_null(entry, info.rows):
+            return False  # a comparison with a column that is NULL in every row
+        if not _may_match(qual, column, entry, info.rows):
+            return False
+    return True
+
+
+def key_range_of(info: ObjectInfo, schema: TableSchema) -> tuple[Any, Any] | None:
+    first = schema.column(schema.primary_key[0])
+    entry = info.index.get("columns", {}).get(first.name, {})
+    key = _key_function(first, "=")  # overlap needs equality only: byte order is fine
+    if key is None or "min" not in entry or entry.get("nulls"):
+        return None
+    low, high = key(entry["min"]), key(entry["max"])
+    return None if low is None or high is None else (low, high)
+
+
+def overlaps(a: tuple[Any, Any] | None, b: tuple[Any, Any] | None) -> bool:
+    return a is None or b is None or not (a[1] < b[0] or b[1] < a[0])
+
+
+def plan_objects(objects: Sequence[ObjectInfo], quals: Sequence[Qual],
+                 schema: TableSchema) -> Plan:
+    """The objects to read: those the index cannot rule out, plus (for a keyed table)
+    every later object whose key range overlaps one of those."""
+    kept: list[ObjectInfo] = []
+    ranges: list[tuple[Any, Any] | None] = []
+    for info in objects:
+        key_range = key_range_of(info, schema) if schema.primary_key else None
+        supersedes = schema.primary_key and any(overlaps(key_range, r) for r in ranges)
+        if supersedes or _matches(info, quals, schema):
+            kept.append(info)
+            ranges.append(key_range)
+    return Plan(kept, len(objects))
