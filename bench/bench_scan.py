@@ -12,6 +12,8 @@ record batches of 65536 rows (made once, as data already columnar would be), aga
 row path over the same rows: gen.GenDistinctFdw (a generator building tuples) and
 gen.GenArrowPylistFdw (the same batches turned into Python rows with to_pylist()).
 Targets: count(*) within 1.5x and the 3-column aggregate within 2x of the local table.
+Out of the server: sgfdw.pg.arrow reading local_distinct into Arrow batches (imported by
+pyarrow) against COPY local_distinct TO a file; target within 2x.
 
 The comparison target (from the issue): Multicorn2 is about 28x slower than a local table
 for count(*) and about 13x for an aggregate over three columns. sgfdw aims at >= 4x
@@ -52,6 +54,7 @@ SPEEDUP_WANTED = 4.0
 
 # Arrow lane targets (issue 13): ratio foreign/local for gen.GenArrowFdw.
 ARROW_TARGET = {"count(*)": 1.5, "3-column aggregate": 2.0}
+ARROW_OUT_TARGET = 2.0
 
 # Each local table with the foreign tables that hold the same rows.
 GROUPS = [
@@ -81,7 +84,7 @@ def fdws_dir_for(cluster: Cluster) -> Path:
 def timed(cur, query: str) -> tuple[float, list]:
     start = time.perf_counter()
     cur.execute(query)
-    rows = cur.fetchall()
+    rows = cur.fetchall() if cur.description else None
     return time.perf_counter() - start, rows
 
 
@@ -131,7 +134,14 @@ def main() -> int:
             cur.execute("SELECT version()")
             version = cur.fetchone()[0].split(",")[0]
 
+            cur.execute("CREATE FUNCTION read_arrow(q text) RETURNS bigint "
+                        "LANGUAGE sgfdw_python AS 'arrowout.read_arrow'")
+            copy_file = cluster.base_dir / "copy.out"
             results = {}
+            results["out", "pg.arrow"] = measure(
+                cur, "SELECT read_arrow('SELECT * FROM local_distinct')", args.repeat)
+            results["out", "COPY TO"] = measure(
+                cur, f"COPY local_distinct TO '{copy_file}'", args.repeat)
             for name, query in QUERIES:
                 for local, foreign in GROUPS:
                     for table in (local, *foreign):
@@ -175,12 +185,21 @@ def main() -> int:
         missed |= verdict == "MISS"
         print(f"  {name:<20} ratio {ratio:6.2f} <= {limit:5.2f}  {verdict}  "
               f"(~{multicorn / ratio:.1f}x Multicorn2's throughput)")
+    print(f"{'read out':<20} {'COPY TO file':<16} {results['out', 'COPY TO'][0] * 1000:10.1f}")
+    print(f"{'read out':<20} {'pg.arrow':<16} {results['out', 'pg.arrow'][0] * 1000:10.1f} "
+          f"{n / results['out', 'pg.arrow'][0]:14,.0f} "
+          f"{results['out', 'pg.arrow'][0] / results['out', 'COPY TO'][0]:13.2f}x")
+    print()
     print("Arrow lane (issue 13): record batches, ratio foreign/local_distinct:")
     for name, limit in ARROW_TARGET.items():
         ratio = results[name, "arrow_batches"][0] / results[name, "local_distinct"][0]
         verdict = "PASS" if ratio <= limit else "MISS"
         missed |= verdict == "MISS"
         print(f"  {name:<20} ratio {ratio:6.2f} <= {limit:5.2f}  {verdict}")
+    ratio = results["out", "pg.arrow"][0] / results["out", "COPY TO"][0]
+    verdict = "PASS" if ratio <= ARROW_OUT_TARGET else "MISS"
+    missed |= verdict == "MISS"
+    print(f"  {'pg.arrow vs COPY TO':<20} ratio {ratio:6.2f} <= {ARROW_OUT_TARGET:5.2f}  {verdict}")
     if mismatches:
         print("\nRESULT MISMATCH between foreign and local tables:")
         print("\n".join(f"  {m}" for m in mismatches))
