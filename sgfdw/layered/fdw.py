@@ -2,7 +2,7 @@
 
 Ties the modules of this package to the Multicorn API: options (options.py), the image
 a transaction reads (version.py), which objects a query needs (prune.py), reading and
-merging them (scan.py) and IMPORT FOREIGN SCHEMA (importing.py). The store itself
+merging them (scan.py), ORDER BY and LIMIT (order.py) and IMPORT FOREIGN SCHEMA (importing.py). The store itself
 (sgfdw.store) knows nothing about FDWs.
 """
 from __future__ import annotations
@@ -68,23 +68,37 @@ class LayeredFdw(ForeignDataWrapper):
         share = len(columns) / max(1, len(image.version.schema.columns))
         return float(max(count, 1)), max(8, int(width * share))
 
+    def can_sort(self, sortkeys: list[SortKey]) -> list[SortKey]:
+        from .order import sortable_prefix
+        return sortable_prefix(self._image().version.schema, sortkeys)
+
+    def can_limit(self, limit: int | None, offset: int | None) -> bool:
+        return True
+
     # -- scanning --------------------------------------------------------------------------
 
     def execute(self, quals: list[Qual], columns: Collection[str],
                 sortkeys: list[SortKey] | None = None, limit: int | None = None,
                 offset: int | None = None) -> Iterable[tuple[Any, ...]]:
+        from .order import sort_and_slice
         from .scan import read_table, rows
         image, plan = self._plan(quals)
         wanted = [name for name in self.columns if name in columns]
-        table = read_table(image, plan, wanted)
+        table = sort_and_slice(read_table(image, plan, wanted), sortkeys, limit, offset)
         return rows(table, image.version.schema, list(self.columns), wanted)
 
     def explain(self, quals: list[Qual], columns: Collection[str],
                 sortkeys: list[SortKey] | None = None, verbose: bool = False,
                 limit: int | None = None, offset: int | None = None) -> list[str]:
         image, plan = self._plan(quals)
+        pushed = []
+        if sortkeys:
+            pushed.append("Sorted by: " + ", ".join(
+                key.attname + (" DESC" if key.is_reversed else "") for key in sortkeys))
+        if limit is not None or offset:
+            pushed.append(f"Limit: {limit}, offset: {offset or 0}")
         return [f"Image: {image.repository}:{image.reference} ({image.image_hash[:12]})",
-                f"Table: {self.options.table}", plan.describe()]
+                f"Table: {self.options.table}", plan.describe(), *pushed]
 
     # -- IMPORT FOREIGN SCHEMA and option checks ------------------------------------------
 

@@ -189,3 +189,30 @@ def test_table_without_primary_key_keeps_duplicates(db):
     assert rows_of(db, "l.d") == rows_of(db, '"t/dups".d')
     assert_same_results(db, "l.d", '"t/dups".d', ["SELECT * FROM {t} WHERE a = 1",
                                                   "SELECT b FROM {t} WHERE b IS NULL"])
+
+
+SORTED = [
+    "SELECT * FROM {t} ORDER BY id LIMIT 5",
+    "SELECT id, grp FROM {t} ORDER BY id DESC LIMIT 3 OFFSET 2",
+    "SELECT * FROM {t} ORDER BY id OFFSET 995",
+    "SELECT id FROM {t} LIMIT 0",
+    "SELECT * FROM {t} WHERE id > 500 ORDER BY id LIMIT 4",
+    "SELECT * FROM {t} ORDER BY grp, id LIMIT 3",
+    "SELECT * FROM {t} ORDER BY d LIMIT 3",
+]
+
+
+def test_order_by_key_and_limit_are_pushed(db):
+    make_grouped(db)
+    execute(db, "UPDATE \"t/p\".t SET id = -id WHERE id BETWEEN 500 AND 505")
+    execute(db, "SELECT sgfdw.commit('t/p')")
+    layered_import(db, "t/p", "l")
+    for query in SORTED:  # ordered results: compared as lists
+        assert execute(db, query.format(t="l.t")) == execute(db, query.format(t='"t/p".t')), query
+    plan = "\n".join(row[0] for row in execute(db, "EXPLAIN SELECT * FROM l.t ORDER BY id DESC "
+                                                   "LIMIT 3 OFFSET 2"))
+    assert plan.startswith("Foreign Scan"), plan  # no Sort or Limit node above the scan
+    assert "Sorted by: id DESC" in plan and "Limit: 3, offset: 2" in plan
+    plan = "\n".join(row[0] for row in execute(db, "EXPLAIN SELECT * FROM l.t ORDER BY grp "
+                                                   "LIMIT 3"))
+    assert "Sort Key: grp" in plan and "Sorted by" not in plan  # text: the collation's order
