@@ -32,6 +32,10 @@ ifneq ($(PGXS),)
 include $(PGXS)
 endif
 
+# Every file includes the shared header: a changed struct there must rebuild them all
+# (a stale object reading the old layout crashes the backend).
+$(OBJS): src/sgfdw.h
+
 .PHONY: deps python-env dev-env run stop test installcheck bench
 
 # System packages a fresh Debian 12 machine lacks.

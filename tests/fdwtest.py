@@ -122,6 +122,15 @@ def error_of(db, query: str, params: Any = None) -> psycopg2.Error:
     raise AssertionError(f"no error from {query!r}")
 
 
+def user_servers(db) -> list[str]:
+    """The foreign servers of the database other than those the extension itself
+    created (they come and go with the extension, not with what a test does)."""
+    return [name for (name,) in execute(
+        db, "SELECT s.srvname FROM pg_foreign_server s WHERE NOT EXISTS ("
+            "SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_foreign_server'::regclass "
+            "AND d.objid = s.oid AND d.deptype = 'e') ORDER BY 1")]
+
+
 def assert_usable(db) -> None:
     """The session is still fine after an error."""
     assert execute(db, "SELECT 1") == [(1,)]

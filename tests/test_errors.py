@@ -10,7 +10,7 @@ import pytest
 from psycopg2 import sql
 
 from fdwtest import (Recorder, assert_usable, create_people, create_server, error_of,
-                     execute)
+                     execute, user_servers)
 
 
 def drop_option(db, name, table="people"):
@@ -237,7 +237,7 @@ def test_unimportable_wrapper_rejected(db, wrapper):
                      (wrapper,))
     assert error.pgcode == "42704", (error.pgcode, str(error))
     assert_usable(db)
-    assert execute(db, "SELECT count(*) FROM pg_foreign_server") == [(0,)]
+    assert user_servers(db) == []
     # Also on a foreign table and in ALTER.
     execute(db, "CREATE SERVER bare FOREIGN DATA WRAPPER sgfdw")
     error = error_of(db, "CREATE FOREIGN TABLE t (id int) SERVER bare OPTIONS (wrapper %s)",

@@ -15,7 +15,7 @@ import psycopg2
 import pytest
 from psycopg2 import sql
 
-from fdwtest import assert_usable, error_of, execute
+from fdwtest import assert_usable, error_of, execute, user_servers
 from sqladata import (ITEMS, ITEMS_LOCAL, create_server, create_table, make_sqlite,
                       sqlite_script)
 from test_cancel import cancel_when_running
@@ -245,7 +245,9 @@ def test_a_password_in_a_mounted_url_goes_to_the_user_mapping(db, remote_src):
     rows = execute(db, "SELECT * FROM sgfdw.mount('m', 'sqlalchemy', %s, true, %s)",
                    (f'{{"db_url": "{url}", "schema": "public"}}', '["items"]'))
     assert rows == [("items",)]
-    server = execute(db, "SELECT array_to_string(srvoptions, ' ') FROM pg_foreign_server")
+    (mounted,) = user_servers(db)
+    server = execute(db, "SELECT array_to_string(srvoptions, ' ') FROM pg_foreign_server "
+                         "WHERE srvname = %s", (mounted,))
     assert "hunter2" not in server[0][0] and "postgres@" in server[0][0]
     assert execute(db, "SELECT umoptions FROM pg_user_mappings") == [(["password=hunter2"],)]
     assert execute(db, "SELECT count(*) FROM m.items") == [(len(ITEMS),)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+from fdwtest import user_servers
 from sqladata import sqlite_rows
 
 
@@ -26,7 +27,7 @@ def test_mount_sqlite_through_the_sqlalchemy_handler(db, sqlite_items):
                                  "WHERE srvname = 'lite_server'")[0][0]
     assert "wrapper=sgfdw.sqlalchemy.SqlAlchemyFdw" in server_options
     execute(db, "SELECT sgfdw.unmount('lite')")
-    assert execute(db, "SELECT count(*) FROM pg_foreign_server") == [(0,)]
+    assert user_servers(db) == []
 
 
 def test_mount_sqlite_with_an_explicit_table(db, sqlite_items):
