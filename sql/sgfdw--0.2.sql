@@ -59,6 +59,7 @@ BEGIN
       END
     JOIN pg_foreign_data_wrapper w ON w.oid = s.srvfdw
     WHERE w.fdwhandler = '@extschema@.sgfdw_handler'::regproc
+      AND NOT e.in_extension  -- an extension's own objects are its author's to check
   LOOP
     PERFORM @extschema@.check_options_of(command.catalog, command.objid);
   END LOOP;
