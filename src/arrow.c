@@ -20,6 +20,7 @@
 #include "catalog/pg_type.h"
 #include "common/int.h"
 #include "mb/pg_wchar.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/date.h"
 #include "utils/datetime.h"
@@ -73,7 +74,8 @@ typedef enum SgArrowKind
 	AK_STRING,					/* utf8 / large_utf8 / binary / large_binary */
 	AK_VIEW,					/* utf8_view / binary_view */
 	AK_FIXED_BINARY, AK_DATE32, AK_DATE64, AK_TIME, AK_TIMESTAMP, AK_DURATION,
-	AK_MONTH_DAY_NANO			/* interval: months, days and nanoseconds apart */
+	AK_MONTH_DAY_NANO,			/* interval: months, days and nanoseconds apart */
+	AK_LIST						/* list, large_list (width: offsets), fixed_size_list */
 } SgArrowKind;
 
 typedef struct SgArrowType
@@ -86,6 +88,7 @@ typedef struct SgArrowType
 	bool		zoned;			/* timestamp with a time zone */
 	int			precision;
 	int			scale;
+	int			list_size;		/* fixed_size_list: values per list */
 	char		name[80];		/* for messages */
 } SgArrowType;
 
@@ -102,10 +105,16 @@ typedef struct SgArrowColumn
 	bool		dictionary;
 	const struct ArrowArray *array; /* in the current batch */
 	const struct ArrowArray *values;	/* the dictionary, or the array itself */
+	/* lists: their values, as a column of the array's element type */
+	struct SgArrowColumn *element;
+	int16		elmlen;
+	bool		elmbyval;
+	char		elmalign;
 } SgArrowColumn;
 
 struct SgArrowReader
 {
+	MemoryContext context;		/* the scan's: what binding makes lives as long */
 	int			ncolumns;
 	SgArrowColumn *columns;
 	int		   *slot_indexes;
@@ -113,7 +122,6 @@ struct SgArrowReader
 	struct ArrowSchema schema;
 	struct ArrowArray array;
 	struct ArrowArrayStream stream;
-	bool		bound;			/* columns matched against schema */
 	int64		row;			/* next row of array */
 };
 
@@ -209,6 +217,21 @@ parse_format(const char *format, SgArrowType *type)
 				 type->scale);
 		return true;
 	}
+	if (strcmp(format, "+l") == 0 || strcmp(format, "+L") == 0 ||
+		strncmp(format, "+w:", 3) == 0)
+	{
+		type->kind = AK_LIST;
+		type->width = format[1] == 'l' ? 4 : format[1] == 'L' ? 8 : 0;
+		if (format[1] == 'w')
+		{
+			type->list_size = atoi(format + 3);
+			if (type->list_size < 0)
+				return false;
+		}
+		strlcpy(type->name, format[1] == 'l' ? "list" : format[1] == 'L' ? "large_list" :
+				"fixed_size_list", sizeof(type->name));
+		return true;
+	}
 	if (format[0] == 'w' && format[1] == ':')
 	{
 		type->width = atoi(format + 2);
@@ -293,6 +316,8 @@ convertible(const SgArrowType *type, Oid basetype)
 		case AK_DURATION:
 		case AK_MONTH_DAY_NANO:
 			return basetype == INTERVALOID;
+		case AK_LIST:
+			return OidIsValid(get_element_type(basetype));	/* elements: bind_field */
 	}
 	return false;
 }
@@ -326,6 +351,8 @@ buffer_count(const SgArrowType *type)
 			return 3;
 		case AK_VIEW:
 			return 3;
+		case AK_LIST:
+			return type->width ? 2 : 1;
 		default:
 			return 2;
 	}
@@ -361,6 +388,73 @@ check_array(const struct ArrowArray *array, const SgArrowType *type, int64 neede
 		report_malformed("a view column without its buffer sizes");
 }
 
+/* How a column reads the values of an Arrow field (recursively: list elements). */
+static void
+bind_field(SgArrowReader *reader, SgArrowColumn *column, const struct ArrowSchema *field)
+{
+	column->dictionary = field->dictionary != NULL;
+	if (column->dictionary)
+	{
+		if (!parse_format(field->format, &column->index_type) ||
+			(column->index_type.kind != AK_INT && column->index_type.kind != AK_UINT))
+			report_malformed("a dictionary with a non-integer index type");
+		field = field->dictionary;
+	}
+	if (!parse_format(field->format, &column->type))
+		report_type(column, column->type.name);
+	if (!convertible(&column->type, column->basetype))
+		report_type(column, column->type.name);
+	if (column->type.kind == AK_LIST)
+	{
+		Oid			elemtype = get_element_type(column->basetype);
+		SgArrowColumn *element = column->element;
+
+		if (field->n_children != 1 || field->children == NULL || field->children[0] == NULL)
+			report_malformed("a list without its value field");
+		if (element == NULL)
+		{
+			MemoryContext old = MemoryContextSwitchTo(reader->context);
+
+			element = palloc0(sizeof(SgArrowColumn));
+			element->name = column->name;
+			element->conv = sgconv_create(elemtype, column->typmod);
+			element->typmod = column->typmod;
+			element->basetype = getBaseTypeAndTypmod(elemtype, &element->typmod);
+			get_typlenbyvalalign(elemtype, &column->elmlen, &column->elmbyval,
+								 &column->elmalign);
+			column->element = element;
+			MemoryContextSwitchTo(old);
+		}
+		/* One dimension: a list of lists is not a PostgreSQL array of arrays. */
+		bind_field(reader, element, field->children[0]);
+		if (element->type.kind == AK_LIST)
+			report_type(column, "list of lists");
+	}
+}
+
+/* A column's array in the current batch, checked (recursively: list elements). */
+static void
+bind_column_array(SgArrowColumn *column, const struct ArrowArray *array, int64 needed)
+{
+	column->array = array;
+	check_array(array, column->dictionary ? &column->index_type : &column->type, needed);
+	column->values = array;
+	if (column->dictionary)
+	{
+		check_array(array->dictionary, &column->type, 0);
+		column->values = array->dictionary;
+	}
+	if (column->type.kind == AK_LIST)
+	{
+		const struct ArrowArray *values = column->values;
+
+		if (values->n_children != 1 || values->children == NULL)
+			report_malformed("a list array without its values");
+		/* the lists' ends are checked against the values' length as they are read */
+		bind_column_array(column->element, values->children[0], 0);
+	}
+}
+
 /* Per batch schema: which of its columns each needed column reads, and how. */
 static void
 bind_schema(SgArrowReader *reader, const struct ArrowSchema *schema)
@@ -386,22 +480,10 @@ bind_schema(SgArrowReader *reader, const struct ArrowSchema *schema)
 			if (field->name == NULL || strcmp(field->name, column->name) != 0)
 				continue;
 			column->child = (int) i;
-			column->dictionary = field->dictionary != NULL;
-			if (column->dictionary)
-			{
-				if (!parse_format(field->format, &column->index_type) ||
-					(column->index_type.kind != AK_INT && column->index_type.kind != AK_UINT))
-					report_malformed("a dictionary with a non-integer index type");
-				field = field->dictionary;
-			}
-			if (!parse_format(field->format, &column->type))
-				report_type(column, column->type.name);
-			if (!convertible(&column->type, column->basetype))
-				report_type(column, column->type.name);
+			bind_field(reader, column, field);
 			break;
 		}
 	}
-	reader->bound = true;
 }
 
 /* Per batch: its column arrays, checked. */
@@ -421,21 +503,9 @@ bind_array(SgArrowReader *reader)
 	for (int c = 0; c < reader->ncolumns; c++)
 	{
 		SgArrowColumn *column = &reader->columns[c];
-		const struct ArrowArray *array;
-
 		if (column->child < 0)
 			continue;
-		array = batch->children[column->child];
-		column->array = array;
-		check_array(array, column->dictionary ? &column->index_type : &column->type, needed);
-		column->values = array;
-		if (column->dictionary)
-		{
-			const struct ArrowArray *dictionary = array->dictionary;
-
-			check_array(dictionary, &column->type, 0);
-			column->values = dictionary;
-		}
+		bind_column_array(column, batch->children[column->child], needed);
 	}
 	reader->row = 0;
 }
@@ -836,6 +906,53 @@ datetime_datum(SgArrowColumn *column, int64 value)
 	}
 }
 
+static Datum column_datum(SgArrowColumn *column, int64 row, bool *isnull);
+
+/* A list as a one-dimensional array of its element type. */
+static Datum
+list_datum(SgArrowColumn *column, int64 index)
+{
+	const struct ArrowArray *array = column->values;
+	SgArrowColumn *element = column->element;
+	int64		start,
+				end;
+	int			count;
+	int			lower = 1;
+	Datum	   *values;
+	bool	   *nulls;
+
+	if (column->type.width == 0)
+	{
+		start = index * column->type.list_size;
+		end = start + column->type.list_size;
+	}
+	else
+	{
+		start = signed_at(array->buffers[1], column->type.width, index);
+		end = signed_at(array->buffers[1], column->type.width, index + 1);
+	}
+	if (start < 0 || end < start || end > element->array->length)
+		report_malformed("list offsets outside their values");
+	if (end - start > (int64) MaxArraySize)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("array size exceeds the maximum allowed (%d)", (int) MaxArraySize)));
+	count = (int) (end - start);
+	if (count == 0)
+		return PointerGetDatum(construct_empty_array(get_element_type(column->basetype)));
+	values = palloc(sizeof(Datum) * count);
+	nulls = palloc(sizeof(bool) * count);
+	for (int i = 0; i < count; i++)
+	{
+		values[i] = column_datum(element, start + i, &nulls[i]);
+		values[i] = sgconv_check_domain(element->conv, values[i], nulls[i]);
+	}
+	return PointerGetDatum(construct_md_array(values, nulls, 1, &count, &lower,
+											  get_element_type(column->basetype),
+											  column->elmlen, column->elmbyval,
+											  column->elmalign));
+}
+
 /* The Datum of the value at index of column->values. */
 static Datum
 value_datum(SgArrowColumn *column, int64 index)
@@ -881,6 +998,8 @@ value_datum(SgArrowColumn *column, int64 index)
 		case AK_TIMESTAMP:
 		case AK_DURATION:
 			return datetime_datum(column, signed_at(data, column->type.width, index));
+		case AK_LIST:
+			return list_datum(column, index);
 		case AK_MONTH_DAY_NANO:
 			{
 				const char *value = (const char *) data + index * 16;
@@ -1111,6 +1230,7 @@ sgarrow_open(int ncolumns, PyObject **names, SgConverter **converters, int *slot
 {
 	SgArrowReader *reader = palloc0(sizeof(SgArrowReader));
 
+	reader->context = CurrentMemoryContext;
 	reader->ncolumns = ncolumns;
 	reader->columns = palloc0(sizeof(SgArrowColumn) * Max(ncolumns, 1));
 	reader->slot_indexes = slot_indexes;

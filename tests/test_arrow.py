@@ -139,6 +139,15 @@ def cases():
                  "datetime.timedelta(days=40000), None]")
     for unit in ("us", "ms", "s"):
         yield f"pa.duration('{unit}')", durations, "interval"
+    lists = "[[1, 2, None], [], None, [-5]]"
+    for arrow_type in ("pa.list_(pa.int64())", "pa.large_list(pa.int64())"):
+        for pg_type in ("int8[]", "int4[]", "numeric[]", "float8[]"):
+            yield arrow_type, lists, pg_type
+    yield "pa.list_(pa.int32(), 2)", "[[1, 2], [None, 4], None]", "int4[]"
+    yield "pa.list_(pa.utf8())", "[['a', None, 'héllo'], [], None]", "text[]"
+    yield "pa.list_(pa.utf8())", "[['abc', None], []]", "varchar(3)[]"
+    yield "pa.list_(pa.timestamp('us'))", "[[datetime.datetime(2024, 1, 1, 1, 2, 3)], None]", \
+        "timestamp[]"
     yield "pa.null()", "[None, None]", "int4"
     yield "pa.null()", "[None, None]", "text"
 
@@ -285,7 +294,9 @@ def test_rescan_and_limit_release_the_batch(db):
     ("pa.timestamp('us', tz='UTC')", "[0]", "timestamp"),
     ("pa.decimal128(5, 2)", "[1]", "float8"),
     ("pa.date32()", "[1]", "timestamptz"),
-    ("pa.list_(pa.int64())", "[[1]]", "int8[]"),
+    ("pa.list_(pa.int64())", "[[1]]", "int8"),
+    ("pa.list_(pa.list_(pa.int64()))", "[[[1]]]", "int8[]"),
+    ("pa.struct([('a', pa.int64())])", "[{'a': 1}]", "jsonb"),
     ("pa.duration('s')", "[1]", "time"),
 ])
 def test_type_mismatch_names_column_and_types(db, arrow_type, values, pg_type):
