@@ -68,6 +68,12 @@ class LayeredFdw(ForeignDataWrapper):
         share = len(columns) / max(1, len(image.version.schema.columns))
         return float(max(count, 1)), max(8, int(width * share))
 
+    def get_path_keys(self) -> list[tuple[tuple[str, ...], float]]:
+        """The primary key: one row per lookup, so a nested loop with a small local
+        table reads, per outer row, only the objects whose key range holds it."""
+        key = tuple(self._image().version.schema.primary_key)
+        return [(key, 1.0)] if key and all(name in self.columns for name in key) else []
+
     def can_sort(self, sortkeys: list[SortKey]) -> list[SortKey]:
         from .order import sortable_prefix
         return sortable_prefix(self._image().version.schema, sortkeys)
@@ -84,7 +90,7 @@ class LayeredFdw(ForeignDataWrapper):
         from .scan import read_table, rows
         image, plan = self._plan(quals)
         wanted = [name for name in self.columns if name in columns]
-        table = sort_and_slice(read_table(image, plan, wanted), sortkeys, limit, offset)
+        table = sort_and_slice(read_table(image, plan, wanted, quals), sortkeys, limit, offset)
         return rows(table, image.version.schema, list(self.columns), wanted)
 
     def explain(self, quals: list[Qual], columns: Collection[str],

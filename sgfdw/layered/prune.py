@@ -26,7 +26,7 @@ from multicorn import Qual
 from sgfdw.store.meta import ObjectInfo
 from sgfdw.store.types import Column, TableSchema
 
-__all__ = ["Plan", "plan_objects", "key_range_of", "overlaps"]
+__all__ = ["Plan", "plan_objects", "key_range_of", "overlaps", "key_function"]
 
 _Y2K = datetime.datetime(2000, 1, 1)
 _UNIX_DAY0 = datetime.date(1970, 1, 1)
@@ -80,7 +80,7 @@ def _float_key(value: Any) -> tuple[int, float] | None:
     return (1, 0.0) if math.isnan(value) else (0, float(value))
 
 
-def _key_function(column: Column, operator: str) -> Callable[[Any], Any] | None:
+def key_function(column: Column, operator: str) -> Callable[[Any], Any] | None:
     """How a qual value and an index bound of this column become comparable keys, or
     None when this qual cannot prune."""
     base = column.base
@@ -123,7 +123,7 @@ def _may_match(qual: Qual, column: Column, entry: dict[str, Any], rows: int) -> 
 
 
 def _compare(operator: str, value: Any, column: Column, entry: dict[str, Any]) -> bool:
-    key = _key_function(column, operator)
+    key = key_function(column, operator)
     if key is None or "min" not in entry:
         return True
     wanted, low, high = key(value), key(entry["min"]), key(entry["max"])
@@ -158,7 +158,7 @@ def _matches(info: ObjectInfo, quals: Sequence[Qual], schema: TableSchema) -> bo
 def key_range_of(info: ObjectInfo, schema: TableSchema) -> tuple[Any, Any] | None:
     first = schema.column(schema.primary_key[0])
     entry = info.index.get("columns", {}).get(first.name, {})
-    key = _key_function(first, "=")  # overlap needs equality only: byte order is fine
+    key = key_function(first, "=")  # overlap needs equality only: byte order is fine
     if key is None or "min" not in entry or entry.get("nulls"):
         return None
     low, high = key(entry["min"]), key(entry["max"])

@@ -15,7 +15,10 @@ from typing import Any, Iterator, Sequence
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from multicorn import Qual
+
 from sgfdw.layered.prune import Plan, key_range_of, overlaps
+from sgfdw.layered.rowfilter import apply_quals
 from sgfdw.layered.version import TableImage
 from sgfdw.store import files
 from sgfdw.store.fragments import arrow_schema, decode
@@ -55,18 +58,23 @@ def _latest(parts: list[pa.Table], key: list[str]) -> pa.Table:
     return combined.filter(first).drop_columns([_SEQUENCE])
 
 
-def read_table(image: TableImage, plan: Plan, wanted: Sequence[str]) -> pa.Table:
-    """The current rows of the kept objects: the wanted columns (and the key)."""
+def read_table(image: TableImage, plan: Plan, wanted: Sequence[str],
+               quals: Sequence[Qual]) -> pa.Table:
+    """The current rows of the kept objects: the wanted columns (and the key), less
+    rows that cannot satisfy the quals (see rowfilter)."""
     schema = image.version.schema
     key = list(schema.primary_key)
-    names = list(dict.fromkeys([*wanted, *key])) + [FLAG]
-    parts = [decode(files.read_object(info.object_id, info.sha256), names)
+    names = list(dict.fromkeys([*wanted, *key, *(q.field_name for q in quals)])) + [FLAG]
+    # A table without a key has no versions: any qual may go before the concatenation.
+    early = key if key else None
+    parts = [apply_quals(decode(files.read_object(info.object_id, info.sha256), names),
+                         quals, schema, early)
              for info in plan.kept]
     if not parts:
         return arrow_schema(schema).empty_table().select(names)
     table = _latest(parts, key) if _needs_merge(plan.kept, schema) \
         else pa.concat_tables(parts)
-    return table.filter(table.column(FLAG))
+    return apply_quals(table.filter(table.column(FLAG)), quals, schema)
 
 
 def rows(table: pa.Table, schema: TableSchema, names: Sequence[str],

@@ -29,6 +29,8 @@ QUERIES = [
     "SELECT * FROM {t} WHERE id <> 3",
     "SELECT n FROM {t} WHERE n > 20",
     "SELECT * FROM {t} WHERE v LIKE 'a%%'",
+    "SELECT id, n FROM {t} WHERE v = 'e4da3b7fbbce2345d7772b0674a318d5'",  # md5('5')
+    "SELECT id FROM {t} WHERE v IN ('c4ca4238a0b923820dcc509a6f75849b', 'x')",  # md5('1')
     "SELECT * FROM {t} WHERE v IS NULL",
     "SELECT id FROM {t} WHERE v IS NOT NULL AND id >= 100",
     "SELECT * FROM {t} WHERE id = ANY(ARRAY[2, 4, 1002])",
@@ -216,3 +218,17 @@ def test_order_by_key_and_limit_are_pushed(db):
     plan = "\n".join(row[0] for row in execute(db, "EXPLAIN SELECT * FROM l.t ORDER BY grp "
                                                    "LIMIT 3"))
     assert "Sort Key: grp" in plan and "Sorted by" not in plan  # text: the collation's order
+
+
+def test_join_with_a_small_local_table_uses_key_lookups(db):
+    make_grouped(db)
+    execute(db, "UPDATE \"t/p\".t SET v = 'patched' WHERE id IN (7, 707)")
+    execute(db, "SELECT sgfdw.commit('t/p')")
+    layered_import(db, "t/p", "l")
+    execute(db, "CREATE TABLE wanted (id int)")
+    execute(db, "INSERT INTO wanted VALUES (7), (350), (707), (5000)")
+    execute(db, "ANALYZE wanted")
+    query = "SELECT w.id, t.v, t.grp FROM wanted w JOIN {t} t ON t.id = w.id"
+    plan = "\n".join(row[0] for row in execute(db, "EXPLAIN " + query.format(t="l.t")))
+    assert "Nested Loop" in plan and "Hash" not in plan, plan
+    assert_same_results(db, "l.t", '"t/p".t', [query])

@@ -1,0 +1,111 @@
+"""Layered queries (sgfdw.layered, row path) against the same image checked out as a
+heap table, measured in one run on one cluster.
+
+An image of N rows (id int primary key, t text, f float8) in 10 objects
+(sgfdw.fragment_rows = N/10), plus a commit updating 1% of the rows (one patch object);
+IMPORT FOREIGN SCHEMA gives the layered table, the checkout (HEAD) the heap table, with
+its primary key index, VACUUM ANALYZEd. Median of several runs after a warm-up:
+
+* ``SELECT count(*)`` and ``SELECT count(*), sum(f), max(t)``: every object read and
+  merged -- target within 2x of the heap with the Arrow path (not there yet: this is
+  the row path);
+* primary-key lookup ``WHERE id = $k``: target < 10 ms, 1 object read (+ the patch when
+  its key range overlaps: a patch of random keys overlaps everything);
+* a 1% key range: target within 3x of the heap with an index.
+
+JIT and parallel query are off.
+
+    .venv/bin/python bench/bench_layered.py [--rows N] [--repeat R] [--lookups L]
+"""
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "bench"))
+sys.path.insert(0, str(REPO / "tests"))
+
+from bench_postgres import python_path_for  # noqa: E402
+from harness import Cluster  # noqa: E402
+
+SETTINGS = {"jit": "off", "max_parallel_workers_per_gather": 0, "shared_buffers": "256MB"}
+HEAP, LAYERED = '"bench/layered".src', "l.src"
+QUERIES = {
+    "count(*)": "SELECT count(*) FROM {t}",
+    "count, sum(f), max(t)": "SELECT count(*), sum(f), max(t) FROM {t}",
+}
+
+
+def timed(cur, query: str, params=None) -> float:
+    start = time.perf_counter()
+    cur.execute(query, params)
+    cur.fetchall()
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--lookups", type=int, default=50)
+    args = parser.parse_args()
+    rng = random.Random(1)
+
+    with Cluster("bench-layered", settings=SETTINGS) as pg:
+        pg.configure({"sgfdw.python_path": python_path_for(pg)})
+        pg.restart()
+        pg.create_database("bench", extensions=["sgfdw"])
+        conn = pg.connect("bench")
+        cur = conn.cursor()
+        cur.execute("SET sgfdw.fragment_rows = %s", (args.rows // 10,))
+        cur.execute("CREATE TABLE src (id int PRIMARY KEY, t text, f float8)")
+        cur.execute("INSERT INTO src SELECT g, md5(g::text), g * 1.5 "
+                    "FROM generate_series(1, %s) g", (args.rows,))
+        cur.execute("SELECT sgfdw.init('bench/layered')")
+        cur.execute("SELECT sgfdw.import_table('bench/layered', 'src', 'src')")
+        cur.execute(f"UPDATE {HEAP} SET f = -f WHERE id IN (SELECT (random() * %s)::int + 1 "
+                    "FROM generate_series(1, %s))", (args.rows - 1, args.rows // 100))
+        cur.execute("SELECT sgfdw.commit('bench/layered')")
+        cur.execute(f"VACUUM ANALYZE {HEAP}")
+        cur.execute("CREATE SCHEMA l")
+        cur.execute("IMPORT FOREIGN SCHEMA \"bench/layered\" FROM SERVER sgfdw_objects INTO l")
+
+        print(f"rows: {args.rows:,} in 10 objects + a 1% patch; JIT off; row path; "
+              f"median of {args.repeat}")
+        for name, query in QUERIES.items():
+            for table in (HEAP, LAYERED):
+                timed(cur, query.format(t=table))  # warm-up
+            runs = [(timed(cur, query.format(t=HEAP)), timed(cur, query.format(t=LAYERED)))
+                    for _ in range(args.repeat)]
+            heap, layered = (statistics.median(column) for column in zip(*runs))
+            print(f"{name:24} heap {heap * 1000:9.1f} ms  layered {layered * 1000:9.1f} ms"
+                  f"  = {layered / heap:6.2f}x")
+
+        keys = [rng.randint(1, args.rows) for _ in range(args.lookups)]
+        lookup = "SELECT * FROM {t} WHERE id = %s"
+        runs = [(timed(cur, lookup.format(t=HEAP), (k,)), timed(cur, lookup.format(t=LAYERED), (k,)))
+                for k in keys]
+        heap, layered = (statistics.median(column) for column in zip(*runs))
+        cur.execute("EXPLAIN " + lookup.format(t=LAYERED), (keys[0],))
+        objects = next(row[0].strip() for row in cur.fetchall() if "Objects:" in row[0])
+        print(f"{'key lookup':24} heap {heap * 1000:9.2f} ms  layered {layered * 1000:9.2f} ms"
+              f"  = {layered / heap:6.2f}x (target < 10 ms); {objects}")
+
+        span = args.rows // 100
+        ranged = "SELECT count(*), sum(f), max(t) FROM {t} WHERE id BETWEEN %s AND %s"
+        starts = [rng.randint(1, args.rows - span) for _ in range(args.repeat)]
+        runs = [(timed(cur, ranged.format(t=HEAP), (a, a + span - 1)),
+                 timed(cur, ranged.format(t=LAYERED), (a, a + span - 1))) for a in starts]
+        heap, layered = (statistics.median(column) for column in zip(*runs))
+        print(f"{'1% key range':24} heap {heap * 1000:9.2f} ms  layered {layered * 1000:9.2f} ms"
+              f"  = {layered / heap:6.2f}x (target <= 3x)")
+        conn.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,78 @@
+"""Quals applied to the rows in Arrow, before they become Python values.
+
+Converting rows to Python and handing them to PostgreSQL costs far more than reading
+them, so rows that cannot satisfy a qual are dropped first. Only quals whose Arrow
+evaluation means exactly what PostgreSQL's does are used: =, <, <=, >, >= and = ANY
+on integers, dates and timestamps (compared in their stored integer form, infinities
+included), and = / = ANY on text (byte equality is equality under a deterministic
+collation). PostgreSQL still rechecks every qual; the rest are left to it.
+
+Before the merge only quals on the primary key may be applied: every version of a row
+has the same key, so they are kept or dropped together. A qual on another column would
+drop an object's newer version of a row and resurrect an older one.
+"""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import pyarrow as pa
+import pyarrow.compute as pc
+from multicorn import Qual
+
+from sgfdw.layered.prune import key_function
+from sgfdw.store.types import TableSchema
+
+__all__ = ["apply_quals"]
+
+_EXACT_BASES = frozenset({"int2", "int4", "int8", "date", "timestamp", "timestamptz",
+                          "text", "varchar", "name"})
+_FUNCTIONS = {"=": pc.equal, "<": pc.less, "<=": pc.less_equal, ">": pc.greater,
+              ">=": pc.greater_equal}
+
+
+def _stored(array: pa.ChunkedArray) -> pa.ChunkedArray:
+    """Dates as their day numbers, as the qual values are made comparable."""
+    return array.cast(pa.int32()) if pa.types.is_date(array.type) else array
+
+
+def _mask(table: pa.Table, qual: Qual, schema: TableSchema) -> Any | None:
+    column = schema.column(qual.field_name)
+    if column.base not in _EXACT_BASES or qual.field_name not in table.column_names:
+        return None
+    operator, value = qual.operator, qual.value
+    if isinstance(operator, tuple):
+        operator, any_of = operator
+        if not any_of or operator != "=" or not isinstance(value, (list, tuple)):
+            return None
+        key = key_function(column, "=")
+        if key is None:
+            return None
+        wanted = [key(v) for v in value if v is not None]
+        if any(v is None for v in wanted):
+            return None
+        values = _stored(table.column(qual.field_name))
+        return pc.is_in(values, value_set=pa.array(wanted, type=values.type))
+    if value is None or operator not in _FUNCTIONS:
+        return None
+    key = key_function(column, operator)
+    wanted = key(value) if key is not None else None
+    if wanted is None:
+        return None
+    values = _stored(table.column(qual.field_name))
+    try:
+        scalar = pa.scalar(wanted, type=values.type)
+    except (pa.ArrowInvalid, OverflowError):
+        return None  # e.g. an int8 value for an int4 column: PostgreSQL decides
+    return _FUNCTIONS[operator](values, scalar)
+
+
+def apply_quals(table: pa.Table, quals: Sequence[Qual], schema: TableSchema,
+                columns: Sequence[str] | None = None) -> pa.Table:
+    """The rows that may satisfy the quals (those on `columns` only, if given)."""
+    for qual in quals:
+        if columns is not None and qual.field_name not in columns:
+            continue
+        mask = _mask(table, qual, schema)
+        if mask is not None:
+            table = table.filter(mask)  # a NULL comparison drops the row, as in SQL
+    return table
