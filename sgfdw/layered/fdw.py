@@ -2,8 +2,9 @@
 
 Ties the modules of this package to the Multicorn API: options (options.py), the image
 a transaction reads (version.py), which objects a query needs (prune.py), reading and
-merging them (scan.py), ORDER BY and LIMIT (order.py) and IMPORT FOREIGN SCHEMA (importing.py). The store itself
-(sgfdw.store) knows nothing about FDWs.
+merging them (scan.py), quals applied in Arrow (rowfilter.py), ORDER BY and LIMIT
+(order.py) and IMPORT FOREIGN SCHEMA (importing.py). The store itself (sgfdw.store)
+knows nothing about FDWs.
 """
 from __future__ import annotations
 

@@ -67,7 +67,8 @@ def read_table(image: TableImage, plan: Plan, wanted: Sequence[str],
     names = list(dict.fromkeys([*wanted, *key, *(q.field_name for q in quals)])) + [FLAG]
     # A table without a key has no versions: any qual may go before the concatenation.
     early = key if key else None
-    parts = [apply_quals(decode(files.read_object(info.object_id, info.sha256), names),
+    parts = [apply_quals(decode(files.read_object_checked_once(info.object_id, info.sha256),
+                                names),
                          quals, schema, early)
              for info in plan.kept]
     if not parts:

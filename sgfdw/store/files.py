@@ -18,7 +18,8 @@ from pathlib import Path
 from sgfdw import pg
 from sgfdw.store.errors import CorruptObject, ObjectWriteError
 
-__all__ = ["object_dir", "object_path", "write_object", "read_object", "list_objects",
+__all__ = ["object_dir", "object_path", "write_object", "read_object",
+           "read_object_checked_once", "list_objects",
            "remove_file", "hold_writers_lock"]
 
 
@@ -89,17 +90,44 @@ def write_object(object_id: str, data: bytes, sha256: str) -> None:
         raise _write_error(path, exc) from None
 
 
-def read_object(object_id: str, sha256: str) -> bytes:
+def _read(object_id: str) -> tuple[Path, bytes, tuple[int, int, int]]:
+    """The file's path, bytes and identity (inode, size, modification time)."""
     path = object_path(object_id)
     try:
-        data = path.read_bytes()
+        with open(path, "rb") as file:
+            status = os.fstat(file.fileno())
+            data = file.read()
     except OSError as exc:
         raise CorruptObject(f"object {object_id} cannot be read: {exc.strerror}",
                             detail=f"file: {path}") from None
+    return path, data, (status.st_ino, status.st_size, status.st_mtime_ns)
+
+
+def _check(object_id: str, path: Path, data: bytes, sha256: str) -> None:
     if hashlib.sha256(data).hexdigest() != sha256:
         raise CorruptObject(f"object {object_id} does not match its checksum",
                             detail=f"file: {path}",
                             hint="The file was changed behind the store's back.")
+
+
+def read_object(object_id: str, sha256: str) -> bytes:
+    path, data, _ = _read(object_id)
+    _check(object_id, path, data, sha256)
+    return data
+
+
+# object id -> identity of the file when this backend last checked its sha256
+_checked: dict[str, tuple[int, int, int]] = {}
+
+
+def read_object_checked_once(object_id: str, sha256: str) -> bytes:
+    """read_object for readers of the same objects query after query (layered scans):
+    the checksum is checked the first time this backend reads the file and again
+    whenever the file is replaced or rewritten (inode, size or mtime changed)."""
+    path, data, identity = _read(object_id)
+    if _checked.get(object_id) != identity:
+        _check(object_id, path, data, sha256)
+        _checked[object_id] = identity
     return data
 
 
