@@ -82,6 +82,12 @@ class LayeredFdw(ForeignDataWrapper):
     def can_limit(self, limit: int | None, offset: int | None) -> bool:
         return True
 
+    def enforces_quals(self, quals: list[Qual]) -> bool:
+        """True when the scan drops every row that fails a qual (rowfilter), so that
+        LIMIT/OFFSET can be pushed with them."""
+        from .rowfilter import enforces
+        return enforces(quals, self._image().version.schema)
+
     # -- scanning --------------------------------------------------------------------------
 
     def execute(self, quals: list[Qual], columns: Collection[str],

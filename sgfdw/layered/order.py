@@ -4,8 +4,8 @@ A sort is accepted on a prefix of the primary key, all keys in one direction, fo
 types whose Arrow order is PostgreSQL's (integers, dates, timestamps: stored as
 integers). Text follows a collation, floats place NaN by Arrow's rules, numeric is
 stored as text: those stay with PostgreSQL. A pushed LIMIT/OFFSET replaces
-PostgreSQL's Limit node, so it is applied exactly; the bridge pushes it only when no
-qual could drop a row afterwards (this FDW does not claim enforces_quals).
+PostgreSQL's Limit node, so it is applied exactly, after the quals (the bridge pushes
+it with quals only when enforces_quals says the scan applies them all).
 """
 from __future__ import annotations
 

@@ -13,16 +13,16 @@ drop an object's newer version of a row and resurrect an older one.
 """
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import pyarrow as pa
 import pyarrow.compute as pc
 from multicorn import Qual
 
 from sgfdw.layered.prune import key_function
-from sgfdw.store.types import TableSchema
+from sgfdw.store.types import TableSchema, storage_of
 
-__all__ = ["apply_quals"]
+__all__ = ["apply_quals", "enforces"]
 
 _EXACT_BASES = frozenset({"int2", "int4", "int8", "date", "timestamp", "timestamptz",
                           "text", "varchar", "name"})
@@ -30,40 +30,54 @@ _FUNCTIONS = {"=": pc.equal, "<": pc.less, "<=": pc.less_equal, ">": pc.greater,
               ">=": pc.greater_equal}
 
 
+def _stored_type(arrow_type: pa.DataType) -> pa.DataType:
+    """Dates compare as their day numbers, as the qual values are made comparable."""
+    return pa.int32() if pa.types.is_date(arrow_type) else arrow_type
+
+
 def _stored(array: pa.ChunkedArray) -> pa.ChunkedArray:
-    """Dates as their day numbers, as the qual values are made comparable."""
-    return array.cast(pa.int32()) if pa.types.is_date(array.type) else array
+    return array.cast(_stored_type(array.type))
 
 
-def _mask(table: pa.Table, qual: Qual, schema: TableSchema) -> Any | None:
+def _predicate(qual: Qual, schema: TableSchema) -> Callable[[pa.Table], Any] | None:
+    """The qual as a function of a table giving its row mask, when Arrow evaluates it
+    exactly as PostgreSQL does; else None."""
     column = schema.column(qual.field_name)
-    if column.base not in _EXACT_BASES or qual.field_name not in table.column_names:
+    if column.base not in _EXACT_BASES:
         return None
     operator, value = qual.operator, qual.value
     if isinstance(operator, tuple):
         operator, any_of = operator
-        if not any_of or operator != "=" or not isinstance(value, (list, tuple)):
-            return None
         key = key_function(column, "=")
-        if key is None:
+        if not any_of or operator != "=" or not isinstance(value, (list, tuple)) \
+                or key is None:
             return None
         wanted = [key(v) for v in value if v is not None]
         if any(v is None for v in wanted):
             return None
-        values = _stored(table.column(qual.field_name))
-        return pc.is_in(values, value_set=pa.array(wanted, type=values.type))
+        try:
+            value_set = pa.array(wanted, type=_stored_type(storage_of(column).arrow_type))
+        except (pa.ArrowInvalid, OverflowError):
+            return None  # e.g. an int8 value for an int4 column: PostgreSQL decides
+        return lambda table: pc.is_in(_stored(table.column(qual.field_name)),
+                                      value_set=value_set)
     if value is None or operator not in _FUNCTIONS:
         return None
     key = key_function(column, operator)
     wanted = key(value) if key is not None else None
     if wanted is None:
         return None
-    values = _stored(table.column(qual.field_name))
     try:
-        scalar = pa.scalar(wanted, type=values.type)
+        scalar = pa.scalar(wanted, type=_stored_type(storage_of(column).arrow_type))
     except (pa.ArrowInvalid, OverflowError):
-        return None  # e.g. an int8 value for an int4 column: PostgreSQL decides
-    return _FUNCTIONS[operator](values, scalar)
+        return None
+    function = _FUNCTIONS[operator]
+    return lambda table: function(_stored(table.column(qual.field_name)), scalar)
+
+
+def enforces(quals: Sequence[Qual], schema: TableSchema) -> bool:
+    """Whether apply_quals leaves only rows that satisfy every qual."""
+    return all(_predicate(qual, schema) is not None for qual in quals)
 
 
 def apply_quals(table: pa.Table, quals: Sequence[Qual], schema: TableSchema,
@@ -72,7 +86,7 @@ def apply_quals(table: pa.Table, quals: Sequence[Qual], schema: TableSchema,
     for qual in quals:
         if columns is not None and qual.field_name not in columns:
             continue
-        mask = _mask(table, qual, schema)
-        if mask is not None:
-            table = table.filter(mask)  # a NULL comparison drops the row, as in SQL
+        predicate = _predicate(qual, schema)
+        if predicate is not None:
+            table = table.filter(predicate(table))  # NULL comparisons drop rows, as in SQL
     return table

@@ -199,6 +199,9 @@ SORTED = [
     "SELECT * FROM {t} ORDER BY id OFFSET 995",
     "SELECT id FROM {t} LIMIT 0",
     "SELECT * FROM {t} WHERE id > 500 ORDER BY id LIMIT 4",
+    "SELECT * FROM {t} WHERE id IN (3, 4, 5, 501) AND grp = 'g00' ORDER BY id DESC LIMIT 2",
+    "SELECT id FROM {t} WHERE d >= DATE '2020-06-01' ORDER BY id LIMIT 3 OFFSET 1",
+    "SELECT id FROM {t} WHERE v LIKE 'a%' ORDER BY id LIMIT 3",
     "SELECT * FROM {t} ORDER BY grp, id LIMIT 3",
     "SELECT * FROM {t} ORDER BY d LIMIT 3",
 ]
@@ -218,6 +221,11 @@ def test_order_by_key_and_limit_are_pushed(db):
     plan = "\n".join(row[0] for row in execute(db, "EXPLAIN SELECT * FROM l.t ORDER BY grp "
                                                    "LIMIT 3"))
     assert "Sort Key: grp" in plan and "Sorted by" not in plan  # text: the collation's order
+    # With quals the scan applies exactly, LIMIT goes with them; with LIKE, it does not.
+    plan = "\n".join(row[0] for row in execute(db, "EXPLAIN " + SORTED[5].format(t="l.t")))
+    assert plan.startswith("Foreign Scan") and "Limit: 2, offset: 0" in plan, plan
+    plan = "\n".join(row[0] for row in execute(db, "EXPLAIN " + SORTED[7].format(t="l.t")))
+    assert plan.startswith("Limit") and "Sorted by: id" in plan, plan
 
 
 def test_join_with_a_small_local_table_uses_key_lookups(db):
