@@ -3,13 +3,17 @@
  *		INSERT / UPDATE / DELETE / batch insert on a Python foreign table.
  *
  * UPDATE and DELETE identify rows by the FDW's rowid_column, fetched by the scan as a
- * junk column. The old row comes along as PostgreSQL's "wholerow" junk column (core adds
- * it for UPDATE and for delete triggers, the bridge for DELETE ... RETURNING), so
- * update() always sees the full new row and DELETE RETURNING the deleted one.
+ * junk column -- or, for an FDW that provides ctid (ctid.c) and names it as its
+ * rowid_column, by the row's ctid, under core's own junk name "ctid". The old row comes
+ * along as PostgreSQL's "wholerow" junk column (core adds it for UPDATE and for delete
+ * triggers, the bridge for DELETE ... RETURNING), so update() always sees the full new
+ * row and DELETE RETURNING the deleted one.
  */
 #include "sgfdw.h"
 
 #include "access/htup_details.h"
+#include "access/sysattr.h"
+#include "catalog/pg_type.h"
 #include "executor/executor.h"
 #include "foreign/fdwapi.h"
 #include "nodes/makefuncs.h"
@@ -23,6 +27,7 @@
 
 #define ROWID_JUNK "sgfdw_rowid"
 #define WHOLEROW_JUNK "wholerow"
+#define CTID_JUNK "ctid"
 
 typedef struct SgModifyState
 {
@@ -40,6 +45,8 @@ typedef struct SgModifyState
 	AttrNumber	rowid_junk;		/* in the plan's output, or InvalidAttrNumber */
 	AttrNumber	wholerow_junk;
 	SgConverter *rowid_converter;
+	bool		rowid_is_ctid;
+	bool		returns_ctid;	/* RETURNING reads the row's ctid */
 	MemoryContextCallback release_callback;
 } SgModifyState;
 
@@ -123,15 +130,35 @@ check_insertable(SgTable *table)
 		refuse_read_only(table);
 }
 
+/* DELETE ... RETURNING gets the deleted row from the scan. */
+static void
+add_wholerow_for_returning(PlannerInfo *root, Index rtindex)
+{
+	if (root->parse->commandType == CMD_DELETE && root->parse->returningList != NIL)
+		add_row_identity_var(root, makeVar(rtindex, InvalidAttrNumber, RECORDOID, -1,
+										   InvalidOid, 0),
+							 rtindex, WHOLEROW_JUNK);
+}
+
 static void
 sgfdwAddForeignUpdateTargets(PlannerInfo *root, Index rtindex, RangeTblEntry *target_rte,
 							 Relation target_relation)
 {
 	SgTable    *table = sgfdw_get_table(RelationGetRelid(target_relation));
 	char	   *name = rowid_column(table);
-	AttrNumber	attnum = get_attnum(RelationGetRelid(target_relation), name);
+	AttrNumber	attnum;
 	Form_pg_attribute att;
 
+	if (strcmp(name, CTID_JUNK) == 0)
+	{
+		sgfdw_require_ctid(table);
+		add_row_identity_var(root, makeVar(rtindex, SelfItemPointerAttributeNumber, TIDOID, -1,
+										   InvalidOid, 0),
+							 rtindex, CTID_JUNK);
+		add_wholerow_for_returning(root, rtindex);
+		return;
+	}
+	attnum = get_attnum(RelationGetRelid(target_relation), name);
 	if (attnum <= 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_COLUMN_NAME_NOT_FOUND),
@@ -141,14 +168,62 @@ sgfdwAddForeignUpdateTargets(PlannerInfo *root, Index rtindex, RangeTblEntry *ta
 	add_row_identity_var(root, makeVar(rtindex, attnum, att->atttypid, att->atttypmod,
 									   att->attcollation, 0),
 						 rtindex, ROWID_JUNK);
-	if (root->parse->commandType == CMD_DELETE && root->parse->returningList != NIL)
-		add_row_identity_var(root, makeVar(rtindex, InvalidAttrNumber, RECORDOID, -1,
-										   InvalidOid, 0),
-							 rtindex, WHOLEROW_JUNK);
+	add_wholerow_for_returning(root, rtindex);
+}
+
+/* Does the expression read the ctid of range table entry *rtindex (0: of any)? */
+static bool
+reads_ctid(Node *node, Index *rtindex)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Var))
+		return ((Var *) node)->varattno == SelfItemPointerAttributeNumber &&
+			((Var *) node)->varlevelsup == 0 &&
+			(*rtindex == 0 || ((Var *) node)->varno == *rtindex);
+	return expression_tree_walker(node, reads_ctid, rtindex);
+}
+
+/*
+ * The rowid junk column of an UPDATE/DELETE plan, by the rowid_column the FDW names now;
+ * its values are converted as the planned column's type. A FDW whose rowid_column has
+ * changed since planning is told so rather than sent other values.
+ */
+static void
+find_rowid(SgModifyState *state, Plan *subplan)
+{
+	TupleDesc	desc = RelationGetDescr(state->rel);
+	char	   *name = rowid_column(state->table);
+	Node	   *junk;
+	Oid			type;
+
+	state->rowid_is_ctid = strcmp(name, CTID_JUNK) == 0;
+	state->rowid_junk = ExecFindJunkAttributeInTlist(subplan->targetlist,
+													 state->rowid_is_ctid ? CTID_JUNK : ROWID_JUNK);
+	if (state->rowid_is_ctid)
+	{
+		sgfdw_require_ctid(state->table);
+		type = TIDOID;
+	}
+	else
+	{
+		AttrNumber	attnum = get_attnum(state->table->relid, name);
+
+		type = attnum > 0 ? TupleDescAttr(desc, attnum - 1)->atttypid : InvalidOid;
+	}
+	junk = AttributeNumberIsValid(state->rowid_junk) ?
+		(Node *) get_tle_by_resno(subplan->targetlist, state->rowid_junk)->expr : NULL;
+	if (junk == NULL || !OidIsValid(type) || type != exprType(junk))
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INCONSISTENT_DESCRIPTOR_INFORMATION),
+				 errmsg("rowid_column of foreign table \"%s\" changed since the statement was planned",
+						RelationGetRelationName(state->rel)),
+				 errdetail("It is now \"%s\".", name)));
+	state->rowid_converter = sgconv_create(exprType(junk), exprTypmod(junk));
 }
 
 static SgModifyState *
-begin_modify(ResultRelInfo *rinfo, Plan *subplan)
+begin_modify(ResultRelInfo *rinfo, Plan *subplan, CmdType operation, List *returning)
 {
 	SgModifyState *state = palloc0(sizeof(SgModifyState));
 	TupleDesc	desc = RelationGetDescr(rinfo->ri_RelationDesc);
@@ -174,32 +249,17 @@ begin_modify(ResultRelInfo *rinfo, Plan *subplan)
 		att = TupleDescAttr(desc, state->column_attnums[i] - 1);
 		state->converters[i] = sgconv_create(att->atttypid, att->atttypmod);
 	}
-	if (subplan)
+	if (operation == CMD_UPDATE || operation == CMD_DELETE)
 	{
-		state->rowid_junk = ExecFindJunkAttributeInTlist(subplan->targetlist, ROWID_JUNK);
+		find_rowid(state, subplan);
 		state->wholerow_junk = ExecFindJunkAttributeInTlist(subplan->targetlist, WHOLEROW_JUNK);
-	}
-	if (AttributeNumberIsValid(state->rowid_junk))
-	{
-		/*
-		 * The plan fetches the column rowid_column named while planning; its values are
-		 * converted as that column's type, whatever the FDW says now. A FDW whose
-		 * rowid_column has changed meanwhile is told so rather than sent other values.
-		 */
-		Node	   *junk = (Node *) get_tle_by_resno(subplan->targetlist, state->rowid_junk)->expr;
-		char	   *name = rowid_column(state->table);
-		AttrNumber	attnum = get_attnum(state->table->relid, name);
-
-		if (attnum <= 0 || TupleDescAttr(desc, attnum - 1)->atttypid != exprType(junk))
-			ereport(ERROR,
-					(errcode(ERRCODE_FDW_INCONSISTENT_DESCRIPTOR_INFORMATION),
-					 errmsg("rowid_column of foreign table \"%s\" changed since the statement was planned",
-							RelationGetRelationName(state->rel)),
-					 errdetail("It is now \"%s\".", name)));
-		state->rowid_converter = sgconv_create(exprType(junk), exprTypmod(junk));
 	}
 	else
 		check_insertable(state->table);
+	/* A routed partition has no range table index: its INSERT RETURNING reads only it. */
+	state->returns_ctid = reads_ctid((Node *) returning, &rinfo->ri_RangeTableIndex);
+	if (state->returns_ctid)
+		sgfdw_require_ctid(state->table);
 	rinfo->ri_FdwState = state;
 	return state;
 }
@@ -208,15 +268,19 @@ static void
 sgfdwBeginForeignModify(ModifyTableState *mtstate, ResultRelInfo *rinfo, List *fdw_private,
 						int subplan_index, int eflags)
 {
+	ModifyTable *plan = (ModifyTable *) mtstate->ps.plan;
+
 	if (eflags & EXEC_FLAG_EXPLAIN_ONLY)
 		return;
-	begin_modify(rinfo, outerPlanState(mtstate)->plan);
+	/* ri_returningList is set only after this call. */
+	begin_modify(rinfo, outerPlanState(mtstate)->plan, mtstate->operation,
+				 plan->returningLists ? list_nth(plan->returningLists, subplan_index) : NIL);
 }
 
 static void
 sgfdwBeginForeignInsert(ModifyTableState *mtstate, ResultRelInfo *rinfo)
 {
-	begin_modify(rinfo, NULL);
+	begin_modify(rinfo, NULL, CMD_INSERT, rinfo->ri_returningList);
 }
 
 static PyObject *
@@ -251,6 +315,7 @@ apply_returned(SgModifyState *state, EState *estate, TupleTableSlot *slot, PyObj
 	MemoryContext old;
 	Datum	   *values;
 	bool	   *nulls;
+	ItemPointerData tid;
 
 	if (returned == Py_None || !PyMapping_Check(returned))
 		return slot;
@@ -259,6 +324,7 @@ apply_returned(SgModifyState *state, EState *estate, TupleTableSlot *slot, PyObj
 	if (TTS_EMPTY(slot))
 		ExecStoreAllNullTuple(slot);
 	slot_getallattrs(slot);
+	tid = slot->tts_tid;
 	values = palloc(sizeof(Datum) * desc->natts);
 	nulls = palloc(sizeof(bool) * desc->natts);
 	for (int i = 0; i < desc->natts; i++)
@@ -287,6 +353,27 @@ apply_returned(SgModifyState *state, EState *estate, TupleTableSlot *slot, PyObj
 	memcpy(slot->tts_values, values, sizeof(Datum) * desc->natts);
 	memcpy(slot->tts_isnull, nulls, sizeof(bool) * desc->natts);
 	ExecStoreVirtualTuple(slot);
+	slot->tts_tid = tid;
+	if (state->returns_ctid)
+	{
+		PyObject   *ctid = PyObject_GetItem(returned, sgfdw_ctid_name());
+
+		if (ctid == NULL && !PyErr_ExceptionMatches(PyExc_KeyError))
+			sgfdw_report_python_error(ERRCODE_FDW_INVALID_DATA_TYPE, "reading a returned row");
+		PyErr_Clear();
+		if (ctid != NULL)
+		{
+			PG_TRY();
+			{
+				sgfdw_ctid_from_python(ctid, &slot->tts_tid);
+			}
+			PG_FINALLY();
+			{
+				Py_DECREF(ctid);
+			}
+			PG_END_TRY();
+		}
+	}
 	MemoryContextSwitchTo(old);
 	return slot;
 }
@@ -321,6 +408,13 @@ call_and_apply(SgModifyState *state, EState *estate, TupleTableSlot *slot,
 		Py_DECREF(returned);
 	}
 	PG_END_TRY();
+	/* Else RETURNING would show the invalid ctid (4294967295,0). */
+	if (state->returns_ctid && !ItemPointerIsValid(&slot->tts_tid))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("%s() of foreign table \"%s\" returned no ctid for RETURNING",
+						method, RelationGetRelationName(state->rel)),
+				 errdetail("An FDW that provides ctid returns the row's ctid under the key 'ctid'.")));
 	return slot;
 }
 
@@ -428,7 +522,14 @@ sgfdwExecForeignDelete(EState *estate, ResultRelInfo *rinfo, TupleTableSlot *slo
 												   sizeof(HeapTupleData));
 
 			tuple->t_len = HeapTupleHeaderGetDatumLength(header);
-			ItemPointerSetInvalid(&tuple->t_self);
+			/* A row identified by its ctid: RETURNING ctid is that one. */
+			if (state->rowid_is_ctid)
+				ItemPointerCopy((ItemPointer) DatumGetPointer(ExecGetJunkAttribute(planSlot,
+																		 state->rowid_junk,
+																		 &isnull)),
+								&tuple->t_self);
+			else
+				ItemPointerSetInvalid(&tuple->t_self);
 			tuple->t_tableOid = RelationGetRelid(state->rel);
 			tuple->t_data = header;
 			ExecForceStoreHeapTuple(tuple, slot, false);

@@ -86,6 +86,10 @@ column_set(SgTable *table, Bitmapset *attrs_used)
 			if (PySet_Add(set, PyTuple_GET_ITEM(table->column_names, i)) < 0)
 				sgfdw_report_python_error(0, "building the column set");
 	}
+	if (bms_is_member(SelfItemPointerAttributeNumber - FirstLowInvalidHeapAttributeNumber,
+					  attrs_used) &&
+		PySet_Add(set, sgfdw_ctid_name()) < 0)
+		sgfdw_report_python_error(0, "building the column set");
 	return set;
 }
 
@@ -118,6 +122,10 @@ sgfdwGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntablei
 	foreach(lc, baserel->baserestrictinfo)
 		pull_varattnos((Node *) lfirst_node(RestrictInfo, lc)->clause, baserel->relid,
 					   &state->attrs_used);
+	/* Refused before quals on ctid are described: only an FDW providing it sees them. */
+	if (bms_is_member(SelfItemPointerAttributeNumber - FirstLowInvalidHeapAttributeNumber,
+					  state->attrs_used))
+		sgfdw_require_ctid(table);
 	state->quals = sgfdw_extract_quals(root, baserel, baserel->baserestrictinfo,
 									   &state->values, &state->all_quals_extracted);
 

@@ -9,6 +9,7 @@
  */
 #include "sgfdw.h"
 
+#include "access/sysattr.h"
 #include "catalog/pg_type.h"
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
@@ -25,7 +26,9 @@ column_of(Node *node, Index relid)
 	{
 		Var		   *var = (Var *) node;
 
-		if (var->varno == relid && var->varlevelsup == 0 && var->varattno > 0)
+		/* ctid too: planner.c has refused it unless the FDW provides it (ctid.c). */
+		if (var->varno == relid && var->varlevelsup == 0 &&
+			(var->varattno > 0 || var->varattno == SelfItemPointerAttributeNumber))
 			return var;
 	}
 	return NULL;

@@ -41,6 +41,9 @@ typedef struct SgScanState
 	int			ncolumns;
 	/* per needed column: position in the row, key for mappings, converter, slot index */
 	int			nneeded;
+	/* The FDW provides ctid and the query reads it: it follows the needed columns in
+	 * positions and keys, at position ncolumns of a row given by position. */
+	bool		want_ctid;
 	int		   *positions;
 	PyObject  **keys;
 	SgConverter **converters;
@@ -136,8 +139,8 @@ sgfdwBeginForeignScan(ForeignScanState *node, int eflags)
 
 	state->columns = PySet_New(NULL);
 	SGFDW_CHECK(state->columns, "building the column set");
-	state->positions = palloc(sizeof(int) * state->ncolumns);
-	state->keys = palloc(sizeof(PyObject *) * state->ncolumns);
+	state->positions = palloc(sizeof(int) * (state->ncolumns + 1));
+	state->keys = palloc(sizeof(PyObject *) * (state->ncolumns + 1));
 	state->converters = palloc(sizeof(SgConverter *) * state->ncolumns);
 	state->slot_indexes = palloc(sizeof(int) * state->ncolumns);
 	for (i = 0; i < state->ncolumns; i++)
@@ -155,6 +158,16 @@ sgfdwBeginForeignScan(ForeignScanState *node, int eflags)
 		state->converters[state->nneeded] = sgconv_create(att->atttypid, att->atttypmod);
 		state->slot_indexes[state->nneeded] = attnum - 1;
 		state->nneeded++;
+	}
+	state->want_ctid = list_member_int(needed, SelfItemPointerAttributeNumber);
+	if (state->want_ctid)
+	{
+		/* Checked again: the instance may have been rebuilt since planning. */
+		sgfdw_require_ctid(state->table);
+		if (PySet_Add(state->columns, sgfdw_ctid_name()) < 0)
+			sgfdw_report_python_error(0, "building the column set");
+		state->positions[state->nneeded] = state->ncolumns;
+		state->keys[state->nneeded] = sgfdw_ctid_name();
 	}
 	state->row_context = AllocSetContextCreate(estate->es_query_cxt, "sgfdw row",
 											   ALLOCSET_DEFAULT_SIZES);
@@ -203,7 +216,8 @@ current_quals(ForeignScanState *node, SgScanState *state, bool evaluate)
 				Py_INCREF(value);
 			}
 		}
-		pyqual = sgfdw_make_qual(NameStr(TupleDescAttr(RelationGetDescr(state->rel),
+		pyqual = sgfdw_make_qual(qual->attnum == SelfItemPointerAttributeNumber ? "ctid" :
+								 NameStr(TupleDescAttr(RelationGetDescr(state->rel),
 													   qual->attnum - 1)->attname),
 								 qual, value);
 		Py_XDECREF(value);
@@ -254,6 +268,11 @@ conversion_context(void *arg)
 static void pg_attribute_noreturn()
 report_bad_row(SgScanState *state, PyObject *row, Py_ssize_t length)
 {
+	if (length >= 0 && state->want_ctid)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INCONSISTENT_DESCRIPTOR_INFORMATION),
+				 errmsg("FDW returned a row of %zd values, expected the %d columns of foreign table \"%s\" and the row's ctid",
+						length, state->ncolumns, RelationGetRelationName(state->rel))));
 	if (length >= 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_INCONSISTENT_DESCRIPTOR_INFORMATION),
@@ -281,7 +300,7 @@ row_item(SgScanState *state, int i)
 	{
 		Py_ssize_t	length = PySequence_Fast_GET_SIZE(state->row_items);
 
-		if (length != state->ncolumns)
+		if (length != state->ncolumns + state->want_ctid)
 			report_bad_row(state, row, length);
 		item = PySequence_Fast_GET_ITEM(state->row_items, state->positions[i]);
 		Py_INCREF(item);
@@ -342,6 +361,12 @@ store_row(SgScanState *state, TupleTableSlot *slot)
 		if (state->item != NULL)
 			values[index] = sgconv_to_datum(state->converters[i], state->item, &nulls[index]);
 	}
+	if (state->want_ctid)
+	{
+		state->current = -1;
+		Py_XSETREF(state->item, row_item(state, state->nneeded));
+		sgfdw_ctid_from_python(state->item, &slot->tts_tid);
+	}
 	Py_CLEAR(state->item);
 }
 
@@ -399,6 +424,11 @@ fill_slot(SgScanState *state, TupleTableSlot *slot)
 			store_row(state, slot);
 			return true;
 		}
+		if (state->want_ctid)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("FDW returned an Arrow batch to a scan that reads ctid"),
+					 errdetail("A row with a ctid is a sequence or a mapping.")));
 		state->in_batch = true;
 		sgarrow_load(state->arrow, state->row);
 		forget_row(state);

@@ -14,7 +14,9 @@ from typing import Any, Collection, Iterable, Mapping, Sequence
 
 from multicorn import Qual, SortKey, quote_identifier
 
-from .pushdown import Match, Relation
+from sgfdw.errors import FeatureNotSupported
+
+from .pushdown import CTID, Match, Relation
 from .values import DEFAULT, DefaultMarker, qual_param, write_param
 
 __all__ = ["Sql", "SelectQuery", "build_select", "build_insert", "build_update",
@@ -95,6 +97,8 @@ def _column_expr(relation: Relation, local: str, *, for_select: bool = False) ->
 
 
 def _qual_sql(relation: Relation, qual: Qual) -> Sql:
+    if qual.field_name == CTID:
+        return Sql().text("(ctid = ").param(qual.value).text(")")
     sql = Sql().text("(" + _column_expr(relation, qual.field_name))
     type_oid = int(relation.local_columns[qual.field_name].type_oid or 0)
     if qual.is_list_operator:
@@ -118,6 +122,8 @@ class SelectQuery:
 
 
 def _select_list(relation: Relation, columns: Collection[str]) -> tuple[str, bool]:
+    """The remote SELECT list: every local column (NULL if not needed), then the ctid
+    if asked for (the bridge reads it after the columns)."""
     needed = set(columns)
     if not needed:
         return "NULL", True
@@ -127,12 +133,16 @@ def _select_list(relation: Relation, columns: Collection[str]) -> tuple[str, boo
             items.append(_column_expr(relation, local, for_select=True))
         else:
             items.append("NULL")
+    if CTID in needed:
+        items.append("ctid")
     return ", ".join(items), False
 
 
 def _unique_lookup(relation: Relation, pushed: Sequence[Qual]) -> bool:
+    if relation.table.relkind == "r" and any(q.field_name == CTID for q in pushed):
+        return True     # a ctid names one row of a plain table
     equal = {relation.plans[q.field_name].remote_name for q in pushed
-             if q.operator == "=" and q.value is not None and
+             if q.field_name != CTID and q.operator == "=" and q.value is not None and
              relation.plans[q.field_name].match is Match.SAME}
     return any(set(key) <= equal for key in relation.table.unique_keys)
 
@@ -142,8 +152,8 @@ def build_select(relation: Relation, quals: Sequence[Qual], columns: Collection[
                  offset: int | None = None) -> SelectQuery:
     """The remote SELECT of a scan. Sort keys, limit and offset must have been accepted
     (can_sort / can_limit); quals that cannot be pushed are left to PostgreSQL."""
-    missing = [c for c in columns if relation.plans.get(c) is None or
-               relation.plans[c].remote is None]
+    missing = [c for c in columns if c != CTID and (relation.plans.get(c) is None or
+                                                    relation.plans[c].remote is None)]
     if missing:
         from sgfdw.errors import FdwError
 
@@ -187,9 +197,14 @@ def build_select(relation: Relation, quals: Sequence[Qual], columns: Collection[
 
 
 def _returning(relation: Relation) -> tuple[str, list[str]]:
+    """RETURNING of the local columns and, where the remote rows have one, the ctid
+    (for a local RETURNING ctid); their names."""
     names = [n for n, p in relation.plans.items() if p.remote is not None]
-    return (" RETURNING " + ", ".join(_column_expr(relation, n, for_select=True)
-                                      for n in names), names)
+    items = [_column_expr(relation, n, for_select=True) for n in names]
+    if relation.returns_ctid:
+        names.append(CTID)
+        items.append("ctid")
+    return " RETURNING " + ", ".join(items), names
 
 
 def _writable_columns(relation: Relation) -> list[str]:
@@ -236,9 +251,23 @@ def build_insert(relation: Relation, rows: Sequence[Mapping[str, Any]],
 
 
 def _where_rowid(relation: Relation, rowid_column: str, rowid: Any) -> Sql:
+    if rowid_column == CTID:
+        return Sql().text(" WHERE ctid = ").param(rowid)
     type_oid = int(relation.local_columns[rowid_column].type_oid or 0)
     return Sql().text(" WHERE " + _column_expr(relation, rowid_column) + " = ") \
         .param(qual_param(rowid, type_oid))
+
+
+def _unchanged_column(relation: Relation, rowid_column: str) -> str:
+    """A remote column that SET col = col leaves as it is."""
+    if rowid_column != CTID:
+        return relation.plans[rowid_column].remote.name
+    for plan in relation.plans.values():
+        if plan.remote is not None and not plan.remote.generated and \
+                plan.remote.identity != "a":
+            return plan.remote.name
+    raise FeatureNotSupported("an UPDATE of a remote table whose every column is generated "
+                              "is not supported")
 
 
 def build_update(relation: Relation, rowid_column: str, rowid: Any,
@@ -257,7 +286,9 @@ def build_update(relation: Relation, rowid_column: str, rowid: Any,
     if sets:
         sql.join(", ", sets)
     else:
-        name = quote_identifier(relation.plans[rowid_column].remote.name)
+        # Nothing to set (every column generated): still an UPDATE, for its RETURNING
+        # and remote triggers.
+        name = quote_identifier(_unchanged_column(relation, rowid_column))
         sql.text(f"{name} = {name}")
     sql.extend(_where_rowid(relation, rowid_column, rowid))
     text, names = _returning(relation)
@@ -266,6 +297,8 @@ def build_update(relation: Relation, rowid_column: str, rowid: Any,
 
 
 def build_delete(relation: Relation, rowid_column: str, rowid: Any) -> Sql:
+    """DELETE by rowid, returning the deleted row's ctid where it has one."""
     table = qualified_name(relation.table.schema, relation.table.name)
     sql = Sql().text(f"DELETE FROM {table}")
-    return sql.extend(_where_rowid(relation, rowid_column, rowid))
+    sql.extend(_where_rowid(relation, rowid_column, rowid))
+    return sql.text(" RETURNING ctid") if relation.returns_ctid else sql

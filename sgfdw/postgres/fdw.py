@@ -24,7 +24,7 @@ from .deparse import (SelectQuery, Sql, build_delete, build_insert, build_select
 from .introspect import import_tables
 from .options import (TableOptions, check_options, is_updatable, parse_import_options,
                       parse_table_options)
-from .pushdown import Relation, local_collation
+from .pushdown import CTID, Relation, local_collation
 from .remote_table import RemoteTable, load_remote_table
 from .scan import run_select
 from .security import check_user_mapping, open_checked, refuse_reserved_options
@@ -37,9 +37,12 @@ class PostgresFdw(ForeignDataWrapper):
 
     Pushes down projections, quals, ORDER BY and LIMIT/OFFSET where they mean the same
     remotely; offers the remote unique keys and indexed columns as parameterised
-    paths; writes through the remote primary key (``rowid_column``); follows the local
-    transaction with one remote transaction per connection.
+    paths; provides the remote rows' ctid; writes through the remote primary key
+    (``rowid_column``), else the ctid; follows the local transaction with one remote
+    transaction per connection.
     """
+
+    provides_ctid = True
 
     def __new__(cls, fdw_options: Mapping[str, str] | None = None, *args: Any, **kwargs: Any):
         # updatable 'false': an instance of a class without write methods, so the table
@@ -145,14 +148,21 @@ class PostgresFdw(ForeignDataWrapper):
 
     @property
     def rowid_column(self) -> str:
+        """The rowid_column option, else the remote single-column primary key, else
+        (as postgres_fdw) the ctid of a plain remote table."""
         if self.options.rowid_column is not None:
             return self.options.rowid_column
         relation = self._relation_now()
         key = relation.table.primary_key
         table = f'"{relation.table.schema}"."{relation.table.name}"'
         if key is None or len(key) != 1:
+            if relation.table.relkind == "r":
+                return CTID
+            # A ctid is unique only within one table: not across a partitioned table's
+            # partitions, and a view has none.
             raise FeatureNotSupported(
-                f"remote table {table} has no single-column primary key to identify rows",
+                f"remote relation {table} has no single-column primary key to identify "
+                f"rows, and it is not a plain table, whose rows its ctid would identify",
                 hint="Set the table option rowid_column to a column whose values are "
                      "unique and not null.")
         local = relation.local_name_of.get(key[0])
@@ -201,15 +211,15 @@ class PostgresFdw(ForeignDataWrapper):
         rows = self._write(sql)
         return dict(zip(names, rows[0])) if rows else None
 
-    def delete(self, oldvalues: Any) -> None:
+    def delete(self, oldvalues: Any) -> dict[str, Any] | None:
         """DELETE the row whose rowid_column value is ``oldvalues``.
 
-        DELETE ... RETURNING gets the deleted row from PostgreSQL (the scanned row), so
-        nothing is returned (and the bridge would read an empty slot for a DELETE
-        without RETURNING if a row came back)."""
+        DELETE ... RETURNING gets the deleted row from PostgreSQL (the scanned row); only
+        its remote ctid is returned, for a RETURNING ctid."""
         self._check_updatable()
         sql = build_delete(self._relation_now(), self.rowid_column, oldvalues)
-        self._write(sql)
+        rows = self._write(sql)
+        return {CTID: rows[0][0]} if rows and rows[0] else None
 
     # -- transactions (one remote transaction per connection, however many tables) -------
 

@@ -28,13 +28,19 @@ import enum
 from dataclasses import dataclass
 from typing import Mapping
 
-from multicorn import ColumnDefinition, Qual, SortKey
+from multicorn import UNBOUND, ColumnDefinition, Qual, SortKey
 
 from .remote_table import TEXT_FAMILY, RemoteColumn, RemoteTable
 from .values import can_bind
 
 __all__ = ["Match", "ColumnPlan", "Relation", "local_collation", "COMPARISONS",
-           "SCALAR_OPERATORS"]
+           "SCALAR_OPERATORS", "CTID"]
+
+# The remote row's ctid, as the bridge names it (columns, quals, rows): PostgresFdw
+# provides it, and identifies rows by it when there is no single-column key.
+CTID = "ctid"
+# Remote relations whose rows have a ctid that RETURNING can give.
+_CTID_RELKINDS = frozenset({"r", "p"})
 
 EQUALITY = frozenset({"=", "<>"})
 COMPARISONS = frozenset({"<", "<=", ">", ">="})
@@ -172,10 +178,19 @@ class Relation:
                         remote.base_oid in _NATIVE_NUMBERS)
         return ColumnPlan(name, remote, match, cast_to_text, collation_safe, collate_c_ok)
 
+    @property
+    def returns_ctid(self) -> bool:
+        """Whether INSERT/UPDATE/DELETE on the remote relation can return its ctid."""
+        return self.table.relkind in _CTID_RELKINDS
+
     # -- quals -----------------------------------------------------------------------
 
     def qual_pushable(self, qual: Qual) -> bool:
         """Whether this qual can be evaluated remotely with exactly the local meaning."""
+        if qual.field_name == CTID:
+            # Its value is the local ctid's text, which the remote reads as a tid.
+            return not qual.is_list_operator and qual.operator == "=" and \
+                (isinstance(qual.value, str) or qual.value is UNBOUND)
         plan = self.plans.get(qual.field_name)
         if plan is None or plan.match is Match.NONE:
             return False

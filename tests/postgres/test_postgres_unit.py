@@ -208,13 +208,22 @@ def test_writes_sql():
     sql, names = deparse.build_insert(rel, [{"id": None, "v": "a"}, {"id": 7, "v": None}],
                                       returning=True)
     assert sql.shown() == ('INSERT INTO "s""ch"."t%ble" ("id", "v") VALUES (DEFAULT, $1), '
-                           '($2, $3) RETURNING "id", "v", "g"')
-    assert names == ["id", "v", "g"]
+                           '($2, $3) RETURNING "id", "v", "g", ctid')
+    assert names == ["id", "v", "g", "ctid"]
     sql, _ = deparse.build_update(rel, "id", 3, {"id": 3, "v": "b", "g": 6})
     assert sql.shown() == ('UPDATE "s""ch"."t%ble" SET "id" = $1, "v" = $2 WHERE "id" = $3 '
-                           'RETURNING "id", "v", "g"')
+                           'RETURNING "id", "v", "g", ctid')
     assert deparse.build_delete(rel, "id", 3).shown() == \
-        'DELETE FROM "s""ch"."t%ble" WHERE "id" = $1'
+        'DELETE FROM "s""ch"."t%ble" WHERE "id" = $1 RETURNING ctid'
+    # A table without a usable key: rows by their ctid.
+    sql, _ = deparse.build_update(rel, "ctid", "(0,1)", {"id": 3, "v": "b", "g": 6})
+    assert sql.shown() == ('UPDATE "s""ch"."t%ble" SET "id" = $1, "v" = $2 WHERE ctid = $3 '
+                           'RETURNING "id", "v", "g", ctid')
+    assert sql.params[-1] == "(0,1)"
+    sql, _ = deparse.build_update(rel, "ctid", "(0,1)", {"g": 6})
+    assert sql.shown().startswith('UPDATE "s""ch"."t%ble" SET "id" = "id" WHERE ctid = $1')
+    assert deparse.build_delete(rel, "ctid", "(0,1)").shown() == \
+        'DELETE FROM "s""ch"."t%ble" WHERE ctid = $1 RETURNING ctid'
 
 
 def test_estimates(relation):
