@@ -10,7 +10,6 @@ from __future__ import annotations
 import collections
 import json
 
-import psycopg2
 import pytest
 from psycopg2 import sql
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import itertools
 
-import psycopg2
 import pytest
 from psycopg2 import sql
 
