@@ -9,6 +9,7 @@ import json
 import psycopg2
 import pytest
 
+from fdwtest import user_servers
 from pgfdw_helpers import PASSWORD, SOURCE_DB, execute
 
 
@@ -69,7 +70,7 @@ def test_mount_rolls_back_with_the_transaction(db, remote, source):
     finally:
         db.autocommit = True
     assert foreign_tables(db, "mnt") == []
-    assert execute(db, "SELECT count(*) FROM pg_foreign_server") == [(0,)]
+    assert user_servers(db) == []
 
 
 def test_unmount_rolls_back_with_the_transaction(db, remote, source):
