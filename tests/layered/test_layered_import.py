@@ -112,6 +112,10 @@ def test_bad_table_options_and_unknown_tables(db):
     error = error_of(db, "IMPORT FOREIGN SCHEMA \"t/i\" FROM SERVER sgfdw_objects INTO public "
                          "OPTIONS (image 'v1')")
     assert error.pgcode == "HV00D"
+    assert error_of(db, "ALTER SERVER sgfdw_objects OPTIONS (ADD image 'v1')").pgcode == "HV00D"
+    error = error_of(db, "CREATE FOREIGN TABLE f (id int) SERVER sgfdw_objects "
+                         "OPTIONS (repository 't/i''; DROP TABLE src; --', table 'a')")
+    assert error.pgcode == "22023"
     execute(db, "CREATE FOREIGN TABLE missing (id int) SERVER sgfdw_objects "
                 "OPTIONS (repository 't/i', table 'nope')")
     error = error_of(db, "SELECT * FROM missing")
