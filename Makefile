@@ -19,7 +19,10 @@ DEV_VENV ?= .venv
 MODULE_big = sgfdw
 OBJS = $(patsubst %.c,%.o,$(wildcard src/*.c))
 EXTENSION = sgfdw
-DATA = $(wildcard sql/sgfdw--*.sql)
+# A new install of the current version runs the first version's script, then each
+# upgrade script in turn: made from them, so a fresh 0.2 and an upgraded 0.1 cannot drift.
+DATA_built = sql/sgfdw--0.2.sql
+DATA = $(filter-out $(DATA_built),$(wildcard sql/sgfdw--*.sql))
 PG_CPPFLAGS = $(shell $(PYTHON_CONFIG) --includes) -DSGFDW_DEFAULT_PYTHON='"$(SGFDW_VENV)/bin/python"'
 SHLIB_LINK = $(shell $(PYTHON_CONFIG) --ldflags --embed)
 # installcheck is ours (pytest), not pg_regress's.
@@ -31,6 +34,9 @@ PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
 ifneq ($(PGXS),)
 include $(PGXS)
 endif
+
+sql/sgfdw--0.2.sql: sql/sgfdw--0.1.sql sql/sgfdw--0.1--0.2.sql
+	{ cat sql/sgfdw--0.1.sql; echo; sed '/^\\echo /d' sql/sgfdw--0.1--0.2.sql; } > $@
 
 # Every file includes the shared header: a changed struct there must rebuild them all
 # (a stale object reading the old layout crashes the backend).

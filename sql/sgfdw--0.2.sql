@@ -30,6 +30,30 @@ CREATE LANGUAGE sgfdw_python
   HANDLER sgfdw_python_call_handler
   VALIDATOR sgfdw_python_validator;
 
+-- Mounting foreign databases (sgfdw.hooks.mount_handlers). They create servers whose
+-- wrapper runs Python, which only a superuser may do: not granted to PUBLIC.
+CREATE FUNCTION mount(mountpoint text, handler text, options jsonb,
+                      overwrite boolean DEFAULT true, tables jsonb DEFAULT NULL)
+RETURNS void
+LANGUAGE sgfdw_python AS 'sgfdw.hooks.mount_handlers.mount_from_sql';
+
+CREATE FUNCTION mount_postgres(mountpoint text, server text, port integer,
+                               username text, password text, dbname text,
+                               remote_schema text, tables jsonb DEFAULT NULL,
+                               extra_server_args jsonb DEFAULT NULL,
+                               overwrite boolean DEFAULT true)
+RETURNS void
+LANGUAGE sgfdw_python AS 'sgfdw.hooks.mount_handlers.mount_postgres_from_sql';
+
+CREATE FUNCTION unmount(mountpoint text)
+RETURNS void
+LANGUAGE sgfdw_python AS 'sgfdw.hooks.mount_handlers.unmount';
+
+REVOKE ALL ON FUNCTION mount(text, text, jsonb, boolean, jsonb) FROM PUBLIC;
+REVOKE ALL ON FUNCTION mount_postgres(text, text, integer, text, text, text, text, jsonb, jsonb, boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION unmount(text) FROM PUBLIC;
+
+
 -- Options checked when written (sgfdw.validation): PostgreSQL's validator cannot tell
 -- which server, so which wrapper class, a user mapping or a foreign table belongs to;
 -- an event trigger can (one call per object: a command may list an object twice).
@@ -301,6 +325,13 @@ SELECT pg_catalog.pg_extension_config_dump('mounts', '');
 -- granted to PUBLIC. They return the foreign tables they created. Their arguments hold
 -- passwords: log_min_error_statement = panic keeps PostgreSQL from copying the call
 -- into the server log (STATEMENT:) when a mount fails.
+-- A changed return type needs DROP + CREATE (their privileges are set again below).
+-- Mounts made under 0.1 have no record: unmount refuses them (42704) and mount does not
+-- replace their schema (42P06) -- drop such a schema and its server by hand. Guessing
+-- which schemas were mounts could drop a user's own schema.
+DROP FUNCTION mount(text, text, jsonb, boolean, jsonb);
+DROP FUNCTION mount_postgres(text, text, integer, text, text, text, text, jsonb, jsonb, boolean);
+
 CREATE FUNCTION mount(mountpoint text, handler text, options jsonb,
                       overwrite boolean DEFAULT true, tables jsonb DEFAULT NULL)
 RETURNS SETOF text
@@ -316,10 +347,7 @@ RETURNS SETOF text
 LANGUAGE sgfdw_python SET log_min_error_statement = panic
 AS 'sgfdw.hooks.mount_handlers.mount_postgres_from_sql';
 
-CREATE FUNCTION unmount(mountpoint text)
-RETURNS void
-LANGUAGE sgfdw_python SET log_min_error_statement = panic
-AS 'sgfdw.hooks.mount_handlers.unmount';
+ALTER FUNCTION unmount(text) SET log_min_error_statement = panic;
 
 REVOKE ALL ON FUNCTION mount(text, text, jsonb, boolean, jsonb) FROM PUBLIC;
 REVOKE ALL ON FUNCTION mount_postgres(text, text, integer, text, text, text, text, jsonb, jsonb, boolean) FROM PUBLIC;
