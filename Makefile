@@ -40,7 +40,7 @@ sql/sgfdw--0.2.sql: sql/sgfdw--0.1.sql sql/sgfdw--0.1--0.2.sql
 
 # Every file includes the shared header: a changed struct there must rebuild them all
 # (a stale object reading the old layout crashes the backend).
-$(OBJS): src/sgfdw.h
+$(OBJS): $(wildcard src/*.h)
 
 .PHONY: deps python-env dev-env run stop test installcheck bench
 

@@ -14,6 +14,7 @@
  * an Arrow type a column cannot take exactly is ERROR 42804 naming both types.
  */
 #include "sgfdw.h"
+#include "arrow_abi.h"
 
 #include <math.h>
 
@@ -29,43 +30,6 @@
 #include "utils/numeric.h"
 #include "utils/timestamp.h"
 #include "utils/uuid.h"
-
-/* ---- The Arrow C data interface (https://arrow.apache.org/docs/format/CDataInterface.html) ---- */
-struct ArrowSchema
-{
-	const char *format;
-	const char *name;
-	const char *metadata;
-	int64_t		flags;
-	int64_t		n_children;
-	struct ArrowSchema **children;
-	struct ArrowSchema *dictionary;
-	void		(*release) (struct ArrowSchema *);
-	void	   *private_data;
-};
-
-struct ArrowArray
-{
-	int64_t		length;
-	int64_t		null_count;
-	int64_t		offset;
-	int64_t		n_buffers;
-	int64_t		n_children;
-	const void **buffers;
-	struct ArrowArray **children;
-	struct ArrowArray *dictionary;
-	void		(*release) (struct ArrowArray *);
-	void	   *private_data;
-};
-
-struct ArrowArrayStream
-{
-	int			(*get_schema) (struct ArrowArrayStream *, struct ArrowSchema *out);
-	int			(*get_next) (struct ArrowArrayStream *, struct ArrowArray *out);
-	const char *(*get_last_error) (struct ArrowArrayStream *);
-	void		(*release) (struct ArrowArrayStream *);
-	void	   *private_data;
-};
 
 /* What a column's values are, from its format string. */
 typedef enum SgArrowKind

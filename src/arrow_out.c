@@ -10,6 +10,7 @@
  * named in the field metadata ("sgfdw.pg_type"), so nothing is silently changed.
  */
 #include "sgfdw.h"
+#include "arrow_abi.h"
 
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
@@ -20,36 +21,6 @@
 #include "utils/lsyscache.h"
 #include "utils/numeric.h"
 #include "utils/timestamp.h"
-
-/* The Arrow C data interface (https://arrow.apache.org/docs/format/CDataInterface.html) */
-struct ArrowSchema
-{
-	const char *format;
-	const char *name;
-	const char *metadata;
-	int64_t		flags;
-	int64_t		n_children;
-	struct ArrowSchema **children;
-	struct ArrowSchema *dictionary;
-	void		(*release) (struct ArrowSchema *);
-	void	   *private_data;
-};
-
-struct ArrowArray
-{
-	int64_t		length;
-	int64_t		null_count;
-	int64_t		offset;
-	int64_t		n_buffers;
-	int64_t		n_children;
-	const void **buffers;
-	struct ArrowArray **children;
-	struct ArrowArray *dictionary;
-	void		(*release) (struct ArrowArray *);
-	void	   *private_data;
-};
-
-#define ARROW_FLAG_NULLABLE 2
 
 typedef enum OutKind
 {
