@@ -281,6 +281,20 @@ def _timed_error(db, query):
     return error, time.monotonic() - start
 
 
+def _cancelled(pg, db, how, query):
+    """The error of `query` stopped by a 1 s statement_timeout or by pg_cancel_backend
+    from another session: 57014, well before the statement would have ended."""
+    if how == "statement_timeout":
+        execute(db, "SET statement_timeout = '1s'")
+    else:
+        cancel_when_running(pg, db.get_dsn_parameters()["dbname"], db.get_backend_pid())
+    error, elapsed = _timed_error(db, query)
+    execute(db, "RESET statement_timeout")
+    assert error.pgcode == "57014", error
+    assert elapsed < CANCEL_BOUND
+    return error
+
+
 def _remote_sleepers(remote_src):
     return remote_src.rows("SELECT count(*) FROM pg_stat_activity WHERE state = 'active' "
                            "AND query LIKE '%slow%' AND pid <> pg_backend_pid()")[0][0]
@@ -306,14 +320,7 @@ def _check_stopped_everywhere(db, remote_src):
 @pytest.mark.parametrize("how", ["statement_timeout", "pg_cancel_backend"])
 def test_cancel_reaches_a_remote_postgresql_statement(pg, db, remote_src, how):
     _slow_remote_table(db, remote_src)
-    if how == "statement_timeout":
-        execute(db, "SET statement_timeout = '1s'")
-    else:
-        cancel_when_running(pg, db.get_dsn_parameters()["dbname"], db.get_backend_pid())
-    error, elapsed = _timed_error(db, "SELECT * FROM slow")
-    execute(db, "RESET statement_timeout")
-    assert error.pgcode == "57014", error
-    assert elapsed < CANCEL_BOUND
+    error = _cancelled(pg, db, how, "SELECT * FROM slow")
     if how == "statement_timeout":  # PostgreSQL's own report, not the remote's
         assert "statement timeout" in error.diag.message_primary
     _check_stopped_everywhere(db, remote_src)
@@ -343,14 +350,7 @@ def test_cancel_reaches_a_sqlite_statement(pg, db, sqlite_dir, how):
     create_table(db, "slow", "lite", "x bigint", tablename="slow")
     create_table(db, "items", "lite", ITEMS_LOCAL, tablename="items")
     assert execute(db, "SELECT count(*) FROM items") == [(len(ITEMS),)]
-    if how == "statement_timeout":
-        execute(db, "SET statement_timeout = '1s'")
-    else:
-        cancel_when_running(pg, db.get_dsn_parameters()["dbname"], db.get_backend_pid())
-    error, elapsed = _timed_error(db, "SELECT * FROM slow")
-    execute(db, "RESET statement_timeout")
-    assert error.pgcode == "57014", error
-    assert elapsed < CANCEL_BOUND
+    _cancelled(pg, db, how, "SELECT * FROM slow")
     assert_usable(db)
     assert execute(db, "SELECT count(*) FROM items") == [(len(ITEMS),)]
 
