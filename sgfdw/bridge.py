@@ -21,6 +21,7 @@ from sgfdw.options import MergedOptions
 
 __all__ = ["Qual", "SortKey", "UNBOUND", "load_wrapper", "new_instance", "execute", "explain",
            "import_statements", "json_dumps", "json_loads", "writable_operations",
+           "overridden_operations", "WRITE_OPERATIONS",
            "load_callable", "mapping_text"]
 
 
@@ -71,15 +72,27 @@ def new_instance(wrapper: str, options: dict[str, str],
     return load_wrapper(wrapper)(MergedOptions(options, sources), definitions)
 
 
-def writable_operations(instance: Any) -> tuple[bool, bool, bool]:
-    """Whether the class implements insert, update, delete (overrides the base ones)."""
-    cls = type(instance)
+WRITE_OPERATIONS = ("insert", "update", "delete")
 
+
+def overridden_operations(cls: type) -> frozenset[str]:
+    """The write methods (of WRITE_OPERATIONS) a class implements, i.e. overrides the
+    base class's: the updatability of an FDW without an ``updatable_operations`` hook."""
     def implements(name: str) -> bool:
         method = getattr(cls, name, None)
         return method is not None and method is not getattr(ForeignDataWrapper, name, None)
 
-    return implements("insert"), implements("update"), implements("delete")
+    return frozenset(filter(implements, WRITE_OPERATIONS))
+
+
+def writable_operations(instance: Any) -> tuple[bool, bool, bool]:
+    """Whether the table allows INSERT, UPDATE, DELETE (asked by IsForeignRelUpdatable):
+    the instance's ``updatable_operations()`` -- a collection of the names in
+    WRITE_OPERATIONS -- when it has that hook, else the methods its class overrides."""
+    hook = getattr(instance, "updatable_operations", None)
+    allowed = overridden_operations(type(instance)) if hook is None else hook()
+    insert, update, delete = (name in allowed for name in WRITE_OPERATIONS)
+    return insert, update, delete
 
 
 def _scan_kwargs(sortkeys: list, limit: int, offset: int) -> dict[str, Any]:

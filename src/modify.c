@@ -562,7 +562,11 @@ sgfdwEndForeignInsert(EState *estate, ResultRelInfo *rinfo)
 	end_modify(rinfo->ri_FdwState);
 }
 
-/* Which of INSERT, UPDATE, DELETE the class implements (overrides). */
+/*
+ * Which of INSERT, UPDATE, DELETE the table allows: the instance's
+ * updatable_operations() hook, else the write methods its class overrides (the rule
+ * lives in sgfdw.bridge.writable_operations).
+ */
 static int
 sgfdwIsForeignRelUpdatable(Relation rel)
 {

@@ -22,7 +22,7 @@ from .connection import RemoteConnection, get_connection
 from .deparse import (SelectQuery, Sql, build_delete, build_insert, build_select,
                       build_update)
 from .introspect import import_tables
-from .options import (TableOptions, check_options, is_updatable, parse_import_options,
+from .options import (TableOptions, check_options, parse_import_options,
                       parse_table_options)
 from .pushdown import CTID, Relation, local_collation
 from .remote_table import RemoteTable, load_remote_table
@@ -43,14 +43,6 @@ class PostgresFdw(ForeignDataWrapper):
     """
 
     provides_ctid = True
-
-    def __new__(cls, fdw_options: Mapping[str, str] | None = None, *args: Any, **kwargs: Any):
-        # updatable 'false': an instance of a class without write methods, so the table
-        # is reported as not updatable (as postgres_fdw's) -- the bridge decides that
-        # from the class.
-        if cls is PostgresFdw and fdw_options is not None and not is_updatable(fdw_options):
-            cls = ReadOnlyPostgresFdw
-        return super().__new__(cls)
 
     def __init__(self, fdw_options: dict[str, str],
                  fdw_columns: Mapping[str, ColumnDefinition]) -> None:
@@ -175,10 +167,10 @@ class PostgresFdw(ForeignDataWrapper):
     def modify_batch_size(self) -> int:
         return self.options.batch_size
 
-    def _check_updatable(self) -> None:
-        if not self.options.updatable:
-            raise FdwError("foreign table is not updatable (option updatable 'false')",
-                           sqlstate="55000")
+    def updatable_operations(self) -> tuple[str, ...]:
+        """The bridge's updatability hook: all writes, none with ``updatable 'false'``
+        (PostgreSQL then refuses them before any row is read, 55000, as postgres_fdw)."""
+        return ("insert", "update", "delete") if self.options.updatable else ()
 
     def _write(self, sql: Sql) -> list[tuple]:
         text, params = sql.for_psycopg()
@@ -186,7 +178,6 @@ class PostgresFdw(ForeignDataWrapper):
 
     def insert(self, values: dict[str, Any]) -> dict[str, Any] | None:
         """INSERT one row; the remote row (generated keys, defaults) for RETURNING."""
-        self._check_updatable()
         sql, names = build_insert(self._relation_now(), [values], returning=True)
         rows = self._write(sql)
         return dict(zip(names, rows[0])) if rows else None
@@ -194,7 +185,6 @@ class PostgresFdw(ForeignDataWrapper):
     def bulk_insert(self, all_values: list[dict[str, Any]]) -> list[Any]:
         """One multi-row INSERT; the remote rows, in order (they feed AFTER ROW
         triggers with generated values, as insert()'s do)."""
-        self._check_updatable()
         if not all_values:
             return []
         sql, names = build_insert(self._relation_now(), all_values, returning=True)
@@ -205,7 +195,6 @@ class PostgresFdw(ForeignDataWrapper):
 
     def update(self, oldvalues: Any, newvalues: dict[str, Any]) -> dict[str, Any] | None:
         """UPDATE the row whose rowid_column value is ``oldvalues``; the remote row."""
-        self._check_updatable()
         sql, names = build_update(self._relation_now(), self.rowid_column, oldvalues,
                                   newvalues)
         rows = self._write(sql)
@@ -216,7 +205,6 @@ class PostgresFdw(ForeignDataWrapper):
 
         DELETE ... RETURNING gets the deleted row from PostgreSQL (the scanned row); only
         its remote ctid is returned, for a RETURNING ctid."""
-        self._check_updatable()
         sql = build_delete(self._relation_now(), self.rowid_column, oldvalues)
         rows = self._write(sql)
         return {CTID: rows[0][0]} if rows and rows[0] else None
@@ -268,13 +256,4 @@ class PostgresFdw(ForeignDataWrapper):
         check_options(context, options)
         if context == "user_mapping" and not is_superuser():
             refuse_reserved_options(options)
-
-
-class ReadOnlyPostgresFdw(PostgresFdw):
-    """PostgresFdw of a table with ``updatable 'false'``: no write methods."""
-
-    insert = ForeignDataWrapper.insert
-    bulk_insert = ForeignDataWrapper.bulk_insert
-    update = ForeignDataWrapper.update
-    delete = ForeignDataWrapper.delete
 

@@ -48,7 +48,6 @@ __all__ = [
     "ImportOptions",
     "CONTEXTS",
     "check_options",
-    "is_updatable",
     "parse_connection_params",
     "parse_table_options",
     "parse_import_options",
@@ -276,11 +275,6 @@ def parse_connection_params(options: Mapping[str, str], server: str | None = Non
     items = sorted((name, str(value)) for name, value in options.items()
                    if name in LIBPQ_KEYWORDS)
     return ConnectionParams(tuple(items), server, two_phase)
-
-
-def is_updatable(options: Mapping[str, str]) -> bool:
-    """The ``updatable`` setting that applies (the table's, else its server's)."""
-    return parse_bool(_by_object(options)[0], "updatable", True)
 
 
 def parse_table_options(options: Mapping[str, str], *, need_table: bool = True) -> TableOptions:
