@@ -6,6 +6,7 @@
 #   make stop       stop the demo cluster
 #   make test       install, then run the test suite against throwaway clusters
 #   make installcheck  the test suite against what is installed (installs nothing)
+#   make lint       ruff and mypy (installed into the tests' venv)
 #   make bench      run the benchmarks in bench/
 
 PG_CONFIG ?= pg_config
@@ -43,7 +44,7 @@ sql/sgfdw--0.3.sql: sql/sgfdw--0.1.sql $(UPGRADES)
 # (a stale object reading the old layout crashes the backend).
 $(OBJS): $(wildcard src/*.h)
 
-.PHONY: deps python-env dev-env run stop test installcheck bench
+.PHONY: deps python-env dev-env run stop test installcheck bench lint
 
 # System packages a fresh Debian 12 machine lacks.
 deps:
@@ -56,8 +57,13 @@ ifneq ($(PGXS),)
 install: python-env
 endif
 
-dev-env:
-	@test -x $(DEV_VENV)/bin/pytest || ($(PYTHON_SYSTEM) -m venv $(DEV_VENV) && $(DEV_VENV)/bin/pip install -q -r requirements-dev.txt)
+# Reinstalled when requirements-dev.txt changes, so an existing venv gets new tools too.
+dev-env: $(DEV_VENV)/.requirements-dev
+
+$(DEV_VENV)/.requirements-dev: requirements-dev.txt
+	@test -x $(DEV_VENV)/bin/python || $(PYTHON_SYSTEM) -m venv $(DEV_VENV)
+	$(DEV_VENV)/bin/pip install -q -r requirements-dev.txt
+	@touch $@
 
 run: deps
 	$(MAKE) install
@@ -77,6 +83,12 @@ test: deps
 # sees them; only the client-side venv of the tests is made, in the checkout.
 installcheck: dev-env
 	SGFDW_TEST_INSTALLED=1 $(PYTEST)
+
+# ruff on the whole tree, mypy on the packages (configured in pyproject.toml).
+lint: deps
+	$(MAKE) dev-env
+	$(DEV_VENV)/bin/ruff check .
+	$(DEV_VENV)/bin/mypy
 
 bench: deps
 	$(MAKE) install dev-env
