@@ -13,6 +13,12 @@ Splitgraph's TableInfo {table: {"schema": <columns>, "options": {...}}} or
 type, is_pk, comment] or {"name", "type"} objects, an empty schema meaning "import it,
 with these options").
 
+The registry knows no particular wrapper: each wrapper exports its own handler (e.g.
+sgfdw.postgres.MOUNT_HANDLER, in sgfdw/postgres/mount.py), registered here by the dotted
+name of that object (SEED_HANDLERS) and imported when first used; more come from
+register_mount_handler() and from the INI file that SGFDW_CONFIG names, read when the
+registry is first used (not when this module is imported).
+
 Each mount is recorded in sgfdw.mounts (mountpoint, server, handler, tables created):
 mount and unmount only ever drop what a recorded mount created. A schema that exists
 and is not a mount is never replaced, whatever `overwrite` says.
@@ -23,6 +29,7 @@ server's own quote_ident / quote_literal.
 from __future__ import annotations
 
 import configparser
+import importlib
 import os
 import re
 from dataclasses import dataclass, field
@@ -32,8 +39,9 @@ from sgfdw import pg
 from sgfdw.errors import FdwError, OptionError, UndefinedTable
 
 __all__ = ["MountHandler", "register_mount_handler", "get_mount_handler",
-           "get_mount_handlers", "load_mount_handlers_config", "mount", "mount_postgres",
-           "unmount"]
+           "get_mount_handlers", "load_mount_handlers_config", "generic_handler",
+           "text_options", "mount", "mount_postgres", "unmount", "SEED_HANDLERS",
+           "CONFIG_VARIABLE"]
 
 Tables = (Sequence[str] | Mapping[str, Mapping[str, Any] | Sequence[Sequence[str]]]
           | None)
@@ -69,82 +77,72 @@ class MountHandler:
                               hint="Valid options: " + ", ".join(sorted(self.keywords)) + ".")
 
 
-def _text_options(values: Mapping[str, Any]) -> dict[str, str]:
+def text_options(values: Mapping[str, Any]) -> dict[str, str]:
+    """Option values as text, the absent (None) ones left out: for a handler's functions."""
     return {key: str(value) for key, value in values.items() if value is not None}
 
 
-def _postgres_handler() -> MountHandler:
-    def server_options(kwargs: Mapping[str, Any]) -> dict[str, str]:
-        options = {"host": kwargs.get("server", kwargs.get("host")),
-                   "port": kwargs.get("port"), "dbname": kwargs.get("dbname")}
-        options.update(kwargs.get("extra_server_args") or {})
-        return _text_options(options)
+# The handlers sgfdw ships, each exported by its wrapper's package beside the wrapper
+# (which alone knows where its options belong), by the dotted name of the MountHandler.
+# Imported when first asked for: a wrapper's dependencies (SQLAlchemy) may be missing.
+SEED_HANDLERS = {
+    "postgres_fdw": "sgfdw.postgres.MOUNT_HANDLER",
+    "sqlalchemy": "sgfdw.sqlalchemy.MOUNT_HANDLER",
+}
+# The environment variable naming an INI file of more handlers (see
+# load_mount_handlers_config), read when the registry is first used.
+CONFIG_VARIABLE = "SGFDW_CONFIG"
 
-    def user_options(kwargs: Mapping[str, Any]) -> dict[str, str]:
-        return _text_options({"user": kwargs.get("username", kwargs.get("user")),
-                              "password": kwargs.get("password")})
-
-    def table_options(table: str, kwargs: Mapping[str, Any]) -> dict[str, str]:
-        return _text_options({"schema_name": kwargs.get("remote_schema") or "public",
-                              "table_name": table})
-
-    return MountHandler("postgres_fdw", "sgfdw.postgres.PostgresFdw", server_options,
-                        user_options, lambda kwargs: kwargs.get("remote_schema") or "public",
-                        table_options, "a remote PostgreSQL database",
-                        frozenset({"server", "host", "port", "dbname", "username", "user",
-                                   "password", "remote_schema", "extra_server_args"}))
+# name -> a MountHandler, or the dotted name of one not imported yet. None until first
+# use, when the seeds and the configuration file fill it.
+_HANDLERS: dict[str, MountHandler | str] | None = None
 
 
-def _sqlalchemy_handler() -> MountHandler:
-    # Imported here: the registry must load without SQLAlchemy installed.
-    def split_url(kwargs: Mapping[str, Any]) -> tuple[str | None, str | None]:
-        from sgfdw.sqlalchemy.access import split_password
-
-        url = kwargs.get("db_url", kwargs.get("url"))
-        return split_password(url) if url is not None else (None, None)
-
-    def server_options(kwargs: Mapping[str, Any]) -> dict[str, str]:
-        options = {key: value for key, value in kwargs.items()
-                   if key not in ("user", "username", "password", "schema", "url")}
-        # A password written in the URL goes to the user mapping, with the others.
-        options["db_url"] = split_url(kwargs)[0]
-        return _text_options(options)
-
-    def user_options(kwargs: Mapping[str, Any]) -> dict[str, str]:
-        return _text_options({"user": kwargs.get("user", kwargs.get("username")),
-                              "password": kwargs.get("password") or split_url(kwargs)[1]})
-
-    def table_options(table: str, kwargs: Mapping[str, Any]) -> dict[str, str]:
-        return _text_options({"tablename": table, "schema": kwargs.get("schema")})
-
-    return MountHandler("sqlalchemy", "sgfdw.sqlalchemy.SqlAlchemyFdw", server_options,
-                        user_options, lambda kwargs: kwargs.get("schema") or "default",
-                        table_options, "any database SQLAlchemy reaches by URL",
-                        frozenset({"db_url", "url", "user", "username", "password",
-                                   "schema", "fetch_size", "batch_size",
-                                   "create_database"}))
+def _registry() -> dict[str, MountHandler | str]:
+    global _HANDLERS
+    if _HANDLERS is None:
+        handlers: dict[str, MountHandler | str] = dict(SEED_HANDLERS)
+        path = os.environ.get(CONFIG_VARIABLE)
+        if path:
+            handlers.update(_config_handlers(path))
+        _HANDLERS = handlers
+    return _HANDLERS
 
 
-_HANDLERS: dict[str, MountHandler] = {}
+def _resolve(name: str, target: str) -> MountHandler:
+    module_name, _, attribute = target.rpartition(".")
+    try:
+        handler = getattr(importlib.import_module(module_name), attribute)
+    except Exception as exc:  # a wrapper whose dependencies are missing
+        raise FdwError(f'mount handler "{name}" cannot be loaded from {target}: '
+                       f"{type(exc).__name__}: {exc}", sqlstate="58000",
+                       hint="Check that the wrapper's Python dependencies are installed "
+                            "in the server's environment.") from None
+    if not isinstance(handler, MountHandler):
+        raise FdwError(f'mount handler "{name}": {target} is not a MountHandler')
+    return handler
 
 
 def register_mount_handler(name: str, handler: MountHandler) -> None:
     """Makes a handler available to mount() under name (replacing one of that name)."""
     if not name:
         raise OptionError("a mount handler needs a name")
-    _HANDLERS[name.lower()] = handler
+    _registry()[name.lower()] = handler
 
 
 def get_mount_handlers() -> list[str]:
-    return sorted(_HANDLERS)
+    return sorted(_registry())
 
 
 def get_mount_handler(name: str) -> MountHandler:
-    try:
-        return _HANDLERS[name.lower()]
-    except KeyError:
+    registry = _registry()
+    entry = registry.get(name.lower())
+    if entry is None:
         raise OptionError(f"unknown mount handler {name!r}; known handlers: "
-                          f"{', '.join(get_mount_handlers())}") from None
+                          f"{', '.join(get_mount_handlers())}")
+    if isinstance(entry, str):
+        entry = registry[name.lower()] = _resolve(name, entry)
+    return entry
 
 
 def load_mount_handlers_config(path: str) -> list[str]:
@@ -152,15 +150,18 @@ def load_mount_handlers_config(path: str) -> list[str]:
     `name = package.module.Class` naming a Multicorn FDW class whose options are the
     handler's keyword arguments (credentials `user`/`password` go to the user mapping).
     Returns the names registered."""
+    handlers = _config_handlers(path)
+    for name, handler in handlers.items():
+        register_mount_handler(name, handler)
+    return list(handlers)
+
+
+def _config_handlers(path: str) -> dict[str, MountHandler]:
     parser = configparser.ConfigParser()
     if not parser.read(path):
         raise OptionError(f"cannot read mount handler configuration {path!r}")
-    names = []
-    for name, wrapper in parser.items("mount_handlers") if parser.has_section(
-            "mount_handlers") else []:
-        register_mount_handler(name, generic_handler(name, wrapper.strip()))
-        names.append(name)
-    return names
+    section = parser.items("mount_handlers") if parser.has_section("mount_handlers") else []
+    return {name.lower(): generic_handler(name, wrapper.strip()) for name, wrapper in section}
 
 
 def generic_handler(name: str, wrapper: str) -> MountHandler:
@@ -170,18 +171,12 @@ def generic_handler(name: str, wrapper: str) -> MountHandler:
 
     return MountHandler(
         name, wrapper,
-        lambda kwargs: _text_options({k: v for k, v in kwargs.items() if k not in credentials}),
-        lambda kwargs: _text_options({"user": kwargs.get("user", kwargs.get("username")),
-                                      "password": kwargs.get("password")}),
+        lambda kwargs: text_options({k: v for k, v in kwargs.items() if k not in credentials}),
+        lambda kwargs: text_options({"user": kwargs.get("user", kwargs.get("username")),
+                                     "password": kwargs.get("password")}),
         lambda kwargs: kwargs.get("remote_schema") or kwargs.get("schema") or "default",
         lambda table, kwargs: {"table_name": table},
         f"FDW class {wrapper}")
-
-
-register_mount_handler("postgres_fdw", _postgres_handler())
-register_mount_handler("sqlalchemy", _sqlalchemy_handler())
-if os.environ.get("SGFDW_CONFIG"):
-    load_mount_handlers_config(os.environ["SGFDW_CONFIG"])
 
 
 # ---------------------------------------------------------------- the tables argument
@@ -244,7 +239,7 @@ def _table_spec(table: str, value: Any) -> TableSpec:
         raise OptionError(f'invalid options for table "{table}" in tables',
                           hint='Give {"name": "value", ...}.')
     return TableSpec(_columns(table, schema) if schema else None,
-                     _text_options(options or {}))
+                     text_options(options or {}))
 
 
 def _table_specs(tables: Tables) -> list[str] | dict[str, TableSpec] | None:

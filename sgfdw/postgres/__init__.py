@@ -7,8 +7,10 @@
         OPTIONS (user 'reader', password '...');
     IMPORT FOREIGN SCHEMA public FROM SERVER remote INTO local_schema;
 
-See README.md in this directory for the options and what is pushed down.
+See README.md in this directory for the options and what is pushed down;
+``MOUNT_HANDLER`` (mount.py) is its mount handler, ``postgres_fdw``.
 """
 from .fdw import PostgresFdw
+from .mount import MOUNT_HANDLER
 
-__all__ = ["PostgresFdw"]
+__all__ = ["PostgresFdw", "MOUNT_HANDLER"]

@@ -16,6 +16,7 @@ from sqlalchemy.dialects import mysql, postgresql
 
 from multicorn import ColumnDefinition, Qual, SortKey
 from sgfdw.errors import ConnectionFailure, FdwError, OptionError, UndefinedTable
+from sgfdw.hooks.mount_handlers import get_mount_handler
 from sgfdw.sqlalchemy import MOUNT_HANDLER, SqlAlchemyFdw
 from sgfdw.sqlalchemy.dialects import capabilities_of
 from sgfdw.sqlalchemy.errors import translate
@@ -26,8 +27,10 @@ from sgfdw.sqlalchemy.quals import like_to_glob
 from sgfdw.sqlalchemy.remote_table import RemoteColumn, RemoteTable
 
 
-def test_mount_handler_constant():
-    assert MOUNT_HANDLER == ("sqlalchemy", "sgfdw.sqlalchemy.SqlAlchemyFdw")
+def test_mount_handler_exported_by_the_wrapper():
+    assert (MOUNT_HANDLER.name, MOUNT_HANDLER.wrapper) == \
+        ("sqlalchemy", "sgfdw.sqlalchemy.SqlAlchemyFdw")
+    assert get_mount_handler("sqlalchemy") is MOUNT_HANDLER
 
 
 @pytest.mark.parametrize("like,glob", [
