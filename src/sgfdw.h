@@ -36,11 +36,10 @@ extern unsigned long sgfdw_backend_thread;
 /* Functions of the Python module sgfdw.bridge, looked up once. */
 extern PyObject *sgfdw_bridge_attr(const char *name);
 
-/* ---- errors.c: Python exceptions -> ereport, interrupts -> Python ---- */
+/* ---- interrupts.c: PostgreSQL's cancel and terminate -> Python while it runs ---- */
 extern volatile sig_atomic_t sgfdw_python_depth;
 extern void sgfdw_install_interrupt_forwarding(void);
 extern void sgfdw_discard_stale_interrupt(void);
-extern void sgfdw_report_python_error(int default_sqlstate, const char *context) pg_attribute_noreturn();
 
 /*
  * Every call into Python goes through these so that a cancel arriving while Python
@@ -49,6 +48,15 @@ extern void sgfdw_report_python_error(int default_sqlstate, const char *context)
 #define SGFDW_ENTER_PYTHON() (sgfdw_python_depth++)
 #define SGFDW_LEAVE_PYTHON() (sgfdw_python_depth--)
 
+/* ---- pyerror.c: the pending Python exception -> ereport with a SQLSTATE ---- */
+extern void sgfdw_report_python_error(int default_sqlstate, const char *context) pg_attribute_noreturn();
+/* The pending exception's message (lossy, for reports), the exception cleared. */
+extern char *sgfdw_exception_text(void);
+/* A NULL from the Python C API means an exception is pending: reported. */
+#define SGFDW_CHECK(result, context) \
+	do { if ((result) == NULL) sgfdw_report_python_error(0, (context)); } while (0)
+
+/* ---- pycall.c: calls into Python, their failure reported ---- */
 /*
  * Calls obj.method(*args) / callable(*args) and reports a Python error. They take
  * over the reference to args (which may be NULL for no arguments), so a tuple built
@@ -58,16 +66,15 @@ extern PyObject *sgfdw_call_method(PyObject *obj, const char *method, PyObject *
 								   PyObject *kwargs, const char *context);
 extern PyObject *sgfdw_call(PyObject *callable, PyObject *args, PyObject *kwargs,
 							const char *context);
-#define SGFDW_CHECK(result, context) \
-	do { if ((result) == NULL) sgfdw_report_python_error(0, (context)); } while (0)
+/* PyObject_IsTrue with its failure reported. */
+extern bool sgfdw_truth(PyObject *obj, const char *context);
 
+/* ---- pytext.c: Python str <-> C text ---- */
 /* Python str -> C text; an encoding failure is ERROR 22021 (what names the value). */
 extern const char *sgfdw_utf8(PyObject *str, Py_ssize_t *size, const char *what);
 extern char *sgfdw_cstring(PyObject *str, const char *what);
-/* The pending exception's message (lossy, for reports), the exception cleared. */
-extern char *sgfdw_exception_text(void);
-/* PyObject_IsTrue with its failure reported. */
-extern bool sgfdw_truth(PyObject *obj, const char *context);
+/* C text -> a new reference to str (None for NULL), never NULL (or report). */
+extern PyObject *sgfdw_str(const char *s);
 
 /* ---- convert.c: Datum <-> Python, per type ---- */
 typedef struct SgConverter SgConverter;
@@ -186,11 +193,9 @@ extern PyObject *sgfdw_spi_execute(PyObject *self, PyObject *args);
 extern PyObject *sgfdw_spi_cursor_open(PyObject *self, PyObject *args);
 extern PyObject *sgfdw_spi_cursor_fetch(PyObject *self, PyObject *args);
 extern PyObject *sgfdw_spi_cursor_fetch_arrow(PyObject *self, PyObject *args);
-/* arrow_out.c: SPI_tuptable's rows as an Arrow record batch object (None: no rows) */
-extern PyObject *sgarrow_batch_from_spi(void);
 extern PyObject *sgfdw_spi_cursor_close(PyObject *self, PyObject *args);
 
-/* Python helpers: new references to str / None, never NULL (or report). */
-extern PyObject *sgfdw_str(const char *s);
+/* ---- arrow_out.c: SPI_tuptable's rows as an Arrow record batch object (None: no rows) ---- */
+extern PyObject *sgarrow_batch_from_spi(void);
 
 #endif							/* SGFDW_H */

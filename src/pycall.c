@@ -1,0 +1,59 @@
+/*
+ * pycall.c
+ *		Calls into Python, each with its failure reported.
+ *
+ * Every call goes through these so that a cancel arriving while Python runs is
+ * forwarded to it (SGFDW_ENTER_PYTHON, interrupts.c) and an exception never stays
+ * pending to surface in a later, unrelated call.
+ */
+#include "sgfdw.h"
+
+PyObject *
+sgfdw_call(PyObject *callable, PyObject *args, PyObject *kwargs, const char *context)
+{
+	PyObject   *result;
+
+	if (args == NULL)
+		args = PyTuple_New(0);
+	SGFDW_ENTER_PYTHON();
+	result = args ? PyObject_Call(callable, args, kwargs) : NULL;
+	SGFDW_LEAVE_PYTHON();
+	Py_XDECREF(args);
+	if (result == NULL)
+		sgfdw_report_python_error(0, context);
+	return result;
+}
+
+PyObject *
+sgfdw_call_method(PyObject *obj, const char *method, PyObject *args, PyObject *kwargs,
+				  const char *context)
+{
+	PyObject   *callable = PyObject_GetAttrString(obj, method);
+	PyObject   *result;
+
+	if (callable == NULL)
+	{
+		Py_XDECREF(args);
+		sgfdw_report_python_error(0, context);
+	}
+	result = sgfdw_call(callable, args, kwargs, context);
+	Py_DECREF(callable);
+	return result;
+}
+
+/*
+ * Python truth of a result (__bool__ may raise): a failure is reported, never left
+ * pending to surface in a later, unrelated call.
+ */
+bool
+sgfdw_truth(PyObject *obj, const char *context)
+{
+	int			truth;
+
+	SGFDW_ENTER_PYTHON();
+	truth = PyObject_IsTrue(obj);
+	SGFDW_LEAVE_PYTHON();
+	if (truth < 0)
+		sgfdw_report_python_error(ERRCODE_FDW_INVALID_DATA_TYPE, context);
+	return truth == 1;
+}
