@@ -16,6 +16,7 @@ import uuid
 from typing import Any, Iterator, Sequence
 
 import multicorn
+from sgfdw import type_oids as oids
 
 try:
     import _sgfdw
@@ -25,38 +26,35 @@ except ImportError:  # imported outside a backend: quoting still works
 __all__ = ["execute", "cursor", "Cursor", "arrow", "quote_ident", "quote_literal",
            "in_backend"]
 
-# Type OIDs the parser starts from; 0 lets it infer the type from the statement alone.
-_BOOL, _BYTEA, _INT8, _INT4, _FLOAT8, _NUMERIC = 16, 17, 20, 23, 701, 1700
-_DATE, _TIME, _TIMESTAMP, _TIMESTAMPTZ, _INTERVAL = 1082, 1083, 1114, 1184, 1186
-_UUID, _JSONB = 2950, 3802
-
 
 def _natural_type(value: Any) -> int:
+    """The type the parser starts from for a parameter; 0 lets it infer the type from
+    the statement alone."""
     if isinstance(value, bool):
-        return _BOOL
+        return oids.BOOL
     if isinstance(value, int):
         # The smallest type that holds it, so f($1) finds f(integer).
         if -2**31 <= value < 2**31:
-            return _INT4
-        return _INT8 if -2**63 <= value < 2**63 else _NUMERIC
+            return oids.INT4
+        return oids.INT8 if -2**63 <= value < 2**63 else oids.NUMERIC
     if isinstance(value, float):
-        return _FLOAT8
+        return oids.FLOAT8
     if isinstance(value, decimal.Decimal):
-        return _NUMERIC
+        return oids.NUMERIC
     if isinstance(value, (bytes, bytearray, memoryview)):
-        return _BYTEA
+        return oids.BYTEA
     if isinstance(value, datetime.datetime):
-        return _TIMESTAMPTZ if value.tzinfo is not None else _TIMESTAMP
+        return oids.TIMESTAMPTZ if value.tzinfo is not None else oids.TIMESTAMP
     if isinstance(value, datetime.date):
-        return _DATE
+        return oids.DATE
     if isinstance(value, datetime.time):
-        return _TIME
+        return oids.TIME
     if isinstance(value, datetime.timedelta):
-        return _INTERVAL
+        return oids.INTERVAL
     if isinstance(value, uuid.UUID):
-        return _UUID
+        return oids.UUID
     if isinstance(value, dict):
-        return _JSONB
+        return oids.JSONB
     return 0
 
 

@@ -38,6 +38,7 @@ import psycopg2
 import psycopg2.extensions as ext
 
 from sgfdw.errors import ConnectionFailure, FdwError
+from sgfdw.type_oids import INT_AND_FLOAT_TYPES
 
 from .options import ConnectionParams
 
@@ -47,11 +48,6 @@ __all__ = ["RemoteConnection", "ConnectionLost", "get_connection", "scrub", "rem
 SESSION_SETUP = ("SET search_path = pg_catalog; SET timezone = 'UTC'; SET datestyle = ISO; "
                  "SET intervalstyle = postgres; SET extra_float_digits = 3; "
                  "SET bytea_output = hex")
-
-# Remote type OIDs psycopg2 turns into Python objects exactly and cheaply: int8, int2,
-# int4, oid, float4, float8 (text types come as str anyway). Booleans come as 't'/'f',
-# which is also what a local text column over a remote boolean must hold.
-_NATIVE_OIDS = frozenset({20, 21, 23, 26, 700, 701})
 
 # How long to wait for a canceled remote statement to end before giving up on the
 # connection (postgres_fdw waits 30 s too).
@@ -152,8 +148,11 @@ class RemoteConnection:
         try:
             connected = self._wait(pg, cancel=False, deadline=deadline)
             if connected:
+                # Only integers and floats become Python objects (exact and cheap);
+                # text types come as str anyway, and booleans as 't'/'f', which is
+                # also what a local text column over a remote boolean must hold.
                 for oid in list(ext.string_types):
-                    if oid not in _NATIVE_OIDS:
+                    if oid not in INT_AND_FLOAT_TYPES:
                         pg.string_types[oid] = ext.UNICODE
                 cur = pg.cursor()
                 cur.execute(SESSION_SETUP)

@@ -13,6 +13,7 @@ import json
 from typing import Collection, Sequence
 
 from multicorn import Qual
+from sgfdw import type_oids as oids
 
 from .connection import RemoteConnection
 from .deparse import build_select
@@ -28,8 +29,10 @@ DEFAULT_MATCH_SEL = 0.005
 DEFAULT_NULL_SEL = 0.005
 
 # Typical widths by local type OID, for columns without statistics.
-_TYPE_WIDTHS = {16: 1, 18: 1, 20: 8, 21: 2, 23: 4, 26: 4, 700: 4, 701: 8, 1082: 4,
-                1083: 8, 1114: 8, 1184: 8, 1186: 16, 2950: 16, 1700: 12}
+_TYPE_WIDTHS = {oids.BOOL: 1, oids.CHAR: 1, oids.INT8: 8, oids.INT2: 2, oids.INT4: 4,
+                oids.OID: 4, oids.FLOAT4: 4, oids.FLOAT8: 8, oids.DATE: 4, oids.TIME: 8,
+                oids.TIMESTAMP: 8, oids.TIMESTAMPTZ: 8, oids.INTERVAL: 16, oids.UUID: 16,
+                oids.NUMERIC: 12}
 _DEFAULT_WIDTH = 32
 
 

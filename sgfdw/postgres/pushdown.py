@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from typing import Mapping
 
 from multicorn import UNBOUND, ColumnDefinition, Qual, SortKey
+from sgfdw import type_oids as oids
 
 from .remote_table import TEXT_FAMILY, RemoteColumn, RemoteTable
 from .values import can_bind
@@ -88,10 +89,8 @@ def _unqualified(type_name: str) -> str:
 
 # Remote types whose cast to text is not their output function (bool::text is 'true',
 # inet::text adds the netmask, bpchar::text trims): no TEXT-mode comparison over them.
-_TEXT_CAST_DIFFERS = frozenset({16, 18, 19, 650, 869, 1042})
-# Remote types that psycopg2 turns into Python objects; read as text via ::text when the
-# local column is text (their casts to text are I/O conversions, i.e. the output).
-_NATIVE_NUMBERS = frozenset({20, 21, 23, 26, 700, 701})
+_TEXT_CAST_DIFFERS = frozenset({oids.BOOL, oids.CHAR, oids.NAME, oids.CIDR, oids.INET,
+                                oids.BPCHAR})
 
 
 def _type_match(local: ColumnDefinition, remote: RemoteColumn) -> Match:
@@ -175,7 +174,9 @@ class Relation:
                     _same_locale(effective[0], local_locale[0]) and \
                     _same_locale(effective[1], local_locale[1])
         cast_to_text = (int(definition.type_oid or 0) in TEXT_FAMILY and
-                        remote.base_oid in _NATIVE_NUMBERS)
+                        # psycopg2 would make numbers of these; their casts to text
+                        # are I/O conversions, i.e. their output
+                        remote.base_oid in oids.INT_AND_FLOAT_TYPES)
         return ColumnPlan(name, remote, match, cast_to_text, collation_safe, collate_c_ok)
 
     @property

@@ -12,6 +12,7 @@ import json
 import time
 from dataclasses import dataclass, field
 
+from sgfdw import type_oids as oids
 from sgfdw.errors import UndefinedTable
 
 from .connection import RemoteConnection
@@ -22,7 +23,7 @@ __all__ = ["RemoteColumn", "RemoteTable", "load_remote_table", "METADATA_TTL",
 METADATA_TTL = 60.0
 DEFAULT_COLLATION_OID = 100
 # text and varchar compare with the same (text) operators; bpchar and name have their own.
-TEXT_FAMILY = frozenset({25, 1043})
+TEXT_FAMILY = frozenset({oids.TEXT, oids.VARCHAR})
 # Type OIDs below this are built in (the same in every cluster of a major version).
 FIRST_NORMAL_OID = 16384
 

@@ -25,12 +25,10 @@ from typing import Any
 from psycopg2.extensions import adapt
 
 from multicorn import UNBOUND
+from sgfdw.type_oids import JSON_ARRAY_TYPES, JSON_TYPES
+from sgfdw.value_codec import json_dumps
 
-__all__ = ["can_bind", "qual_param", "write_param", "array_literal", "JSON_OIDS",
-           "JSON_ARRAY_OIDS", "DEFAULT"]
-
-JSON_OIDS = frozenset({114, 3802})
-JSON_ARRAY_OIDS = frozenset({199, 3807})
+__all__ = ["can_bind", "qual_param", "write_param", "array_literal", "DEFAULT"]
 
 _SCALARS = (bool, int, float, decimal.Decimal, str, bytes, bytearray, memoryview,
             datetime.date, datetime.time, datetime.datetime, datetime.timedelta, uuid.UUID)
@@ -96,7 +94,7 @@ def can_bind(value: Any, local_type_oid: int = 0) -> bool:
     """Whether a qual value can be sent as a parameter (else the qual is not pushed)."""
     if value is UNBOUND:
         return True     # EXPLAIN of a parameter whose value is not known yet
-    if local_type_oid in JSON_OIDS:
+    if local_type_oid in JSON_TYPES:
         return True     # any JSON value, sent as its JSON text
     if value is None or isinstance(value, _SCALARS):
         return True
@@ -116,8 +114,6 @@ def _leaves(value: Any):
 def _element_text(value: Any, json_elements: bool) -> str | None:
     """An array element's text as the element type's input function reads it."""
     if json_elements:
-        from sgfdw.bridge import json_dumps
-
         return json_dumps(value)
     if value is None:
         return None
@@ -132,8 +128,6 @@ def _element_text(value: Any, json_elements: bool) -> str | None:
     if isinstance(value, datetime.timedelta):
         return f"{value.days} days {value.seconds} seconds {value.microseconds} microseconds"
     if isinstance(value, dict):
-        from sgfdw.bridge import json_dumps
-
         return json_dumps(value)
     return str(value)
 
@@ -171,9 +165,7 @@ def qual_param(value: Any, local_type_oid: int = 0, list_operator: bool = False)
     value is the list of an ``op ANY/ALL (...)`` qual."""
     if value is UNBOUND:
         return value    # only ever shown as $n (EXPLAIN), never sent
-    if local_type_oid in JSON_OIDS and value is not None:
-        from sgfdw.bridge import json_dumps
-
+    if local_type_oid in JSON_TYPES and value is not None:
         if list_operator and isinstance(value, (list, tuple)):
             return array_literal(value, json_elements=True)
         return json_dumps(value)
@@ -186,15 +178,11 @@ def write_param(value: Any, local_type_oid: int) -> Any:
     """The parameter for a value written into a column of this local type."""
     if value is None:
         return None
-    if local_type_oid in JSON_OIDS:
-        from sgfdw.bridge import json_dumps
-
+    if local_type_oid in JSON_TYPES:
         return json_dumps(value)
     if isinstance(value, (list, tuple)):
-        return array_literal(value, json_elements=local_type_oid in JSON_ARRAY_OIDS)
+        return array_literal(value, json_elements=local_type_oid in JSON_ARRAY_TYPES)
     if isinstance(value, dict):
-        from sgfdw.bridge import json_dumps
-
         return json_dumps(value)
     return _scalar(value)
 

@@ -29,6 +29,7 @@ from sgfdw.sqlalchemy import access, interrupts
 from sgfdw.sqlalchemy.dialects import Capabilities, capabilities_of
 from sgfdw.sqlalchemy.errors import remote_errors
 from sgfdw.sqlalchemy.options import TableOptions
+from sgfdw.value_codec import json_dumps
 
 __all__ = ["Source", "source_for", "source_for_options", "dispose_all"]
 
@@ -132,8 +133,6 @@ def _engine_arguments(url: URL) -> dict[str, Any]:
     except Exception:  # an unknown dialect: create_engine reports it
         return {}
     if takes_json:
-        from sgfdw.bridge import json_dumps
-
         return {"json_serializer": json_dumps}
     return {}
 

@@ -25,6 +25,8 @@ from sqlalchemy.sql import sqltypes
 from sqlalchemy.types import TypeDecorator
 
 from multicorn import ColumnDefinition
+from sgfdw import type_oids as oids
+from sgfdw.value_codec import json_dumps
 
 __all__ = ["local_category", "remote_category", "compatible", "query_type", "projection",
            "NUMBERS"]
@@ -32,11 +34,13 @@ __all__ = ["local_category", "remote_category", "compatible", "query_type", "pro
 NUMBERS = frozenset({"integer", "float", "numeric"})
 
 _OID_CATEGORIES = {
-    20: "integer", 21: "integer", 23: "integer", 26: "integer",
-    700: "float", 701: "float", 1700: "numeric", 16: "boolean",
-    25: "string", 1043: "string", 1042: "string", 19: "string", 18: "string",
-    1082: "date", 1114: "timestamp", 1184: "timestamptz", 1083: "time", 1266: "time",
-    1186: "interval", 17: "binary", 114: "json", 3802: "json", 2950: "uuid",
+    oids.INT8: "integer", oids.INT2: "integer", oids.INT4: "integer", oids.OID: "integer",
+    oids.FLOAT4: "float", oids.FLOAT8: "float", oids.NUMERIC: "numeric", oids.BOOL: "boolean",
+    oids.TEXT: "string", oids.VARCHAR: "string", oids.BPCHAR: "string", oids.NAME: "string",
+    oids.CHAR: "string", oids.DATE: "date", oids.TIMESTAMP: "timestamp",
+    oids.TIMESTAMPTZ: "timestamptz", oids.TIME: "time", oids.TIMETZ: "time",
+    oids.INTERVAL: "interval", oids.BYTEA: "binary", oids.JSON: "json", oids.JSONB: "json",
+    oids.UUID: "uuid",
 }
 _NAME_CATEGORIES = {
     "smallint": "integer", "integer": "integer", "bigint": "integer",
@@ -96,12 +100,6 @@ def compatible(local: str, remote: str, local_type: str = "",
 # --------------------------------------------------------------------------- passthrough
 
 
-def _json_text(value: Any) -> str:
-    from sgfdw.bridge import json_dumps  # writes Decimals with all their digits
-
-    return json_dumps(value)
-
-
 class Passthrough(TypeDecorator):
     """Raw driver values; only what a driver cannot bind is turned into text/JSON."""
 
@@ -120,8 +118,8 @@ class Passthrough(TypeDecorator):
             if self.dialect_name == "postgresql":
                 from psycopg2.extras import Json
 
-                return Json(value, dumps=_json_text)
-            return _json_text(value)
+                return Json(value, dumps=json_dumps)
+            return json_dumps(value)
         return value
 
     def process_result_value(self, value: Any, dialect: Any) -> Any:
@@ -156,7 +154,7 @@ def sqlite_bind(value: Any) -> Any:
     if isinstance(value, uuid.UUID):
         return value.hex
     if isinstance(value, (dict, list, tuple)):
-        return _json_text(value)
+        return json_dumps(value)
     if isinstance(value, (bytearray, memoryview)):
         return bytes(value)
     return str(value)
