@@ -11,12 +11,7 @@
  */
 #include "sgfdw.h"
 
-#include "access/reloptions.h"
 #include "access/table.h"
-#include "catalog/pg_foreign_server.h"
-#include "catalog/pg_foreign_table.h"
-#include "catalog/pg_user_mapping.h"
-#include "commands/defrem.h"
 #include "foreign/foreign.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
@@ -68,139 +63,6 @@ sgfdw_init_instance_cache(void)
 	CacheRegisterSyscacheCallback(USERMAPPINGOID, invalidate_all, (Datum) 0);
 }
 
-/* The user's mapping, else PUBLIC's, else none (a mapping is optional for Python FDWs). */
-static List *
-user_mapping_options(Oid userid, Oid serverid)
-{
-	Oid			candidates[2] = {userid, InvalidOid};
-
-	for (int i = 0; i < 2; i++)
-	{
-		HeapTuple	tuple = SearchSysCache2(USERMAPPINGUSERSERVER,
-											ObjectIdGetDatum(candidates[i]),
-											ObjectIdGetDatum(serverid));
-
-		if (HeapTupleIsValid(tuple))
-		{
-			bool		isnull;
-			Datum		datum = SysCacheGetAttr(USERMAPPINGUSERSERVER, tuple,
-												Anum_pg_user_mapping_umoptions, &isnull);
-			List	   *options = isnull ? NIL : untransformRelOptions(datum);
-
-			ReleaseSysCache(tuple);
-			return options;
-		}
-	}
-	return NIL;
-}
-
-/* Table < server < user mapping: a later list's option replaces an earlier one's. */
-List *
-sgfdw_merged_options(Oid relid, Oid serverid, bool keep_wrapper)
-{
-	List	   *all = NIL;
-	List	   *merged = NIL;
-	ListCell   *lc;
-
-	if (OidIsValid(relid))
-		all = list_copy(GetForeignTable(relid)->options);
-	all = list_concat(all, GetForeignServer(serverid)->options);
-	all = list_concat(all, user_mapping_options(GetUserId(), serverid));
-	foreach(lc, all)
-	{
-		DefElem    *def = lfirst(lc);
-		ListCell   *prev;
-
-		if (!keep_wrapper && strcmp(def->defname, "wrapper") == 0)
-			continue;
-		foreach(prev, merged)
-		{
-			if (strcmp(((DefElem *) lfirst(prev))->defname, def->defname) == 0)
-			{
-				merged = foreach_delete_current(merged, prev);
-				break;
-			}
-		}
-		merged = lappend(merged, def);
-	}
-	return merged;
-}
-
-PyObject *
-sgfdw_options_to_dict(List *options)
-{
-	PyObject   *dict = PyDict_New();
-	ListCell   *lc;
-
-	SGFDW_CHECK(dict, "building options");
-	foreach(lc, options)
-	{
-		DefElem    *def = lfirst(lc);
-		PyObject   *value = sgfdw_str(defGetString(def));
-
-		if (PyDict_SetItemString(dict, def->defname, value) < 0)
-			sgfdw_report_python_error(0, "building options");
-		Py_DECREF(value);
-	}
-	return dict;
-}
-
-/*
- * Each object's own options, {"table": {...}, "server": {...}, "user_mapping": {...}}
- * (relid invalid: no table), and "server_name", beside the merged dict: a wrapper can
- * then refuse an option on the wrong object (a password in server options, readable by
- * anyone), let a table's option override its server's and name the server in errors.
- */
-PyObject *
-sgfdw_option_sources(Oid relid, Oid serverid)
-{
-	ForeignServer *server = GetForeignServer(serverid);
-	PyObject   *sources;
-
-	sources = Py_BuildValue("{sNsNsNsN}",
-							"table", sgfdw_options_to_dict(OidIsValid(relid) ?
-														   GetForeignTable(relid)->options : NIL),
-							"server", sgfdw_options_to_dict(server->options),
-							"user_mapping",
-							sgfdw_options_to_dict(user_mapping_options(GetUserId(), serverid)),
-							"server_name", sgfdw_str(server->servername));
-	SGFDW_CHECK(sources, "building options");
-	return sources;
-}
-
-static char *
-find_wrapper(List *options)
-{
-	ListCell   *lc;
-	char	   *wrapper = NULL;
-
-	foreach(lc, options)
-	{
-		DefElem    *def = lfirst(lc);
-
-		if (strcmp(def->defname, "wrapper") == 0)
-			wrapper = defGetString(def);
-	}
-	return wrapper;
-}
-
-char *
-sgfdw_wrapper_of_server(Oid serverid, List **server_options)
-{
-	ForeignServer *server = GetForeignServer(serverid);
-	char	   *wrapper = find_wrapper(server->options);
-
-	if (wrapper == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_FDW_OPTION_NAME_NOT_FOUND),
-				 errmsg("server \"%s\" has no \"wrapper\" option", server->servername),
-				 errhint("Set it to the Python class of the FDW, e.g. "
-						 "OPTIONS (wrapper 'package.module.Class').")));
-	if (server_options)
-		*server_options = sgfdw_merged_options(InvalidOid, serverid, false);
-	return wrapper;
-}
-
 /* (name, type_oid, typmod, type_name, base_type_name, options) per live column. */
 static PyObject *
 describe_columns(Relation rel, SgTable *entry)
@@ -249,7 +111,7 @@ instance_definition(SgTable *entry)
 {
 	ForeignTable *table = GetForeignTable(entry->relid);
 	List	   *options = sgfdw_merged_options(entry->relid, table->serverid, true);
-	char	   *wrapper = find_wrapper(options);
+	char	   *wrapper = sgfdw_wrapper_option(options);
 	Relation	rel;
 	PyObject   *columns;
 	PyObject   *definition;

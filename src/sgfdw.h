@@ -115,9 +115,12 @@ typedef struct SgTable
 
 extern SgTable *sgfdw_get_table(Oid relid);
 extern void sgfdw_init_instance_cache(void);
+
+/* ---- options.c: the options a Python FDW is given (table < server < user mapping) ---- */
 extern List *sgfdw_merged_options(Oid relid, Oid serverid, bool keep_wrapper);
 extern PyObject *sgfdw_options_to_dict(List *options);
 extern PyObject *sgfdw_option_sources(Oid relid, Oid serverid);
+extern char *sgfdw_wrapper_option(List *options);
 extern char *sgfdw_wrapper_of_server(Oid serverid, List **server_options);
 
 /* ---- quals.c: restriction clauses -> Qual objects ---- */
