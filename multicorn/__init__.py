@@ -34,7 +34,6 @@ __all__ = [
     "ForeignDataWrapper",
     "TransactionAwareForeignDataWrapper",
     "quote_identifier",
-    "quote_literal",
     "quote_option",
 ]
 
@@ -89,7 +88,7 @@ def quote_identifier(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def quote_literal(value: str) -> str:
+def _quote_literal(value: str) -> str:
     """``value`` as a standard SQL string literal: ``'...'`` with ``'`` doubled.
 
     Backslashes are left as they are, which is right with
@@ -110,8 +109,9 @@ def _option_value_text(value: object) -> str:
 
 
 def quote_option(value: object) -> str:
-    """An option value as an SQL literal (bools as 'true'/'false', others via str())."""
-    return quote_literal(_option_value_text(value))
+    """An option value as an SQL string literal (bools as 'true'/'false', others via
+    str()), as Multicorn2's quote_option."""
+    return _quote_literal(_option_value_text(value))
 
 
 def _options_clause(options: Mapping[str, object]) -> str:

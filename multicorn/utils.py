@@ -5,7 +5,7 @@
 * DEBUG   -> PostgreSQL DEBUG1
 * INFO    -> NOTICE
 * WARNING -> WARNING
-* ERROR   -> raises :class:`sgfdw.errors.FdwError` (SQLSTATE HV000) carrying hint/detail;
+* ERROR   -> raises :class:`FdwError` (SQLSTATE HV000) carrying hint/detail;
   the bridge reports it as an ERROR once the Python stack has unwound, so ``finally``
   blocks and context managers run.
 * CRITICAL -> raises ``FdwError(..., fatal=True)``; the bridge reports it as FATAL.
@@ -22,9 +22,9 @@ from here). Outside a backend (unit tests, scripts) they go to the ``logging`` l
 from __future__ import annotations
 
 import logging
+import re
 from logging import CRITICAL, DEBUG, ERROR, INFO, WARNING
-
-from sgfdw.errors import FdwError
+from typing import Any
 
 try:  # provided by the C bridge inside a backend only
     import _sgfdw  # type: ignore[import-not-found]
@@ -39,9 +39,73 @@ __all__ = [
     "CRITICAL",
     "log_to_postgres",
     "check_interrupts",
+    "FdwError",
+    "is_valid_sqlstate",
 ]
 
 logger = logging.getLogger("multicorn")
+
+
+_SQLSTATE_RE = re.compile(r"[0-9A-Z]{5}\Z")
+
+
+def is_valid_sqlstate(code: object) -> bool:
+    """True if ``code`` is a str of five digits / upper-case ASCII letters."""
+    return isinstance(code, str) and _SQLSTATE_RE.match(code) is not None
+
+
+class FdwError(Exception):
+    """An error an FDW reports to PostgreSQL, with SQLSTATE, hint and detail.
+
+    Attributes (read by the bridge): ``message`` (str, also ``str(exc)``),
+    ``sqlstate`` (str; the class default unless given), ``hint`` (str | None),
+    ``detail`` (str | None), ``fatal`` (bool: report as FATAL). ``pgcode`` is an alias
+    of ``sqlstate`` for code written against psycopg2.
+    """
+
+    sqlstate: str = "HV000"  # fdw_error
+
+    def __init__(
+        self,
+        message: object = "",
+        *,
+        sqlstate: str | None = None,
+        hint: str | None = None,
+        detail: str | None = None,
+        fatal: bool = False,
+    ) -> None:
+        message = str(message)
+        super().__init__(message)
+        if sqlstate is not None:
+            if not is_valid_sqlstate(sqlstate):
+                raise ValueError(f"invalid SQLSTATE {sqlstate!r}: expected 5 characters 0-9/A-Z")
+            self.sqlstate = sqlstate
+        else:
+            self.sqlstate = type(self).sqlstate
+        self.message: str = message
+        self.hint: str | None = None if hint is None else str(hint)
+        self.detail: str | None = None if detail is None else str(detail)
+        self.fatal: bool = bool(fatal)
+
+    @property
+    def pgcode(self) -> str:
+        """psycopg2's name for :attr:`sqlstate`."""
+        return self.sqlstate
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Keep the keyword-only attributes through pickling / copying.
+        return (
+            _rebuild,
+            (type(self), self.message, self.sqlstate, self.hint, self.detail, self.fatal),
+        )
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.message!r}, sqlstate={self.sqlstate!r})"
+
+
+def _rebuild(cls: type[FdwError], message: str, sqlstate: str, hint: str | None,
+             detail: str | None, fatal: bool) -> FdwError:
+    return cls(message, sqlstate=sqlstate, hint=hint, detail=detail, fatal=fatal)
 
 
 def _emit(level: int, message: str, hint: str | None, detail: str | None) -> None:
@@ -64,7 +128,7 @@ def log_to_postgres(message: object, level: int = INFO, hint: object = None,
     only when not None).
 
     Raises:
-        sgfdw.errors.FdwError: for ``level >= ERROR`` (``fatal=True`` for CRITICAL).
+        FdwError: for ``level >= ERROR`` (``fatal=True`` for CRITICAL).
     """
     text = str(message)
     hint_text = None if hint is None else str(hint)
@@ -83,12 +147,6 @@ def log_to_postgres(message: object, level: int = INFO, hint: object = None,
 
 
 def check_interrupts() -> None:
-    """Let a pending query cancel / statement timeout interrupt a long Python loop.
-
-    The bridge already delivers a cancel as KeyboardInterrupt while Python runs; this
-    is a compatibility hook (Multicorn2 has it) that asks the bridge to check now when
-    it offers ``_sgfdw.check_interrupts``, and does nothing otherwise.
-    """
-    check = getattr(_sgfdw, "check_interrupts", None)
-    if check is not None:
-        check()
+    """Multicorn2's hook for letting a cancel interrupt a long Python loop: nothing to do
+    here, the bridge already delivers a cancel or statement timeout as KeyboardInterrupt
+    while Python runs."""

@@ -17,8 +17,8 @@ Raise these from an FDW (or use ``multicorn.utils.log_to_postgres(..., ERROR)``)
 
 from __future__ import annotations
 
-import re
-from typing import Any
+# The root class is the API's: what multicorn.utils.log_to_postgres raises at ERROR.
+from multicorn.utils import FdwError, is_valid_sqlstate
 
 __all__ = [
     "FdwError",
@@ -35,67 +35,6 @@ __all__ = [
     "is_valid_sqlstate",
     "sqlstate_of",
 ]
-
-_SQLSTATE_RE = re.compile(r"[0-9A-Z]{5}\Z")
-
-
-def is_valid_sqlstate(code: object) -> bool:
-    """True if ``code`` is a str of five digits / upper-case ASCII letters."""
-    return isinstance(code, str) and _SQLSTATE_RE.match(code) is not None
-
-
-class FdwError(Exception):
-    """An error an FDW reports to PostgreSQL, with SQLSTATE, hint and detail.
-
-    Attributes (read by the bridge): ``message`` (str, also ``str(exc)``),
-    ``sqlstate`` (str; the class default unless given), ``hint`` (str | None),
-    ``detail`` (str | None), ``fatal`` (bool: report as FATAL). ``pgcode`` is an alias
-    of ``sqlstate`` for code written against psycopg2.
-    """
-
-    sqlstate: str = "HV000"  # fdw_error
-
-    def __init__(
-        self,
-        message: object = "",
-        *,
-        sqlstate: str | None = None,
-        hint: str | None = None,
-        detail: str | None = None,
-        fatal: bool = False,
-    ) -> None:
-        message = str(message)
-        super().__init__(message)
-        if sqlstate is not None:
-            if not is_valid_sqlstate(sqlstate):
-                raise ValueError(f"invalid SQLSTATE {sqlstate!r}: expected 5 characters 0-9/A-Z")
-            self.sqlstate = sqlstate
-        else:
-            self.sqlstate = type(self).sqlstate
-        self.message: str = message
-        self.hint: str | None = None if hint is None else str(hint)
-        self.detail: str | None = None if detail is None else str(detail)
-        self.fatal: bool = bool(fatal)
-
-    @property
-    def pgcode(self) -> str:
-        """psycopg2's name for :attr:`sqlstate`."""
-        return self.sqlstate
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        # Keep the keyword-only attributes through pickling / copying.
-        return (
-            _rebuild,
-            (type(self), self.message, self.sqlstate, self.hint, self.detail, self.fatal),
-        )
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.message!r}, sqlstate={self.sqlstate!r})"
-
-
-def _rebuild(cls: type[FdwError], message: str, sqlstate: str, hint: str | None,
-             detail: str | None, fatal: bool) -> FdwError:
-    return cls(message, sqlstate=sqlstate, hint=hint, detail=detail, fatal=fatal)
 
 
 class WrapperNotFound(FdwError):

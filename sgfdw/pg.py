@@ -69,7 +69,7 @@ def quote_literal(value: str) -> str:
     """value as an SQL string literal, right for the server's current settings
     (standard_conforming_strings) when in a backend."""
     if _sgfdw is None:
-        return multicorn.quote_literal(value)
+        return multicorn.quote_option(value)
     return execute("SELECT pg_catalog.quote_literal($1::text)", [value])[0][0]
 
 

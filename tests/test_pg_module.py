@@ -638,7 +638,7 @@ def test_quote_functions_without_a_server_round_trip(db, monkeypatch):
     import multicorn
 
     for name in HOSTILE_NAMES:
-        literal = multicorn.quote_literal(name)
+        literal = multicorn.quote_option(name)
         ident = multicorn.quote_identifier(name)
         assert execute(db, "SELECT " + literal) == [(name,)]  # (no params: % is literal)
         execute(db, f"CREATE TABLE {ident} (v int)")
