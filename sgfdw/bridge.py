@@ -14,12 +14,13 @@ from multicorn import UNBOUND, ColumnDefinition, ForeignDataWrapper, Qual, SortK
 from sgfdw.errors import WrapperNotFound
 from sgfdw.options import MergedOptions
 # The C side looks the value codec up here, with the rest of what it calls.
+from sgfdw.sampling import sample_rows
 from sgfdw.value_codec import json_dumps, json_loads, mapping_text
 
 __all__ = ["Qual", "SortKey", "UNBOUND", "load_wrapper", "new_instance", "execute", "explain",
            "import_statements", "json_dumps", "json_loads", "writable_operations",
            "overridden_operations", "WRITE_OPERATIONS",
-           "load_callable", "mapping_text"]
+           "load_callable", "mapping_text", "sample_rows"]
 
 
 def _import_named(path: str, what: str) -> Any:

@@ -29,6 +29,8 @@ sgfdw_handler(PG_FUNCTION_ARGS)
 	routine->EndForeignScan = sgfdwEndForeignScan;
 	routine->ExplainForeignScan = sgfdwExplainForeignScan;
 	routine->ImportForeignSchema = sgfdwImportForeignSchema;
+	routine->ExecForeignTruncate = sgfdwExecForeignTruncate;
+	routine->AnalyzeForeignTable = sgfdwAnalyzeForeignTable;
 	sgfdw_set_modify_routines(routine);
 	PG_RETURN_POINTER(routine);
 }

@@ -47,6 +47,8 @@ typedef struct SgModifyState
 	SgConverter *rowid_converter;
 	bool		rowid_is_ctid;
 	bool		returns_ctid;	/* RETURNING reads the row's ctid */
+	/* {'on_conflict': action} for insert()/bulk_insert() of an ON CONFLICT, else NULL */
+	PyObject   *insert_kwargs;
 	MemoryContextCallback release_callback;
 } SgModifyState;
 
@@ -57,6 +59,7 @@ release_python(void *arg)
 	SgModifyState *state = arg;
 
 	Py_CLEAR(state->column_names);
+	Py_CLEAR(state->insert_kwargs);
 	Py_CLEAR(state->instance);
 }
 
@@ -223,7 +226,8 @@ find_rowid(SgModifyState *state, Plan *subplan)
 }
 
 static SgModifyState *
-begin_modify(ResultRelInfo *rinfo, Plan *subplan, CmdType operation, List *returning)
+begin_modify(ResultRelInfo *rinfo, Plan *subplan, CmdType operation, List *returning,
+			 OnConflictAction on_conflict)
 {
 	SgModifyState *state = palloc0(sizeof(SgModifyState));
 	TupleDesc	desc = RelationGetDescr(rinfo->ri_RelationDesc);
@@ -255,7 +259,17 @@ begin_modify(ResultRelInfo *rinfo, Plan *subplan, CmdType operation, List *retur
 		state->wholerow_junk = ExecFindJunkAttributeInTlist(subplan->targetlist, WHOLEROW_JUNK);
 	}
 	else
+	{
+		PyObject   *action;
+
 		check_insertable(state->table);
+		action = sgfdw_on_conflict(state->table, on_conflict);
+		if (action != NULL)
+		{
+			state->insert_kwargs = Py_BuildValue("{s:N}", "on_conflict", action);
+			SGFDW_CHECK(state->insert_kwargs, "ON CONFLICT");
+		}
+	}
 	/* A routed partition has no range table index: its INSERT RETURNING reads only it. */
 	state->returns_ctid = reads_ctid((Node *) returning, &rinfo->ri_RangeTableIndex);
 	if (state->returns_ctid)
@@ -274,13 +288,18 @@ sgfdwBeginForeignModify(ModifyTableState *mtstate, ResultRelInfo *rinfo, List *f
 		return;
 	/* ri_returningList is set only after this call. */
 	begin_modify(rinfo, outerPlanState(mtstate)->plan, mtstate->operation,
-				 plan->returningLists ? list_nth(plan->returningLists, subplan_index) : NIL);
+				 plan->returningLists ? list_nth(plan->returningLists, subplan_index) : NIL,
+				 plan->onConflictAction);
 }
 
 static void
 sgfdwBeginForeignInsert(ModifyTableState *mtstate, ResultRelInfo *rinfo)
 {
-	begin_modify(rinfo, NULL, CMD_INSERT, rinfo->ri_returningList);
+	ModifyTable *plan = (ModifyTable *) mtstate->ps.plan;
+
+	/* COPY has no plan; a routed INSERT ... ON CONFLICT has its statement's. */
+	begin_modify(rinfo, NULL, CMD_INSERT, rinfo->ri_returningList,
+				 plan ? plan->onConflictAction : ONCONFLICT_NONE);
 }
 
 static PyObject *
@@ -392,13 +411,21 @@ rowid_of(SgModifyState *state, TupleTableSlot *planSlot)
 	return sgconv_to_python(state->rowid_converter, value, false);
 }
 
-/* instance.method(*args) (args taken over), whose result feeds the slot. */
+/*
+ * instance.method(*args, **kwargs) (args taken over), whose result feeds the slot. With
+ * an ON CONFLICT action (kwargs), None means the row was not inserted: no slot.
+ */
 static TupleTableSlot *
 call_and_apply(SgModifyState *state, EState *estate, TupleTableSlot *slot,
-			   const char *method, PyObject *args)
+			   const char *method, PyObject *args, PyObject *kwargs)
 {
-	PyObject   *returned = sgfdw_call_method(state->instance, method, args, NULL, method);
+	PyObject   *returned = sgfdw_call_method(state->instance, method, args, kwargs, method);
 
+	if (kwargs != NULL && returned == Py_None)
+	{
+		Py_DECREF(returned);
+		return NULL;
+	}
 	PG_TRY();
 	{
 		slot = apply_returned(state, estate, slot, returned);
@@ -425,7 +452,7 @@ sgfdwExecForeignInsert(EState *estate, ResultRelInfo *rinfo, TupleTableSlot *slo
 	SgModifyState *state = rinfo->ri_FdwState;
 
 	return call_and_apply(state, estate, slot, "insert",
-						  Py_BuildValue("(N)", row_to_dict(state, slot)));
+						  Py_BuildValue("(N)", row_to_dict(state, slot)), state->insert_kwargs);
 }
 
 static TupleTableSlot **
@@ -439,8 +466,8 @@ sgfdwExecForeignBatchInsert(EState *estate, ResultRelInfo *rinfo, TupleTableSlot
 	SGFDW_CHECK(rows, "bulk_insert()");
 	for (int i = 0; i < *numSlots; i++)
 		PyList_SET_ITEM(rows, i, row_to_dict(state, slots[i]));
-	result = sgfdw_call_method(state->instance, "bulk_insert", PyTuple_Pack(1, rows), NULL,
-							   "bulk_insert()");
+	result = sgfdw_call_method(state->instance, "bulk_insert", PyTuple_Pack(1, rows),
+							   state->insert_kwargs, "bulk_insert()");
 	/*
 	 * Rows returned one per inserted row feed AFTER ROW triggers, as insert()'s do.
 	 * Read from a tuple copy: converting them runs Python that may change the list.
@@ -455,6 +482,16 @@ sgfdwExecForeignBatchInsert(EState *estate, ResultRelInfo *rinfo, TupleTableSlot
 	}
 	PG_TRY();
 	{
+		/* Under ON CONFLICT only the inserted rows come back: they are the count. */
+		if (state->insert_kwargs != NULL)
+		{
+			if (!PyTuple_Check(result) || PyTuple_GET_SIZE(result) > *numSlots)
+				ereport(ERROR,
+						(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
+						 errmsg("bulk_insert() with on_conflict must return a list of the rows it inserted, at most %d",
+								*numSlots)));
+			*numSlots = PyTuple_GET_SIZE(result);
+		}
 		if (PyTuple_Check(result) && PyTuple_GET_SIZE(result) == *numSlots)
 			for (int i = 0; i < *numSlots; i++)
 				slots[i] = apply_returned(state, estate, slots[i], PyTuple_GET_ITEM(result, i));
@@ -499,7 +536,7 @@ sgfdwExecForeignUpdate(EState *estate, ResultRelInfo *rinfo, TupleTableSlot *slo
 
 	return call_and_apply(state, estate, slot, "update",
 						  Py_BuildValue("(NN)", rowid_of(state, planSlot),
-										row_to_dict(state, slot)));
+										row_to_dict(state, slot)), NULL);
 }
 
 static TupleTableSlot *
@@ -535,7 +572,7 @@ sgfdwExecForeignDelete(EState *estate, ResultRelInfo *rinfo, TupleTableSlot *slo
 			ExecForceStoreHeapTuple(tuple, slot, false);
 		}
 	}
-	return call_and_apply(state, estate, slot, "delete", args);
+	return call_and_apply(state, estate, slot, "delete", args, NULL);
 }
 
 static void
@@ -596,6 +633,7 @@ void
 sgfdw_set_modify_routines(FdwRoutine *routine)
 {
 	routine->AddForeignUpdateTargets = sgfdwAddForeignUpdateTargets;
+	routine->PlanForeignModify = sgfdwPlanForeignModify;
 	routine->BeginForeignModify = sgfdwBeginForeignModify;
 	routine->ExecForeignInsert = sgfdwExecForeignInsert;
 	routine->ExecForeignBatchInsert = sgfdwExecForeignBatchInsert;

@@ -153,6 +153,17 @@ extern void sgfdw_require_ctid(SgTable *table);
 extern PyObject *sgfdw_ctid_name(void);
 extern void sgfdw_ctid_from_python(PyObject *value, ItemPointer tid);
 
+/* ---- conflict.c: INSERT ... ON CONFLICT, for an FDW listing on_conflict_actions ---- */
+/* The action's name for the FDW (new reference), NULL for none; refuses what it lacks. */
+extern PyObject *sgfdw_on_conflict(SgTable *table, OnConflictAction action);
+extern List *sgfdwPlanForeignModify(PlannerInfo *root, ModifyTable *plan,
+									Index resultRelation, int subplan_index);
+
+/* ---- truncate.c, analyze.c: optional truncate() and analyze_sample() ---- */
+extern void sgfdwExecForeignTruncate(List *rels, DropBehavior behavior, bool restart_seqs);
+extern bool sgfdwAnalyzeForeignTable(Relation relation, AcquireSampleRowsFunc *func,
+									 BlockNumber *totalpages);
+
 /* ---- planner.c ---- */
 extern void sgfdwGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid);
 extern void sgfdwGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid);

@@ -60,6 +60,16 @@ def create_server(db, name: str = "rec", wrapper: str = RECORDING, **options: An
         sql.Identifier(name), options_clause({"wrapper": wrapper, **options})))
 
 
+def store_table(db, name: str, wrapper: str, **options: Any) -> None:
+    """Foreign table `name` (id int, v text) on its own server `<name>_srv` of `wrapper`,
+    with the option store '<name>_<database>' (the test FDW's rows of this table in this
+    backend) and `options`."""
+    create_server(db, name + "_srv", wrapper)
+    execute(db, sql.SQL("CREATE FOREIGN TABLE {} (id int, v text) SERVER {} {}").format(
+        sql.Identifier(name), sql.Identifier(name + "_srv"),
+        options_clause({"store": f"{name}_{db.info.dbname}", **options})))
+
+
 def columns_sql(columns: Iterable[tuple[str, str]]) -> sql.Composable:
     return sql.SQL(", ").join(sql.SQL("{} {}").format(sql.Identifier(n), sql.SQL(t))
                               for n, t in columns)

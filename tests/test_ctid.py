@@ -11,21 +11,12 @@ import collections
 import json
 
 import pytest
-from psycopg2 import sql
 
-from fdwtest import assert_usable, error_of, execute
+from fdwtest import assert_usable, error_of, execute, store_table
 
 
 def ctid_table(db, name: str, wrapper: str = "ctidfdw.CtidFdw", **options: str) -> None:
-    execute(db, sql.SQL("CREATE SERVER {} FOREIGN DATA WRAPPER sgfdw "
-                        "OPTIONS (wrapper %s)").format(sql.Identifier(name + "_srv")),
-            (wrapper,))
-    opts = {"store": f"{name}_{db.info.dbname}", **options}
-    execute(db, sql.SQL("CREATE FOREIGN TABLE {} (id int, v text) SERVER {} OPTIONS ({})")
-            .format(sql.Identifier(name), sql.Identifier(name + "_srv"),
-                    sql.SQL(", ").join(sql.SQL("{} {}").format(sql.Identifier(k),
-                                                               sql.Literal(v))
-                                       for k, v in opts.items())))
+    store_table(db, name, wrapper, **options)
 
 
 def scans(db, query: str, params=None) -> tuple[list[tuple], list[dict]]:

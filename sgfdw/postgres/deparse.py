@@ -224,9 +224,10 @@ def _insert_value(relation: Relation, local: str, row: Mapping[str, Any]) -> Any
 
 
 def build_insert(relation: Relation, rows: Sequence[Mapping[str, Any]],
-                 returning: bool) -> tuple[Sql, list[str]]:
+                 returning: bool, on_conflict: str | None = None) -> tuple[Sql, list[str]]:
     """INSERT of one or more rows (one multi-row VALUES); with RETURNING of the local
-    columns, whose names are returned."""
+    columns, whose names are returned. ``on_conflict`` 'nothing' adds ON CONFLICT DO
+    NOTHING (RETURNING then gives only the rows inserted)."""
     table = qualified_name(relation.table.schema, relation.table.name)
     columns = _writable_columns(relation)
     sql = Sql()
@@ -243,6 +244,10 @@ def build_insert(relation: Relation, rows: Sequence[Mapping[str, Any]],
                     sql.text(", ")
                 sql.param(_insert_value(relation, column, row))
             sql.text(")")
+    if on_conflict is not None:
+        if on_conflict != "nothing":
+            raise FeatureNotSupported(f"ON CONFLICT DO {on_conflict.upper()} is not supported")
+        sql.text(" ON CONFLICT DO NOTHING")
     names: list[str] = []
     if returning:
         text, names = _returning(relation)

@@ -43,6 +43,8 @@ class PostgresFdw(ForeignDataWrapper):
     """
 
     provides_ctid = True
+    # INSERT ... ON CONFLICT DO NOTHING is sent as such (the remote keys decide).
+    on_conflict_actions = ("nothing",)
 
     def __init__(self, fdw_options: dict[str, str],
                  fdw_columns: Mapping[str, ColumnDefinition]) -> None:
@@ -176,20 +178,26 @@ class PostgresFdw(ForeignDataWrapper):
         text, params = sql.for_psycopg()
         return self._connection().query(text, params, sql.shown())
 
-    def insert(self, values: dict[str, Any]) -> dict[str, Any] | None:
-        """INSERT one row; the remote row (generated keys, defaults) for RETURNING."""
-        sql, names = build_insert(self._relation_now(), [values], returning=True)
+    def insert(self, values: dict[str, Any],
+               on_conflict: str | None = None) -> dict[str, Any] | None:
+        """INSERT one row; the remote row (generated keys, defaults) for RETURNING, None
+        if none was inserted (ON CONFLICT DO NOTHING, a remote trigger)."""
+        sql, names = build_insert(self._relation_now(), [values], returning=True,
+                                  on_conflict=on_conflict)
         rows = self._write(sql)
         return dict(zip(names, rows[0])) if rows else None
 
-    def bulk_insert(self, all_values: list[dict[str, Any]]) -> list[Any]:
+    def bulk_insert(self, all_values: list[dict[str, Any]],
+                    on_conflict: str | None = None) -> list[Any]:
         """One multi-row INSERT; the remote rows, in order (they feed AFTER ROW
-        triggers with generated values, as insert()'s do)."""
+        triggers with generated values, as insert()'s do). With ``on_conflict`` only
+        the rows inserted, as the bridge then counts them."""
         if not all_values:
             return []
-        sql, names = build_insert(self._relation_now(), all_values, returning=True)
+        sql, names = build_insert(self._relation_now(), all_values, returning=True,
+                                  on_conflict=on_conflict)
         rows = self._write(sql)
-        if len(rows) != len(all_values):
+        if len(rows) != len(all_values) and on_conflict is None:
             return [None] * len(all_values)
         return [dict(zip(names, row)) for row in rows]
 

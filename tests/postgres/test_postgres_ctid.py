@@ -11,15 +11,12 @@ both remote tables, ctids included, must be the same.
 
 from __future__ import annotations
 
-import itertools
-
 import pytest
 from psycopg2 import sql
 
-from pgfdw_helpers import (SOURCE_DB, assert_usable, error_of, error_text, execute,
-                           remote_sql, remote_sql_lines)
-
-_serial = itertools.count(1)
+from pgfdw_helpers import (assert_usable, error_of, error_text, execute, remote_sql,
+                           remote_sql_lines)
+from twins import twin_schemas
 
 TABLES_SQL = """
 CREATE SCHEMA {s};
@@ -35,73 +32,10 @@ INSERT INTO {s}.parted VALUES (1, 'x');
 """
 
 
-class Twins:
-    """Local schemas over twin remote schemas: `s` (sgfdw) over remote `a`, `p`
-    (postgres_fdw) over its identical twin `b`, and `pa` (postgres_fdw) over `a`."""
-
-    def __init__(self, db, source, base: str) -> None:
-        self.db = db
-        self.source = source
-        self.a = base + "_a"
-        self.b = base + "_b"
-
-    def both(self, query: str, params=None, ordered: bool = False) -> list[tuple]:
-        """`query` ({t}name: a table) through sgfdw and through postgres_fdw on the twin:
-        the same result; then both remote tables must hold the same rows at the same
-        ctids."""
-        table = query_table(query)
-        got = execute(self.db, query.replace("{t}", "s."), params)
-        expected = execute(self.db, query.replace("{t}", "p."), params)
-        if not ordered and got is not None:
-            got, expected = sorted(got, key=repr), sorted(expected, key=repr)
-        assert got == expected, query
-        assert self.remote_rows(self.a, table) == self.remote_rows(self.b, table), query
-        return got
-
-    def remote_rows(self, schema: str, table: str) -> list[tuple]:
-        return execute(self.source, sql.SQL("SELECT ctid, * FROM {}.{} ORDER BY ctid").format(
-            sql.Identifier(schema), sql.Identifier(table)))
-
-    def same_read(self, query: str, ordered: bool = True) -> list[tuple]:
-        """A read through sgfdw and through postgres_fdw over the same remote table."""
-        got = execute(self.db, query.replace("{t}", "s."))
-        expected = execute(self.db, query.replace("{t}", "pa."))
-        if not ordered:
-            got, expected = sorted(got, key=repr), sorted(expected, key=repr)
-        assert got == expected, query
-        return got
-
-
-def query_table(query: str) -> str:
-    """The table a test query names after its first {t}: written as {t}name."""
-    return query.split("{t}", 1)[1].split()[0].rstrip(",;)")
-
-
 @pytest.fixture
 def twins(fdb, remote, source):
-    base = f"ct{next(_serial)}"
-    for schema in (base + "_a", base + "_b"):
-        execute(source, TABLES_SQL.format(s=schema))
-    server = {"host": str(remote.socket_dir), "port": str(remote.port), "dbname": SOURCE_DB}
-    execute(fdb, "CREATE EXTENSION IF NOT EXISTS postgres_fdw")
-    execute(fdb, sql.SQL("CREATE SERVER pgsrv FOREIGN DATA WRAPPER postgres_fdw "
-                         "OPTIONS (host %s, port %s, dbname %s)"),
-            (server["host"], server["port"], server["dbname"]))
-    execute(fdb, "CREATE USER MAPPING FOR CURRENT_USER SERVER pgsrv OPTIONS (user 'postgres')")
-    for local, server_name, remote_schema in (("s", "rsrv", base + "_a"),
-                                              ("p", "pgsrv", base + "_b"),
-                                              ("pa", "pgsrv", base + "_a")):
-        execute(fdb, sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(local)))
-        execute(fdb, sql.SQL("IMPORT FOREIGN SCHEMA {} FROM SERVER {} INTO {}").format(
-            sql.Identifier(remote_schema), sql.Identifier(server_name),
-            sql.Identifier(local)))
-    try:
-        yield Twins(fdb, source, base)
-    finally:
-        execute(fdb, "DROP SCHEMA s, p, pa CASCADE")
-        execute(fdb, "DROP SERVER pgsrv CASCADE")
-        for schema in (base + "_a", base + "_b"):
-            execute(source, f"DROP SCHEMA {schema} CASCADE")
+    with twin_schemas(fdb, remote, source, TABLES_SQL, "ct") as twins:
+        yield twins
 
 
 # ---------------------------------------------------------------- reads
