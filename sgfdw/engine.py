@@ -80,42 +80,39 @@ def _numbered(sql: str, params: Params) -> tuple[str, list[Any]]:
     string literal is written %% when parameters are given."""
     if params is None:
         return sql, []
-    by_name = isinstance(params, Mapping)
+    named: Mapping[str, Any] = params if isinstance(params, Mapping) else {}
+    positional: list[Any] = [] if isinstance(params, Mapping) else list(params)
     values: list[Any] = []
     numbers: dict[str, int] = {}
     out: list[str] = []
     position = 0
-    while True:
-        found = sql.find("%", position)
-        if found < 0:
-            out.append(sql[position:])
-            break
+    while (found := sql.find("%", position)) >= 0:
         out.append(sql[position:found])
         following = sql[found + 1:found + 2]
+        position = found + 2
         if following == "%":
             out.append("%")
-            position = found + 2
-        elif following == "s" and not by_name:
-            if len(values) >= len(params):  # type: ignore[arg-type]
+        elif following == "s" and not isinstance(params, Mapping):
+            if len(values) >= len(positional):
                 raise FdwError("not all placeholders have a parameter", sqlstate="07001")
-            values.append(params[len(values)])  # type: ignore[index]
+            values.append(positional[len(values)])
             out.append(f"${len(values)}")
-            position = found + 2
-        elif following == "(" and by_name:
+        elif following == "(" and isinstance(params, Mapping):
             end = sql.find(")s", found)
             if end < 0:
                 raise FdwError("unterminated %(name)s placeholder", sqlstate="42601")
             name = sql[found + 2:end]
             if name not in numbers:
-                values.append(params[name])  # type: ignore[index]
+                values.append(named[name])
                 numbers[name] = len(values)
             out.append(f"${numbers[name]}")
             position = end + 2
         else:
             raise FdwError(f"unsupported placeholder %{following} (use %s, %(name)s "
                            "or %%)", sqlstate="42601")
-    if not by_name and len(values) != len(params):  # type: ignore[arg-type]
-        raise FdwError(f"{len(params)} parameters for {len(values)} placeholders",  # type: ignore[arg-type]
+    out.append(sql[position:])
+    if len(values) < len(positional):
+        raise FdwError(f"{len(positional)} parameters for {len(values)} placeholders",
                        sqlstate="07001")
     return "".join(out), values
 
@@ -178,7 +175,7 @@ class PostgresEngine:
     def _connect(self) -> Any:
         if self._connection is not None and not self._connection.closed:
             return self._connection
-        values = self.params.as_dict()
+        values: dict[str, Any] = dict(self.params.as_dict())
         values.setdefault("connect_timeout", str(DEFAULT_CONNECT_TIMEOUT))
         try:
             self._connection = psycopg2.connect(**values, client_encoding="UTF8",

@@ -17,6 +17,7 @@
 PG_MODULE_MAGIC;
 
 void		_PG_init(void);
+extern void sgfdw_define_sharing_settings(void);	/* settings.c */
 
 char	   *sgfdw_python = NULL;
 char	   *sgfdw_python_path = NULL;
@@ -95,6 +96,7 @@ _PG_init(void)
 							1000000, 1, INT_MAX,
 							PGC_USERSET, 0,
 							NULL, NULL, NULL);
+	sgfdw_define_sharing_settings();
 	MarkGUCPrefixReserved("sgfdw");
 	sgfdw_init_instance_cache();
 	sgfdw_init_xact_callbacks();

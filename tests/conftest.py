@@ -57,17 +57,42 @@ def _python_path_for(cluster: Cluster) -> str:
     return ":".join(path)
 
 
+def start_sgfdw_cluster(cluster: Cluster) -> Cluster:
+    """init and start a cluster where sgfdw is used (the working tree's packages on its
+    sgfdw.python_path); the caller cleans it up."""
+    cluster.init()
+    cluster.configure({"sgfdw.python_path": _python_path_for(cluster)})
+    cluster.start()
+    return cluster
+
+
 @pytest.fixture(scope="session")
 def pg():
     cluster = Cluster("pg", settings={"jit": "off"})
     try:
-        cluster.init()
-        cluster.configure({"sgfdw.python_path": _python_path_for(cluster)})
-        cluster.start()
+        start_sgfdw_cluster(cluster)
         cluster.create_database("sgfdw_test")
         yield cluster
     finally:
         cluster.cleanup()
+
+
+@pytest.fixture(scope="session")
+def sgfdw_cluster():
+    """Makes more clusters like pg (e.g. a registry): sgfdw_cluster(name, settings) ->
+    a started Cluster, removed at the end of the session."""
+    made: list[Cluster] = []
+
+    def make(name: str, settings: dict | None = None) -> Cluster:
+        cluster = Cluster(name, settings={"jit": "off", **(settings or {})})
+        made.append(cluster)
+        return start_sgfdw_cluster(cluster)
+
+    try:
+        yield make
+    finally:
+        for cluster in made:
+            cluster.cleanup()
 
 
 @pytest.fixture(scope="session")

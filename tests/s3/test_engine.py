@@ -3,12 +3,10 @@ transaction) and the engine for another PostgreSQL (psycopg2), with the same met
 and psycopg2-style SQL. The backend side runs through tests/fdws/pyfuncs.py's `run`."""
 from __future__ import annotations
 
-import contextlib
-import time
-
 import psycopg2
 import pytest
 
+from cluster_config import password_required
 from fdwtest import assert_usable, execute
 from sgfdw.engine import PostgresEngine
 
@@ -100,24 +98,3 @@ def test_remote_engine_wrong_password_is_28P01_without_the_password(remote):
     text = f"{info.value} {info.value.detail} {info.value.hint} {engine!r}"
     assert "s3cret-Wr0ng" not in text
     assert "s3cret-Wr0ng" not in remote.log_tail(200)
-
-
-@contextlib.contextmanager
-def password_required(cluster, role: str):
-    hba = cluster.data_dir / "pg_hba.conf"
-    original = hba.read_text()
-    _reload_hba(cluster, f"local all {role} scram-sha-256\n" + original)
-    try:
-        yield
-    finally:
-        _reload_hba(cluster, original)
-
-
-def _reload_hba(cluster, text: str) -> None:
-    """Writes pg_hba.conf and waits until new sessions use it (the postmaster reloads
-    it when signalled; a new backend's pg_conf_load_time() tells it did)."""
-    before = cluster.sql("SELECT pg_conf_load_time()")[0][0]
-    (cluster.data_dir / "pg_hba.conf").write_text(text)
-    cluster.sql("SELECT pg_reload_conf()")
-    while cluster.sql("SELECT pg_conf_load_time()")[0][0] == before:
-        time.sleep(0.05)
