@@ -39,17 +39,24 @@ typedef struct SgPlanState
 	bool		sort_fully_pushed;
 } SgPlanState;
 
-/* Positions in ForeignScan.fdw_private. */
-enum
+/* ForeignPath.fdw_private of a sorted or limited path, for sgfdwGetForeignPlan. */
+enum SgPathPrivateIndex
 {
-	FDW_PRIVATE_QUALS,
-	FDW_PRIVATE_COLUMNS,
-	FDW_PRIVATE_SORT,
-	FDW_PRIVATE_LIMIT,
-	FDW_PRIVATE_OFFSET
+	SgPathPrivateSortKeys,		/* the sort keys' descriptions, NIL: none */
+	SgPathPrivateLimit,			/* int8 Const, NULL: no LIMIT */
+	SgPathPrivateOffset,		/* int8 Const, NULL: no OFFSET */
+	SgPathPrivateCount
 };
 
-/* ForeignPath.fdw_private: sort description, limit Const, offset Const. */
+/* A sort key's description (planning runs Python; plans hold only copyable nodes). */
+enum SgSortKeyField
+{
+	SgSortKeyAttnum,			/* Integer */
+	SgSortKeyReversed,			/* Integer, as a bool: DESC */
+	SgSortKeyNullsFirst,		/* Integer, as a bool */
+	SgSortKeyCollation,			/* String, "": the default collation */
+	SgSortKeyFieldCount
+};
 
 #if PG_VERSION_NUM >= 180000
 #define make_foreign_path(root, rel, rows, startup, total, pathkeys, outer, priv) \
@@ -200,16 +207,16 @@ static PyObject *
 make_sortkey(SgTable *table, List *node)
 {
 	static PyObject *sortkey_class = NULL;
-	AttrNumber	attnum = intVal(linitial(node));
-	char	   *collation = strVal(lfourth(node));
+	AttrNumber	attnum = intVal(list_nth(node, SgSortKeyAttnum));
+	char	   *collation = strVal(list_nth(node, SgSortKeyCollation));
 	PyObject   *args;
 	PyObject   *result;
 
 	if (sortkey_class == NULL)
 		sortkey_class = sgfdw_bridge_attr("SortKey");
 	args = Py_BuildValue("(siOOO)", get_attname(table->relid, attnum, false), attnum,
-						 intVal(lsecond(node)) ? Py_True : Py_False,
-						 intVal(lthird(node)) ? Py_True : Py_False,
+						 intVal(list_nth(node, SgSortKeyReversed)) ? Py_True : Py_False,
+						 intVal(list_nth(node, SgSortKeyNullsFirst)) ? Py_True : Py_False,
 						 collation[0] ? sgfdw_str(collation) : Py_None);
 	SGFDW_CHECK(args, "building a sort key");
 	result = sgfdw_call(sortkey_class, args, NULL, "building a sort key");
@@ -255,19 +262,20 @@ plan_sort_pushdown(PlannerInfo *root, RelOptInfo *baserel, SgPlanState *state, S
 		/* As Multicorn: the default collation is None, so FDWs add no COLLATE for it. */
 		char	   *collname = OidIsValid(collation) && collation != DEFAULT_COLLATION_OID ?
 			get_collation_name(collation) : NULL;
-		bool		reversed;
+		Node	   *fields[SgSortKeyFieldCount];
 
 		if (var == NULL)
 			break;
+		fields[SgSortKeyAttnum] = (Node *) makeInteger(var->varattno);
 #if PG_VERSION_NUM >= 180000
-		reversed = pathkey->pk_cmptype == COMPARE_GT;
+		fields[SgSortKeyReversed] = (Node *) makeInteger(pathkey->pk_cmptype == COMPARE_GT);
 #else
-		reversed = pathkey->pk_strategy == BTGreaterStrategyNumber;
+		fields[SgSortKeyReversed] =
+			(Node *) makeInteger(pathkey->pk_strategy == BTGreaterStrategyNumber);
 #endif
-		nodes = lappend(nodes, list_make4(makeInteger(var->varattno),
-										  makeInteger(reversed),
-										  makeInteger(pathkey->pk_nulls_first),
-										  makeString(collname ? collname : "")));
+		fields[SgSortKeyNullsFirst] = (Node *) makeInteger(pathkey->pk_nulls_first);
+		fields[SgSortKeyCollation] = (Node *) makeString(collname ? collname : "");
+		nodes = lappend(nodes, sgfdw_list_of(fields, SgSortKeyFieldCount));
 	}
 	if (nodes == NIL)
 		return;
@@ -364,6 +372,20 @@ outer_relids_for_column(PlannerInfo *root, RelOptInfo *baserel, AttrNumber attnu
 	return NULL;
 }
 
+/* A sorted or limited path's fdw_private (limit, offset NULL: none). */
+static List *
+path_private(List *sort_nodes, Const *limit, Const *offset)
+{
+	Node	   *items[SgPathPrivateCount];
+
+	items[SgPathPrivateSortKeys] = (Node *) sort_nodes;
+	items[SgPathPrivateLimit] = limit ? (Node *) limit
+		: (Node *) makeNullConst(INT8OID, -1, InvalidOid);
+	items[SgPathPrivateOffset] = offset ? (Node *) offset
+		: (Node *) makeNullConst(INT8OID, -1, InvalidOid);
+	return sgfdw_list_of(items, SgPathPrivateCount);
+}
+
 /*
  * get_path_keys() lists column sets the FDW can look up cheaply, with the rows expected
  * per lookup. Each becomes a path parameterised by the relations that supply those
@@ -451,9 +473,7 @@ sgfdwGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
 													 state->startup_cost, total,
 													 state->sorted_pathkeys,
 													 baserel->lateral_relids,
-													 list_make3(state->sort_nodes,
-																makeNullConst(INT8OID, -1, InvalidOid),
-																makeNullConst(INT8OID, -1, InvalidOid))));
+													 path_private(state->sort_nodes, NULL, NULL)));
 	add_parameterised_paths(root, baserel, state, table);
 }
 
@@ -564,9 +584,8 @@ add_final_path(PlannerInfo *root, RelOptInfo *input_rel, RelOptInfo *final_rel,
 							 clamp_row_est(rows), state->startup_cost,
 							 state->startup_cost +
 							 (cheapest->total_cost - cheapest->startup_cost) * fraction * 0.5,
-							 list_make3(root->sort_pathkeys ? state->sort_nodes : NIL,
-										limit ? (Node *) limit : (Node *) makeNullConst(INT8OID, -1, InvalidOid),
-										offset ? (Node *) offset : (Node *) makeNullConst(INT8OID, -1, InvalidOid))));
+							 path_private(root->sort_pathkeys ? state->sort_nodes : NIL,
+										  limit, offset)));
 }
 
 void
@@ -607,20 +626,17 @@ sgfdwGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
 	List	   *values = NIL;
 	bool		all_extracted;
 	List	   *quals = sgfdw_extract_quals(root, baserel, scan_clauses, &values, &all_extracted);
-	List	   *sort_nodes = NIL;
-	Node	   *limit = (Node *) makeNullConst(INT8OID, -1, InvalidOid);
-	Node	   *offset = (Node *) makeNullConst(INT8OID, -1, InvalidOid);
-	List	   *fdw_private;
+	List	   *pushed = best_path->fdw_private ? best_path->fdw_private
+		: path_private(NIL, NULL, NULL);
+	Node	   *items[SgScanPrivateCount];
 
-	if (best_path->fdw_private)
-	{
-		sort_nodes = linitial(best_path->fdw_private);
-		limit = lsecond(best_path->fdw_private);
-		offset = lthird(best_path->fdw_private);
-	}
-	fdw_private = list_make5(sgfdw_quals_to_nodes(quals), needed_columns(state), sort_nodes,
-							 limit, offset);
+	items[SgScanPrivateQuals] = (Node *) sgfdw_quals_to_nodes(quals);
+	items[SgScanPrivateColumns] = (Node *) needed_columns(state);
+	items[SgScanPrivateSortKeys] = list_nth(pushed, SgPathPrivateSortKeys);
+	items[SgScanPrivateLimit] = list_nth(pushed, SgPathPrivateLimit);
+	items[SgScanPrivateOffset] = list_nth(pushed, SgPathPrivateOffset);
 	/* PostgreSQL rechecks every clause: quals are hints to the FDW. */
 	return make_foreignscan(tlist, extract_actual_clauses(scan_clauses, false),
-							baserel->relid, values, fdw_private, NIL, NIL, outer_plan);
+							baserel->relid, values, sgfdw_list_of(items, SgScanPrivateCount),
+							NIL, NIL, outer_plan);
 }

@@ -169,7 +169,16 @@ sgfdw_extract_quals(PlannerInfo *root, RelOptInfo *baserel, List *clauses, List 
 	return quals;
 }
 
-/* fdw_private must hold copyable nodes: each qual becomes a small list. */
+/* fdw_private must hold copyable nodes: each qual becomes a small list of these. */
+enum SgQualField
+{
+	SgQualAttnum,				/* Integer */
+	SgQualOperator,				/* String */
+	SgQualKind,					/* Integer: SG_QUAL_* */
+	SgQualValueIndex,			/* Integer */
+	SgQualFieldCount
+};
+
 List *
 sgfdw_quals_to_nodes(List *quals)
 {
@@ -179,11 +188,13 @@ sgfdw_quals_to_nodes(List *quals)
 	foreach(lc, quals)
 	{
 		SgQualDesc *qual = lfirst(lc);
+		Node	   *fields[SgQualFieldCount];
 
-		nodes = lappend(nodes, list_make4(makeInteger(qual->attnum),
-										  makeString(qual->opname),
-										  makeInteger(qual->kind),
-										  makeInteger(qual->value_index)));
+		fields[SgQualAttnum] = (Node *) makeInteger(qual->attnum);
+		fields[SgQualOperator] = (Node *) makeString(qual->opname);
+		fields[SgQualKind] = (Node *) makeInteger(qual->kind);
+		fields[SgQualValueIndex] = (Node *) makeInteger(qual->value_index);
+		nodes = lappend(nodes, sgfdw_list_of(fields, SgQualFieldCount));
 	}
 	return nodes;
 }
@@ -199,10 +210,10 @@ sgfdw_quals_from_nodes(List *nodes)
 		List	   *node = lfirst(lc);
 		SgQualDesc *qual = palloc(sizeof(SgQualDesc));
 
-		qual->attnum = intVal(linitial(node));
-		qual->opname = strVal(lsecond(node));
-		qual->kind = intVal(lthird(node));
-		qual->value_index = intVal(lfourth(node));
+		qual->attnum = intVal(list_nth(node, SgQualAttnum));
+		qual->opname = strVal(list_nth(node, SgQualOperator));
+		qual->kind = intVal(list_nth(node, SgQualKind));
+		qual->value_index = intVal(list_nth(node, SgQualValueIndex));
 		quals = lappend(quals, qual);
 	}
 	return quals;

@@ -103,7 +103,7 @@ sgfdwBeginForeignScan(ForeignScanState *node, int eflags)
 	EState	   *estate = node->ss.ps.state;
 	SgScanState *state = palloc0(sizeof(SgScanState));
 	Relation	rel = node->ss.ss_currentRelation;
-	List	   *needed = lsecond(plan->fdw_private);
+	List	   *needed = list_nth(plan->fdw_private, SgScanPrivateColumns);
 	bool		whole_row = list_member_int(needed, 0);
 	ListCell   *lc;
 	int			i;
@@ -123,7 +123,7 @@ sgfdwBeginForeignScan(ForeignScanState *node, int eflags)
 	/* Also on error: the executor's memory goes away without EndForeignScan. */
 	MemoryContextRegisterResetCallback(estate->es_query_cxt, &state->release_callback);
 
-	state->quals = sgfdw_quals_from_nodes(linitial(plan->fdw_private));
+	state->quals = sgfdw_quals_from_nodes(list_nth(plan->fdw_private, SgScanPrivateQuals));
 	state->value_states = ExecInitExprList(plan->fdw_exprs, (PlanState *) node);
 	state->value_converters = palloc0(sizeof(SgConverter *) * (list_length(plan->fdw_exprs) + 1));
 	i = 0;
@@ -133,9 +133,10 @@ sgfdwBeginForeignScan(ForeignScanState *node, int eflags)
 
 		state->value_converters[i++] = sgconv_create(exprType(expr), exprTypmod(expr));
 	}
-	state->sortkeys = sgfdw_sortkeys_from_nodes(state->table, lthird(plan->fdw_private));
-	state->limit = count_from(lfourth(plan->fdw_private));
-	state->offset = count_from(list_nth(plan->fdw_private, 4));
+	state->sortkeys = sgfdw_sortkeys_from_nodes(state->table,
+												list_nth(plan->fdw_private, SgScanPrivateSortKeys));
+	state->limit = count_from(list_nth(plan->fdw_private, SgScanPrivateLimit));
+	state->offset = count_from(list_nth(plan->fdw_private, SgScanPrivateOffset));
 
 	state->columns = PySet_New(NULL);
 	SGFDW_CHECK(state->columns, "building the column set");

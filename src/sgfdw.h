@@ -165,6 +165,31 @@ extern bool sgfdwAnalyzeForeignTable(Relation relation, AcquireSampleRowsFunc *f
 									 BlockNumber *totalpages);
 
 /* ---- planner.c ---- */
+/*
+ * ForeignScan.fdw_private, made by planner.c for scan.c: one item per index (as
+ * postgres_fdw's FdwScanPrivateIndex).
+ */
+enum SgScanPrivateIndex
+{
+	SgScanPrivateQuals,			/* the quals' descriptions (quals.c) */
+	SgScanPrivateColumns,		/* IntList: attnums the query reads (0: whole row) */
+	SgScanPrivateSortKeys,		/* the pushed sort keys' descriptions, NIL: none */
+	SgScanPrivateLimit,			/* int8 Const, NULL: no pushed LIMIT */
+	SgScanPrivateOffset,		/* int8 Const, NULL: no pushed OFFSET */
+	SgScanPrivateCount
+};
+
+/* A List of items[0..count), each at its named index (fdw_private and what it holds). */
+static inline List *
+sgfdw_list_of(Node **items, int count)
+{
+	List	   *list = NIL;
+
+	for (int i = 0; i < count; i++)
+		list = lappend(list, items[i]);
+	return list;
+}
+
 extern void sgfdwGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid);
 extern void sgfdwGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid);
 extern ForeignScan *sgfdwGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel,
