@@ -507,7 +507,7 @@ class RemoteConnection:
         Without two_phase a later connection failing leaves the earlier ones committed
         (postgres_fdw's window): the error says which. With two_phase the remote
         transaction is only prepared here -- PREPARE TRANSACTION checks everything
-        COMMIT would -- and commit_prepared() commits it after the local commit, while
+        COMMIT would -- and commit() commits it after the local commit, while
         rollback() rolls it back if the local transaction aborts after all.
         """
         if self.broken:
@@ -527,10 +527,11 @@ class RemoteConnection:
         elif ended:
             _committed_now.append(self.params.describe())
 
-    def commit_prepared(self) -> None:
-        """The local transaction committed: COMMIT PREPARED what pre_commit prepared.
-        A failure can only be reported (the bridge warns): it names the prepared
-        transaction left on the remote server, to be committed there by hand."""
+    def commit(self) -> None:
+        """The local transaction committed: COMMIT PREPARED what pre_commit prepared
+        (without two_phase, pre_commit committed, where a failure could still abort
+        locally). A failure can only be reported (the bridge warns): it names the
+        prepared transaction left on the remote server, to be committed there by hand."""
         _committed_now.clear()
         gid, self._prepared = self._prepared, None
         if gid is not None:

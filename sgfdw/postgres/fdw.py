@@ -16,6 +16,8 @@ from multicorn import ColumnDefinition, ForeignDataWrapper, Qual, SortKey, Table
 
 from sgfdw.errors import FdwError, FeatureNotSupported, OptionError
 from sgfdw.remote.identity import is_superuser
+from sgfdw.remote.pushdown import sortable_prefix
+from sgfdw.remote.transactions import ForwardsTransactions
 
 from . import estimate
 from .connection import RemoteConnection, get_connection
@@ -32,7 +34,7 @@ from .security import check_user_mapping, open_checked, refuse_reserved_options
 __all__ = ["PostgresFdw"]
 
 
-class PostgresFdw(ForeignDataWrapper):
+class PostgresFdw(ForwardsTransactions, ForeignDataWrapper):
     """A table (view, materialized view, ...) of a remote PostgreSQL database.
 
     Pushes down projections, quals, ORDER BY and LIMIT/OFFSET where they mean the same
@@ -93,12 +95,7 @@ class PostgresFdw(ForeignDataWrapper):
 
     def can_sort(self, sortkeys: list[SortKey]) -> list[SortKey]:
         relation = self._relation_now()
-        accepted = []
-        for key in sortkeys:
-            if relation.sort_pushable(key) is None:
-                break
-            accepted.append(key)
-        return accepted
+        return sortable_prefix(sortkeys, lambda key: relation.sort_pushable(key) is not None)
 
     def can_limit(self, limit: int | None, offset: int | None) -> bool:
         return True
@@ -219,28 +216,8 @@ class PostgresFdw(ForeignDataWrapper):
 
     # -- transactions (one remote transaction per connection, however many tables) -------
 
-    def begin(self, serializable: bool) -> None:
-        self._conn.begin(serializable)
-
-    def pre_commit(self) -> None:
-        self._conn.pre_commit()
-
-    def commit(self) -> None:
-        # Committed in pre_commit, where a failure can still abort locally -- but for
-        # two_phase, only prepared there.
-        self._conn.commit_prepared()
-
-    def rollback(self) -> None:
-        self._conn.rollback()
-
-    def sub_begin(self, level: int) -> None:
-        self._conn.sub_begin(level)
-
-    def sub_commit(self, level: int) -> None:
-        self._conn.sub_commit(level)
-
-    def sub_rollback(self, level: int) -> None:
-        self._conn.sub_rollback(level)
+    def remote_transaction(self) -> RemoteConnection:
+        return self._conn
 
     # -- IMPORT FOREIGN SCHEMA -----------------------------------------------------------
 

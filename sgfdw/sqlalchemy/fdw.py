@@ -16,6 +16,8 @@ import time
 from typing import Any, Collection, Mapping
 
 from multicorn import ColumnDefinition, ForeignDataWrapper, Qual, SortKey
+from sgfdw.remote.pushdown import sortable_prefix
+from sgfdw.remote.transactions import ForwardsTransactions
 from sgfdw.sqlalchemy import access, estimates, importer, transactions
 from sgfdw.sqlalchemy.engines import Source, source_for_options
 from sgfdw.sqlalchemy.options import check_names, effective_options, parse_options
@@ -30,7 +32,7 @@ __all__ = ["SqlAlchemyFdw"]
 ESTIMATE_TTL = 60.0
 
 
-class SqlAlchemyFdw(ForeignDataWrapper):
+class SqlAlchemyFdw(ForwardsTransactions, ForeignDataWrapper):
     def __init__(self, fdw_options: dict[str, str],
                  fdw_columns: Mapping[str, ColumnDefinition]) -> None:
         super().__init__(fdw_options, fdw_columns)
@@ -81,7 +83,7 @@ class SqlAlchemyFdw(ForeignDataWrapper):
         return [(key, 1) for key in seen]
 
     def can_sort(self, sortkeys: list[SortKey]) -> list[SortKey]:
-        return self.pushdown.accepted_sortkeys(sortkeys)
+        return sortable_prefix(sortkeys, lambda key: self.pushdown.sort(key) is not None)
 
     def can_limit(self, limit: int | None, offset: int | None) -> bool:
         return True
@@ -160,26 +162,8 @@ class SqlAlchemyFdw(ForeignDataWrapper):
 
     # ---- transactions
 
-    def begin(self, serializable: bool) -> None:
-        transactions.begin(self.source, serializable)
-
-    def pre_commit(self) -> None:
-        transactions.commit(self.source)
-
-    def commit(self) -> None:
-        transactions.commit(self.source)  # a no-op unless pre_commit was skipped
-
-    def rollback(self) -> None:
-        transactions.rollback(self.source)
-
-    def sub_begin(self, level: int) -> None:
-        transactions.sub_begin(self.source, level)
-
-    def sub_commit(self, level: int) -> None:
-        transactions.sub_commit(self.source, level)
-
-    def sub_rollback(self, level: int) -> None:
-        transactions.sub_rollback(self.source, level)
+    def remote_transaction(self) -> transactions.SourceTransactions:
+        return transactions.SourceTransactions(self.source)
 
     # ---- options checked when written
 

@@ -85,14 +85,6 @@ class Pushdown:
             not self.caps.nulls_sort_high
         return ordered if default_first == key.nulls_first else None
 
-    def accepted_sortkeys(self, sortkeys: Sequence[SortKey]) -> list[SortKey]:
-        accepted = []
-        for key in sortkeys:
-            if self.sort(key) is None:
-                break
-            accepted.append(key)
-        return accepted
-
 
 @dataclass
 class ScanQuery:

@@ -76,7 +76,7 @@ def test_unknown_dialect_pushes_conservatively():
     assert push.qual(Qual("s", "<", "x")) is None      # collation unknown
     assert push.qual(Qual("s", "~~", "x%")) is None     # LIKE may ignore case
     assert push.qual(Qual("s", "=", None)).exact        # IS NULL
-    assert not push.accepted_sortkeys([SortKey("s", 1, False, False, "default")])
+    assert push.sort(SortKey("s", 1, False, False, "default")) is None
 
 
 @pytest.mark.parametrize("type_,dialect,expected", [
