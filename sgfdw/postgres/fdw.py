@@ -5,7 +5,7 @@ connect how (security.py), the backend's shared connection and remote transactio
 (connection.py), the remote
 relation's catalog facts (remote_table.py), what is safe to push down (pushdown.py), the
 remote SQL (deparse.py), the scan (scan.py), planner estimates (estimate.py) and IMPORT
-FOREIGN SCHEMA (introspect.py).
+FOREIGN SCHEMA (importer.py).
 """
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from . import estimate
 from .connection import RemoteConnection, get_connection
 from .deparse import (SelectQuery, Sql, build_delete, build_insert, build_select,
                       build_update)
-from .introspect import import_tables
+from .importer import import_tables
 from .options import (TableOptions, check_options, parse_import_options,
                       parse_table_options)
 from .pushdown import CTID, Relation, local_collation

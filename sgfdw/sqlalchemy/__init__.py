@@ -5,7 +5,7 @@
 Modules, one concern each: options, access (who may connect where), engines,
 interrupts (cancel reaching the remote statement), errors, dialects (pushdown safety per
 database), values (how values travel), remote_table (reflection), quals and query (the
-SELECT), scan (streaming), writes, transactions, estimates, pg_types and importer
+SELECT), scan (streaming), writes, transactions, estimate, pg_types and importer
 (IMPORT FOREIGN SCHEMA), mount, fdw (the class wiring them to the Multicorn API).
 """
 from sgfdw.sqlalchemy.fdw import SqlAlchemyFdw

@@ -8,7 +8,7 @@
 
 This class only wires the Multicorn calls to the modules that do the work: options,
 engines (one per URL and credentials), remote_table (reflection), query/quals (the
-SELECT), scan (streaming), writes, transactions, estimates and importer.
+SELECT), scan (streaming), writes, transactions, estimate and importer.
 """
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from typing import Any, Collection, Mapping
 from multicorn import ColumnDefinition, ForeignDataWrapper, Qual, SortKey
 from sgfdw.remote.pushdown import sortable_prefix
 from sgfdw.remote.transactions import ForwardsTransactions
-from sgfdw.sqlalchemy import access, estimates, importer, transactions
+from sgfdw.sqlalchemy import access, estimate, importer, transactions
 from sgfdw.sqlalchemy.engines import Source, source_for_options
 from sgfdw.sqlalchemy.options import check_names, effective_options, parse_options
 from sgfdw.sqlalchemy.query import Pushdown, build_select, compiled_sql
@@ -69,9 +69,9 @@ class SqlAlchemyFdw(ForwardsTransactions, ForeignDataWrapper):
         now = time.monotonic()
         if self._rows is None or now - self._rows[1] > ESTIMATE_TTL:
             with transactions.connection_for_statement(self.source) as conn:
-                self._rows = (estimates.table_rows(conn, table), now)
-        return (estimates.scan_rows(self._rows[0], quals, table),
-                estimates.row_width(columns, table))
+                self._rows = (estimate.table_rows(conn, table), now)
+        return (estimate.scan_rows(self._rows[0], quals, table),
+                estimate.row_width(columns, table))
 
     def get_path_keys(self) -> list[tuple[tuple[str, ...], int]]:
         table = self.table
