@@ -2,6 +2,71 @@
 -- checking out images as layered foreign tables.
 \echo Use "ALTER EXTENSION sgfdw UPDATE TO '0.3'" to load this file. \quit
 
+-- ==== Splitfiles (sgfdw.splitfile, sgfdw.hooks.splitfile_commands) ==============
+-- build() makes an image per step of the Splitfile in the output repository (a step
+-- whose image exists is a cache hit) and returns the final one, checked out;
+-- provenance() returns the Splitfile that rebuilds an image with the same hashes.
+-- Superuser-only (not granted to PUBLIC): SQL steps and plugins run arbitrary code.
+-- log_min_error_statement = panic: a FROM MOUNT step's options may hold a password,
+-- which must not reach the server log with a failed call.
+CREATE FUNCTION build(splitfile text, output_repository text, params jsonb DEFAULT '{}')
+RETURNS text
+LANGUAGE sgfdw_python AS 'sgfdw.splitfile.sql_api.build'
+SET DateStyle = 'ISO, YMD' SET IntervalStyle = 'postgres' SET extra_float_digits = 1
+SET log_min_error_statement = panic;
+
+CREATE FUNCTION provenance(repository text, image text DEFAULT 'latest')
+RETURNS text
+LANGUAGE sgfdw_python AS 'sgfdw.splitfile.sql_api.provenance';
+
+REVOKE ALL ON FUNCTION build(text, text, jsonb) FROM PUBLIC;
+REVOKE ALL ON FUNCTION provenance(text, text) FROM PUBLIC;
+
+-- log() shows each image's provenance (the command that made it).
+DROP FUNCTION log(text);
+CREATE FUNCTION log(repository text)
+RETURNS TABLE (image_hash text, parent_id text, created timestamptz, comment text,
+               tags text[], provenance jsonb)
+LANGUAGE sgfdw_python AS 'sgfdw.store.sql_api.log';
+REVOKE ALL ON FUNCTION log(text) FROM PUBLIC;
+
+-- While a build runs an SQL step, sgfdw_build.image_schema names the image's schema:
+-- DDL on anything outside it is refused as it happens (rows written elsewhere are
+-- found by the build afterwards, see sgfdw/splitfile/running.py).
+CREATE FUNCTION splitfile_guard() RETURNS event_trigger
+LANGUAGE plpgsql SET search_path = pg_catalog AS $$
+DECLARE
+  image_schema text := current_setting('sgfdw_build.image_schema', true);
+  outside text;
+BEGIN
+  IF coalesce(image_schema, '') = '' THEN
+    RETURN;
+  END IF;
+  IF TG_EVENT = 'sql_drop' THEN
+    SELECT string_agg(DISTINCT object_type || ' ' || object_identity, ', ') INTO outside
+    FROM pg_event_trigger_dropped_objects()
+    WHERE schema_name IS DISTINCT FROM image_schema AND schema_name IS DISTINCT FROM 'pg_toast';
+  ELSE
+    SELECT string_agg(DISTINCT command_tag || ' ' || coalesce(object_identity, ''), ', ')
+    INTO outside FROM pg_event_trigger_ddl_commands()
+    WHERE schema_name IS DISTINCT FROM image_schema AND schema_name IS DISTINCT FROM 'pg_toast';
+  END IF;
+  IF outside IS NOT NULL THEN
+    RAISE EXCEPTION 'a Splitfile SQL step may only change objects in its image''s schema %: %',
+      quote_ident(image_schema), outside
+      USING ERRCODE = '42501',
+            HINT = 'Read other schemas, and create tables in the image (unqualified names).';
+  END IF;
+END
+$$;
+REVOKE ALL ON FUNCTION splitfile_guard() FROM PUBLIC;
+
+CREATE EVENT TRIGGER sgfdw_splitfile_guard ON ddl_command_end
+  EXECUTE FUNCTION splitfile_guard();
+CREATE EVENT TRIGGER sgfdw_splitfile_guard_drop ON sql_drop
+  EXECUTE FUNCTION splitfile_guard();
+-- ==== end of Splitfiles ===========================================================
+
 -- ==== Sharing images between engines (sgfdw.hooks, sgfdw/store/sync.py) ==========
 -- A registry hands out presigned URLs of its S3 bucket (settings sgfdw.s3_*, a
 -- superuser's and hidden from other roles): engines never hold S3 credentials.

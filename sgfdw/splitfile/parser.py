@@ -111,7 +111,7 @@ class _Parser:
 
     def _tail(self, commas: bool) -> list[_Token]:
         """The tokens up to the end of the command's (continued) line."""
-        tokens = []
+        tokens: list[_Token] = []
         while True:
             self.pos = _BLANK.match(self.text, self.pos).end()  # type: ignore[union-attr]
             if self.pos >= len(self.text) or self.text[self.pos] == "\n":

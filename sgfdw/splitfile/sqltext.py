@@ -15,7 +15,7 @@ from sgfdw.splitfile.errors import BadParameter, SplitfileSyntaxError
 
 __all__ = ["Span", "spans", "line_of", "rest_of_line", "block_end", "statement_end",
            "join_continuations", "substitute", "normalise", "image_references",
-           "replace_image_references", "PARAMETER"]
+           "replace_image_references", "statements", "PARAMETER"]
 
 PARAMETER = re.compile(r"\$\{([^{}]*)\}")
 _DOLLAR_TAG = re.compile(r"\$(?:[A-Za-z_][A-Za-z0-9_]*)?\$")
@@ -185,11 +185,13 @@ def substitute(text: str, value_of: Callable[[str], str]) -> str:
     for span in spans(text):
         piece = text[span.begin:span.end]
         if span.kind != "comment":
-            piece = PARAMETER.sub(
-                lambda m, kind=span.kind, piece=piece: _value_in(kind, value_of(m.group(1)),
-                                                                 piece), piece)
+            piece = _substitute_span(span.kind, piece, value_of)
         out.append(piece)
     return "".join(out)
+
+
+def _substitute_span(kind: str, piece: str, value_of: Callable[[str], str]) -> str:
+    return PARAMETER.sub(lambda m: _value_in(kind, value_of(m.group(1)), piece), piece)
 
 
 def normalise(text: str, images: Mapping[tuple[str, str], str] | None = None) -> str:
@@ -231,3 +233,18 @@ def replace_image_references(text: str, images: Mapping[tuple[str, str], str]) -
             piece = f'"{key[0]}:{images[key]}"'  # type: ignore[index]
         out.append(piece)
     return "".join(out)
+
+
+def statements(text: str) -> list[str]:
+    """The statements of an SQL block, split at the semicolons in code (each is run on
+    its own: a prepared statement holds one). Empty ones and comments alone dropped."""
+    found, start = [], 0
+    for span in spans(text):
+        if span.kind != "code":
+            continue
+        for i in range(span.begin, span.end):
+            if text[i] == ";":
+                found.append(text[start:i])
+                start = i + 1
+    found.append(text[start:])
+    return [s.strip() for s in found if normalise(s)]

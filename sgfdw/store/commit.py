@@ -63,8 +63,10 @@ def _new_version(repo: Repository, name: str, oid: int, previous: meta.TableVers
     return meta.TableVersion(name, schema, tuple(object_ids))
 
 
-def commit(repo: Repository, comment: str | None, snapshot: bool) -> str:
-    """The new image's hash (HEAD's when nothing changed)."""
+def commit(repo: Repository, comment: str | None, snapshot: bool,
+           image_hash: str | None = None, provenance: dict | None = None) -> str:
+    """The new image's hash (HEAD's when nothing changed). A Splitfile build gives the
+    image's hash and provenance, and gets its image even when nothing changed."""
     images.ensure_exists(repo)
     seen = meta.head(repo)
     meta.lock_repository(repo)
@@ -84,11 +86,11 @@ def commit(repo: Repository, comment: str | None, snapshot: bool) -> str:
         except UnsupportedType as exc:
             raise UnsupportedType(f"table {table.name}: {exc.message}", hint=exc.hint) from None
     tracking.clear(repo)
-    if sorted(versions, key=lambda v: v.table_name) == sorted(previous.values(),
-                                                              key=lambda v: v.table_name):
+    if image_hash is None and sorted(versions, key=lambda v: v.table_name) == sorted(
+            previous.values(), key=lambda v: v.table_name):
         log_to_postgres(f"no changes in repository {repo}: no new image", INFO)  # a NOTICE
         return head
-    image_hash = images.add_image(repo, head, comment, {"command": "commit",
-                                                        "snapshot": snapshot}, versions)
+    image_hash = images.add_image(repo, head, comment, provenance or {
+        "command": "commit", "snapshot": snapshot}, versions, image_hash)
     meta.set_tag(repo, image_hash, "HEAD")
     return image_hash

@@ -69,9 +69,11 @@ def resolve(repo: Repository, reference: str | None) -> str:
 
 
 def add_image(repo: Repository, parent_id: str | None, comment: str | None,
-              provenance: dict[str, Any], versions: list[meta.TableVersion]) -> str:
-    """A new image holding these table versions; its hash."""
-    image_hash = new_image_hash()
+              provenance: dict[str, Any], versions: list[meta.TableVersion],
+              image_hash: str | None = None) -> str:
+    """A new image holding these table versions; its hash (random unless given: a
+    Splitfile build derives it from the steps)."""
+    image_hash = image_hash or new_image_hash()
     meta.add_image(repo, image_hash, parent_id, comment, provenance)
     for version in versions:
         meta.add_table_version(repo, image_hash, version)
@@ -94,12 +96,12 @@ def tag(repo: Repository, reference: str, name: str) -> None:
 
 
 def log(repo: Repository) -> Iterator[tuple]:
-    """(image_hash, parent_id, created, comment, tags), newest first."""
+    """(image_hash, parent_id, created, comment, tags, provenance), newest first."""
     found = ensure_exists(repo)
     tags = meta.tags_of(repo)
     for image in found:
         yield (image.image_hash, image.parent_id, image.created, image.comment,
-               tags.get(image.image_hash, []))
+               tags.get(image.image_hash, []), image.provenance)
 
 
 def rm(repo: Repository) -> None:

@@ -28,6 +28,7 @@ class Image:
     parent_id: str | None
     created: datetime.datetime
     comment: str | None
+    provenance: dict[str, Any] | None = None  # the command that made it
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,8 @@ class ObjectInfo:
 def images(repo: Repository) -> list[Image]:
     """The repository's images, newest first."""
     return [Image(*row) for row in pg.execute(
-        "SELECT image_hash, parent_id, created, comment FROM splitgraph_meta.images "
+        "SELECT image_hash, parent_id, created, comment, provenance_data "
+        "FROM splitgraph_meta.images "
         "WHERE namespace = $1 AND repository = $2 ORDER BY created DESC, image_hash",
         [repo.namespace, repo.repository])]
 

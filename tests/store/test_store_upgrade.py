@@ -10,13 +10,15 @@ STORE_OBJECTS = ("SELECT pg_describe_object(classid, objid, 0) FROM pg_depend "
                  "WHERE refobjid = (SELECT oid FROM pg_extension WHERE extname = 'sgfdw') "
                  "AND deptype = 'e' AND (pg_describe_object(classid, objid, 0) ~ "
                  "'splitgraph_meta|sgfdw\\.(init|import_table|checkout|commit|diff|tag|log|rm"
-                 "|cleanup|record_changes|repositories)\\M') ORDER BY 1")
+                 "|cleanup|record_changes|repositories|build|provenance|splitfile_guard)\\M"
+                 "|sgfdw_splitfile_guard') ORDER BY 1")
 
 
 STORE_FUNCTIONS = ("SELECT pg_get_functiondef(p.oid), p.proacl::text FROM pg_proc p "
                    "WHERE p.pronamespace = 'sgfdw'::regnamespace AND p.proname IN ('init', "
                    "'import_table', 'checkout', 'commit', 'diff', 'tag', 'log', 'rm', "
-                   "'cleanup', 'record_changes') ORDER BY 1")
+                   "'cleanup', 'record_changes', 'build', 'provenance', 'splitfile_guard') "
+                   "ORDER BY 1")
 STORE_TABLES = ("SELECT c.relname::text, a.attname::text, format_type(a.atttypid, a.atttypmod), "
                 "a.attnotnull FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid "
                 "WHERE c.relnamespace = 'splitgraph_meta'::regnamespace AND a.attnum > 0 "
@@ -34,7 +36,7 @@ def store_definitions(db) -> list:
 
 def test_upgrade_from_0_1_with_a_mounted_table(pg, db):
     fresh = store_definitions(db)
-    assert len(fresh[0]) > 15 and len(fresh[1]) == 10
+    assert len(fresh[0]) > 15 and len(fresh[1]) == 13
     with pg.extension_database("upgrade_store") as old:
         execute(old, "DROP EXTENSION sgfdw")
         execute(old, "CREATE EXTENSION sgfdw VERSION '0.1'")

@@ -1,0 +1,146 @@
+"""sgfdw.build: a multi-step Splitfile from a live mounted PostgreSQL (the remote
+cluster) and another image, built twice (the second time every step is a cache hit
+and no plugin executes), then with one source changed (only the steps from it on run
+again); the built tables compared with the same SQL run by hand; provenance rebuilds
+the same hashes."""
+from __future__ import annotations
+
+import json
+
+from conftest import (PASSWORD, SOURCE_DB, build, cache_hits, mount_options,
+                      plugin_calls)
+from fdwtest import execute
+
+QUERIES = {  # built table -> the same SQL, run by hand on the remote source
+    "summary": "SELECT kind, count(*) AS n, sum(amount) AS total FROM events GROUP BY kind",
+    "events": "SELECT * FROM events",
+}
+
+
+def recipe(remote) -> str:
+    options = json.dumps(mount_options(remote))
+    return f"""
+# events from the live source, cities from an image
+FROM MOUNT postgres_fdw '{options}' IMPORT events
+FROM t/base:${{TAG}} IMPORT cities AS places, \\
+    {{SELECT name FROM cities WHERE population > ${{MIN}}}} AS big_cities
+SQL {{
+    CREATE TABLE summary AS
+        SELECT kind, count(*) AS n, sum(amount) AS total FROM events GROUP BY kind;
+    ALTER TABLE summary ADD PRIMARY KEY (kind);
+}}
+COUNT summary
+SQL CREATE TABLE joined AS SELECT p.name, e.id FROM places p \\
+    JOIN events e ON e.id % 10 = p.id
+"""
+
+
+PARAMS = {"TAG": "v1", "MIN": 1000, "PASSWORD": PASSWORD}
+
+
+def rows(db, query: str) -> list:
+    return sorted(map(repr, execute(db, query)))
+
+
+def check_tables(db, remote) -> None:
+    for table, query in QUERIES.items():
+        assert rows(db, f'SELECT * FROM "t/out".{table}') == sorted(
+            map(repr, remote.sql(query, dbname=SOURCE_DB)))
+    assert rows(db, 'SELECT * FROM "t/out".big_cities') == rows(
+        db, "SELECT name FROM cities WHERE population > 1000")
+    assert rows(db, 'SELECT * FROM "t/out".places') == rows(db, "SELECT * FROM cities")
+    events = remote.sql("SELECT id FROM events", dbname=SOURCE_DB)
+    by_hand = sorted(repr((name, event_id)) for (event_id,) in events
+                     for (city_id, name) in execute(db, "SELECT id, name FROM cities")
+                     if event_id % 10 == city_id)
+    assert rows(db, 'SELECT * FROM "t/out".joined') == by_hand
+    assert execute(db, 'SELECT n FROM "t/out".counts WHERE name = %s', ("summary",)) == [(4,)]
+
+
+def images(db, repository: str = "t/out") -> list[str]:
+    return [row[0] for row in execute(db, "SELECT image_hash FROM sgfdw.log(%s)",
+                                      (repository,))]
+
+
+def test_build_twice_then_with_a_changed_source(sdb, source_db):
+    remote = source_db
+    first = build(sdb, recipe(remote), "t/out", PARAMS)
+    assert cache_hits(sdb) == 0
+    assert plugin_calls(sdb) == {"COUNT.calc_hash": 1, "COUNT.execute": 1}
+    check_tables(sdb, remote)
+    made = images(sdb)
+    assert len(made) == 6  # the empty image and one per step
+
+    # Unchanged: every step is a cache hit, nothing runs, the same image.
+    assert build(sdb, recipe(remote), "t/out", PARAMS) == first
+    assert cache_hits(sdb) == 5
+    assert plugin_calls(sdb) == {"COUNT.calc_hash": 2, "COUNT.execute": 1}
+    assert images(sdb) == made
+    check_tables(sdb, remote)
+
+    # The image t/base:v1 changes: the mount step is still a hit, the steps from the
+    # import on run again.
+    execute(sdb, "UPDATE cities SET population = 999999 WHERE id = 1")
+    execute(sdb, "SELECT sgfdw.import_table('t/base', 'cities', 'cities')")
+    execute(sdb, "SELECT sgfdw.tag('t/base', 'HEAD', 'v1')")
+    second = build(sdb, recipe(remote), "t/out", PARAMS)
+    assert second != first and cache_hits(sdb) == 1
+    assert plugin_calls(sdb) == {"COUNT.calc_hash": 3, "COUNT.execute": 2}
+    check_tables(sdb, remote)
+    assert len(images(sdb)) == len(made) + 4
+
+    # The live source changes: the mount step makes a new image, and so does every
+    # step after it; the same change undone gives the first build's images back.
+    remote.sql("UPDATE events SET amount = amount + 1 WHERE id = 7", dbname=SOURCE_DB)
+    try:
+        third = build(sdb, recipe(remote), "t/out", PARAMS)
+        assert third not in (first, second) and cache_hits(sdb) == 0
+        check_tables(sdb, remote)
+    finally:
+        remote.sql("UPDATE events SET amount = amount - 1 WHERE id = 7", dbname=SOURCE_DB)
+    assert build(sdb, recipe(remote), "t/out", PARAMS) == second
+    assert cache_hits(sdb) == 5
+
+    # The provenance rebuilds the same images elsewhere (the password as a parameter).
+    recipe_again = execute(sdb, "SELECT sgfdw.provenance('t/out')")[0][0]
+    assert PASSWORD not in recipe_again and "${PASSWORD}" in recipe_again
+    assert "${TAG}" not in recipe_again and ":v1" not in recipe_again  # hashes, not tags
+    assert build(sdb, recipe_again, "t/again", {"PASSWORD": PASSWORD}) == second
+    assert set(images(sdb, "t/again")) <= set(images(sdb))
+    assert len(images(sdb, "t/again")) == 6
+    provenance = execute(sdb, "SELECT provenance FROM sgfdw.log('t/out') LIMIT 1")[0][0]
+    assert provenance["command"] == "SQL" and provenance["line"] == 12
+    assert PASSWORD not in json.dumps(execute(sdb, "SELECT * FROM sgfdw.log('t/out')",),
+                                      default=str)
+
+
+def test_sql_reads_other_images_by_reference(sdb):
+    sql = ('SQL CREATE TABLE t AS SELECT c.name FROM "t/base:v1".cities c '
+           'WHERE c.population > 1000')
+    first = build(sdb, sql, "t/read")
+    assert rows(sdb, 'SELECT * FROM "t/read".t') == rows(
+        sdb, "SELECT name FROM cities WHERE population > 1000")
+    assert not execute(sdb, "SELECT FROM pg_namespace WHERE nspname = 't/base:v1'")
+    recipe_again = execute(sdb, "SELECT sgfdw.provenance('t/read')")[0][0]
+    v1 = execute(sdb, "SELECT image_hash FROM sgfdw.log('t/base') WHERE 'v1' = ANY(tags)")
+    assert f'"t/base:{v1[0][0]}".cities' in recipe_again
+    assert build(sdb, recipe_again, "t/read2") == first  # a hash and its tag hash alike
+    # The image read changes: the SQL step is a new image.
+    execute(sdb, "DELETE FROM cities WHERE id = 3")
+    execute(sdb, "SELECT sgfdw.import_table('t/base', 'cities', 'cities')")
+    execute(sdb, "SELECT sgfdw.tag('t/base', 'HEAD', 'v1')")
+    assert build(sdb, sql, "t/read") != first
+
+
+def test_from_an_image_then_change_it(sdb):
+    built = build(sdb, "FROM t/base:v1\nSQL DELETE FROM cities WHERE population < 100",
+                  "t/derived")
+    assert rows(sdb, 'SELECT * FROM "t/derived".cities') == rows(
+        sdb, "SELECT * FROM cities WHERE population >= 100")
+    assert rows(sdb, 'SELECT * FROM "t/base".cities') == rows(sdb, "SELECT * FROM cities")
+    # FROM copies the base image (same hash); the next step makes a patch.
+    base = execute(sdb, "SELECT image_hash FROM sgfdw.log('t/base') WHERE 'v1' = ANY(tags)")
+    assert base[0][0] in images(sdb, "t/derived") and built != base[0][0]
+    assert build(sdb, "FROM EMPTY", "t/derived") == "0" * 64
+    assert execute(sdb, "SELECT count(*) FROM pg_tables WHERE schemaname = 't/derived'") \
+        == [(0,)]
