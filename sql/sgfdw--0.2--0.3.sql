@@ -84,3 +84,39 @@ AS 'sgfdw.hooks.s3_server.get_object_download_urls';
 
 REVOKE ALL ON FUNCTION get_object_upload_urls(text, text[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION get_object_download_urls(text, text[]) FROM PUBLIC;
+
+-- Remotes (registries) are foreign servers of the PostgreSQL wrapper with the
+-- credentials in the caller's user mapping. push uploads the objects the registry
+-- lacks, then registers the images there in one remote transaction; clone and pull
+-- copy the metadata and record the upstream (splitgraph_meta.upstream): objects are
+-- downloaded when checkout or a layered scan reads them, or at once (download_all).
+-- handler_options: the handler's parameters, e.g. {"threads": 8}. Superuser-only;
+-- log_min_error_statement = panic keeps add_remote's password out of the server log.
+CREATE FUNCTION add_remote(name text, host text, port integer, dbname text,
+                           username text, password text)
+RETURNS void
+LANGUAGE sgfdw_python AS 'sgfdw.store.sql_api.add_remote'
+SET log_min_error_statement = panic;
+
+CREATE FUNCTION push(repository text, remote text, remote_repository text DEFAULT NULL,
+                     handler text DEFAULT 'S3', handler_options jsonb DEFAULT '{}')
+RETURNS integer
+LANGUAGE sgfdw_python AS 'sgfdw.store.sql_api.push'
+SET DateStyle = 'ISO, YMD' SET IntervalStyle = 'postgres' SET extra_float_digits = 1;
+
+CREATE FUNCTION clone(remote text, remote_repository text, local_repository text DEFAULT NULL,
+                      download_all boolean DEFAULT false, handler_options jsonb DEFAULT '{}')
+RETURNS integer
+LANGUAGE sgfdw_python AS 'sgfdw.store.sql_api.clone'
+SET DateStyle = 'ISO, YMD' SET IntervalStyle = 'postgres' SET extra_float_digits = 1;
+
+CREATE FUNCTION pull(repository text, download_all boolean DEFAULT false,
+                     handler_options jsonb DEFAULT '{}')
+RETURNS integer
+LANGUAGE sgfdw_python AS 'sgfdw.store.sql_api.pull'
+SET DateStyle = 'ISO, YMD' SET IntervalStyle = 'postgres' SET extra_float_digits = 1;
+
+REVOKE ALL ON FUNCTION add_remote(text, text, integer, text, text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION push(text, text, text, text, jsonb) FROM PUBLIC;
+REVOKE ALL ON FUNCTION clone(text, text, text, boolean, jsonb) FROM PUBLIC;
+REVOKE ALL ON FUNCTION pull(text, boolean, jsonb) FROM PUBLIC;

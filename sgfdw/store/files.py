@@ -43,6 +43,18 @@ def object_path(object_id: str) -> Path:
     return object_dir() / object_id
 
 
+def _present_path(object_id: str) -> Path:
+    """The object's path, its file downloaded first when it is missing and the object
+    has an external location (cloned from a registry: sgfdw.store.cache)."""
+    path = object_path(object_id)
+    if not path.exists():
+        # Imported here: the cache writes the files it downloads through this module.
+        from sgfdw.store import cache
+
+        cache.ensure_local([object_id])
+    return path
+
+
 def _write_error(path: Path, exc: OSError) -> ObjectWriteError:
     sqlstate = "53100" if exc.errno == errno.ENOSPC else "58030"
     return ObjectWriteError(f'could not write object file "{path}": {exc.strerror}',
@@ -92,7 +104,7 @@ def write_object(object_id: str, data: bytes, sha256: str) -> None:
 
 def _read(object_id: str) -> tuple[Path, bytes, tuple[int, int, int]]:
     """The file's path, bytes and identity (inode, size, modification time)."""
-    path = object_path(object_id)
+    path = _present_path(object_id)
     try:
         with open(path, "rb") as file:
             status = os.fstat(file.fileno())

@@ -2,17 +2,17 @@
 parses its arguments and calls the module that does the work."""
 from __future__ import annotations
 
-from typing import Iterator
+from typing import Any, Iterator, Mapping
 
 from sgfdw.store import checkout as working_copy
 from sgfdw.store import cleanup as removal
 from sgfdw.store import commit as committing
 from sgfdw.store import diff as differences
-from sgfdw.store import images
+from sgfdw.store import images, remotes, sync
 from sgfdw.store.names import parse_repository
 
 __all__ = ["init", "import_table", "checkout", "commit", "diff", "tag", "log", "rm",
-           "cleanup"]
+           "cleanup", "add_remote", "push", "clone", "pull"]
 
 
 def init(repository: str) -> str:
@@ -52,3 +52,28 @@ def rm(repository: str) -> None:
 
 def cleanup() -> int:
     return removal.cleanup()
+
+
+def add_remote(name: str, host: str, port: int | None, dbname: str, username: str,
+               password: str | None) -> None:
+    remotes.add_remote(name, host, port, dbname, username, password)
+
+
+def push(repository: str, remote: str, remote_repository: str | None = None,
+         handler: str = "S3", handler_options: Mapping[str, Any] | None = None) -> int:
+    return sync.push(parse_repository(repository), remote,
+                     parse_repository(remote_repository or repository), handler,
+                     handler_options)
+
+
+def clone(remote: str, remote_repository: str, local_repository: str | None = None,
+          download_all: bool = False,
+          handler_options: Mapping[str, Any] | None = None) -> int:
+    return sync.clone(remote, parse_repository(remote_repository),
+                      parse_repository(local_repository or remote_repository),
+                      bool(download_all), handler_options)
+
+
+def pull(repository: str, download_all: bool = False,
+         handler_options: Mapping[str, Any] | None = None) -> int:
+    return sync.pull(parse_repository(repository), bool(download_all), handler_options)

@@ -1,0 +1,155 @@
+"""push, clone and pull between engines (databases of the `pg` cluster) through a
+registry (a second cluster running sgfdw) whose objects are in SeaweedFS: every table
+checked out after a clone is compared with its source on the first engine."""
+from __future__ import annotations
+
+import collections
+import contextlib
+import itertools
+
+import psycopg2
+import psycopg2.extras
+import pytest
+
+from fdwtest import assert_usable, execute
+from seaweed import BUCKET
+
+REPO = "demo/shared"
+_engine_counter = itertools.count(1)
+
+
+@contextlib.contextmanager
+def another_engine(pg):
+    with pg.extension_database(f"engine{next(_engine_counter)}") as conn:
+        yield conn
+
+
+def add_registry(engine, registry, hub, name: str = "registry", user: str = "postgres",
+                 password: str = "unused") -> None:
+    execute(engine, "SELECT sgfdw.add_remote(%s, %s, %s, %s, %s, %s)",
+            (name, str(registry.socket_dir), registry.port, hub.info.dbname, user, password))
+
+
+def rows(conn, query: str) -> collections.Counter:
+    return collections.Counter(execute(conn, f"SELECT t::text FROM ({query}) t"))
+
+
+def object_files(conn) -> int:
+    """Files in this database's object folder."""
+    return execute(conn, "SELECT count(*) FROM pg_ls_dir(current_setting('sgfdw.object_dir') "
+                         "|| '/' || (SELECT oid FROM pg_database "
+                         "WHERE datname = current_database()), true, false)")[0][0]
+
+
+def make_repository(engine, rows_count: int = 5000) -> None:
+    execute(engine, "CREATE TABLE source (id int PRIMARY KEY, name text, amount numeric, "
+                    "at timestamptz, tags text[], doc jsonb)")
+    execute(engine, "INSERT INTO source SELECT g, 'name ' || g, g / 7.0, "
+                    "'2024-01-01'::timestamptz + g * interval '1 minute', "
+                    "ARRAY['a', g::text], jsonb_build_object('g', g) "
+                    "FROM generate_series(1, %s) g", (rows_count,))
+    execute(engine, "SET sgfdw.fragment_rows = 1000")
+    execute(engine, "SELECT sgfdw.init(%s)", (REPO,))
+    execute(engine, "SELECT sgfdw.import_table(%s, 't', 'source')", (REPO,))
+
+
+def push(engine, **options) -> int:
+    return execute(engine, "SELECT sgfdw.push(%s, 'registry', handler_options => %s)",
+                   (REPO, psycopg2.extras.Json(options)))[0][0]
+
+
+def checked_out(engine) -> collections.Counter:
+    return rows(engine, 'SELECT * FROM "demo/shared".t')
+
+
+def test_push_clone_checkout_pull(pg, registry, hub, db, s3):
+    make_repository(db)
+    add_registry(db, registry, hub)
+    assert push(db, threads=3) == 5
+    assert execute(hub, "SELECT count(*) FROM splitgraph_meta.images WHERE "
+                        "namespace = 'demo' AND repository = 'shared'") == [(2,)]
+    stored = execute(hub, "SELECT object_id, protocol FROM splitgraph_meta.external_objects "
+                          "ORDER BY 1")
+    assert len(stored) == 5 and {protocol for _, protocol in stored} == {"S3"}
+    in_bucket = {entry.object_name for entry in s3.client().list_objects(BUCKET)}
+    assert {object_id for object_id, _ in stored} <= in_bucket
+    # Both engines record where the objects are; a second push has nothing to upload.
+    assert execute(db, "SELECT count(*) FROM splitgraph_meta.external_objects") == [(5,)]
+    assert push(db) == 0
+    assert execute(db, "SELECT remote_name, remote_namespace, remote_repository "
+                       "FROM splitgraph_meta.upstream") == [("registry", "demo", "shared")]
+
+    with another_engine(pg) as other:
+        add_registry(other, registry, hub)
+        assert execute(other, "SELECT sgfdw.clone('registry', %s)", (REPO,)) == [(2,)]
+        assert object_files(other) == 0  # metadata only
+        execute(other, "SELECT sgfdw.checkout(%s)", (REPO,))
+        assert object_files(other) == 5
+        assert checked_out(other) == rows(db, "SELECT * FROM source")
+
+        # A change on the first engine travels by push and pull.
+        execute(db, "UPDATE \"demo/shared\".t SET name = 'changed' WHERE id % 1000 = 0")
+        execute(db, "SELECT sgfdw.commit(%s, 'a change')", (REPO,))
+        assert push(db) == 1
+        assert execute(other, "SELECT sgfdw.pull(%s)", (REPO,)) == [(1,)]
+        assert execute(other, "SELECT sgfdw.pull(%s)", (REPO,)) == [(0,)]
+        execute(other, "SELECT sgfdw.checkout(%s)", (REPO,))
+        assert checked_out(other) == checked_out(db)
+        assert execute(other, "SELECT image_hash, parent_id, comment FROM sgfdw.log(%s)",
+                       (REPO,)) == execute(db, "SELECT image_hash, parent_id, comment "
+                                               "FROM sgfdw.log(%s)", (REPO,))
+
+        # download_all fetches every object at clone time.
+        with another_engine(pg) as third:
+            add_registry(third, registry, hub)
+            execute(third, "SELECT sgfdw.clone('registry', %s, 'copy/of-it', true, "
+                           "'{\"threads\": 2}')", (REPO,))
+            assert object_files(third) == 6
+            execute(third, "SELECT sgfdw.checkout('copy/of-it')")
+            assert rows(third, 'SELECT * FROM "copy/of-it".t') == checked_out(db)
+
+
+def test_diverged_engines_push_one_at_a_time(pg, registry, hub, db, s3):
+    make_repository(db, 2000)
+    add_registry(db, registry, hub)
+    push(db)
+    with another_engine(pg) as other:
+        add_registry(other, registry, hub)
+        execute(other, "SELECT sgfdw.clone('registry', %s)", (REPO,))
+        execute(other, "SELECT sgfdw.checkout(%s)", (REPO,))
+        for engine, name in ((db, "first"), (other, "second")):
+            execute(engine, "UPDATE \"demo/shared\".t SET name = %s WHERE id = 1", (name,))
+            execute(engine, "SELECT sgfdw.commit(%s)", (REPO,))
+        assert push(other) == 1
+        with pytest.raises(psycopg2.Error) as info:
+            push(db)
+        assert info.value.pgcode == "40001"
+        assert "pull" in info.value.diag.message_hint.lower()
+        assert_usable(db)
+        assert execute(db, "SELECT sgfdw.pull(%s)", (REPO,)) == [(1,)]
+        assert push(db) == 1
+        assert execute(hub, "SELECT count(*) FROM splitgraph_meta.images") == [(4,)]
+
+
+def test_bad_remotes(pg, registry, hub, db, remote):
+    make_repository(db, 100)
+    # A database without sgfdw.
+    execute(db, "SELECT sgfdw.add_remote('plain', %s, %s, 'postgres', 'postgres', 'x')",
+            (str(remote.socket_dir), remote.port))
+    for statement in ("SELECT sgfdw.push(%s, 'plain')", "SELECT sgfdw.clone('plain', %s)",
+                      "SELECT sgfdw.push(%s, 'nowhere')"):
+        with pytest.raises(psycopg2.Error) as info:
+            execute(db, statement, (REPO,))
+        assert info.value.pgcode == "42704", statement
+        assert_usable(db)
+    add_registry(db, registry, hub)
+    with pytest.raises(psycopg2.Error) as info:
+        execute(db, "SELECT sgfdw.clone('registry', 'no/such')")
+    assert info.value.pgcode == "42704"
+    with pytest.raises(psycopg2.Error) as info:
+        execute(db, "SELECT sgfdw.pull('no/such')")
+    assert info.value.pgcode == "42704"
+    with pytest.raises(psycopg2.Error) as info:
+        execute(db, "SELECT sgfdw.add_remote('registry', 'h', 1, 'd', 'u', 'p')")
+    assert info.value.pgcode == "42710"
+    assert_usable(db)
