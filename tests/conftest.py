@@ -6,6 +6,7 @@ remote  a second, plain cluster: the "remote" side for the PostgreSQL FDW
 db      per test: a psycopg2 autocommit connection to a fresh database in `pg` with
         `CREATE EXTENSION sgfdw` done; the database is dropped after the test
 role    per test: a plain role of `pg` (see its docstring)
+mounting  per test: db with the test mount handler 'imp' registered
 """
 
 from __future__ import annotations
@@ -128,6 +129,16 @@ def role(db):
         execute(db, "RESET ROLE")
         execute(db, sql.SQL("DROP OWNED BY {}").format(sql.Identifier(name)))
         execute(db, sql.SQL("DROP ROLE {}").format(sql.Identifier(name)))
+
+
+@pytest.fixture
+def mounting(db):
+    """db with mount handler 'imp' registered: the importing test FDW
+    (tests/fdws/importer.py) as the source of sgfdw.mount."""
+    execute(db, "CREATE FUNCTION register_handler(name text, wrapper text) RETURNS void "
+                "LANGUAGE sgfdw_python AS 'mounttest.register_handler'")
+    execute(db, "SELECT register_handler('imp', 'importer.ImporterFdw')")
+    return db
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -47,12 +47,16 @@ def execute(db, query: str, params: Any = None) -> list[tuple] | None:
         return cur.fetchall() if cur.description is not None else None
 
 
+def options_sql(options: dict[str, Any]) -> sql.Composable:
+    """``"name" 'value', ...``: the inside of an OPTIONS clause."""
+    return sql.SQL(", ").join(sql.SQL("{} {}").format(sql.Identifier(k), sql.Literal(str(v)))
+                              for k, v in options.items())
+
+
 def options_clause(options: dict[str, Any]) -> sql.Composable:
     if not options:
         return sql.SQL("")
-    return sql.SQL("OPTIONS ({})").format(sql.SQL(", ").join(
-        sql.SQL("{} {}").format(sql.Identifier(k), sql.Literal(str(v)))
-        for k, v in options.items()))
+    return sql.SQL("OPTIONS ({})").format(options_sql(options))
 
 
 def create_server(db, name: str = "rec", wrapper: str = RECORDING, **options: Any) -> None:
@@ -141,9 +145,16 @@ def user_servers(db) -> list[str]:
             "AND d.objid = s.oid AND d.deptype = 'e') ORDER BY 1")]
 
 
-def assert_usable(db) -> None:
-    """The session is still fine after an error."""
-    assert execute(db, "SELECT 1") == [(1,)]
+def assert_usable(conn) -> None:
+    """The session is still fine after an error. A connection with a transaction of its
+    own (not autocommit) ends it first, as any client must after an error; an
+    autocommit one must not have been left inside a transaction block."""
+    idle = psycopg2.extensions.TRANSACTION_STATUS_IDLE
+    if not conn.autocommit and conn.get_transaction_status() != idle:
+        conn.rollback()
+    assert execute(conn, "SELECT 1") == [(1,)]
+    if conn.autocommit:
+        assert conn.get_transaction_status() == idle
 
 
 # ---------------------------------------------------------------- EXPLAIN

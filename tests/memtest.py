@@ -18,26 +18,12 @@ import decimal
 import uuid
 from typing import Any
 
-import psycopg2
 from psycopg2 import sql
 
-from fdwtest import error_of, execute  # noqa: F401 (re-exported for the tests)
+from fdwtest import assert_usable, error_of, execute, options_clause  # noqa: F401 (re-exported)
 
 EVAL_NAMESPACE = {"datetime": datetime, "Decimal": decimal.Decimal, "UUID": uuid.UUID,
                   "nan": float("nan"), "inf": float("inf")}
-
-
-def assert_usable(db) -> None:
-    assert execute(db, "SELECT 1") == [(1,)]
-    assert db.get_transaction_status() == psycopg2.extensions.TRANSACTION_STATUS_IDLE
-
-
-def _options(options: dict[str, Any]) -> sql.Composable:
-    if not options:
-        return sql.SQL("")
-    return sql.SQL("OPTIONS ({})").format(sql.SQL(", ").join(
-        sql.SQL("{} {}").format(sql.Identifier(k), sql.Literal(str(v)))
-        for k, v in options.items()))
 
 
 def setup_memory(db) -> "Hooks":
@@ -46,7 +32,7 @@ def setup_memory(db) -> "Hooks":
                             ("mem_ins", "memory.InsertOnlyMemoryFdw"),
                             ("hooks", "memory.HookLogFdw")]:
         execute(db, sql.SQL("CREATE SERVER {} FOREIGN DATA WRAPPER sgfdw {}").format(
-            sql.Identifier(server), _options({"wrapper": wrapper})))
+            sql.Identifier(server), options_clause({"wrapper": wrapper})))
     execute(db, "CREATE FOREIGN TABLE hooklog (seq int8, store text, call text, args text)"
                 " SERVER hooks")
     execute(db, "CREATE FOREIGN TABLE hooklog_clear (seq int8) SERVER hooks"
@@ -60,7 +46,7 @@ def memory_table(db, name: str, columns: str = "id int, v text", server: str = "
                  **options: Any) -> None:
     options.setdefault("store", name)
     execute(db, sql.SQL("CREATE FOREIGN TABLE {} (" + columns + ") SERVER {} {}").format(
-        sql.Identifier(name), sql.Identifier(server), _options(options)))
+        sql.Identifier(name), sql.Identifier(server), options_clause(options)))
 
 
 def rows_of(db, table: str, columns: str = "*", order: str = "id") -> list[tuple]:

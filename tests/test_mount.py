@@ -14,14 +14,6 @@ from fdwtest import execute, user_servers
 SECRET = "s3cr'et;--"
 
 
-@pytest.fixture
-def mounting(db):
-    execute(db, "CREATE FUNCTION register_handler(name text, wrapper text) RETURNS void "
-                "LANGUAGE sgfdw_python AS 'mounttest.register_handler'")
-    execute(db, "SELECT register_handler('imp', 'importer.ImporterFdw')")
-    return db
-
-
 def mount(db, mountpoint, tables=None, overwrite=True, options=None):
     options = options or {"remote_schema": "far", "user": "alice", "password": SECRET}
     execute(db, "SELECT sgfdw.mount(%s, 'imp', %s, %s, %s)",

@@ -11,7 +11,7 @@ import psycopg2
 import pytest
 
 from fdwtest import assert_usable, error_of, execute, user_servers
-from test_mount import foreign_tables, mount, mounting  # noqa: F401 (fixture)
+from test_mount import foreign_tables, mount
 
 SECRET = "l0g-s3cret-7f9c"
 
@@ -171,7 +171,7 @@ def test_unknown_handler_options_are_refused(db, handler, options, bad):
     assert user_servers(db) == []
 
 
-# ---------------------------------------------------------------- extension 0.1 -> the current version
+# ----------------------------------------------------- extension 0.1 -> the current version
 
 def test_update_from_0_1_keeps_old_mounts_out_of_reach(pg, request):
     name = "upd_" + request.node.name[-20:].lower()

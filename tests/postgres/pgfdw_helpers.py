@@ -12,6 +12,9 @@ from typing import Any
 import psycopg2
 from psycopg2 import sql
 
+import fdwtest
+from fdwtest import assert_usable, error_of, options_sql  # noqa: F401 (re-exported)
+
 ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:      # the checkout's sgfdw, for tests that import it
     sys.path.insert(0, str(ROOT))
@@ -103,11 +106,10 @@ def text_results(conn) -> None:
 
 
 def execute(conn, query: Any, params: Any = None) -> list[tuple] | None:
+    """fdwtest.execute, on a connection that gives values as text (text_results)."""
     if 1700 not in conn.string_types:
         text_results(conn)
-    with conn.cursor() as cur:
-        cur.execute(query, params)
-        return cur.fetchall() if cur.description is not None else None
+    return fdwtest.execute(conn, query, params)
 
 
 def create_source(remote) -> None:
@@ -134,11 +136,6 @@ def create_source(remote) -> None:
 
 def sql_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
-
-
-def options_sql(options: dict[str, Any]) -> sql.Composable:
-    return sql.SQL(", ").join(sql.SQL("{} {}").format(sql.Identifier(k), sql.Literal(str(v)))
-                              for k, v in options.items())
 
 
 def connect_fdw(db, remote, *, server: str = SERVER, schema: str = "f",
@@ -220,14 +217,6 @@ def assert_same(fdb, source, query: str, params: Any = None, *, local: str,
     return got
 
 
-def error_of(conn, query: Any, params: Any = None) -> psycopg2.Error:
-    try:
-        execute(conn, query, params)
-    except psycopg2.Error as exc:
-        return exc
-    raise AssertionError(f"no error from {query!r}")
-
-
 def option_error(conn, ddl: Any, use: Any) -> psycopg2.Error:
     """The error a bad option causes: at the statement that sets it (the extension's
     option check) or, where that cannot tell, at first use."""
@@ -235,7 +224,7 @@ def option_error(conn, ddl: Any, use: Any) -> psycopg2.Error:
         execute(conn, ddl)
     except psycopg2.Error as exc:
         return exc
-    return error_of(conn, use)
+    return fdwtest.error_of(conn, use)
 
 
 def error_text(exc: psycopg2.Error) -> str:
@@ -244,8 +233,3 @@ def error_text(exc: psycopg2.Error) -> str:
         exc.pgerror, diag.message_primary, diag.message_detail, diag.message_hint,
         diag.context) if part)
 
-
-def assert_usable(conn) -> None:
-    if conn.get_transaction_status() != psycopg2.extensions.TRANSACTION_STATUS_IDLE:
-        conn.rollback()
-    assert execute(conn, "SELECT 1") == [(1,)]

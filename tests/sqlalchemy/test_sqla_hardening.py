@@ -23,21 +23,14 @@ from test_cancel import cancel_when_running
 # A cancelled 30 s remote statement must end within this (seconds).
 CANCEL_BOUND = 6.0
 
-PLAIN = "sgfdw_plain"
 SECRET = "s3cr'et;--"
 
 
 @pytest.fixture
-def plain(db):
-    """A non-superuser with USAGE on the servers the test grants and CREATE on public."""
-    execute(db, sql.SQL("CREATE ROLE {}").format(sql.Identifier(PLAIN)))
-    execute(db, sql.SQL("GRANT CREATE ON SCHEMA public TO {}").format(sql.Identifier(PLAIN)))
-    try:
-        yield PLAIN
-    finally:
-        execute(db, "RESET ROLE")
-        execute(db, sql.SQL("DROP OWNED BY {}").format(sql.Identifier(PLAIN)))
-        execute(db, sql.SQL("DROP ROLE {}").format(sql.Identifier(PLAIN)))
+def plain(role):
+    """The non-superuser the tests switch to: conftest's role (the tests grant it USAGE
+    on their servers)."""
+    return role
 
 
 @contextlib.contextmanager
