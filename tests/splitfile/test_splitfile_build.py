@@ -9,7 +9,7 @@ import json
 
 from conftest import (PASSWORD, SOURCE_DB, build, cache_hits, mount_options,
                       plugin_calls)
-from fdwtest import execute
+from fdwtest import assert_usable, error_of, execute
 
 QUERIES = {  # built table -> the same SQL, run by hand on the remote source
     "summary": "SELECT kind, count(*) AS n, sum(amount) AS total FROM events GROUP BY kind",
@@ -144,3 +144,31 @@ def test_from_an_image_then_change_it(sdb):
     assert build(sdb, "FROM EMPTY", "t/derived") == "0" * 64
     assert execute(sdb, "SELECT count(*) FROM pg_tables WHERE schemaname = 't/derived'") \
         == [(0,)]
+
+
+def test_mount_queries_hash_by_content(sdb, source_db):
+    options = json.dumps(mount_options(source_db))
+    text = (f"FROM MOUNT postgres_fdw '{options}' IMPORT "
+            "{SELECT kind, max(id) AS top FROM events GROUP BY kind} AS tops, events AS e")
+    first = build(sdb, text, "t/mq", PARAMS)
+    assert rows(sdb, 'SELECT * FROM "t/mq".tops') == sorted(map(repr, source_db.sql(
+        "SELECT kind, max(id) FROM events GROUP BY kind", dbname=SOURCE_DB)))
+    cache_hits(sdb)
+    # Written differently, the same content: the same image (a cache hit).
+    same = text.replace("max(id) AS top", "max(id)  AS  top")
+    assert build(sdb, same, "t/mq", PARAMS) == first and cache_hits(sdb) == 1
+    assert not execute(sdb, "SELECT FROM sgfdw.mounts")
+    assert not execute(sdb, "SELECT FROM pg_foreign_server WHERE srvname LIKE 'sgfdw %'")
+
+
+def test_mount_errors_do_not_show_the_password(sdb, source_db, pg):
+    options = dict(mount_options(source_db), dbname="no_such_db")
+    error = error_of(sdb, "SELECT sgfdw.build(%s, 't/bad', %s)", (
+        f"FROM MOUNT postgres_fdw '{json.dumps(options)}' IMPORT events",
+        json.dumps(PARAMS)))
+    assert error.pgcode.startswith("08") or error.pgcode == "3D000", (error.pgcode, str(error))
+    shown = " ".join(filter(None, [str(error), error.diag.message_detail,
+                                   error.diag.message_hint, error.diag.context]))
+    assert PASSWORD not in shown and PASSWORD not in pg.log_tail(200)
+    assert_usable(sdb)
+    assert not execute(sdb, "SELECT FROM sgfdw.repositories WHERE repository = 't/bad'")
