@@ -88,8 +88,8 @@ def main() -> None:
 
         keys = [rng.randint(1, args.rows) for _ in range(args.lookups)]
         lookup = "SELECT * FROM {t} WHERE id = %s"
-        runs = [(timed(cur, lookup.format(t=HEAP), (k,)), timed(cur, lookup.format(t=LAYERED), (k,)))
-                for k in keys]
+        runs = [(timed(cur, lookup.format(t=HEAP), (k,)),
+                 timed(cur, lookup.format(t=LAYERED), (k,))) for k in keys]
         heap, layered = (statistics.median(column) for column in zip(*runs))
         cur.execute("EXPLAIN " + lookup.format(t=LAYERED), (keys[0],))
         objects = next(row[0].strip() for row in cur.fetchall() if "Objects:" in row[0])

@@ -121,7 +121,8 @@ def cases():
     times = "[datetime.time(0, 0), datetime.time(23, 59, 59), datetime.time(12, 30, 1), None]"
     yield "pa.time32('s')", times, "time"
     yield "pa.time32('ms')", "[datetime.time(1, 2, 3, 456000), None]", "time"
-    yield "pa.time64('us')", "[datetime.time(1, 2, 3, 456789), datetime.time(23, 59, 59, 999999), None]", "time"
+    yield ("pa.time64('us')",
+           "[datetime.time(1, 2, 3, 456789), datetime.time(23, 59, 59, 999999), None]", "time")
     stamps = ("[datetime.datetime(2024, 2, 29, 12, 30, 1, 123456), datetime.datetime(1, 1, 1), "
               "datetime.datetime(9999, 12, 31, 23, 59, 59, 999999), "
               "datetime.datetime(1969, 12, 31, 23, 59, 59, 999999), None]")
@@ -407,7 +408,8 @@ SOURCE_COLUMNS = ("id int, b bool, s int2, i int4, l int8, r float4, d float8, "
                   "c char(3), y bytea, dt date, tm time, ts timestamp, tz timestamptz, "
                   "iv interval, j jsonb, u uuid, a int[]")
 SOURCE_ROWS = [
-    "(1, true, 1, 2, 3, 1.5, 0.1, 123456789.123, 1234567890123456789012345678901234567890.1234567891, "
+    "(1, true, 1, 2, 3, 1.5, 0.1, 123456789.123, "
+    "1234567890123456789012345678901234567890.1234567891, "
     "'NaN', 'héllo', 'abc', 'x', '\\x00ff', '2024-02-29', '23:59:59.999999', "
     "'2024-02-29 12:30:01.123456', '2024-02-29 12:30:01.123456+05', "
     "'1 year 2 months 3 days 04:05:06.789', '{\"a\": 1}', "
@@ -438,8 +440,10 @@ def run_python(db, code: str) -> str:
 def test_pg_arrow_types(db):
     source_table(db)
     schema = run_python(db, "import pyarrow as pa\n"
-                            "batches = [pa.record_batch(b) for b in pg.arrow('SELECT * FROM src')]\n"
-                            "result = [(f.name, str(f.type), (f.metadata or {}).get(b'sgfdw.pg_type'))"
+                            "batches = [pa.record_batch(b)"
+                            " for b in pg.arrow('SELECT * FROM src')]\n"
+                            "result = [(f.name, str(f.type),"
+                            " (f.metadata or {}).get(b'sgfdw.pg_type'))"
                             " for f in batches[0].schema]")
     assert eval(schema) == [
         ("id", "int32", None), ("b", "bool", None), ("s", "int16", None), ("i", "int32", None),

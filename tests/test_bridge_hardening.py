@@ -15,7 +15,7 @@ import psycopg2
 import pytest
 from psycopg2 import sql
 
-from fdwtest import (assert_usable, create_foreign_table, create_server, error_of, execute,
+from fdwtest import (assert_usable, create_server, error_of, execute,
                      explain_lines)
 
 HOSTILE = "hostile.HostileFdw"

@@ -259,7 +259,8 @@ def test_module_failing_at_import_rejected(db):
 
 def test_wrapper_option_only_on_server_or_table(db):
     error = error_of(db, "CREATE FOREIGN DATA WRAPPER other HANDLER sgfdw.sgfdw_handler "
-                         "VALIDATOR sgfdw.sgfdw_validator OPTIONS (wrapper 'recording.RecordingFdw')")
+                         "VALIDATOR sgfdw.sgfdw_validator "
+                         "OPTIONS (wrapper 'recording.RecordingFdw')")
     assert error.pgcode.startswith("HV")
     create_server(db)
     error = error_of(db, "CREATE USER MAPPING FOR CURRENT_USER SERVER rec "

@@ -338,7 +338,8 @@ def test_limit_pushed_with_sort_columns_not_selected(db, query):
     "SELECT id, generate_series(1, 2) FROM {t} ORDER BY id LIMIT 3",
     "SELECT * FROM (SELECT * FROM {t} ORDER BY id LIMIT 4) s WHERE age > 20 ORDER BY id",
     "SELECT * FROM {t} ORDER BY id LIMIT 2 OFFSET (SELECT 1)",
-    "(SELECT id FROM {t} ORDER BY id LIMIT 2) UNION ALL (SELECT id FROM {t} ORDER BY id DESC LIMIT 1)",
+    "(SELECT id FROM {t} ORDER BY id LIMIT 2) UNION ALL "
+    "(SELECT id FROM {t} ORDER BY id DESC LIMIT 1)",
     "SELECT * FROM {t} ORDER BY id FETCH FIRST 2 ROWS WITH TIES",
     "SELECT * FROM {t} WHERE id = (SELECT max(k) FROM keys WHERE k < 50) LIMIT 2",
     "SELECT * FROM {t} WHERE current_setting('search_path') <> '' ORDER BY id LIMIT 3",

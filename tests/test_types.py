@@ -504,7 +504,8 @@ def test_date(db):
 def test_time(db):
     check_yield(db, "time", [
         ("time(0, 0)", "'00:00'"), ("time(23, 59, 59, 999999)", "'23:59:59.999999'"),
-        ("time(12, 34, 56, 789012)", "'12:34:56.789012'"), ("time(0, 0, 0, 1)", "'00:00:00.000001'"),
+        ("time(12, 34, 56, 789012)", "'12:34:56.789012'"),
+        ("time(0, 0, 0, 1)", "'00:00:00.000001'"),
         ("'24:00:00'", "'24:00:00'"), ("'12:00'", "'12:00'"), ("None", None),
     ])
     check_qual(db, "time", [
@@ -567,7 +568,8 @@ def test_timestamptz(db, tz):
         ("'2020-06-01 12:00:00.123456+02'", datetime_(2020, 6, 1, 10, 0, 0, 123456, tzinfo=UTC)),
         ("'2020-01-01 00:00:00.000001-09:30'", datetime_(2020, 1, 1, 9, 30, 0, 1, tzinfo=UTC)),
         ("'0001-01-01 00:00+00'", datetime_(1, 1, 1, tzinfo=UTC)),
-        ("'9999-12-31 23:59:59.999999+00'", datetime_(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)),
+        ("'9999-12-31 23:59:59.999999+00'",
+         datetime_(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)),
         ("'infinity'", "infinity"), ("'-infinity'", "-infinity"),
     ])
     if tz == "UTC":   # beyond datetime: the text, which depends on the time zone
@@ -632,7 +634,8 @@ def test_uuid(db):
         (repr(u.upper()), q(u)),  # str
         ("None", None),
     ])
-    check_qual(db, "uuid", [(q(u), UUID(u)), ("'00000000-0000-0000-0000-000000000000'", UUID(int=0))])
+    check_qual(db, "uuid", [(q(u), UUID(u)),
+                            ("'00000000-0000-0000-0000-000000000000'", UUID(int=0))])
     check_any(db, "uuid", f"ARRAY[{q(u)}::uuid, NULL]", [UUID(u), None])
     check_yield_error(db, "uuid", "'zzz'", "22P02")
 
@@ -661,7 +664,8 @@ def test_json_and_jsonb_from_python(db):
             ("None", None),
         ], same=SAME_JSON)
     # json keeps a str exactly as given (spacing, key order, duplicate keys).
-    check_yield(db, "json", [("'{\"b\" : 1,  \"a\":2, \"a\": 3}'", "'{\"b\" : 1,  \"a\":2, \"a\": 3}'")],
+    as_given = "'{\"b\" : 1,  \"a\":2, \"a\": 3}'"
+    check_yield(db, "json", [(as_given, as_given)],
                 same=SAME_TEXT_ONLY)
     check_yield_error(db, "jsonb", "'not json'", "22P02")
     check_yield_error(db, "jsonb", "nan", "22")   # NaN is not JSON
@@ -674,7 +678,8 @@ def test_decimal_in_json_is_exact(db, sqltype):
     check_yield(db, sqltype, [
         ("{'n': Decimal('12345678901234567890.123456789')}",
          "'{\"n\": 12345678901234567890.123456789}'"),
-        ("[Decimal('0.1000000000000000055511151231257827')]", "'[0.1000000000000000055511151231257827]'"),
+        ("[Decimal('0.1000000000000000055511151231257827')]",
+         "'[0.1000000000000000055511151231257827]'"),
         ("Decimal('1E+400')", "'1e400'"),
     ], same=SAME_JSON)
 
@@ -768,7 +773,8 @@ def test_other_arrays(db):
         ("[date(2020, 1, 1), 'infinity', None, date(1, 1, 1)]",
          "ARRAY['2020-01-01', 'infinity', NULL, '0001-01-01']"),
     ])
-    check_qual(db, "date[]", [("'{2020-01-01,infinity,NULL}'", [date(2020, 1, 1), "infinity", None])])
+    check_qual(db, "date[]", [("'{2020-01-01,infinity,NULL}'",
+                               [date(2020, 1, 1), "infinity", None])])
     check_yield(db, "jsonb[]", [
         ("[{'a': [1, 2]}, [1, 2], None, 'null', '\"s\"', 3]",
          "ARRAY['{\"a\": [1, 2]}', '[1, 2]', NULL, 'null', '\"s\"', '3']"),
@@ -780,8 +786,10 @@ def test_other_arrays(db):
          "ARRAY['2020-01-01 12:00:00.000005+00', NULL]"),
     ])
     check_yield(db, "bytea[]", [("[b'\\x00\\xff', b'']", "ARRAY['\\x00ff'::bytea, '']")])
-    check_yield(db, "uuid[]", [("[UUID(int=1)]", "ARRAY['00000000-0000-0000-0000-000000000001'::uuid]")])
-    check_yield(db, "interval[]", [("[timedelta(seconds=1), '1 mon']", "ARRAY['1 second', '1 mon']")])
+    check_yield(db, "uuid[]", [("[UUID(int=1)]",
+                                "ARRAY['00000000-0000-0000-0000-000000000001'::uuid]")])
+    check_yield(db, "interval[]", [("[timedelta(seconds=1), '1 mon']",
+                                    "ARRAY['1 second', '1 mon']")])
     check_yield(db, "float8[]", [("[nan, -0.0, 5e-324]", "ARRAY['NaN', '-0', '5e-324']::float8[]")],
                 same="f.v::text = l.v::text")
 
@@ -793,7 +801,8 @@ def test_domain(db):
     run(db, "CREATE DOMAIN posint AS int CHECK (VALUE > 0)")
     run(db, "CREATE DOMAIN short_text AS text CHECK (length(VALUE) < 5)")
     run(db, "CREATE DOMAIN required AS int NOT NULL")
-    check_yield(db, "posint", [("1", "1"), ("2**31 - 1", "2147483647"), ("'7'", "7"), ("None", None)])
+    check_yield(db, "posint", [("1", "1"), ("2**31 - 1", "2147483647"), ("'7'", "7"),
+                               ("None", None)])
     check_yield(db, "short_text", [("'\U0001F600\U0001F600\U0001F600\U0001F600'",
                                     q("\U0001F600" * 4)), ("None", None)])
     check_yield(db, "required", [("5", "5")])

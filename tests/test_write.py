@@ -362,7 +362,8 @@ BEGIN
   IF TG_OP = 'INSERT' THEN
     INSERT INTO audit (op, new_id, new_v) VALUES (TG_OP, NEW.id, NEW.v);
   ELSIF TG_OP = 'UPDATE' THEN
-    INSERT INTO audit (op, old_id, old_v, new_id, new_v) VALUES (TG_OP, OLD.id, OLD.v, NEW.id, NEW.v);
+    INSERT INTO audit (op, old_id, old_v, new_id, new_v)
+      VALUES (TG_OP, OLD.id, OLD.v, NEW.id, NEW.v);
   ELSE
     INSERT INTO audit (op, old_id, old_v) VALUES (TG_OP, OLD.id, OLD.v);
   END IF;

@@ -5,8 +5,9 @@
         SERVER rec OPTIONS (dataset 'people');
 
 Recording: each call is sent to the client as a NOTICE (log_to_postgres INFO; not in
-the server log by default) whose text is ``RECORD_PREFIX`` followed by a JSON object (``method``, ``instance`` = the per-backend number of the
-instance, and the call's arguments). Notices travel with the query's own protocol
+the server log by default) whose text is ``RECORD_PREFIX`` followed by a JSON object
+(``method``, ``instance`` = the per-backend number of the instance, and the call's
+arguments). Notices travel with the query's own protocol
 messages, so a test reads them from psycopg2's ``conn.notices`` in call order, also when
 the query fails (see tests/fdwtest.py).
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import collections
 import random
-import re
 
 import pytest
 from psycopg2 import sql

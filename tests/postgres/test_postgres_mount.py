@@ -34,7 +34,8 @@ def test_mount_postgres_imports_the_remote_schema(db, remote, source):
     server_options = execute(db, "SELECT array_to_string(srvoptions, ',') "
                                  "FROM pg_foreign_server WHERE srvname = 'mnt_server'")[0][0]
     assert PASSWORD not in server_options
-    assert not any(option.startswith(("user=", "password=")) for option in server_options.split(","))
+    assert not any(option.startswith(("user=", "password="))
+                   for option in server_options.split(","))
     mapping = execute(db, "SELECT option_name, option_value FROM pg_user_mappings, "
                           "pg_options_to_table(umoptions) WHERE srvname = 'mnt_server'")
     assert sorted(mapping) == [("password", PASSWORD), ("user", "postgres")]

@@ -57,7 +57,8 @@ def random_step(db, rng: random.Random, step: int) -> None:
             execute(db, f"UPDATE {table} SET id = id + 1000 WHERE id BETWEEN %s AND %s",
                     (base, base + 3))
         elif action == "alter":
-            execute(db, f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS c{step} text DEFAULT 'd{step}'")
+            execute(db, f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS c{step} text "
+                        f"DEFAULT 'd{step}'")
     if rng.random() < 0.2:
         execute(db, f'CREATE TABLE {SCHEMA}."new{step}" (id int PRIMARY KEY, v text, n numeric)')
         execute(db, f'INSERT INTO {SCHEMA}."new{step}" VALUES (1, \'a\', 1.5), (2, NULL, NULL)')
@@ -106,7 +107,8 @@ def test_random_history_every_image_checks_out_as_saved(db, seed, fragment_rows)
 def rows_as_json(db, table: str | None) -> collections.Counter:
     if table is None:
         return collections.Counter()
-    return collections.Counter(row[0] for row in execute(db, f"SELECT to_jsonb(x)::text FROM {table} x"))
+    return collections.Counter(
+        row[0] for row in execute(db, f"SELECT to_jsonb(x)::text FROM {table} x"))
 
 
 @pytest.fixture

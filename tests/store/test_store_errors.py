@@ -7,7 +7,6 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-import psycopg2
 import pytest
 
 from conftest import assert_same_rows, rows_of
@@ -58,7 +57,8 @@ def test_ambiguous_prefix(repo):
                       "now(), NULL, NULL)", ("abcdef12" + suffix * 56,))
     error = error_of(repo, "SELECT sgfdw.checkout('t/err', 'abcdef12')")
     assert error.pgcode == "42P08" and "abcdef12aaaa" in error.diag.message_hint
-    assert execute(repo, "SELECT sgfdw.checkout('t/err', 'abcdef12b')") == [("abcdef12" + "b" * 56,)]
+    assert execute(repo, "SELECT sgfdw.checkout('t/err', 'abcdef12b')") == [
+        ("abcdef12" + "b" * 56,)]
     execute(repo, "DELETE FROM splitgraph_meta.tags WHERE image_hash LIKE 'abcdef12%'")
     execute(repo, "DELETE FROM splitgraph_meta.images WHERE image_hash LIKE 'abcdef12%'")
     assert metadata(repo)["images"] == before["images"]
@@ -80,10 +80,11 @@ def test_init_twice_and_reserved_tags(repo):
 
 def test_missing_relation_and_bad_query(repo):
     before = metadata(repo)
-    assert error_of(repo, "SELECT sgfdw.import_table('t/err', 'x', 'no_such_table')").pgcode == "42P01"
-    assert error_of(repo, "SELECT sgfdw.import_table('t/err', 'x', 'SELECT * FROM nope')").pgcode == "42P01"
+    importing = "SELECT sgfdw.import_table('t/err', 'x', {})"
+    assert error_of(repo, importing.format("'no_such_table'")).pgcode == "42P01"
+    assert error_of(repo, importing.format("'SELECT * FROM nope'")).pgcode == "42P01"
     assert error_of(repo, "SELECT sgfdw.import_table('t/err', 'x', 'SELECT 1; DROP TABLE src')")
-    assert error_of(repo, "SELECT sgfdw.import_table('t/err', 'x', 'pg_class_oid_index')").pgcode == "42809"
+    assert error_of(repo, importing.format("'pg_class_oid_index'")).pgcode == "42809"
     assert metadata(repo) == before
     assert_same_rows(repo, "src", '"t/err".src')
 
@@ -97,7 +98,8 @@ def test_unsupported_type_names_the_column(repo):
                            "'SELECT id, ''(1,2)''::point AS p FROM src')")
     assert error.pgcode == "0A000" and '"p"' in error.diag.message_primary
     # A cast in a query is the way around it.
-    execute(repo, "SELECT sgfdw.import_table('t/err', 'geo', 'SELECT id, \"wHere\"::text FROM geo')")
+    execute(repo, "SELECT sgfdw.import_table('t/err', 'geo', "
+                  "'SELECT id, \"wHere\"::text FROM geo')")
 
 
 def test_rolled_back_import_leaves_no_metadata_and_no_table(repo):

@@ -25,7 +25,8 @@ def test_commit_and_checkout_with_hostile_names_and_key_types(db, key_type, key_
     execute(db, "SELECT sgfdw.init('t/names')")
     first = execute(db, "SELECT sgfdw.import_table('t/names', %s, 'src')", (TABLE,))[0][0]
     target = sql.SQL("{}.{}").format(sql.Identifier("t/names"), sql.Identifier(TABLE))
-    execute(db, sql.SQL('UPDATE {} SET "sg_flag" = \'changed\' WHERE "second key" = 1').format(target))
+    execute(db, sql.SQL('UPDATE {} SET "sg_flag" = \'changed\' WHERE "second key" = 1')
+            .format(target))
     execute(db, sql.SQL('DELETE FROM {} WHERE "second key" = 2').format(target))
     execute(db, sql.SQL('UPDATE {} SET "second key" = 7 WHERE "ünï ""q""" < 20').format(target))
     execute(db, "CREATE TABLE expected AS SELECT * FROM {}".format(target.as_string(db)))

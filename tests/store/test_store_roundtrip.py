@@ -130,7 +130,8 @@ def test_sources_view_materialized_view_and_query(db):
     execute(db, "SELECT sgfdw.import_table('t/sources', 'odd', 'odd')")
     execute(db, "SELECT sgfdw.import_table('t/sources', 'even', 'even')")
     execute(db, "SELECT sgfdw.import_table('t/sources', 'q', "
-                "'  WITH x AS (SELECT id, v FROM base WHERE id < 5) SELECT id * 10 AS k, v FROM x')")
+                "'  WITH x AS (SELECT id, v FROM base WHERE id < 5) "
+                "SELECT id * 10 AS k, v FROM x')")
     execute(db, "SELECT sgfdw.checkout('t/sources', '00000000')")
     execute(db, "SELECT sgfdw.checkout('t/sources')")
     assert_same_rows(db, "odd", '"t/sources".odd')

@@ -378,7 +378,8 @@ def test_to_statement_without_columns_options_or_schema():
 
 
 def test_table_definition_accepts_mapping_and_pairs():
-    cols = {"a": ColumnDefinition("a", type_name="int"), "b": ColumnDefinition("b", type_name="text")}
+    cols = {"a": ColumnDefinition("a", type_name="int"),
+            "b": ColumnDefinition("b", type_name="text")}
     tdef = TableDefinition("t", columns=cols)
     assert [c.column_name for c in tdef.columns] == ["a", "b"]
     pairs = TableDefinition("t", columns=[("a", "int"), ("b", "text[]")])
@@ -409,7 +410,8 @@ def test_bad_identifiers_rejected(bad):
     with pytest.raises(ValueError):
         TableDefinition("t").to_statement(bad, "srv")
     with pytest.raises(ValueError):
-        TableDefinition("t", columns=[ColumnDefinition(bad, type_name="int")]).to_statement("s", "v")
+        TableDefinition("t", columns=[ColumnDefinition(bad, type_name="int")]).to_statement(
+            "s", "v")
 
 
 def test_nul_in_option_value_rejected():
