@@ -389,11 +389,11 @@ class ForeignDataWrapper:
 
     # ---- planning
 
-    def get_rel_size(self, quals: list[Qual], columns: Collection[str]) -> tuple[int, int]:
+    def get_rel_size(self, quals: list[Qual], columns: Collection[str]) -> tuple[float, int]:
         """Estimate ``(rows, average row width in bytes)`` of a scan with these quals."""
         return (100000000, len(columns) * 100)
 
-    def get_path_keys(self) -> list[tuple[tuple[str, ...], int]]:
+    def get_path_keys(self) -> Sequence[tuple[tuple[str, ...], float]]:
         """Parameterised paths: ``[((column, ...), expected_rows), ...]``.
 
         Each entry says: given equality quals on those columns, a scan returns about
@@ -456,8 +456,9 @@ class ForeignDataWrapper:
         """Update the row whose ``rowid_column`` value is ``oldvalues`` to ``newvalues``."""
         raise NotImplementedError("This FDW does not support the writable API")
 
-    def delete(self, oldvalues: Any) -> None:
-        """Delete the row whose ``rowid_column`` value is ``oldvalues``."""
+    def delete(self, oldvalues: Any) -> dict[str, Any] | None:
+        """Delete the row whose ``rowid_column`` value is ``oldvalues``; a returned dict
+        (the deleted row as the source had it) feeds RETURNING."""
         raise NotImplementedError("This FDW does not support the writable API")
 
     def end_modify(self) -> None:

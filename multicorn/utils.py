@@ -27,7 +27,7 @@ from logging import CRITICAL, DEBUG, ERROR, INFO, WARNING
 from typing import Any
 
 try:  # provided by the C bridge inside a backend only
-    import _sgfdw  # type: ignore[import-not-found]
+    import _sgfdw
 except ImportError:  # pragma: no cover - depends on the environment
     _sgfdw = None
 

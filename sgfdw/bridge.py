@@ -42,7 +42,7 @@ def _import_named(path: str, what: str) -> Any:
     return target
 
 
-def load_wrapper(path: str) -> type:
+def load_wrapper(path: str) -> type[Any]:
     """The class named by a `wrapper` option ('package.module.Class')."""
     cls = _import_named(path, "wrapper")
     if not isinstance(cls, type):

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterator, Mapping
 from typing import Any
 
-from multicorn import ColumnDefinition, ForeignDataWrapper, Qual
+from multicorn import ColumnDefinition, ForeignDataWrapper, Qual, SortKey
 from sgfdw.errors import OptionError
 
 
@@ -32,7 +32,8 @@ class DemoFdw(ForeignDataWrapper):
         return (self.rows, 8 + 16 * len(columns))
 
     def execute(self, quals: list[Qual], columns: Collection[str],
-                **kwargs: Any) -> Iterator[dict[str, Any]]:
+                sortkeys: list[SortKey] | None = None, limit: int | None = None,
+                offset: int | None = None) -> Iterator[dict[str, Any]]:
         # Quals are only a hint (PostgreSQL rechecks them); a demo can ignore them.
         for i in range(1, self.rows + 1):
             yield {"id": i, "name": f"row {i}", "value": i / 2}
