@@ -21,6 +21,9 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
 
+from multicorn._sqltext import (PG_SPACE, check_sql_fragment, options_clause,
+                                quote_identifier, quote_option)
+
 __version__ = "3.2"
 
 __all__ = [
@@ -57,136 +60,6 @@ class _Unbound:
 
 #: The value of a qual whose parameter is not known yet (EXPLAIN without executing).
 UNBOUND = _Unbound()
-
-
-# --------------------------------------------------------------------------- quoting
-
-_PG_SPACE = " \t\n\r\f\v"
-
-
-def _check_text(value: str, what: str) -> None:
-    if "\x00" in value:
-        raise ValueError(f"{what} cannot contain a NUL character: {value!r}")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError as exc:
-        raise ValueError(f"{what} is not valid Unicode text: {value!r}") from exc
-
-
-def quote_identifier(name: str) -> str:
-    """``name`` as an SQL delimited identifier: ``"..."`` with ``"`` doubled.
-
-    Always quotes (so case, spaces, keywords, quotes, ``;``, backslashes and non-ASCII
-    characters are all kept verbatim). Raises ValueError for an empty name or one
-    containing NUL, TypeError for a non-str.
-    """
-    if not isinstance(name, str):
-        raise TypeError(f"an identifier must be a str, not {type(name).__name__}")
-    if name == "":
-        raise ValueError("an identifier cannot be empty")
-    _check_text(name, "an identifier")
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _quote_literal(value: str) -> str:
-    """``value`` as a standard SQL string literal: ``'...'`` with ``'`` doubled.
-
-    Backslashes are left as they are, which is right with
-    ``standard_conforming_strings = on`` (the default since PostgreSQL 9.1); no ``E''``.
-    """
-    if not isinstance(value, str):
-        raise TypeError(f"a literal must be a str, not {type(value).__name__}")
-    _check_text(value, "a string literal")
-    return "'" + value.replace("'", "''") + "'"
-
-
-def _option_value_text(value: object) -> str:
-    if value is None:
-        raise ValueError("an option value cannot be None")
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
-
-
-def quote_option(value: object) -> str:
-    """An option value as an SQL string literal (bools as 'true'/'false', others via
-    str()), as Multicorn2's quote_option."""
-    return _quote_literal(_option_value_text(value))
-
-
-def _options_clause(options: Mapping[str, object]) -> str:
-    """``OPTIONS ("name" 'value', ...)``, names sorted (as Multicorn does)."""
-    items = sorted((str(key), value) for key, value in options.items())
-    return "OPTIONS (" + ", ".join(
-        f"{quote_identifier(key)} {quote_option(value)}" for key, value in items
-    ) + ")"
-
-
-def _check_sql_fragment(text: str, what: str, *, type_name: bool) -> None:
-    """Reject an SQL fragment that could end or escape its place in a column definition.
-
-    Lexes ``text`` as PostgreSQL would (quoted identifiers, string literals) and requires:
-    every quote closed; no ``;``, no comments, no ``$`` (dollar quoting) and no backslash
-    outside quoted identifiers -- also none inside string literals, so the fragment lexes
-    the same whether a literal is an ``E''`` string or not and whatever
-    standard_conforming_strings is; balanced ``()``/``[]``; no top-level ``,``. A type
-    name (``type_name=True``) may only hold words, numbers, quoted identifiers and
-    ``. , ( ) [ ] -``.
-    """
-    if not isinstance(text, str):
-        raise TypeError(f"{what} must be a str, not {type(text).__name__}")
-    _check_text(text, what)
-    if text.strip(_PG_SPACE) == "":
-        raise ValueError(f"{what} cannot be empty")
-
-    def bad(reason: str) -> ValueError:
-        return ValueError(f"unsafe {what} {text!r}: {reason}")
-
-    closers: list[str] = []  # brackets still open, as their closing characters
-    i = 0
-    n = len(text)
-    while i < n:
-        ch = text[i]
-        if ch in _PG_SPACE or not ch.isascii() or ch.isalnum() or ch == "_":
-            i += 1  # whitespace, or part of a word / number (all non-ASCII is word)
-        elif ch == '"' or ch == "'":
-            if ch == "'" and type_name:
-                raise bad("string literals are not allowed in a type name")
-            end = i + 1
-            while True:
-                end = text.find(ch, end)
-                if end < 0:
-                    raise bad("unterminated quoted identifier or string literal")
-                if text.startswith(ch + ch, end):
-                    end += 2
-                    continue
-                break
-            if ch == '"' and end == i + 1:
-                raise bad("empty quoted identifier")
-            if ch == "'" and "\\" in text[i:end]:
-                raise bad("a backslash in a string literal is not allowed here")
-            i = end + 1
-        else:
-            if text.startswith("--", i) or text.startswith("/*", i):
-                raise bad("comments are not allowed")
-            if ch == ";":
-                raise bad("';' is not allowed")
-            if ch == "$":
-                raise bad("'$' (dollar quoting, parameters) is not allowed")
-            if ch == "\\":
-                raise bad("a backslash is not allowed outside a quoted identifier")
-            if ch in "([":
-                closers.append(")" if ch == "(" else "]")
-            elif ch in ")]":
-                if not closers or closers.pop() != ch:
-                    raise bad("unbalanced parentheses")
-            elif ch == "," and not closers:
-                raise bad("a top-level ',' is not allowed")
-            elif type_name and ch not in ".,-":
-                raise bad(f"{ch!r} is not allowed in a type name")
-            i += 1
-    if closers:
-        raise bad("unbalanced parentheses")
 
 
 # --------------------------------------------------------------------------- plan data
@@ -302,15 +175,15 @@ class ColumnDefinition:
         type_sql = self.type_name or self.base_type_name
         if not type_sql:
             raise ValueError(f"column {self.column_name!r} has no type name")
-        _check_sql_fragment(type_sql, "type name", type_name=True)
-        parts = [quote_identifier(self.column_name), type_sql.strip(_PG_SPACE)]
+        check_sql_fragment(type_sql, "type name", type_name=True)
+        parts = [quote_identifier(self.column_name), type_sql.strip(PG_SPACE)]
         if self.options:
-            parts.append(_options_clause(self.options))
+            parts.append(options_clause(self.options))
         if not self.nullable:
             parts.append("NOT NULL")
         if self.default is not None:
-            _check_sql_fragment(self.default, "default expression", type_name=False)
-            parts.append("DEFAULT " + self.default.strip(_PG_SPACE))
+            check_sql_fragment(self.default, "default expression", type_name=False)
+            parts.append("DEFAULT " + self.default.strip(PG_SPACE))
         return " ".join(parts)
 
 
@@ -363,7 +236,7 @@ class TableDefinition:
                        for k, col in enumerate(columns))
         statement = f"CREATE FOREIGN TABLE {name} ({body}\n) SERVER {quote_identifier(server_name)}"
         if self.options:
-            statement += " " + _options_clause(self.options)
+            statement += " " + options_clause(self.options)
         return statement
 
 
