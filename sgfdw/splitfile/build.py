@@ -30,7 +30,7 @@ from sgfdw.splitfile.commands import (Command, FromImage, ImageRef, ImportImage,
 from sgfdw.splitfile.errors import PluginError
 from sgfdw.splitfile.parser import parse
 from sgfdw.splitfile.running import (attached_image, reading_images, run_in_image,
-                                     search_path, setting)
+                                     search_path, setting, writing_only)
 from sgfdw.store import checkout as working_copy
 from sgfdw.store import commit as committing
 from sgfdw.store import images, meta, relations
@@ -71,14 +71,20 @@ def _snapshot(relation: str, name: str, keep_key: bool) -> meta.TableVersion:
 
 
 def _query_result(query: str, name: str, schema: str) -> meta.TableVersion:
-    """A query's rows (unqualified names resolved in schema) as a table version."""
-    with search_path(schema, "pg_temp"):
-        pg.execute(f"CREATE TEMP TABLE {pg.quote_ident(_QUERY_RESULT)} AS {query}")
+    """A query's rows (unqualified names resolved in schema) as a table version. The
+    query may write nothing but its result (a temporary table)."""
     relation = f"pg_temp.{pg.quote_ident(_QUERY_RESULT)}"
-    try:
-        return _snapshot(relation, name, False)
-    finally:
-        pg.execute(f"DROP TABLE {relation}")
+    with search_path(schema, "pg_temp"):
+        pg.execute(f"CREATE TEMP TABLE {pg.quote_ident(_QUERY_RESULT)} AS {query}\n"
+                   "WITH NO DATA")
+        temporary = pg.execute("SELECT nspname::text FROM pg_catalog.pg_namespace "
+                               "WHERE oid = pg_catalog.pg_my_temp_schema()")[0][0]
+        try:
+            with writing_only(temporary):
+                pg.execute(f"INSERT INTO {relation} {query}")
+            return _snapshot(relation, name, False)
+        finally:
+            pg.execute(f"DROP TABLE {relation}")
 
 
 def _scratch_schema(purpose: str) -> str:

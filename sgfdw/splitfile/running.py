@@ -22,8 +22,8 @@ from sgfdw.splitfile.errors import SplitfileError, WriteOutsideImage
 from sgfdw.store import meta
 from sgfdw.store.names import parse_repository
 
-__all__ = ["setting", "search_path", "attached_image", "reading_images", "run_in_image",
-           "GUARD_SETTING"]
+__all__ = ["setting", "search_path", "attached_image", "reading_images", "writing_only",
+           "run_in_image", "GUARD_SETTING"]
 
 GUARD_SETTING = "sgfdw_build.image_schema"
 # Tables written by what an SQL step may do: catalogs (DDL, checked by the event
@@ -98,19 +98,18 @@ def _writes(schema: str) -> dict[int, tuple[str, int]]:
     return {oid: (name, count) for oid, name, count in pg.execute(_WRITES, [schema])}
 
 
-def run_in_image(schema: str, text: str) -> None:
-    """Runs the statements with schema first on the search_path; refuses (42501) DDL
-    outside it as it happens, and rows written elsewhere after."""
+@contextlib.contextmanager
+def writing_only(schema: str) -> Iterator[None]:
+    """Refuses (42501) what the block changes outside schema: DDL as it happens, rows
+    written to other tables when it ends."""
     before = _writes(schema)
-    with search_path(schema):
-        pg.execute("SELECT pg_catalog.set_config($1, $2, true)", [GUARD_SETTING, schema])
-        try:
-            for statement in sqltext.statements(text):
-                pg.execute(statement)
-            guarded = pg.execute("SELECT pg_catalog.current_setting($1, true)",
-                                 [GUARD_SETTING])[0][0]
-        finally:
-            pg.execute("SELECT pg_catalog.set_config($1, '', true)", [GUARD_SETTING])
+    pg.execute("SELECT pg_catalog.set_config($1, $2, true)", [GUARD_SETTING, schema])
+    try:
+        yield
+        guarded = pg.execute("SELECT pg_catalog.current_setting($1, true)",
+                             [GUARD_SETTING])[0][0]
+    finally:
+        pg.execute("SELECT pg_catalog.set_config($1, '', true)", [GUARD_SETTING])
     if guarded != schema:
         raise WriteOutsideImage(f"an SQL step changed the setting {GUARD_SETTING}")
     written = sorted(name for oid, (name, count) in _writes(schema).items()
@@ -120,3 +119,10 @@ def run_in_image(schema: str, text: str) -> None:
             f'an SQL step may only change tables of its image (schema "{schema}"); it '
             f"wrote to {', '.join(written)}",
             hint="Read other tables, and write results into tables of the image.")
+
+
+def run_in_image(schema: str, text: str) -> None:
+    """Runs the statements with schema first on the search_path, writing only there."""
+    with search_path(schema), writing_only(schema):
+        for statement in sqltext.statements(text):
+            pg.execute(statement)

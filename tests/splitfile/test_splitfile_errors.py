@@ -33,6 +33,10 @@ BAD = [  # splitfile, params, SQLSTATE, a fragment of the message (or hint)
     ("SQL SELECT set_config('sgfdw_build.image_schema', '', true)", {}, "42501",
      "changed the setting"),
     ("SQL SELECT 1/0", {}, "22012", "division by zero"),
+    ("IMPORT t/base:v1 {SELECT * FROM cities WHERE sgfdw.tag('t/base', 'HEAD', 'x') "
+     "IS NULL} AS c", {}, "42501", "splitgraph_meta.tags"),
+    ("IMPORT t/base:v1 {WITH d AS (DELETE FROM public.victim RETURNING a) SELECT * FROM d} "
+     "AS c", {}, "0A000", "data-modifying statement"),
     ("FROM MOUNT nosuch '{}' IMPORT t", {}, "HV00D", "unknown mount handler"),
     ("SQL SELECT 1", {"P": [1]}, "22023", "must be a string or a number"),
 ]
