@@ -48,13 +48,16 @@ _QUERY_RESULT = "sgfdw splitfile query"
 _KEYWORDS = {FromImage: "FROM", ImportImage: "IMPORT", ImportMount: "FROM MOUNT", Sql: "SQL"}
 
 
-def _redacted(options: Mapping[str, Any]) -> dict[str, Any]:
-    """Mount options with each secret replaced by a parameter of the key's name."""
+def _redacted(options: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Mount options with each secret (nested ones too) replaced by a parameter named
+    after its key."""
     redacted: dict[str, Any] = {}
     for key, value in options.items():
-        parameter = re.sub(r"\W", "_", key).upper()
+        parameter = prefix + re.sub(r"\W", "_", key).upper()
         if SECRET_KEY.search(key) and value is not None:
             redacted[key] = "${" + parameter + "}"
+        elif isinstance(value, Mapping):
+            redacted[key] = _redacted(value, parameter + "_")
         elif isinstance(value, str):
             placeholder = "${" + parameter + "_PASSWORD}"
             redacted[key] = _URL_PASSWORD.sub(
