@@ -288,7 +288,9 @@ class _Build:
         if self._cached(command, target):
             self.checked_out = None  # the schema holds what execute() did: replaced
             return
-        self._commit(target, self._provenance(command, command, []))
+        provenance = self._provenance(command, command, [])
+        provenance["random_hash"] = not (returned or context)
+        self._commit(target, provenance)
 
     def run(self, command: Command) -> None:
         self.step += 1

@@ -9,11 +9,13 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
 from sgfdw.splitfile import sqltext
 from sgfdw.splitfile.commands import ImportItem
-from sgfdw.store.meta import TableVersion
+
+if TYPE_CHECKING:  # the store needs pyarrow; hashing does not
+    from sgfdw.store.meta import TableVersion
 
 __all__ = ["combine", "is_hash", "sql_context", "import_context", "content_context"]
 
@@ -44,7 +46,7 @@ def import_context(source_hash: str, items: Iterable[ImportItem]) -> str:
         for item in items])
 
 
-def content_context(versions: Iterable[TableVersion]) -> str:
+def content_context(versions: Iterable["TableVersion"]) -> str:
     """The hash of tables by content: same rows and schemas, same hash."""
     return _digest("CONTENT", sorted(
         [v.table_name, v.schema.to_json(), list(v.object_ids)] for v in versions))

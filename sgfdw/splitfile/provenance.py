@@ -27,5 +27,8 @@ def provenance(repo: Repository, reference: str | None) -> str:
                 hint="Only images built by sgfdw.build() and their Splitfile ancestors "
                      "have a recipe.")
         steps.append(recorded["splitfile"])
+        if recorded.get("random_hash"):
+            steps.append(f"# {image_hash[:12]}: a random hash (the plugin returned none); "
+                         "a rebuild of the next line makes a new image")
         image_hash = image.parent_id
     return "".join(step + "\n" for step in reversed(steps))

@@ -43,6 +43,10 @@ def test_calc_hash_none_and_execute_none_give_a_random_hash(sdb):
     assert plugin_calls(sdb) == {"STAMP.execute": 2}
     assert execute(sdb, 'SELECT * FROM "p/stamped".stamps') == [("one",)]
     assert image_count(sdb, "p/stamped") == 4  # empty, base, two stamps
+    recipe = execute(sdb, "SELECT sgfdw.provenance('p/stamped')")[0][0]
+    assert recipe.splitlines()[1:] == [
+        f"# {second[:12]}: a random hash (the plugin returned none); a rebuild of the "
+        "next line makes a new image", "STAMP one"]
 
 
 def test_execute_returns_the_image_hash(sdb):
