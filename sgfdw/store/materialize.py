@@ -56,7 +56,9 @@ class _Writer:
 
     def _unnest(self, positions: Iterable[int], alias: str) -> tuple[list[str], str]:
         """Each column's value expression, and the unnest() of their parameters."""
-        values, arrays, names = [], [], []
+        values: list[str] = []
+        arrays: list[str] = []
+        names: list[str] = []
         for i in positions:
             storage = self.storages[i]
             own = []

@@ -60,7 +60,8 @@ def _keyset_batches(qualified_table: str, schema: TableSchema) -> Iterator[pa.Re
         return (f"SELECT {columns}, {last} FROM (SELECT * FROM {qualified_table}{where} "
                 f"ORDER BY {order} LIMIT {_BATCH_ROWS}) s")
 
-    statement, params = query(""), []
+    statement = query("")
+    params: list[Any] = []
     while True:
         row = pg.execute(statement, params)[0]
         if row[0] is None:
