@@ -6,8 +6,8 @@ The refusal has two parts. DDL is checked as it happens by the event trigger
 sgfdw.splitfile_guard(), active while the setting sgfdw_build.image_schema names the
 schema (the objects a command creates, alters or drops must be in it). Rows written
 to tables elsewhere are found afterwards in pg_stat_xact_all_tables (this transaction's
-inserted, updated and deleted rows per table), and the step fails: the build's
-transaction rolls back with them. Not seen: sequences advanced, files or large objects
+inserted, updated and deleted rows per table) and a TRUNCATE by its exclusive lock,
+and the step fails: the build's transaction rolls back with them. Not seen: sequences advanced, files or large objects
 written by functions -- this catches mistakes, it is no sandbox (building is
 superuser-only).
 """
@@ -94,8 +94,21 @@ def reading_images(images: Mapping[tuple[str, str], str]) -> Iterator[None]:
         yield
 
 
+# Tables locked exclusively: TRUNCATE counts no rows and is no event trigger command.
+_LOCKED = ("SELECT c.oid::int8, format('%I.%I', n.nspname, c.relname) FROM pg_catalog.pg_locks l "
+           "JOIN pg_catalog.pg_class c ON c.oid = l.relation "
+           "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+           "WHERE l.pid = pg_catalog.pg_backend_pid() AND l.locktype = 'relation' "
+           "AND l.mode = 'AccessExclusiveLock' "
+           "AND n.nspname NOT IN ('pg_catalog', 'pg_toast', $1)")
+
+
 def _writes(schema: str) -> dict[int, tuple[str, int]]:
-    return {oid: (name, count) for oid, name, count in pg.execute(_WRITES, [schema])}
+    """Tables outside schema: rows written to each in this transaction (-1 for those
+    locked exclusively, as TRUNCATE does)."""
+    written = {oid: (name, count) for oid, name, count in pg.execute(_WRITES, [schema])}
+    written.update({oid: (name, -1) for oid, name in pg.execute(_LOCKED, [schema])})
+    return written
 
 
 @contextlib.contextmanager
@@ -113,7 +126,7 @@ def writing_only(schema: str) -> Iterator[None]:
     if guarded != schema:
         raise WriteOutsideImage(f"an SQL step changed the setting {GUARD_SETTING}")
     written = sorted(name for oid, (name, count) in _writes(schema).items()
-                     if count > before.get(oid, ("", 0))[1])
+                     if oid not in before or count != before[oid][1])
     if written:
         raise WriteOutsideImage(
             f'an SQL step may only change tables of its image (schema "{schema}"); it '

@@ -28,6 +28,7 @@ BAD = [  # splitfile, params, SQLSTATE, a fragment of the message (or hint)
     ("SQL { CREATE TABLE t AS SELECT 1 AS a; DELETE FROM public.victim }", {}, "42501",
      "public.victim"),
     ("SQL DROP TABLE public.victim", {}, "42501", "may only change objects"),
+    ("SQL TRUNCATE public.victim", {}, "42501", "it wrote to public.victim"),
     ("SQL SELECT sgfdw.tag('t/base', 'HEAD', 'sneaky')", {}, "42501",
      "splitgraph_meta.tags"),
     ("SQL SELECT set_config('sgfdw_build.image_schema', '', true)", {}, "42501",
