@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from sgfdw.errors import OptionError
 from sgfdw.hooks.mount_handlers import CONFIG_VARIABLE
 from sgfdw.splitfile.errors import PluginError
+from sgfdw.splitfile.parser import BUILTIN_COMMANDS
 
 __all__ = ["PluginCommand", "BuildRepository", "register_command", "get_command",
            "get_command_names", "load_commands_config"]
@@ -91,6 +92,9 @@ def register_command(name: str, command_class: type[PluginCommand]) -> None:
     if not name or not name.replace("_", "a").isalnum() or name[0].isdigit():
         raise OptionError(f"invalid Splitfile command name {name!r}",
                           hint="A command name is a letter or '_' then letters, digits, '_'.")
+    if name.upper() in BUILTIN_COMMANDS:
+        raise OptionError(f"{name.upper()} is a Splitfile command of its own",
+                          hint="Give the plugin another name.")
     if not (isinstance(command_class, type) and issubclass(command_class, PluginCommand)):
         raise OptionError(f"Splitfile command {name}: {command_class!r} does not extend "
                           "sgfdw.hooks.splitfile_commands.PluginCommand")

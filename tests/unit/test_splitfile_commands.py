@@ -32,7 +32,7 @@ def test_register_in_python():
     assert Mine().calc_hash(None, []) is None  # the base class: always executes
 
 
-@pytest.mark.parametrize("name, value", [("", Mine), ("1x", Mine), ("a b", Mine),
+@pytest.mark.parametrize("name, value", [("", Mine), ("1x", Mine), ("a b", Mine), ("sql", Mine),
                                          ("ok", object), ("ok", Mine())])
 def test_register_refuses(name, value):
     with pytest.raises(OptionError):
