@@ -120,3 +120,23 @@ REVOKE ALL ON FUNCTION add_remote(text, text, integer, text, text, text) FROM PU
 REVOKE ALL ON FUNCTION push(text, text, text, text, jsonb) FROM PUBLIC;
 REVOKE ALL ON FUNCTION clone(text, text, text, boolean, jsonb) FROM PUBLIC;
 REVOKE ALL ON FUNCTION pull(text, boolean, jsonb) FROM PUBLIC;
+
+-- The object cache (sgfdw/store/cache.py): downloaded objects with their size, when
+-- they were last used, and refcount: how many transactions read them now (each holds
+-- a shared advisory lock on the object, which eviction must get exclusively).
+-- Bounded by sgfdw.object_cache_size.
+CREATE VIEW object_cache AS
+SELECT s.object_id, o.size, s.ready,
+       (SELECT count(*) FROM pg_catalog.pg_locks l
+        WHERE l.locktype = 'advisory' AND l.objsubid = 1 AND l.granted
+          AND l.database = (SELECT d.oid FROM pg_catalog.pg_database d
+                            WHERE d.datname = pg_catalog.current_database())
+          AND l.classid::bigint = (k.key >> 32) & 4294967295
+          AND l.objid::bigint = k.key & 4294967295)::integer AS refcount,
+       s.last_used, e.protocol, e.url
+FROM splitgraph_meta.object_cache_status s
+JOIN splitgraph_meta.objects o USING (object_id)
+LEFT JOIN splitgraph_meta.external_objects e USING (object_id)
+CROSS JOIN LATERAL (SELECT pg_catalog.hashtextextended(s.object_id, 1177) AS key) k;
+
+REVOKE ALL ON object_cache FROM PUBLIC;
