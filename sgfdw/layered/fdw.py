@@ -2,8 +2,9 @@
 
 Ties the modules of this package to the Multicorn API: options (options.py), the image
 a transaction reads (version.py), which objects a query needs (prune.py), reading and
-merging them (scan.py), quals applied in Arrow (rowfilter.py), ORDER BY and LIMIT
-(order.py) and IMPORT FOREIGN SCHEMA (importing.py). The store itself (sgfdw.store)
+merging them (scan.py, reader.py), quals applied in Arrow (rowfilter.py), ORDER BY
+and LIMIT (order.py), Arrow batches or rows for the bridge (output.py) and IMPORT
+FOREIGN SCHEMA (importing.py). The store itself (sgfdw.store)
 knows nothing about FDWs.
 """
 from __future__ import annotations
@@ -62,12 +63,13 @@ class LayeredFdw(ForeignDataWrapper):
     # -- planning ------------------------------------------------------------------------
 
     def get_rel_size(self, quals: list[Qual], columns: Collection[str]) -> tuple[float, int]:
+        from .prune import estimated_rows
         image, plan = self._plan(quals)
-        count = sum(info.rows - 2 * info.index.get("deletes", 0) for info in plan.kept)
+        count = estimated_rows(plan, quals, image.version.schema)
         size = sum(info.size for info in plan.kept)
         width = size // max(1, sum(info.rows for info in plan.kept))
         share = len(columns) / max(1, len(image.version.schema.columns))
-        return float(max(count, 1)), max(8, int(width * share))
+        return max(count, 1.0), max(8, int(width * share))
 
     def get_path_keys(self) -> list[tuple[tuple[str, ...], float]]:
         """The primary key: one row per lookup, so a nested loop with a small local
@@ -92,19 +94,30 @@ class LayeredFdw(ForeignDataWrapper):
 
     def execute(self, quals: list[Qual], columns: Collection[str],
                 sortkeys: list[SortKey] | None = None, limit: int | None = None,
-                offset: int | None = None) -> Iterable[tuple[Any, ...]]:
+                offset: int | None = None) -> Iterable[Any]:
         from .order import sort_and_slice
-        from .scan import read_table, rows
+        from .output import batches, lane_carries, rows
+        from .scan import current_rows
         image, plan = self._plan(quals)
+        schema = image.version.schema
         wanted = [name for name in self.columns if name in columns]
-        table = sort_and_slice(read_table(image, plan, wanted, quals), sortkeys, limit, offset)
-        return rows(table, image.version.schema, list(self.columns), wanted)
+        chunks = sort_and_slice(
+            current_rows(image, plan, wanted, quals,
+                         descending=bool(sortkeys and sortkeys[0].is_reversed)),
+            sortkeys, limit, offset)
+        if lane_carries(self.columns, schema, wanted):
+            return batches(chunks, schema, wanted)
+        return rows(chunks, schema, list(self.columns), wanted)
 
     def explain(self, quals: list[Qual], columns: Collection[str],
                 sortkeys: list[SortKey] | None = None, verbose: bool = False,
                 limit: int | None = None, offset: int | None = None) -> list[str]:
+        from .rowfilter import applied
         image, plan = self._plan(quals)
         pushed = []
+        filtered = applied(quals, image.version.schema)
+        if verbose and filtered:
+            pushed.append("Filtered in the objects: " + " AND ".join(filtered))
         if sortkeys:
             pushed.append("Sorted by: " + ", ".join(
                 key.attname + (" DESC" if key.is_reversed else "") for key in sortkeys))

@@ -9,7 +9,7 @@ it with quals only when enforces_quals says the scan applies them all).
 """
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Iterable, Iterator, Sequence
 
 import pyarrow as pa
 from multicorn import SortKey
@@ -31,11 +31,25 @@ def sortable_prefix(schema: TableSchema, sortkeys: Sequence[SortKey]) -> list[So
     return accepted
 
 
-def sort_and_slice(table: pa.Table, sortkeys: Sequence[SortKey] | None,
-                   limit: int | None, offset: int | None) -> pa.Table:
-    if sortkeys:
-        table = table.sort_by([(key.attname, "descending" if key.is_reversed else "ascending")
-                               for key in sortkeys])
-    if offset or limit is not None:
-        table = table.slice(offset or 0, limit)
-    return table
+def sort_and_slice(chunks: Iterable[pa.Table], sortkeys: Sequence[SortKey] | None,
+                   limit: int | None, offset: int | None) -> Iterator[pa.Table]:
+    """The chunks sorted and sliced; chunks come in order of the first key column
+    (scan.current_rows), so sorting each is sorting all, and reading stops once the
+    limit is reached."""
+    skip = offset or 0
+    if limit is not None and limit <= 0:
+        return
+    for chunk in chunks:
+        if sortkeys:
+            chunk = chunk.sort_by([(key.attname, "descending" if key.is_reversed
+                                    else "ascending") for key in sortkeys])
+        if skip:
+            dropped = min(skip, chunk.num_rows)
+            chunk, skip = chunk.slice(dropped), skip - dropped
+        if limit is not None:
+            chunk = chunk.slice(0, limit)
+            limit -= chunk.num_rows
+        if chunk.num_rows:
+            yield chunk
+        if limit == 0:
+            return  # before the next chunk is read

@@ -26,7 +26,8 @@ from multicorn import Qual
 from sgfdw.store.meta import ObjectInfo
 from sgfdw.store.types import Column, TableSchema
 
-__all__ = ["Plan", "plan_objects", "key_range_of", "overlaps", "key_function"]
+__all__ = ["Plan", "plan_objects", "may_match", "key_range_of", "overlaps", "key_function",
+           "estimated_rows"]
 
 _Y2K = datetime.datetime(2000, 1, 1)
 _UNIX_DAY0 = datetime.date(1970, 1, 1)
@@ -37,8 +38,11 @@ _COMPARISONS = frozenset({"=", "<", "<=", ">", ">="})
 class Plan:
     """The objects a scan reads, in object order, and how many the index pruned."""
 
-    def __init__(self, kept: list[ObjectInfo], total: int) -> None:
+    def __init__(self, kept: list[ObjectInfo], over_earlier: list[bool], total: int) -> None:
         self.kept = kept
+        # per kept object: whether it may replace or delete rows of an earlier kept one
+        # (then only key quals may drop its rows before the merge)
+        self.over_earlier = over_earlier
         self.total = total
 
     @property
@@ -140,17 +144,20 @@ def _all_null(entry: dict[str, Any], rows: int) -> bool:
     return entry.get("nulls") == rows
 
 
-def _matches(info: ObjectInfo, quals: Sequence[Qual], schema: TableSchema) -> bool:
-    columns = info.index.get("columns", {})
+def may_match(columns: dict[str, dict[str, Any]], rows: int, quals: Sequence[Qual],
+              schema: TableSchema) -> bool:
+    """False only when the index `columns` (name -> nulls, min, max in the index's
+    stored form) of `rows` rows proves that none satisfies every qual: an object's
+    index, or the statistics of a row group inside it."""
     for qual in quals:
         entry = columns.get(qual.field_name)
         if entry is None:
             continue
         column = schema.column(qual.field_name)
         if not isinstance(qual.operator, tuple) and qual.value is not None \
-                and _all_null(entry, info.rows):
+                and _all_null(entry, rows):
             return False  # a comparison with a column that is NULL in every row
-        if not _may_match(qual, column, entry, info.rows):
+        if not _may_match(qual, column, entry, rows):
             return False
     return True
 
@@ -174,11 +181,71 @@ def plan_objects(objects: Sequence[ObjectInfo], quals: Sequence[Qual],
     """The objects to read: those the index cannot rule out, plus (for a keyed table)
     every later object whose key range overlaps one of those."""
     kept: list[ObjectInfo] = []
+    over_earlier: list[bool] = []
     ranges: list[tuple[Any, Any] | None] = []
     for info in objects:
         key_range = key_range_of(info, schema) if schema.primary_key else None
-        supersedes = schema.primary_key and any(overlaps(key_range, r) for r in ranges)
-        if supersedes or _matches(info, quals, schema):
+        supersedes = bool(schema.primary_key) and any(overlaps(key_range, r) for r in ranges)
+        if supersedes or may_match(info.index.get("columns", {}), info.rows, quals, schema):
             kept.append(info)
+            over_earlier.append(supersedes)
             ranges.append(key_range)
-    return Plan(kept, len(objects))
+    return Plan(kept, over_earlier, len(objects))
+
+
+# PostgreSQL's defaults where nothing better is known (selfuncs.h)
+_EQUALITY, _INEQUALITY, _OTHER = 0.005, 1 / 3, 0.5
+
+
+def _position(value: Any) -> float | None:
+    """A key_function value as a number on the column's axis, for interpolation."""
+    if isinstance(value, tuple):  # floats: (NaN flag, value)
+        value = math.inf if value[0] else value[1]
+    return float(value) if isinstance(value, (int, float)) else None
+
+
+def _selectivity(qual: Qual, column: Column, entry: dict[str, Any], rows: int,
+                 unique: bool) -> float:
+    """The share of an object's rows that satisfy the qual, from its index entry."""
+    operator, value = qual.operator, qual.value
+    equality = 1 / max(1, rows) if unique else _EQUALITY
+    if isinstance(operator, tuple):
+        count = len(value) if isinstance(value, (list, tuple)) else 1
+        return min(1.0, count * equality) if operator == ("=", True) else _OTHER
+    if value is None:
+        nulls = entry.get("nulls")
+        if nulls is None or operator not in ("=", "<>"):
+            return _OTHER
+        share = nulls / max(1, rows)
+        return share if operator == "=" else 1 - share
+    if operator == "=":
+        return equality
+    if operator not in _COMPARISONS:
+        return _OTHER
+    key = key_function(column, operator)
+    if key is None or "min" not in entry:
+        return _INEQUALITY
+    low, high, wanted = (_position(key(v)) for v in (entry["min"], entry["max"], value))
+    if low is None or high is None or wanted is None or not math.isfinite(high - low):
+        return _INEQUALITY
+    if high <= low:
+        return 1.0  # one value, and the index says it may match
+    below = min(1.0, max(0.0, (wanted - low) / (high - low)))
+    return below if operator in ("<", "<=") else 1 - below
+
+
+def estimated_rows(plan: Plan, quals: Sequence[Qual], schema: TableSchema) -> float:
+    """Rows the scan returns: each kept object's current rows times the selectivity of
+    the quals by its index (ranges interpolated between min and max, equality on a
+    one-column key one row)."""
+    total = 0.0
+    for info in plan.kept:
+        rows = info.rows - 2 * info.index.get("deletes", 0)
+        share = 1.0
+        for qual in quals:
+            entry = info.index.get("columns", {}).get(qual.field_name, {})
+            unique = tuple(schema.primary_key) == (qual.field_name,)
+            share *= _selectivity(qual, schema.column(qual.field_name), entry, info.rows,
+                                  unique)
+        total += max(0, rows) * share
+    return total

@@ -22,7 +22,7 @@ from multicorn import Qual
 from sgfdw.layered.prune import key_function
 from sgfdw.store.types import TableSchema, storage_of
 
-__all__ = ["apply_quals", "enforces"]
+__all__ = ["apply_quals", "enforces", "applied"]
 
 _EXACT_BASES = frozenset({"int2", "int4", "int8", "date", "timestamp", "timestamptz",
                           "text", "varchar", "name"})
@@ -73,6 +73,19 @@ def _predicate(qual: Qual, schema: TableSchema) -> Callable[[pa.Table], Any] | N
         return None
     function = _FUNCTIONS[operator]
     return lambda table: function(_stored(table.column(qual.field_name)), scalar)
+
+
+def applied(quals: Sequence[Qual], schema: TableSchema) -> list[str]:
+    """The quals apply_quals evaluates, as text (EXPLAIN VERBOSE)."""
+    texts = []
+    for qual in quals:
+        if _predicate(qual, schema) is not None:
+            operator = qual.operator
+            if isinstance(operator, tuple):
+                texts.append(f"{qual.field_name} {operator[0]} ANY({qual.value!r})")
+            else:
+                texts.append(f"{qual.field_name} {operator} {qual.value!r}")
+    return texts
 
 
 def enforces(quals: Sequence[Qual], schema: TableSchema) -> bool:

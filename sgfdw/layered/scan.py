@@ -1,92 +1,175 @@
-"""Reading a table version's objects: projection, merge by primary key, rows.
+"""Reading a table version's objects: projection, merge by primary key, in key order.
 
-Only the columns the query needs are read from each object's Parquet file, plus the
-key and the upsert/delete flag. Objects are applied in order, later ones winning by
-primary key: all kept objects are concatenated with their position, sorted by key
-(then newest first), and the first row of each key is kept when it is an upsert --
-vectorised in Arrow, no per-row Python. When the objects read are key-disjoint
-upserts (a snapshot cut into fragments, no patch among them) the merge is skipped.
+Objects are applied in order, later ones winning by primary key, delete flags removing
+rows. Only the columns the query needs are read from each object (reader.py), plus the
+key and the upsert/delete flag.
+
+For a key whose equality is byte equality (integers, dates, timestamps, text) the
+objects are read one by one in the order of their first key column's range (index
+min/max), and the merge is incremental: a newly read object removes from every
+earlier object read so far the keys it holds (and the reverse for a later one read
+earlier) -- Arrow's is_in, or an anti join for a composite key. Once every object
+whose range starts at or below some key value has been read, the rows below it are
+final: they come out as one chunk, so chunks come in key order, a scan with ORDER BY
+key LIMIT n stops reading when it has enough rows, and memory holds about one object.
+Key-disjoint objects (a snapshot cut into fragments) are never compared. Other keys
+are merged at once: all objects sorted by key then newest first, first row per key.
 A table without a primary key is a full snapshot: its objects are concatenated.
+
+Quals drop rows before the merge only where that cannot resurrect an older version:
+quals on the key anywhere (every version of a row has its key), the others only in
+objects that overlap no earlier kept object (nothing older to bring back).
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Iterator, Sequence
 
 import pyarrow as pa
 import pyarrow.compute as pc
-
 from multicorn import Qual
 
 from sgfdw.layered.prune import Plan, key_range_of, overlaps
+from sgfdw.layered.reader import read_object
 from sgfdw.layered.rowfilter import apply_quals
 from sgfdw.layered.version import TableImage
-from sgfdw.store import files
-from sgfdw.store.fragments import arrow_schema, decode
-from sgfdw.store.meta import ObjectInfo
-from sgfdw.store.types import FLAG, TableSchema, storage_of
+from sgfdw.store.fragments import arrow_schema
+from sgfdw.store.types import FLAG, TableSchema
 
-__all__ = ["read_table", "rows"]
+__all__ = ["current_rows"]
 
 _SEQUENCE = "sg layered seq"
-_BATCH_ROWS = 65536
+_BYTE_EQUAL_KEYS = frozenset({"int2", "int4", "int8", "date", "timestamp", "timestamptz",
+                              "text", "varchar", "name"})
 
 
-def _needs_merge(kept: Sequence[ObjectInfo], schema: TableSchema) -> bool:
-    if not schema.primary_key:
-        return False
-    if any(info.index.get("deletes") for info in kept):
-        return True
-    ranges = [key_range_of(info, schema) for info in kept]
-    return any(overlaps(a, b) for n, a in enumerate(ranges) for b in ranges[n + 1:])
+@dataclass
+class _Part:
+    position: int  # in the table version's object order: later wins
+    bounds: tuple[Any, Any] | None  # the first key column's range; None: unknown
+    table: pa.Table
 
 
-def _latest(parts: list[pa.Table], key: list[str]) -> pa.Table:
+def _comparable(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    """A key column in the form its index bounds have (dates as day numbers)."""
+    return column.cast(pa.int32()) if pa.types.is_date(column.type) else column
+
+
+def _without_keys_of(table: pa.Table, newer: pa.Table, key: list[str]) -> pa.Table:
+    """The rows of `table` whose key `newer` does not hold."""
+    if not table.num_rows or not newer.num_rows:
+        return table
+    if len(key) == 1:
+        held = pc.is_in(table.column(key[0]), value_set=newer.column(key[0]).combine_chunks())
+        return table.filter(pc.invert(held))
+    # (the join's output drops the flag's not-null: the schema is restored to concatenate)
+    return table.join(newer.select(key), keys=key, join_type="left anti").cast(table.schema)
+
+
+def _current(table: pa.Table) -> pa.Table:
+    flags = table.column(FLAG)
+    return table if pc.all(flags).as_py() is not False else table.filter(flags)
+
+
+class _Reading:
+    """One scan's reading of the kept objects."""
+
+    def __init__(self, image: TableImage, plan: Plan, wanted: Sequence[str],
+                 quals: Sequence[Qual]) -> None:
+        self.schema: TableSchema = image.version.schema
+        self.plan = plan
+        self.quals = list(quals)
+        self.key = list(self.schema.primary_key)
+        self.names = list(dict.fromkeys([*wanted, *self.key,
+                                         *(q.field_name for q in quals)])) + [FLAG]
+
+    def part(self, number: int) -> pa.Table:
+        """A kept object's rows less those the quals may drop before the merge."""
+        early = [q for q in self.quals if not self.plan.over_earlier[number]
+                 or q.field_name in self.key]
+        table = read_object(self.plan.kept[number], self.names, early, self.schema)
+        return apply_quals(table, early, self.schema)
+
+    def finished(self, table: pa.Table) -> pa.Table:
+        return apply_quals(_current(table), self.quals, self.schema)
+
+    def empty(self) -> pa.Table:
+        return arrow_schema(self.schema).empty_table().select(self.names)
+
+
+def current_rows(image: TableImage, plan: Plan, wanted: Sequence[str], quals: Sequence[Qual],
+                 descending: bool = False) -> Iterator[pa.Table]:
+    """The current rows of the kept objects, in chunks: the wanted columns (and the key),
+    less rows that cannot satisfy the quals (see rowfilter). For a table with a primary
+    key, the chunks are in order of its first column (descending if asked), each chunk
+    unsorted."""
+    reading = _Reading(image, plan, wanted, quals)
+    schema = reading.schema
+    if not plan.kept:
+        yield reading.empty()
+    elif not reading.key:
+        for number in range(len(plan.kept)):
+            yield reading.finished(reading.part(number))
+    elif all(schema.column(name).base in _BYTE_EQUAL_KEYS for name in reading.key):
+        yield from _incremental(reading, descending)
+    else:
+        yield _all_at_once(reading)
+
+
+def _incremental(reading: _Reading, descending: bool) -> Iterator[pa.Table]:
+    plan, key = reading.plan, reading.key
+    bounds = [key_range_of(info, reading.schema) for info in plan.kept]
+    unknown = [n for n, b in enumerate(bounds) if b is None]
+    side = 1 if descending else 0
+    known = sorted((n for n, b in enumerate(bounds) if b is not None),
+                   key=lambda n: bounds[n][side], reverse=descending)  # type: ignore[index]
+    order = unknown + known
+    pending: list[_Part] = []
+    for step, number in enumerate(order):
+        new = _Part(number, bounds[number], reading.part(number))
+        for part in pending:
+            if overlaps(part.bounds, new.bounds):
+                older, newer = (part, new) if part.position < new.position else (new, part)
+                older.table = _without_keys_of(older.table, newer.table, key)
+        pending.append(new)
+        following = bounds[order[step + 1]] if step + 1 < len(order) else None
+        if step + 1 < len(order) and following is None:
+            continue  # an object of unknown range is still to come: nothing is final
+        final: list[pa.Table] = []
+        kept: list[_Part] = []
+        for part in pending:
+            if following is None:
+                final.append(part.table)
+                continue
+            column = _comparable(part.table.column(key[0]))
+            compare = pc.greater if descending else pc.less
+            done = compare(column, pa.scalar(following[side], column.type))
+            final.append(part.table.filter(done))
+            rest = part.table.filter(pc.invert(done))
+            if rest.num_rows:
+                kept.append(_Part(part.position, part.bounds, rest))
+        pending = kept
+        chunk = reading.finished(pa.concat_tables(final))
+        if chunk.num_rows or following is None:
+            yield chunk
+
+
+def _all_at_once(reading: _Reading) -> pa.Table:
+    """Keys without byte equality: all objects sorted by key, newest first, first row
+    of each key."""
+    parts = [reading.part(number) for number in range(len(reading.plan.kept))]
     numbered = [part.append_column(_SEQUENCE, pc.fill_null(pa.nulls(part.num_rows,
                                                                     pa.int32()), n))
                 for n, part in enumerate(parts)]
     combined = pa.concat_tables(numbered)
-    order = [(name, "ascending") for name in key] + [(_SEQUENCE, "descending")]
+    order = [(name, "ascending") for name in reading.key] + [(_SEQUENCE, "descending")]
     combined = combined.take(pc.sort_indices(combined, sort_keys=order))
-    if combined.num_rows < 2:
-        return combined.drop_columns([_SEQUENCE])
-    changed = None
-    for name in key:
-        column = combined.column(name)
-        step = pc.not_equal(column.slice(1), column.slice(0, combined.num_rows - 1))
-        changed = step if changed is None else pc.or_(changed, step)
-    first = pa.chunked_array([pa.array([True]), *changed.chunks])
-    return combined.filter(first).drop_columns([_SEQUENCE])
-
-
-def read_table(image: TableImage, plan: Plan, wanted: Sequence[str],
-               quals: Sequence[Qual]) -> pa.Table:
-    """The current rows of the kept objects: the wanted columns (and the key), less
-    rows that cannot satisfy the quals (see rowfilter)."""
-    schema = image.version.schema
-    key = list(schema.primary_key)
-    names = list(dict.fromkeys([*wanted, *key, *(q.field_name for q in quals)])) + [FLAG]
-    # A table without a key has no versions: any qual may go before the concatenation.
-    early = key if key else None
-    parts = [apply_quals(decode(files.read_object_checked_once(info.object_id, info.sha256),
-                                names),
-                         quals, schema, early)
-             for info in plan.kept]
-    if not parts:
-        return arrow_schema(schema).empty_table().select(names)
-    table = _latest(parts, key) if _needs_merge(plan.kept, schema) \
-        else pa.concat_tables(parts)
-    return apply_quals(table.filter(table.column(FLAG)), quals, schema)
-
-
-def rows(table: pa.Table, schema: TableSchema, names: Sequence[str],
-         wanted: Sequence[str]) -> Iterator[tuple[Any, ...]]:
-    """Tuples in the order of the foreign table's columns `names`; those not wanted
-    are NULL."""
-    for batch in table.to_batches(max_chunksize=_BATCH_ROWS):
-        nothing = [None] * batch.num_rows
-        columns = [storage_of(schema.column(name)).to_python(batch.column(name))
-                   if name in wanted else nothing for name in names]
-        if not names:
-            yield from ((),) * batch.num_rows
-        else:
-            yield from zip(*columns)
+    if combined.num_rows > 1:
+        changed = None
+        for name in reading.key:
+            column = combined.column(name)
+            step = pc.not_equal(column.slice(1), column.slice(0, combined.num_rows - 1))
+            changed = step if changed is None else pc.or_(changed, step)
+        first = pa.chunked_array([pa.array([True]), *changed.chunks])  # type: ignore[union-attr]
+        combined = combined.filter(first)
+    return reading.finished(combined.drop_columns([_SEQUENCE]))

@@ -14,12 +14,13 @@ import errno
 import hashlib
 import os
 from pathlib import Path
+from typing import BinaryIO
 
 from sgfdw import pg
 from sgfdw.store.errors import CorruptObject, ObjectWriteError
 
 __all__ = ["object_dir", "object_path", "write_object", "read_object",
-           "read_object_checked_once", "list_objects",
+           "open_object_checked_once", "list_objects",
            "remove_file", "hold_writers_lock"]
 
 
@@ -132,15 +133,29 @@ def read_object(object_id: str, sha256: str) -> bytes:
 _checked: dict[str, tuple[int, int, int]] = {}
 
 
-def read_object_checked_once(object_id: str, sha256: str) -> bytes:
-    """read_object for readers of the same objects query after query (layered scans):
-    the checksum is checked the first time this backend reads the file and again
-    whenever the file is replaced or rewritten (inode, size or mtime changed)."""
-    path, data, identity = _read(object_id)
-    if _checked.get(object_id) != identity:
-        _check(object_id, path, data, sha256)
-        _checked[object_id] = identity
-    return data
+def open_object_checked_once(object_id: str, sha256: str) -> BinaryIO:
+    """The object's file, open for reading, for readers of the same objects query after
+    query that read only parts of them (layered scans: a few row groups of a few
+    columns): the whole file is read to check its sha256 only the first time this
+    backend opens it and again whenever it is replaced or rewritten (inode, size or
+    mtime of the open file changed). The caller closes it."""
+    path = _present_path(object_id)
+    try:
+        file = open(path, "rb")
+    except OSError as exc:
+        raise CorruptObject(f"object {object_id} cannot be read: {exc.strerror}",
+                            detail=f"file: {path}") from None
+    try:
+        status = os.fstat(file.fileno())
+        identity = (status.st_ino, status.st_size, status.st_mtime_ns)
+        if _checked.get(object_id) != identity:
+            _check(object_id, path, file.read(), sha256)
+            file.seek(0)
+            _checked[object_id] = identity
+    except BaseException:
+        file.close()
+        raise
+    return file
 
 
 def list_objects() -> list[str]:

@@ -23,6 +23,10 @@ from sgfdw.store.types import FLAG, TableSchema, storage_of
 __all__ = ["Fragment", "arrow_schema", "make_fragment", "decode"]
 
 _ID_DOMAIN = b"sgfdw object v1\0"
+# Readers skip row groups by their statistics (a key lookup in a layered scan decodes
+# one group, not the object): 16k rows cost a key lookup ~1.5 ms instead of ~6 ms with
+# 128k, and full scans about the same (measured on 100k-row objects of int, text, float).
+_ROW_GROUP_ROWS = 16 * 1024
 
 
 @dataclass(frozen=True)
@@ -105,7 +109,7 @@ def _encode(table: pa.Table) -> bytes:
     sink = pa.BufferOutputStream()
     # Dictionaries cost more time than they save once zstd has done its work.
     pq.write_table(table, sink, compression="zstd", use_dictionary=False,
-                   row_group_size=128 * 1024)
+                   row_group_size=_ROW_GROUP_ROWS)
     return sink.getvalue().to_pybytes()
 
 

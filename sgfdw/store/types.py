@@ -107,6 +107,12 @@ class Storage:
         (a text-stored value is its type's text, read by the type's input function)."""
         return array.to_pylist()
 
+    def to_standard(self, array: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+        """The values in Arrow's standard type for the column's type (what a consumer of
+        Arrow such as the bridge's batch lane reads as that PostgreSQL type), exactly:
+        stored arrays of native types as they are, text-stored values as their text."""
+        return array
+
     def write_expression(self, values: list[str], column_type: str) -> str:
         """The select-list item that turns the bound values back into the column's type."""
         return f"{values[0]}::{column_type}"
@@ -193,11 +199,34 @@ class _Temporal(Storage):
             return values
         return self._native(ints)
 
+    def to_standard(self, array: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+        """date32, or timestamp[us] (timestamptz: in UTC) -- unless some value is beyond
+        them (infinities, timestamps after 294247): then the text of every value."""
+        ints = array.cast(self._int_type).cast(pa.int64())
+        beyond = pc.or_(pc.less(ints, self._standard_min),
+                        pc.greater(ints, self._standard_max)).fill_null(False)
+        if pc.any(beyond).as_py():
+            return pa.array([value if value is None or isinstance(value, str)
+                             else value.isoformat() for value in self.to_python(array)],
+                            pa.string())
+        return self._standard(ints)
+
+    @property
+    def _standard_min(self) -> int:
+        return -_INT_MAX[self._int_type]  # -infinity is the integer type's minimum
+
+    @property
+    def _standard_max(self) -> int:
+        return _INT_MAX[self._int_type] - max(self._shift, 1)  # shifted into 1970's epoch
+
     def _native(self, ints: pa.Array | pa.ChunkedArray) -> list[Any]:
+        return self._standard(ints).to_pylist()
+
+    def _standard(self, ints: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
         if self._int_type == pa.int32():
-            return ints.cast(pa.int32()).cast(pa.date32()).to_pylist()
+            return ints.cast(pa.int32()).cast(pa.date32())
         zone = "UTC" if self._in_utc else None
-        return pc.add(ints, self._shift).cast(pa.timestamp("us", tz=zone)).to_pylist()
+        return pc.add(ints, self._shift).cast(pa.timestamp("us", tz=zone))
 
     @property
     def _python_min(self) -> int:
