@@ -121,6 +121,18 @@ REVOKE ALL ON FUNCTION push(text, text, text, text, jsonb) FROM PUBLIC;
 REVOKE ALL ON FUNCTION clone(text, text, text, boolean, jsonb) FROM PUBLIC;
 REVOKE ALL ON FUNCTION pull(text, boolean, jsonb) FROM PUBLIC;
 
+-- ==== Layered checkout (sgfdw/store/checkout.py, sgfdw.layered) ==================
+-- layered => true gives the repository's schema foreign tables of server sgfdw_objects
+-- that read the image in place, instead of materialised tables (commit refuses them).
+DROP FUNCTION checkout(text, text, boolean);
+CREATE FUNCTION checkout(repository text, image text DEFAULT 'latest',
+                         force boolean DEFAULT false, layered boolean DEFAULT false)
+RETURNS text
+LANGUAGE sgfdw_python AS 'sgfdw.store.sql_api.checkout'
+SET DateStyle = 'ISO, YMD' SET IntervalStyle = 'postgres' SET extra_float_digits = 1
+SET client_min_messages = warning;
+REVOKE ALL ON FUNCTION checkout(text, text, boolean, boolean) FROM PUBLIC;
+
 -- The object cache (sgfdw/store/cache.py): downloaded objects with their size, when
 -- they were last used, and refcount: how many transactions read them now (each holds
 -- a shared advisory lock on the object, which eviction must get exclusively).

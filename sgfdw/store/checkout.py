@@ -1,5 +1,6 @@
 """The working copy: an image materialised as ordinary tables in the repository's
-schema, and what changes it (checkout, import).
+schema (or, checked out layered, foreign tables reading it in place), and what changes
+it (checkout, import).
 
 Everything happens in the caller's transaction, so a failed checkout or import (a
 corrupt object, an unsupported type) leaves the schema and the metadata as they were.
@@ -32,9 +33,11 @@ def table_name(repo: Repository, table: str) -> str:
     return f"{_schema_name(repo)}.{pg.quote_ident(table)}"
 
 
-def checkout(repo: Repository, reference: str | None, force: bool = False) -> str:
+def checkout(repo: Repository, reference: str | None, force: bool = False,
+             layered: bool = False) -> str:
     """Replaces the repository's schema with the image's tables; its hash. Uncommitted
-    changes are refused (55000) unless force."""
+    changes are refused (55000) unless force. Layered: the tables are foreign tables
+    reading the image in place (sgfdw.layered), pinned to its hash; nothing is copied."""
     image_hash = images.resolve(repo, reference)
     meta.lock_repository(repo)
     changes = uncommitted(repo)
@@ -45,7 +48,10 @@ def checkout(repo: Repository, reference: str | None, force: bool = False) -> st
             hint="Commit them with sgfdw.commit(), or pass force => true to discard them.")
     pg.execute(f"DROP SCHEMA IF EXISTS {_schema_name(repo)} CASCADE")
     pg.execute(f"CREATE SCHEMA {_schema_name(repo)}")
-    for version in meta.table_versions(repo, image_hash):
+    if layered:
+        pg.execute(f"IMPORT FOREIGN SCHEMA {pg.quote_ident(f'{repo}:{image_hash}')} "
+                   f"FROM SERVER sgfdw_objects INTO {_schema_name(repo)}")
+    for version in [] if layered else meta.table_versions(repo, image_hash):
         target = table_name(repo, version.table_name)
         materialize(target, version.schema, list(version.object_ids))
         tracking.install(repo, target, version.table_name, version.schema)

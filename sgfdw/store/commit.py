@@ -20,11 +20,11 @@ from multicorn.utils import INFO, log_to_postgres
 from sgfdw import pg
 from sgfdw.store import images, meta, tracking
 from sgfdw.store.checkout import table_name
-from sgfdw.store.errors import ConcurrentChange, UnsupportedType
+from sgfdw.store.errors import ConcurrentChange, StoreError, UnsupportedType
 from sgfdw.store.names import Repository
 from sgfdw.store.relations import table_schema
 from sgfdw.store.snapshot import query_batches, select_list, store_batches, store_table
-from sgfdw.store.status import current_tables
+from sgfdw.store.status import current_tables, layered_tables
 from sgfdw.store.types import TableSchema
 
 __all__ = ["commit"]
@@ -68,6 +68,12 @@ def commit(repo: Repository, comment: str | None, snapshot: bool,
     """The new image's hash (HEAD's when nothing changed). A Splitfile build gives the
     image's hash and provenance, and gets its image even when nothing changed."""
     images.ensure_exists(repo)
+    if layered_tables(repo):
+        raise StoreError(f"repository {repo} is checked out layered: its tables are "
+                         "read-only foreign tables, there is nothing to commit",
+                         sqlstate="55000",
+                         hint="Check it out with sgfdw.checkout(repository, image) to make "
+                              "changes to commit.")
     seen = meta.head(repo)
     meta.lock_repository(repo)
     head = meta.head(repo)

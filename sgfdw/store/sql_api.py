@@ -25,8 +25,10 @@ def import_table(repository: str, table_name: str, source: str,
                                      message)
 
 
-def checkout(repository: str, image: str | None = "latest", force: bool = False) -> str:
-    return working_copy.checkout(parse_repository(repository), image, bool(force))
+def checkout(repository: str, image: str | None = "latest", force: bool = False,
+             layered: bool = False) -> str:
+    return working_copy.checkout(parse_repository(repository), image, bool(force),
+                                 bool(layered))
 
 
 def commit(repository: str, message: str | None = None, snapshot: bool = False) -> str:

@@ -11,7 +11,7 @@ from sgfdw.store.errors import UnsupportedType
 from sgfdw.store.names import Repository
 from sgfdw.store.types import TableSchema
 
-__all__ = ["TableState", "current_tables", "uncommitted"]
+__all__ = ["TableState", "current_tables", "layered_tables", "uncommitted"]
 
 
 @dataclass(frozen=True)
@@ -28,6 +28,16 @@ def current_tables(repo: Repository) -> list[TableState]:
         "AND NOT c.relispartition ORDER BY 1", [repo.schema])]
 
 
+def layered_tables(repo: Repository) -> list[str]:
+    """The foreign tables of server sgfdw_objects in the repository's schema: a layered
+    checkout (sgfdw.checkout(..., layered => true)), read in place, never changed."""
+    return [name for name, in pg.execute(
+        "SELECT c.relname::text FROM pg_foreign_table f JOIN pg_class c ON c.oid = f.ftrelid "
+        "JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_foreign_server s "
+        "ON s.oid = f.ftserver WHERE n.nspname = $1 AND s.srvname = 'sgfdw_objects' "
+        "ORDER BY 1", [repo.schema])]
+
+
 def schema_or_none(oid: int) -> TableSchema | None:
     """The table's schema, None if the store cannot keep it."""
     try:
@@ -42,7 +52,8 @@ def uncommitted(repo: Repository) -> list[str]:
     versions = {v.table_name: v for v in (meta.table_versions(repo, head) if head else [])}
     tables = {t.name: t for t in current_tables(repo)}
     changes = [f"added table {name}" for name in sorted(tables.keys() - versions.keys())]
-    changes += [f"dropped table {name}" for name in sorted(versions.keys() - tables.keys())]
+    present = tables.keys() | set(layered_tables(repo))
+    changes += [f"dropped table {name}" for name in sorted(versions.keys() - present)]
     changes += [f"altered table {name}" for name in sorted(tables.keys() & versions.keys())
                 if schema_or_none(tables[name].oid) != versions[name].schema]
     changes += [f"changed rows in {name}" for name in sorted(tracking.pending(repo))
