@@ -3,6 +3,10 @@ registry (a second cluster running sgfdw) whose objects are in SeaweedFS: every 
 checked out after a clone is compared with its source on the first engine."""
 from __future__ import annotations
 
+import concurrent.futures
+import contextlib
+import time
+
 import psycopg2
 import pytest
 
@@ -103,3 +107,42 @@ def test_bad_remotes(pg, registry, hub, db, remote):
         execute(db, "SELECT sgfdw.add_remote('registry', 'h', 1, 'd', 'u', 'p')")
     assert info.value.pgcode == "42710"
     assert_usable(db)
+
+
+def test_concurrent_pushes_one_wins_the_other_gets_40001(pg, registry, hub, db):
+    make_repository(db, 1000)
+    add_registry(db, registry, hub)
+    push(db)
+    with another_engine(pg) as other:
+        add_registry(other, registry, hub)
+        execute(other, "SELECT sgfdw.clone('registry', %s)", (REPO,))
+        execute(other, "SELECT sgfdw.checkout(%s)", (REPO,))
+        for engine, name in ((db, "first"), (other, "second")):
+            execute(engine, "UPDATE \"demo/shared\".t SET name = %s WHERE id = 2", (name,))
+            execute(engine, "SELECT sgfdw.commit(%s)", (REPO,))
+        # Both pushes upload, then wait for the repository's lock on the registry.
+        with contextlib.closing(registry.connect(hub.info.dbname)) as holder:
+            execute(holder, "BEGIN")
+            execute(holder, "SELECT pg_advisory_xact_lock(hashtextextended(%s, 1176))",
+                    (REPO,))
+            with concurrent.futures.ThreadPoolExecutor(2) as pool:
+                futures = {pool.submit(outcome, engine): engine for engine in (db, other)}
+                while execute(hub, "SELECT count(*) FROM pg_locks WHERE "
+                                   "locktype = 'advisory' AND NOT granted")[0][0] < 2:
+                    time.sleep(0.05)
+                execute(holder, "COMMIT")
+                outcomes = {future.result(): engine for future, engine in futures.items()}
+        assert sorted(outcomes) == ["40001", "pushed"]
+        assert execute(hub, "SELECT count(*) FROM splitgraph_meta.images") == [(3,)]
+        loser = outcomes["40001"]
+        execute(loser, "SELECT sgfdw.pull(%s)", (REPO,))
+        assert push(loser) == 1
+        assert execute(hub, "SELECT count(*) FROM splitgraph_meta.images") == [(4,)]
+
+
+def outcome(engine) -> str:
+    try:
+        push(engine)
+    except psycopg2.Error as exc:
+        return exc.pgcode
+    return "pushed"
