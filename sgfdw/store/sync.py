@@ -28,14 +28,17 @@ from sgfdw.store.remotes import remote_engine
 
 __all__ = ["push", "clone", "pull"]
 
-_IMAGES = ("SELECT image_hash, parent_id, created::text, comment, provenance_data::text "
+# Timestamps as JSON text: ISO 8601 whatever the server's DateStyle.
+_IMAGES = ("SELECT image_hash, parent_id, to_json(created) #>> '{{}}', comment, "
+           "provenance_data::text "
            "FROM splitgraph_meta.images WHERE namespace = {0} AND repository = {1}")
 _TABLES = ("SELECT image_hash, table_name, table_schema::text, object_ids "
            "FROM splitgraph_meta.tables WHERE namespace = {0} AND repository = {1}")
 _TAGS = ("SELECT image_hash, tag FROM splitgraph_meta.tags "
          "WHERE namespace = {0} AND repository = {1} AND tag <> 'HEAD'")
-_OBJECTS = ("SELECT object_id, format, rows, size, sha256, index::text, created::text "
-            "FROM splitgraph_meta.objects WHERE object_id = ANY ({0}::text[])")
+_OBJECTS = ("SELECT object_id, format, rows, size, sha256, index::text, "
+            "to_json(created) #>> '{{}}' FROM splitgraph_meta.objects "
+            "WHERE object_id = ANY ({0}::text[])")
 _EXTERNAL = ("SELECT object_id, protocol, url FROM splitgraph_meta.external_objects "
              "WHERE object_id = ANY ({0}::text[])")
 

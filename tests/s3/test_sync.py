@@ -107,6 +107,23 @@ def test_bad_remotes(pg, registry, hub, db, remote):
         execute(db, "SELECT sgfdw.add_remote('registry', 'h', 1, 'd', 'u', 'p')")
     assert info.value.pgcode == "42710"
     assert_usable(db)
+    # Superuser-only: they run code and reach other servers with stored credentials.
+    execute(db, "CREATE ROLE sync_user")
+    execute(db, "GRANT USAGE ON SCHEMA sgfdw TO sync_user")
+    execute(db, "SET ROLE sync_user")
+    try:
+        for statement in (f"SELECT sgfdw.push('{REPO}', 'registry')",
+                          f"SELECT sgfdw.clone('registry', '{REPO}')",
+                          f"SELECT sgfdw.pull('{REPO}')",
+                          "SELECT sgfdw.add_remote('r', 'h', 1, 'd', 'u', 'p')",
+                          "SELECT * FROM sgfdw.object_cache"):
+            with pytest.raises(psycopg2.Error) as info:
+                execute(db, statement)
+            assert info.value.pgcode == "42501", statement
+    finally:
+        execute(db, "RESET ROLE")
+        execute(db, "DROP OWNED BY sync_user")
+        execute(db, "DROP ROLE sync_user")
 
 
 def test_concurrent_pushes_one_wins_the_other_gets_40001(pg, registry, hub, db):
