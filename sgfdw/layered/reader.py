@@ -1,5 +1,6 @@
 """Reading one object: only the needed columns, and only the row groups whose Parquet
-statistics can match the quals -- a key lookup decodes one row group, not the object.
+statistics can match the quals -- a key lookup decodes one row group, not the object
+(and of a patch without the key, the key column only).
 
 Row-group statistics are used for integer, date and timestamp columns only: their
 Parquet min/max are exact stored values (writers may truncate string statistics, and
@@ -16,7 +17,9 @@ import pyarrow.parquet as pq
 from multicorn import Qual
 
 from sgfdw.layered.prune import may_match
+from sgfdw.layered.rowfilter import applied, apply_quals
 from sgfdw.store import files
+from sgfdw.store.fragments import arrow_schema
 from sgfdw.store.meta import ObjectInfo
 from sgfdw.store.types import TableSchema
 
@@ -58,13 +61,23 @@ def _groups(parquet: pq.ParquetFile, quals: Sequence[Qual],
 
 def read_object(info: ObjectInfo, columns: Sequence[str], quals: Sequence[Qual],
                 schema: TableSchema) -> pa.Table:
-    """The object's rows in the row groups the quals may match, `columns` only."""
+    """The object's rows, `columns` only, less those the quals drop (rowfilter): only
+    the row groups the quals may match are read, and when the quals' own columns leave
+    no row (a key lookup in a patch that lacks the key), nothing else is."""
     with files.open_object_checked_once(info.object_id, info.sha256) as file:
         # Mapped, not read through the Python file: Parquet takes the column chunks it
         # needs from the page cache without a copy (reads of text columns ~30% faster).
         mapped = mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ)
     parquet = pq.ParquetFile(pa.BufferReader(pa.py_buffer(mapped)))
     groups = _groups(parquet, quals, schema)
-    if groups is None:
-        return parquet.read(columns=list(columns))
-    return parquet.read_row_groups(groups, columns=list(columns))
+
+    def read(names: list[str]) -> pa.Table:
+        if groups is None:
+            return parquet.read(columns=names)
+        return parquet.read_row_groups(groups, columns=names)
+
+    probed = list(dict.fromkeys(q.field_name for q in quals))
+    if applied(quals, schema) and len(probed) < len(columns):
+        if not apply_quals(read(probed), quals, schema).num_rows:
+            return arrow_schema(schema).empty_table().select(list(columns))
+    return apply_quals(read(list(columns)), quals, schema)

@@ -87,8 +87,7 @@ class _Reading:
         """A kept object's rows less those the quals may drop before the merge."""
         early = [q for q in self.quals if not self.plan.over_earlier[number]
                  or q.field_name in self.key]
-        table = read_object(self.plan.kept[number], self.names, early, self.schema)
-        return apply_quals(table, early, self.schema)
+        return read_object(self.plan.kept[number], self.names, early, self.schema)
 
     def finished(self, table: pa.Table) -> pa.Table:
         return apply_quals(_current(table), self.quals, self.schema)
