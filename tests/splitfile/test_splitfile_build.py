@@ -6,6 +6,8 @@ the same hashes."""
 from __future__ import annotations
 
 import json
+import threading
+import time
 
 from conftest import (PASSWORD, SOURCE_DB, build, cache_hits, mount_options,
                       plugin_calls)
@@ -172,3 +174,37 @@ def test_mount_errors_do_not_show_the_password(sdb, source_db, pg):
     assert PASSWORD not in shown and PASSWORD not in pg.log_tail(200)
     assert_usable(sdb)
     assert not execute(sdb, "SELECT FROM sgfdw.repositories WHERE repository = 't/bad'")
+
+
+def test_two_sessions_build_one_repository(sdb, pg):
+    """The second build waits for the first (a lock on the output repository), then
+    finds every step's image made: all cache hits, the same image."""
+    splitfile = ("FROM t/base:v1 IMPORT cities\n"
+                 "SQL CREATE TABLE s AS SELECT count(*) AS n FROM cities")
+    dbname = sdb.get_dsn_parameters()["dbname"]
+    first = pg.connect(dbname, autocommit=False)
+    second = pg.connect(dbname)
+    try:
+        built = build(first, splitfile, "t/both")
+        outcome = {}
+
+        def build_second():
+            try:
+                outcome["image"] = build(second, splitfile, "t/both")
+            except Exception as exc:  # reported by the assertion below
+                outcome["error"] = exc
+
+        thread = threading.Thread(target=build_second)
+        thread.start()
+        while not execute(sdb, "SELECT FROM pg_stat_activity WHERE datname = %s AND "
+                               "wait_event_type = 'Lock'", (dbname,)):
+            assert thread.is_alive(), outcome
+            time.sleep(0.05)
+        first.commit()
+        thread.join()
+        assert outcome == {"image": built}
+        assert cache_hits(second) == 2
+    finally:
+        first.close()
+        second.close()
+    assert images(sdb, "t/both")[0] == built and len(images(sdb, "t/both")) == 3
