@@ -208,3 +208,15 @@ def test_two_sessions_build_one_repository(sdb, pg):
         first.close()
         second.close()
     assert images(sdb, "t/both")[0] == built and len(images(sdb, "t/both")) == 3
+
+
+def test_mount_through_sqlalchemy_password_in_the_url(sdb, source_db):
+    url = (f"postgresql+psycopg2://postgres:${{PASSWORD}}@/{SOURCE_DB}"
+           f"?host={source_db.socket_dir}&port={source_db.port}")
+    options = json.dumps({"db_url": url, "schema": "public"})
+    built = build(sdb, f"FROM MOUNT sqlalchemy '{options}' IMPORT events", "t/sa", PARAMS)
+    assert rows(sdb, 'SELECT id, kind, amount::text FROM "t/sa".events') == sorted(map(
+        repr, source_db.sql("SELECT id, kind, amount::text FROM events", dbname=SOURCE_DB)))
+    recipe_again = execute(sdb, "SELECT sgfdw.provenance('t/sa')")[0][0]
+    assert PASSWORD not in recipe_again and "postgres:${DB_URL_PASSWORD}@" in recipe_again
+    assert build(sdb, recipe_again, "t/sa2", {"DB_URL_PASSWORD": PASSWORD}) == built
