@@ -14,6 +14,7 @@ from __future__ import annotations
 import concurrent.futures
 import hashlib
 import re
+import time
 from pathlib import Path
 from typing import Any, Callable, Iterable, TypeVar
 from urllib.parse import urlsplit, urlunsplit
@@ -23,13 +24,15 @@ import requests
 from sgfdw.engine import Engine
 from sgfdw.errors import ConnectionFailure, FdwError, OptionError
 from sgfdw.hooks.external_objects import ExternalObjectHandler, check_object_ids
-from sgfdw.store import files, meta
+from sgfdw.store import cache, files, meta
 from sgfdw.store.errors import CorruptObject
 
 __all__ = ["S3ExternalObjectHandler", "get_object_upload_urls", "get_object_download_urls"]
 
 # Seconds to connect, and between bytes of a transfer.
 _TIMEOUT = (10, 300)
+# Seconds to wait before each further try of a transfer.
+_RETRY_PAUSES = (0.5, 1.0)
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -77,19 +80,29 @@ def _check_response(response: requests.Response, object_id: str, action: str) ->
 
 def _transfer(action: str, object_id: str, send: Callable[[], requests.Response]
               ) -> requests.Response:
-    try:
-        response = send()
-    except requests.RequestException as exc:
-        raise ConnectionFailure(f"could not {action} object {object_id}: the S3 service "
-                                "cannot be reached", detail=f"{type(exc).__name__}: "
-                                f"{_location(str(getattr(exc.request, 'url', '') or ''))}"
-                                ) from None
-    _check_response(response, object_id, action)
-    return response
+    """send(), tried again after a pause when S3 is unreachable or answers with a
+    transient error (5xx), as S3 clients do."""
+    pauses = iter(_RETRY_PAUSES)
+    while True:
+        pause = next(pauses, None)
+        try:
+            response = send()
+        except requests.RequestException as exc:
+            if pause is None:
+                raise ConnectionFailure(
+                    f"could not {action} object {object_id}: the S3 service cannot be "
+                    "reached", detail=f"{type(exc).__name__}: "
+                    f"{_location(str(getattr(exc.request, 'url', '') or ''))}") from None
+        else:
+            if response.status_code < 500 or pause is None:
+                _check_response(response, object_id, action)
+                return response
+        time.sleep(pause)
 
 
-def _upload(object_id: str, path: Path, url: str) -> None:
-    data = path.read_bytes()
+def _upload(object_id: str, path: Path, sha256: str, url: str) -> None:
+    # Checked here: a damaged local file must not reach the registry.
+    data = files.read_checked(object_id, path, sha256)
     _transfer("upload", object_id, lambda: requests.put(url, data=data, timeout=_TIMEOUT))
 
 
@@ -132,16 +145,16 @@ class S3ExternalObjectHandler(ExternalObjectHandler):
         if not objects:
             return []
         infos = meta.objects(objects)
-        paths = {}
-        for object_id in objects:
-            if object_id not in infos:
-                raise CorruptObject(f"object {object_id} has no metadata")
-            # Read (and checked) here: a damaged local file must not reach the registry.
-            files.read_object(object_id, infos[object_id].sha256)
-            paths[object_id] = files.object_path(object_id)
+        missing = [object_id for object_id in objects if object_id not in infos]
+        if missing:
+            raise CorruptObject(f"object {missing[0]} has no metadata")
+        # Files of a clone not read yet come first (they are uploaded from here).
+        cache.ensure_local(objects)
+        folder = files.object_dir()
         urls = get_object_upload_urls(remote_engine, objects, self.s3_host)
-        jobs = [(object_id, paths[object_id], parts[0]) for object_id, parts in zip(objects, urls)]
-        return [(job[0], _location(job[2]))
+        jobs = [(object_id, folder / object_id, infos[object_id].sha256, parts[0])
+                for object_id, parts in zip(objects, urls)]
+        return [(job[0], _location(job[3]))
                 for job, _ in _in_threads(self.threads, _upload, jobs)]
 
     def download_objects(self, objects: list[tuple[str, str]],

@@ -19,7 +19,7 @@ from typing import BinaryIO
 from sgfdw import pg
 from sgfdw.store.errors import CorruptObject, ObjectWriteError
 
-__all__ = ["object_dir", "object_path", "write_object", "read_object",
+__all__ = ["object_dir", "object_path", "write_object", "read_object", "read_checked",
            "open_object_checked_once", "list_objects",
            "remove_file", "hold_writers_lock"]
 
@@ -121,6 +121,18 @@ def _check(object_id: str, path: Path, data: bytes, sha256: str) -> None:
         raise CorruptObject(f"object {object_id} does not match its checksum",
                             detail=f"file: {path}",
                             hint="The file was changed behind the store's back.")
+
+
+def read_checked(object_id: str, path: Path, sha256: str) -> bytes:
+    """The object's file at path (found by the caller), checked against sha256. Runs no
+    SQL, so a transfer thread may call it."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise CorruptObject(f"object {object_id} cannot be read: {exc.strerror}",
+                            detail=f"file: {path}") from None
+    _check(object_id, path, data, sha256)
+    return data
 
 
 def read_object(object_id: str, sha256: str) -> bytes:

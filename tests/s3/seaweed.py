@@ -9,6 +9,7 @@ ports, so a test can take S3 away in the middle of a transfer and bring it back.
 from __future__ import annotations
 
 import atexit
+import io
 import json
 import os
 import secrets
@@ -24,8 +25,9 @@ from harness import free_port
 
 __all__ = ["SeaweedS3", "weed_binary", "BUCKET"]
 
-# The registry's bucket in the tests.
+# The registry's bucket in the tests; the harness's own, to see that the server works.
 BUCKET = "sgfdw-registry"
+_PROBE_BUCKET = "sgfdw-probe"
 
 # Ports weed serves: each service's HTTP and gRPC port.
 _PORTS = ("master.port", "master.port.grpc", "volume.port", "volume.port.grpc",
@@ -56,6 +58,7 @@ class SeaweedS3:
             "actions": ["Admin", "Read", "Write", "List", "Tagging"]}]}))
         self.logfile = self.base_dir / "weed.log"
         self._process: subprocess.Popen | None = None
+        self._probed = False
         atexit.register(self.cleanup)
 
     @property
@@ -92,20 +95,31 @@ class SeaweedS3:
             client.make_bucket(bucket)
 
     def _wait_ready(self, timeout: float) -> None:
-        """Until a signed request is served: the gateway, the filer and the master are
-        up then (a volume is made on the first write)."""
+        """Until an object can be written and read back, and the one written at the
+        first start can still be read: the gateway, filer, master and volumes are up
+        then (after a restart the volumes load some time after the gateway answers)."""
         deadline = time.monotonic() + timeout
         while True:
             if self._process.poll() is not None:
                 raise RuntimeError(f"weed exited ({self._process.returncode}):\n"
                                    + self.log_tail())
             try:
-                self.client().list_buckets()
+                self._probe()
                 return
             except Exception:
                 if time.monotonic() > deadline:
                     raise RuntimeError("SeaweedFS did not start:\n" + self.log_tail())
             time.sleep(0.2)
+
+    def _probe(self) -> None:
+        client = self.client()
+        self.make_bucket(_PROBE_BUCKET)
+        if not self._probed:
+            client.put_object(_PROBE_BUCKET, "first", io.BytesIO(b"probe"), 5)
+        assert client.get_object(_PROBE_BUCKET, "first").read() == b"probe"
+        client.put_object(_PROBE_BUCKET, "again", io.BytesIO(b"probe"), 5)
+        assert client.get_object(_PROBE_BUCKET, "again").read() == b"probe"
+        self._probed = True
 
     def stop(self) -> None:
         """Ends the server at once, as a crash would (its graceful stop can hang); what
