@@ -37,7 +37,7 @@ from sgfdw.store import images, meta, relations
 from sgfdw.store.errors import NotFound, UncommittedChanges
 from sgfdw.store.names import Repository, parse_repository
 from sgfdw.store.snapshot import store_table
-from sgfdw.store.status import uncommitted
+from sgfdw.store.status import layered_tables, uncommitted
 
 __all__ = ["build", "SECRET_KEY"]
 
@@ -116,7 +116,8 @@ class _Build:
                 detail="; ".join(changes),
                 hint="Commit them, or check out an image with force => true, before "
                      "building into it.")
-        self.checked_out = meta.head(self.repo)
+        # A layered checkout (foreign tables reading HEAD) is no working copy to change.
+        self.checked_out = None if layered_tables(self.repo) else meta.head(self.repo)
 
     def _cached(self, command: Command, image_hash: str) -> bool:
         """Moves to the image if the repository has it (a cache hit)."""

@@ -143,6 +143,15 @@ def test_from_an_image_then_change_it(sdb):
     # FROM copies the base image (same hash); the next step makes a patch.
     base = execute(sdb, "SELECT image_hash FROM sgfdw.log('t/base') WHERE 'v1' = ANY(tags)")
     assert base[0][0] in images(sdb, "t/derived") and built != base[0][0]
+    # Checked out layered (foreign tables reading the image): the build checks out
+    # ordinary tables to change.
+    execute(sdb, "SELECT sgfdw.checkout('t/derived', %s, layered => true)", (built,))
+    again = build(sdb, "FROM t/base:v1\nSQL DELETE FROM cities WHERE population < 100\n"
+                       "SQL DELETE FROM cities WHERE id = 2", "t/derived")
+    assert rows(sdb, 'SELECT * FROM "t/derived".cities') == rows(
+        sdb, "SELECT * FROM cities WHERE population >= 100 AND id <> 2")
+    assert execute(sdb, "SELECT parent_id FROM sgfdw.log('t/derived') WHERE image_hash = %s",
+                   (again,)) == [(built,)]
     assert build(sdb, "FROM EMPTY", "t/derived") == "0" * 64
     assert execute(sdb, "SELECT count(*) FROM pg_tables WHERE schemaname = 't/derived'") \
         == [(0,)]
