@@ -7,9 +7,9 @@ sgfdw.splitfile_guard(), active while the setting sgfdw_build.image_schema names
 schema (the objects a command creates, alters or drops must be in it). Rows written
 to tables elsewhere are found afterwards in pg_stat_xact_all_tables (this transaction's
 inserted, updated and deleted rows per table) and a TRUNCATE by its exclusive lock,
-and the step fails: the build's transaction rolls back with them. Not seen: sequences advanced, files or large objects
-written by functions -- this catches mistakes, it is no sandbox (building is
-superuser-only).
+and the step fails: the build's transaction rolls back with them. Not seen: sequences
+advanced, files or large objects written by functions -- this catches mistakes, it is
+no sandbox (building is superuser-only).
 """
 from __future__ import annotations
 
