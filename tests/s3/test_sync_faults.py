@@ -83,6 +83,42 @@ def test_an_object_changed_in_the_bucket_is_xx001(pg, registry, hub, db, s3):
         s3.client().put_object(BUCKET, tampered, io.BytesIO(original), len(original))
 
 
+def late_urls(seconds: float) -> str:
+    """Python for run(): the S3 handler starts its transfers `seconds` after it got its
+    URLs."""
+    return ("import time\n"
+            "from sgfdw.hooks import s3\n"
+            "fetch = s3.get_object_download_urls\n"
+            "def late(*args):\n"
+            "    urls = fetch(*args)\n"
+            f"    time.sleep({seconds})\n"
+            "    return urls\n"
+            "s3.get_object_download_urls = late\n")
+
+
+def test_wrong_urls_name_the_object(pg, registry, hub, db):
+    make_repository(db, 500)
+    add_registry(db, registry, hub)
+    push(db)
+    with another_engine(pg) as other:
+        add_registry(other, registry, hub)
+        execute(other, "SELECT sgfdw.clone('registry', %s)", (REPO,))
+        execute(other, "CREATE FUNCTION run(code text) RETURNS text LANGUAGE sgfdw_python "
+                       "AS 'pyfuncs.run'")
+        execute(other, "SELECT run(%s)", (
+            "from sgfdw.hooks import s3\n"
+            "fetch = s3.get_object_download_urls\n"
+            "def forged(*args):\n"
+            "    return [[url.replace('X-Amz-Signature=', 'X-Amz-Signature=0') for url in parts]"
+            " for parts in fetch(*args)]\n"
+            "s3.get_object_download_urls = forged\n",))
+        error = error_of(other, "SELECT sgfdw.checkout(%s)", (REPO,))
+        assert error.pgcode == "58000"
+        assert "could not download object o" in error.pgerror
+        assert "SignatureDoesNotMatch" in error.pgerror
+        assert execute(other, "SELECT count(*) FROM sgfdw.object_cache") == [(0,)]
+
+
 def test_expired_urls_name_the_object(pg, registry, hub, db):
     make_repository(db, 500)
     add_registry(db, registry, hub)
@@ -94,15 +130,7 @@ def test_expired_urls_name_the_object(pg, registry, hub, db):
         execute(other, "CREATE FUNCTION run(code text) RETURNS text LANGUAGE sgfdw_python "
                        "AS 'pyfuncs.run'")
         # The handler asks for its URLs, then starts only after they expired.
-        execute(other, "SELECT run(%s)", (
-            "import time\n"
-            "from sgfdw.hooks import s3\n"
-            "fetch = s3.get_object_download_urls\n"
-            "def late(*args):\n"
-            "    urls = fetch(*args)\n"
-            "    time.sleep(2.5)\n"
-            "    return urls\n"
-            "s3.get_object_download_urls = late\n",))
+        execute(other, "SELECT run(%s)", (late_urls(2.5),))
         error = error_of(other, "SELECT sgfdw.checkout(%s)", (REPO,))
         assert error.pgcode == "58000"
         assert "presigned URL expired" in error.pgerror
