@@ -139,7 +139,7 @@ class _Build:
         return {"command": _KEYWORDS.get(type(command)) or getattr(command, "name"),
                 "line": command.line, "splitfile": str(rendered), "sources": sources}
 
-    def _add(self, command: Command, image_hash: str, versions: list[meta.TableVersion],
+    def _add(self, image_hash: str, versions: list[meta.TableVersion],
              provenance: dict[str, Any], parent: str | None = None) -> None:
         images.add_image(self.repo, parent or self.current, None, provenance, versions,
                          image_hash)
@@ -173,7 +173,7 @@ class _Build:
         if self._cached(command, image_hash):
             return
         rendered = FromImage(command.line, ImageRef(str(source), image_hash))
-        self._add(command, image_hash, meta.table_versions(source, image_hash),
+        self._add(image_hash, meta.table_versions(source, image_hash),
                   self._provenance(command, rendered, [
                       self._source(source, command.image.reference, image_hash)]),
                   parent=meta.ZERO_HASH)
@@ -201,7 +201,7 @@ class _Build:
                 for item in queries:
                     versions[item.alias] = _query_result(item.query or "", item.alias, schema)
         rendered = ImportImage(command.line, ImageRef(str(source), source_hash), command.items)
-        self._add(command, target, list(versions.values()), self._provenance(
+        self._add(target, list(versions.values()), self._provenance(
             command, rendered, [self._source(source, command.image.reference, source_hash)]))
 
     def import_mount(self, command: ImportMount) -> None:
@@ -228,7 +228,7 @@ class _Build:
         versions.update({v.table_name: v for v in imported})
         rendered = ImportMount(command.line, command.handler, _redacted(command.options),
                                command.items)
-        self._add(command, target, list(versions.values()), self._provenance(
+        self._add(target, list(versions.values()), self._provenance(
             command, rendered, [{"mount_handler": command.handler,
                                  "tables": [v.table_name for v in imported]}]))
 
