@@ -103,3 +103,19 @@ def test_the_secret_key_never_reaches_the_log(registry, hub, s3):
     log = registry.logfile.read_text(errors="replace")
     assert 'parameter "sgfdw.s3_url_expiry" changed to "600"' in log
     assert s3.secret_key not in log
+
+
+def test_listing_and_deleting_objects_in_the_bucket(hub, s3):
+    data = b"to be deleted"
+    oid = object_id(data)
+    [[put]] = urls(hub, "get_object_upload_urls", [oid])
+    assert requests.put(put, data=data).status_code == 200
+    execute(hub, "CREATE FUNCTION run(code text) RETURNS text LANGUAGE sgfdw_python "
+                 "AS 'pyfuncs.run'")
+    listing = ("from sgfdw.hooks import s3_server\n"
+               f"result = {oid!r} in s3_server.list_objects(s3_server.client())\n")
+    assert execute(hub, "SELECT run(%s)", (listing,)) == [("True",)]
+    execute(hub, "SELECT run(%s)", ("from sgfdw.hooks import s3_server\n"
+                                    f"s3_server.delete_objects(s3_server.client(), [{oid!r}])",))
+    assert execute(hub, "SELECT run(%s)", (listing,)) == [("False",)]
+    assert oid not in {entry.object_name for entry in s3.client().list_objects(BUCKET)}

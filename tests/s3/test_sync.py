@@ -163,3 +163,19 @@ def outcome(engine) -> str:
     except psycopg2.Error as exc:
         return exc.pgcode
     return "pushed"
+
+
+def test_a_pruned_layered_query_after_a_clone_downloads_only_its_fragments(pg, registry,
+                                                                            hub, db):
+    make_repository(db, 5000)
+    add_registry(db, registry, hub)
+    push(db)
+    with another_engine(pg) as other:
+        add_registry(other, registry, hub)
+        execute(other, "SELECT sgfdw.clone('registry', %s)", (REPO,))
+        execute(other, "CREATE SCHEMA l")
+        execute(other, f'IMPORT FOREIGN SCHEMA "{REPO}" FROM SERVER sgfdw_objects INTO l')
+        query = "SELECT * FROM {} WHERE id BETWEEN 1200 AND 1300"
+        assert rows(other, query.format("l.t")) == rows(db, query.format("source"))
+        assert object_files(other) == 1
+        assert execute(other, "SELECT count(*) FROM sgfdw.object_cache") == [(1,)]

@@ -59,6 +59,32 @@ def test_s3_down_during_push_and_download(pg, registry, hub, db, s3):
         assert checked_out(other) == checked_out(db)
 
 
+def test_a_push_failing_after_some_uploads_registers_nothing(registry, hub, db):
+    make_repository(db, 5000)
+    add_registry(db, registry, hub)
+    execute(db, "CREATE FUNCTION run(code text) RETURNS text LANGUAGE sgfdw_python "
+                "AS 'pyfuncs.run'")
+    # The last object's URL leads nowhere: the others are uploaded first (one thread).
+    execute(db, "SELECT run(%s)", (
+        "from sgfdw.hooks import s3\n"
+        "s3.real_upload_urls = fetch = s3.get_object_upload_urls\n"
+        "def broken(*args):\n"
+        "    urls = fetch(*args)\n"
+        "    urls[-1] = [urls[-1][0].replace('//127.0.0.1:', '//127.0.0.1:1#')]\n"
+        "    return urls\n"
+        "s3.get_object_upload_urls = broken\n",))
+    error = error_of(db, "SELECT sgfdw.push(%s, 'registry', handler_options => "
+                         "'{\"threads\": 1}')", (REPO,))
+    assert error.pgcode == "08006" and "could not upload object o" in error.pgerror
+    for table in ("images", "objects", "external_objects"):
+        assert execute(hub, f"SELECT count(*) FROM splitgraph_meta.{table}") == [(0,)]
+    assert execute(db, "SELECT count(*) FROM splitgraph_meta.external_objects") == [(0,)]
+    execute(db, "SELECT run(%s)", ("from sgfdw.hooks import s3\n"
+                                   "s3.get_object_upload_urls = s3.real_upload_urls\n",))
+    assert push(db) == 5
+    assert registry_images(hub) == 2
+
+
 def test_an_object_changed_in_the_bucket_is_xx001(pg, registry, hub, db, s3):
     import io
 
