@@ -25,8 +25,8 @@ from sgfdw.errors import sqlstate_of
 from sgfdw.hooks import mount_handlers
 from sgfdw.hooks.splitfile_commands import BuildRepository, get_command, get_command_names
 from sgfdw.splitfile import hashes, sqltext
-from sgfdw.splitfile.commands import (Command, FromImage, ImageRef, ImportImage, ImportMount,
-                                      Plugin, Sql)
+from sgfdw.splitfile.commands import (Command, FromImage, ImageRef, ImportImage, ImportItem,
+                                      ImportMount, Plugin, Sql)
 from sgfdw.splitfile.errors import PluginError
 from sgfdw.splitfile.parser import parse
 from sgfdw.splitfile.running import (attached_image, reading_images, run_in_image,
@@ -100,11 +100,13 @@ class _Build:
         self.repo = repo
         self.current = meta.ZERO_HASH
         self.checked_out: str | None = None  # the image the schema holds; None: neither
+        self.started = False  # repo locked, created if new, checked for changes
         self.step = 0
 
     # ------------------------------------------------------------ state
 
     def start(self) -> None:
+        self.started = True
         meta.lock_repository(self.repo)
         if not meta.images(self.repo):
             self.checked_out = images.init(self.repo)
@@ -162,7 +164,17 @@ class _Build:
 
     # ------------------------------------------------------------ commands
 
+    def _switch(self, repo: Repository) -> None:
+        """Leaves the stage built so far checked out at its last image; the next steps
+        build into repo, from its empty image. Its images stay: a cache."""
+        if self.started:
+            self._check_out_current()
+        self.repo, self.current = repo, meta.ZERO_HASH
+        self.start()
+
     def from_image(self, command: FromImage) -> None:
+        if command.output is not None:
+            self._switch(parse_repository(command.output))
         if command.image is None:
             self.current = meta.ZERO_HASH
             return
@@ -180,13 +192,13 @@ class _Build:
 
     def import_image(self, command: ImportImage) -> None:
         source, source_hash = self._resolve(command.image)
-        target = hashes.combine(self.current,
-                                hashes.import_context(source_hash, command.items))
+        stored = {v.table_name: v for v in meta.table_versions(source, source_hash)}
+        items = command.items or tuple(ImportItem(name, name) for name in sorted(stored))
+        target = hashes.combine(self.current, hashes.import_context(source_hash, items))
         if self._cached(command, target):
             return
-        stored = {v.table_name: v for v in meta.table_versions(source, source_hash)}
         versions = self._current_versions()
-        for item in command.items:
+        for item in items:
             if item.table is None:
                 continue
             if item.table not in stored:
@@ -195,12 +207,12 @@ class _Build:
                                hint="Its tables: " + (", ".join(sorted(stored)) or "none"))
             versions[item.alias] = dataclasses.replace(stored[item.table],
                                                        table_name=item.alias)
-        queries = [item for item in command.items if item.query is not None]
+        queries = [item for item in items if item.query is not None]
         if queries:
             with attached_image(_scratch_schema("import"), str(source), source_hash) as schema:
                 for item in queries:
                     versions[item.alias] = _query_result(item.query or "", item.alias, schema)
-        rendered = ImportImage(command.line, ImageRef(str(source), source_hash), command.items)
+        rendered = ImportImage(command.line, ImageRef(str(source), source_hash), items)
         self._add(target, list(versions.values()), self._provenance(
             command, rendered, [self._source(source, command.image.reference, source_hash)]))
 
@@ -208,12 +220,14 @@ class _Build:
         mount_handlers.get_mount_handler(command.handler)  # unknown: an error before work
         mountpoint = _scratch_schema("mount")
         tables = [item.table for item in command.items if item.table is not None]
-        everything = any(item.query is not None for item in command.items)
-        mount_handlers.mount(mountpoint, command.handler, command.options, overwrite=False,
-                             tables=None if everything else tables)
+        everything = not command.items or any(item.query is not None
+                                              for item in command.items)
+        mounted = mount_handlers.mount(mountpoint, command.handler, command.options,
+                                       overwrite=False, tables=None if everything else tables)
+        items = command.items or tuple(ImportItem(name, name) for name in mounted)
         try:
             imported = []
-            for item in command.items:
+            for item in items:
                 if item.table is not None:
                     relation = f"{pg.quote_ident(mountpoint)}.{pg.quote_ident(item.table)}"
                     imported.append(_snapshot(relation, item.alias, True))
@@ -227,7 +241,7 @@ class _Build:
         versions = self._current_versions()
         versions.update({v.table_name: v for v in imported})
         rendered = ImportMount(command.line, command.handler, _redacted(command.options),
-                               command.items)
+                               items)
         self._add(target, list(versions.values()), self._provenance(
             command, rendered, [{"mount_handler": command.handler,
                                  "tables": [v.table_name for v in imported]}]))
@@ -312,12 +326,13 @@ class _Build:
 
 
 def build(splitfile: str, output: str, params: Mapping[str, Any] | None = None) -> str:
-    """Builds the Splitfile into the output repository; the final image's hash, which
-    is checked out."""
+    """Builds the Splitfile into the output repository (or, after FROM ... AS, into
+    that stage's repository); the final image's hash, which is checked out."""
     repo = parse_repository(output)
     commands = parse(splitfile, params, get_command_names())
     builder = _Build(repo)
-    builder.start()
+    if not (commands and isinstance(commands[0], FromImage) and commands[0].output):
+        builder.start()  # else the output is only where the first stage starts from
     for command in commands:
         builder.run(command)
     return builder.finish()

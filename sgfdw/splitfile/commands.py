@@ -65,18 +65,22 @@ class ImportItem:
 
 @dataclass(frozen=True)
 class FromImage:
-    """FROM image (a copy of it is what the next commands change) or FROM EMPTY."""
+    """FROM image (a copy of it is what the next commands change) or FROM EMPTY; with
+    AS repository, the next commands build into that repository (a stage)."""
 
     line: int
     image: ImageRef | None
+    output: str | None = None
 
     def __str__(self) -> str:
-        return f"FROM {self.image if self.image else 'EMPTY'}"
+        return (f"FROM {self.image if self.image else 'EMPTY'}"
+                + (f" AS {self.output}" if self.output else ""))
 
 
 @dataclass(frozen=True)
 class ImportImage:
-    """Tables or query results of another image added to the image being built."""
+    """Tables or query results of another image added to the image being built (no
+    items: all its tables)."""
 
     line: int
     image: ImageRef
@@ -88,7 +92,8 @@ class ImportImage:
 
 @dataclass(frozen=True)
 class ImportMount:
-    """Tables or query results of a data source mounted through a mount handler."""
+    """Tables or query results of a data source mounted through a mount handler (no
+    items: all the tables the mount makes)."""
 
     line: int
     handler: str

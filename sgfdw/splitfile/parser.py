@@ -184,9 +184,10 @@ class _Parser:
         return ImageRef(repository, reference or None)
 
     def _items(self, tokens: list[_Token], line: int) -> tuple[ImportItem, ...]:
+        """The items to import; none: all tables of the source."""
         items: list[ImportItem] = []
         i = 0
-        while True:
+        while tokens:
             if i >= len(tokens):
                 raise self._error(line, "expected a table or a {query} to import",
                                   sqltext.rest_of_line(self.text, self.pos))
@@ -217,6 +218,7 @@ class _Parser:
                 raise self._error(tokens[i].line, "expected ',' or the end of the line",
                                   tokens[i].text)
             i += 1
+        return ()
 
     # ------------------------------------------------------------ commands
 
@@ -227,18 +229,28 @@ class _Parser:
                               hint="FROM namespace/repository[:tag], FROM EMPTY, "
                                    "FROM image IMPORT ..., FROM MOUNT handler '{...}' "
                                    "IMPORT ...")
-        if self._is_keyword(tokens, 0, "EMPTY"):
-            if len(tokens) > 1:
-                raise self._error(line, "unexpected text after FROM EMPTY", tokens[1].text)
-            return FromImage(line, None)
         if self._is_keyword(tokens, 0, "MOUNT"):
             return self._mount(tokens, line)
-        image = self._image(tokens[0])
+        image = None if self._is_keyword(tokens, 0, "EMPTY") else self._image(tokens[0])
         if len(tokens) == 1:
             return FromImage(line, image)
-        if not self._is_keyword(tokens, 1, "IMPORT"):
-            raise self._error(line, "expected IMPORT or the end of the line", tokens[1].text)
+        if self._is_keyword(tokens, 1, "AS"):
+            if len(tokens) != 3:
+                raise self._error(line, "expected FROM image AS namespace/repository",
+                                  tokens[-1].text)
+            return FromImage(line, image, self._output(tokens[2]))
+        if image is None or not self._is_keyword(tokens, 1, "IMPORT"):
+            raise self._error(line, "expected IMPORT, AS or the end of the line",
+                              tokens[1].text)
         return ImportImage(line, image, self._items(tokens[2:], line))
+
+    def _output(self, token: _Token) -> str:
+        """The repository of FROM ... AS (no image reference)."""
+        image = self._image(token)
+        if image.reference is not None:
+            raise self._error(token.line, "FROM ... AS names a repository, not an image",
+                              token.text)
+        return image.repository
 
     def _mount(self, tokens: list[_Token], line: int) -> ImportMount:
         if len(tokens) < 4 or tokens[1].kind != "word" or tokens[2].kind != "string" \

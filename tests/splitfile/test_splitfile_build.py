@@ -229,3 +229,28 @@ def test_mount_through_sqlalchemy_password_in_the_url(sdb, source_db):
     recipe_again = execute(sdb, "SELECT sgfdw.provenance('t/sa')")[0][0]
     assert PASSWORD not in recipe_again and "postgres:${DB_URL_PASSWORD}@" in recipe_again
     assert build(sdb, recipe_again, "t/sa2", {"DB_URL_PASSWORD": PASSWORD}) == built
+
+
+def test_stages_and_imports_of_all_tables(sdb):
+    """Splitgraph's multi-stage build: FROM ... AS repository builds into that
+    repository; IMPORT without tables imports them all."""
+    splitfile = """
+FROM t/base:v1 AS t/stage1
+SQL CREATE TABLE visible AS SELECT name, population FROM cities WHERE population > 100
+FROM EMPTY AS t/stage2
+FROM t/stage1 IMPORT {SELECT * FROM visible WHERE population < 10000} AS visible
+FROM t/base:v1 IMPORT
+"""
+    built = build(sdb, splitfile, "t/unused")
+    assert rows(sdb, 'SELECT * FROM "t/stage2".visible') == rows(
+        sdb, "SELECT name, population FROM cities WHERE population > 100 "
+             "AND population < 10000")
+    assert rows(sdb, 'SELECT * FROM "t/stage2".cities') == rows(sdb, "SELECT * FROM cities")
+    assert rows(sdb, 'SELECT * FROM "t/stage1".visible') == rows(
+        sdb, "SELECT name, population FROM cities WHERE population > 100")
+    assert not execute(sdb, "SELECT FROM sgfdw.repositories WHERE repository = 't/unused'")
+    cache_hits(sdb)
+    assert build(sdb, splitfile, "t/unused") == built and cache_hits(sdb) == 4
+    recipe_again = execute(sdb, "SELECT sgfdw.provenance('t/stage2')")[0][0]
+    assert recipe_again.splitlines()[1].endswith("IMPORT cities")  # the tables named
+    assert build(sdb, recipe_again, "t/stage3") == built

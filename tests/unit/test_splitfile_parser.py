@@ -119,7 +119,7 @@ def test_parameter_values_are_strings_or_numbers(value):
 
 @pytest.mark.parametrize("text, line, fragment", [
     ("FROM EMPTY\n\nFROM", 3, "FROM needs"),
-    ("FROM EMPTY\nFROM a/b IMPORT", 2, "expected a table"),
+    ("FROM EMPTY\nFROM a/b IMPORT t,", 2, "expected a table"),
     ("FROM EMPTY\nFROM a/b IMPORT {SELECT 1}", 2, "needs AS name"),
     ("FROM EMPTY\nFROM a/b IMPORT t u", 2, "expected ','"),
     ("FROM EMPTY\nFROM a/b IMPORT t, t", 2, "imported twice"),
@@ -129,7 +129,11 @@ def test_parameter_values_are_strings_or_numbers(value):
     ("SQL SELECT 'abc", 1, "unterminated string"),
     ("SQL { SELECT 1 } extra", 1, "unexpected text after }"),
     ("SQL", 1, "SQL without a statement"),
-    ("FROM EMPTY AS x", 1, "unexpected text after FROM EMPTY"),
+    ("FROM EMPTY AS x", 1, "invalid repository"),
+    ("FROM a/b AS c/d:v1", 1, "names a repository, not an image"),
+    ("FROM a/b AS", 1, "expected FROM image AS namespace/repository"),
+    ("FROM EMPTY IMPORT t", 1, "expected IMPORT, AS or the end of the line"),
+    ("FROM a/b c/d", 1, "expected IMPORT, AS or the end of the line"),
     ("FROM MOUNT h 'not json' IMPORT t", 1, "not a JSON object"),
     ("FROM MOUNT h IMPORT t", 1, "expected FROM MOUNT"),
     ("SQL SELECT ${}", 1, "invalid parameter reference"),
@@ -164,3 +168,10 @@ def test_normal_form_and_image_references():
     assert sqltext.normalise(text, {("a/b", "v1"): "f" * 64}) == \
         f'SELECT * FROM "a/b:{"f" * 64}".t JOIN "c/d:0123abcd" .u ON \'"x/y:z".w\''
     assert sqltext.normalise("SELECT 'a  b'   /* c */ , 1") == "SELECT 'a  b' , 1"
+
+
+def test_stages_and_import_everything():
+    assert parse("FROM a/b:v1 AS c/d\nFROM EMPTY AS e/f\nFROM c/d IMPORT\nIMPORT a/b", {}) == [
+        FromImage(1, ImageRef("a/b", "v1"), "c/d"), FromImage(2, None, "e/f"),
+        ImportImage(3, ImageRef("c/d"), ()), ImportImage(4, ImageRef("a/b"), ())]
+    assert str(FromImage(1, None, "e/f")) == "FROM EMPTY AS e/f"
