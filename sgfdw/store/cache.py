@@ -3,8 +3,8 @@ set by push and clone) whose files are downloaded when a reader needs them.
 
 Readers (checkout, layered scans) call ensure_local with the objects they are about to
 read: the missing ones come in parallel, and all of them are marked in use until the
-reader's transaction ends (a shared advisory lock per object, which eviction must get
-exclusively: splitgraph_meta.object_cache_status.refcount is not kept, the view
+reader's transaction ends (a shared advisory lock per cached object, which eviction must
+get exclusively: splitgraph_meta.object_cache_status.refcount is not kept, the view
 sgfdw.object_cache counts those locks). files.py calls it for a single object whose
 file is missing. The registry to ask is the upstream of a repository whose tables use
 the object.
@@ -21,6 +21,7 @@ from collections import defaultdict
 from typing import Any, Iterable, Mapping
 
 from sgfdw import pg
+from sgfdw.errors import SqlError
 from sgfdw.hooks.external_objects import get_external_object_handler
 from sgfdw.store import files
 from sgfdw.store.errors import CorruptObject, StoreError
@@ -50,12 +51,22 @@ _CACHE_LOCK = "hashtextextended('sgfdw.store object cache', 0)"
 
 
 def _mark_in_use(object_ids: list[str]) -> None:
-    pg.execute(f"SELECT pg_advisory_xact_lock_shared(hashtextextended(id, {_IN_USE})) "
-               "FROM unnest($1::text[]) id", [object_ids])
-    # Rows another reader is updating are skipped: readers never wait on each other.
-    pg.execute("UPDATE splitgraph_meta.object_cache_status SET last_used = now() "
-               "WHERE object_id IN (SELECT object_id FROM splitgraph_meta.object_cache_status "
-               "WHERE object_id = ANY ($1::text[]) FOR UPDATE SKIP LOCKED)", [object_ids])
+    """Shared in-use locks on those of the objects that are in the cache (the others
+    are never evicted: they need none, and the lock table is finite), and their last
+    use."""
+    pg.execute(f"SELECT pg_advisory_xact_lock_shared(hashtextextended(object_id, {_IN_USE})) "
+               "FROM splitgraph_meta.object_cache_status WHERE object_id = ANY ($1::text[])",
+               [object_ids])
+    # Rows another reader is updating are skipped: readers never wait on each other. A
+    # read-only transaction reads without recording its use.
+    try:
+        pg.execute("UPDATE splitgraph_meta.object_cache_status SET last_used = now() "
+                   "WHERE object_id IN (SELECT object_id FROM "
+                   "splitgraph_meta.object_cache_status WHERE object_id = ANY ($1::text[]) "
+                   "FOR UPDATE SKIP LOCKED)", [object_ids])
+    except SqlError as exc:
+        if exc.sqlstate != "25006":
+            raise
 
 
 def _limit() -> int:
@@ -115,7 +126,9 @@ def ensure_local(object_ids: Iterable[str],
         return []
     # Until the transaction ends: one reader at a time makes room and downloads.
     pg.execute(f"SELECT pg_advisory_xact_lock({_CACHE_LOCK})")
-    return _download(wanted, handler_options)
+    downloaded = _download(wanted, handler_options)
+    _mark_in_use(downloaded)
+    return downloaded
 
 
 def _download(wanted: list[str], handler_options: Mapping[str, Any] | None) -> list[str]:
