@@ -178,3 +178,23 @@ def test_a_wrong_registry_password_is_28P01_and_never_shown(pg, registry, hub, d
     execute(hub, "DROP ROLE pusher")
     for cluster in (pg, registry):
         assert "Wr0ng-p4ssw0rd" not in cluster.logfile.read_text(errors="replace")
+
+
+def test_a_cancel_during_downloads_ends_the_statement(pg, registry, hub, db):
+    make_repository(db, 500)
+    add_registry(db, registry, hub)
+    push(db)
+    with another_engine(pg) as other:
+        add_registry(other, registry, hub)
+        execute(other, "SELECT sgfdw.clone('registry', %s)", (REPO,))
+        execute(other, "CREATE FUNCTION run(code text) RETURNS text LANGUAGE sgfdw_python "
+                       "AS 'pyfuncs.run'")
+        # Transfers that hang (for a while: the thread ends by itself).
+        execute(other, "SELECT run(%s)", ("import time\n"
+                                          "from sgfdw.hooks import s3\n"
+                                          "s3._download = lambda *args: time.sleep(5)\n",))
+        execute(other, "SET statement_timeout = '300ms'")
+        error = error_of(other, "SELECT sgfdw.checkout(%s)", (REPO,))
+        assert error.pgcode == "57014"
+        execute(other, "RESET statement_timeout")
+        assert execute(other, "SELECT count(*) FROM sgfdw.object_cache") == [(0,)]
