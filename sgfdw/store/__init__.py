@@ -6,6 +6,7 @@ names (repository names), types (PostgreSQL <-> Arrow), fragments (object ids, i
 Parquet bytes), files (the object directory), meta (splitgraph_meta), relations
 (catalogs), snapshot (table -> objects), materialize (objects -> table), images
 (history, tags, references), checkout (the working copy), tracking (change triggers),
-status (uncommitted changes), commit, diff, cleanup, sql_api (the SQL functions).
+status (uncommitted changes), commit, diff, cleanup, remotes (registries), sync (push /
+clone / pull), cache (downloaded objects), sql_api (the SQL functions).
 See README.md.
 """
