@@ -32,10 +32,15 @@ class UndefinedColumn(FdwError):
     sqlstate = "42703"
 
 
+class WriteRefused(FdwError):
+    """A write that breaks a constraint of the table (its SQLSTATE given)."""
+
+
 class LayeredFdw(ForeignDataWrapper):
     """A table of one image (option image: tag, hash, prefix or latest, resolved once
     per transaction). Reads only the objects whose index can match the quals, only the
-    needed columns, and applies patches by primary key. Read-only."""
+    needed columns, and applies patches by primary key. Writes through latest or a tag
+    make one new image per transaction (writes.py)."""
 
     def __init__(self, fdw_options: dict[str, str],
                  fdw_columns: Mapping[str, ColumnDefinition]) -> None:
@@ -103,7 +108,8 @@ class LayeredFdw(ForeignDataWrapper):
         wanted = [name for name in self.columns if name in columns]
         chunks = sort_and_slice(
             current_rows(image, plan, wanted, quals,
-                         descending=bool(sortkeys and sortkeys[0].is_reversed)),
+                         descending=bool(sortkeys and sortkeys[0].is_reversed),
+                         overlay=self._own_changes(image)),
             sortkeys, limit, offset)
         if lane_carries(self.columns, schema, wanted):
             return batches(chunks, schema, wanted)
@@ -125,6 +131,98 @@ class LayeredFdw(ForeignDataWrapper):
             pushed.append(f"Limit: {limit}, offset: {offset or 0}")
         return [f"Image: {image.repository}:{image.reference} ({image.image_hash[:12]})",
                 f"Table: {self.options.table}", plan.describe(), *pushed]
+
+    # -- writes: one new image per transaction (writes.py) ---------------------------------
+
+    @staticmethod
+    def _own_changes(image: TableImage) -> Any:
+        from .writes import changes_of, patch_table
+        rows = changes_of(image)
+        return patch_table(rows, image.version.schema) if rows else None
+
+    @property  # None for a table without a one-column key: read-only (bridge contract)
+    def rowid_column(self) -> str | None:  # type: ignore[override]
+        key = self._image().version.schema.primary_key
+        return key[0] if len(key) == 1 else None
+
+    def updatable_operations(self) -> Collection[str]:
+        from .writes import writable
+        declared = {name: column.type_name for name, column in self.columns.items()}
+        return ("insert", "update", "delete") if writable(self._image(), declared) else ()
+
+    @staticmethod
+    def _exists(image: TableImage, key: Any) -> bool:
+        """Whether the key has a row: in this transaction's changes, else in the image
+        (a pruned key lookup)."""
+        from .prune import plan_objects
+        from .scan import current_rows
+        from .writes import changes_of
+        own = changes_of(image) or {}
+        if key in own:
+            return own[key] is not None
+        name = image.version.schema.primary_key[0]
+        quals = [Qual(name, "=", key)]
+        plan = plan_objects(image.objects, quals, image.version.schema)
+        return any(chunk.num_rows for chunk in current_rows(image, plan, [name], quals))
+
+    def _check_new_key(self, image: TableImage, key: Any) -> None:
+        name = image.version.schema.primary_key[0]
+        if key is None:
+            raise WriteRefused(f'null value in column "{name}" of layered table '
+                               f'"{self.options.table}" violates not-null constraint',
+                               sqlstate="23502")
+        if self._exists(image, key):
+            raise WriteRefused(f'duplicate key value violates the primary key of layered '
+                               f'table "{self.options.table}"', sqlstate="23505",
+                               detail=f"Key ({name})=({key}) already exists.")
+
+    def insert(self, values: dict[str, Any]) -> dict[str, Any]:
+        from .writes import record
+        image = self._image()
+        row = {name: values.get(name) for name in self.columns}
+        key = row[image.version.schema.primary_key[0]]
+        self._check_new_key(image, key)
+        record(image, key, row)
+        return row
+
+    def update(self, rowid: Any, new_values: dict[str, Any]) -> dict[str, Any]:
+        from .writes import record
+        image = self._image()
+        row = {name: new_values.get(name) for name in self.columns}
+        key = row[image.version.schema.primary_key[0]]
+        if key != rowid:
+            self._check_new_key(image, key)
+            record(image, rowid, None)
+        record(image, key, row)
+        return row
+
+    def delete(self, rowid: Any) -> None:
+        from .writes import record
+        record(self._image(), rowid, None)
+
+    def pre_commit(self) -> None:
+        from .writes import make_images
+        make_images()
+
+    def rollback(self) -> None:
+        from .writes import discard
+        discard()
+
+    def commit(self) -> None:
+        from .writes import discard
+        discard()
+
+    def sub_begin(self, level: int) -> None:
+        from .writes import savepoint
+        savepoint(level)
+
+    def sub_commit(self, level: int) -> None:
+        from .writes import release
+        release(level)
+
+    def sub_rollback(self, level: int) -> None:
+        from .writes import rollback_to
+        rollback_to(level)
 
     # -- IMPORT FOREIGN SCHEMA and option checks ------------------------------------------
 

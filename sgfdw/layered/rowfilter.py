@@ -52,11 +52,11 @@ def _predicate(qual: Qual, schema: TableSchema) -> Callable[[pa.Table], Any] | N
         if not any_of or operator != "=" or not isinstance(value, (list, tuple)) \
                 or key is None:
             return None
-        wanted = [key(v) for v in value if v is not None]
-        if any(v is None for v in wanted):
+        members = [key(v) for v in value if v is not None]
+        if any(v is None for v in members):
             return None
         try:
-            value_set = pa.array(wanted, type=_stored_type(storage_of(column).arrow_type))
+            value_set = pa.array(members, type=_stored_type(storage_of(column).arrow_type))
         except (pa.ArrowInvalid, OverflowError):
             return None  # e.g. an int8 value for an int4 column: PostgreSQL decides
         return lambda table: pc.is_in(_stored(table.column(qual.field_name)),

@@ -75,16 +75,25 @@ class _Reading:
     """One scan's reading of the kept objects."""
 
     def __init__(self, image: TableImage, plan: Plan, wanted: Sequence[str],
-                 quals: Sequence[Qual]) -> None:
+                 quals: Sequence[Qual], overlay: pa.Table | None) -> None:
         self.schema: TableSchema = image.version.schema
         self.plan = plan
         self.quals = list(quals)
         self.key = list(self.schema.primary_key)
         self.names = list(dict.fromkeys([*wanted, *self.key,
                                          *(q.field_name for q in quals)])) + [FLAG]
+        self.overlay = overlay
+        # the objects, then the transaction's own changes as the newest patch
+        self.count = len(plan.kept) + (overlay is not None)
+        self.bounds = [key_range_of(info, self.schema) if self.key else None
+                       for info in plan.kept] + [None] * (overlay is not None)
 
     def part(self, number: int) -> pa.Table:
         """A kept object's rows less those the quals may drop before the merge."""
+        if number == len(self.plan.kept):
+            return apply_quals(self.overlay.select(self.names),  # type: ignore[union-attr]
+                               [q for q in self.quals if q.field_name in self.key],
+                               self.schema)
         early = [q for q in self.quals if not self.plan.over_earlier[number]
                  or q.field_name in self.key]
         return read_object(self.plan.kept[number], self.names, early, self.schema)
@@ -97,17 +106,18 @@ class _Reading:
 
 
 def current_rows(image: TableImage, plan: Plan, wanted: Sequence[str], quals: Sequence[Qual],
-                 descending: bool = False) -> Iterator[pa.Table]:
+                 descending: bool = False, overlay: pa.Table | None = None
+                 ) -> Iterator[pa.Table]:
     """The current rows of the kept objects, in chunks: the wanted columns (and the key),
     less rows that cannot satisfy the quals (see rowfilter). For a table with a primary
     key, the chunks are in order of its first column (descending if asked), each chunk
-    unsorted."""
-    reading = _Reading(image, plan, wanted, quals)
+    unsorted. overlay: a last patch in stored form (the transaction's own writes)."""
+    reading = _Reading(image, plan, wanted, quals, overlay)
     schema = reading.schema
-    if not plan.kept:
+    if not reading.count:
         yield reading.empty()
     elif not reading.key:
-        for number in range(len(plan.kept)):
+        for number in range(reading.count):
             yield reading.finished(reading.part(number))
     elif all(schema.column(name).base in _BYTE_EQUAL_KEYS for name in reading.key):
         yield from _incremental(reading, descending)
@@ -116,8 +126,7 @@ def current_rows(image: TableImage, plan: Plan, wanted: Sequence[str], quals: Se
 
 
 def _incremental(reading: _Reading, descending: bool) -> Iterator[pa.Table]:
-    plan, key = reading.plan, reading.key
-    bounds = [key_range_of(info, reading.schema) for info in plan.kept]
+    key, bounds = reading.key, reading.bounds
     unknown = [n for n, b in enumerate(bounds) if b is None]
     side = 1 if descending else 0
     known = sorted((n for n, b in enumerate(bounds) if b is not None),
@@ -156,7 +165,7 @@ def _incremental(reading: _Reading, descending: bool) -> Iterator[pa.Table]:
 def _all_at_once(reading: _Reading) -> pa.Table:
     """Keys without byte equality: all objects sorted by key, newest first, first row
     of each key."""
-    parts = [reading.part(number) for number in range(len(reading.plan.kept))]
+    parts = [reading.part(number) for number in range(reading.count)]
     numbered = [part.append_column(_SEQUENCE, pc.fill_null(pa.nulls(part.num_rows,
                                                                     pa.int32()), n))
                 for n, part in enumerate(parts)]

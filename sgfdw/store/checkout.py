@@ -37,7 +37,8 @@ def checkout(repo: Repository, reference: str | None, force: bool = False,
              layered: bool = False) -> str:
     """Replaces the repository's schema with the image's tables; its hash. Uncommitted
     changes are refused (55000) unless force. Layered: the tables are foreign tables
-    reading the image in place (sgfdw.layered), pinned to its hash; nothing is copied."""
+    reading HEAD in place (sgfdw.layered); nothing is copied, and each transaction
+    writing to them makes a new image that becomes HEAD."""
     image_hash = images.resolve(repo, reference)
     meta.lock_repository(repo)
     changes = uncommitted(repo)
@@ -48,15 +49,15 @@ def checkout(repo: Repository, reference: str | None, force: bool = False,
             hint="Commit them with sgfdw.commit(), or pass force => true to discard them.")
     pg.execute(f"DROP SCHEMA IF EXISTS {_schema_name(repo)} CASCADE")
     pg.execute(f"CREATE SCHEMA {_schema_name(repo)}")
-    if layered:
-        pg.execute(f"IMPORT FOREIGN SCHEMA {pg.quote_ident(f'{repo}:{image_hash}')} "
+    meta.set_tag(repo, image_hash, "HEAD")  # before a layered import reads it
+    if layered:  # the tables follow HEAD: writes to them make images and move it
+        pg.execute(f"IMPORT FOREIGN SCHEMA {pg.quote_ident(f'{repo}:HEAD')} "
                    f"FROM SERVER sgfdw_objects INTO {_schema_name(repo)}")
     for version in [] if layered else meta.table_versions(repo, image_hash):
         target = table_name(repo, version.table_name)
         materialize(target, version.schema, list(version.object_ids))
         tracking.install(repo, target, version.table_name, version.schema)
     tracking.clear(repo)
-    meta.set_tag(repo, image_hash, "HEAD")
     return image_hash
 
 

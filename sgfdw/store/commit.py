@@ -69,8 +69,8 @@ def commit(repo: Repository, comment: str | None, snapshot: bool,
     image's hash and provenance, and gets its image even when nothing changed."""
     images.ensure_exists(repo)
     if layered_tables(repo):
-        raise StoreError(f"repository {repo} is checked out layered: its tables are "
-                         "read-only foreign tables, there is nothing to commit",
+        raise StoreError(f"repository {repo} is checked out layered: there is nothing to "
+                         "commit, each transaction writing to its tables makes an image",
                          sqlstate="55000",
                          hint="Check it out with sgfdw.checkout(repository, image) to make "
                               "changes to commit.")

@@ -30,7 +30,8 @@ def current_tables(repo: Repository) -> list[TableState]:
 
 def layered_tables(repo: Repository) -> list[str]:
     """The foreign tables of server sgfdw_objects in the repository's schema: a layered
-    checkout (sgfdw.checkout(..., layered => true)), read in place, never changed."""
+    checkout (sgfdw.checkout(..., layered => true)), reading HEAD in place: a write
+    to them makes its own image, there is never anything uncommitted."""
     return [name for name, in pg.execute(
         "SELECT c.relname::text FROM pg_foreign_table f JOIN pg_class c ON c.oid = f.ftrelid "
         "JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_foreign_server s "

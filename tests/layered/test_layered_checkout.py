@@ -1,6 +1,7 @@
 """sgfdw.checkout(repository, image, layered => true): the repository's schema gets
 foreign tables reading the image in place, with the rows of the same image checked out
-as tables; commit refuses such a schema (55000) and checkout replaces it either way."""
+as tables; a transaction writing to them makes a new image that becomes HEAD; commit
+refuses such a schema (55000) and checkout replaces it either way."""
 from __future__ import annotations
 
 from psycopg2 import sql
@@ -75,3 +76,27 @@ def test_layered_checkout_of_an_unknown_image_changes_nothing(db):
     assert error.pgcode == "42704"
     assert_usable(db)
     assert relkinds(db) == {"t": "r"}
+
+
+def test_writes_to_a_layered_checkout_make_an_image_that_becomes_head(db):
+    execute(db, "SELECT sgfdw.init(%s)", (REPO,))
+    execute(db, f"CREATE TABLE {SCHEMA}.t (id int PRIMARY KEY, v text)")
+    execute(db, f"INSERT INTO {SCHEMA}.t SELECT g, g::text FROM generate_series(1, 20) g")
+    base = execute(db, "SELECT sgfdw.commit(%s)", (REPO,))[0][0]
+    execute(db, "SELECT sgfdw.checkout(%s, %s)", (REPO, "0" * 64))  # HEAD: no tables
+    execute(db, "SELECT sgfdw.checkout(%s, %s, layered => true)", (REPO, base))
+    assert relkinds(db) == {"t": "f"}
+    db.autocommit = False  # one transaction: one image
+    execute(db, f"UPDATE {SCHEMA}.t SET v = 'x' WHERE id <= 3")
+    execute(db, f"DELETE FROM {SCHEMA}.t WHERE id = 20")
+    db.commit()
+    db.autocommit = True
+    head = execute(db, "SELECT image_hash, parent_id FROM splitgraph_meta.tags JOIN "
+                       "splitgraph_meta.images USING (namespace, repository, image_hash) "
+                       "WHERE tag = 'HEAD'")
+    assert head[0][1] == base and head[0][0] != base
+    layered = rows_of(db, f"{SCHEMA}.t")
+    execute(db, "SELECT sgfdw.checkout(%s, 'HEAD')", (REPO,))
+    assert relkinds(db) == {"t": "r"} and rows_of(db, f"{SCHEMA}.t") == layered
+    assert execute(db, f"SELECT count(*), count(*) FILTER (WHERE v = 'x') FROM {SCHEMA}.t") \
+        == [(19, 3)]
