@@ -179,3 +179,26 @@ def test_a_pruned_layered_query_after_a_clone_downloads_only_its_fragments(pg, r
         assert rows(other, query.format("l.t")) == rows(db, query.format("source"))
         assert object_files(other) == 1
         assert execute(other, "SELECT count(*) FROM sgfdw.object_cache") == [(1,)]
+
+
+def test_engines_log_in_to_the_registry_as_a_plain_role(pg, registry, hub, db):
+    """What the registry's administrator grants: EXECUTE on the URL functions and rights
+    on splitgraph_meta; the S3 settings stay hidden from that role."""
+    execute(hub, "CREATE ROLE hub_user LOGIN")
+    execute(hub, "GRANT USAGE ON SCHEMA sgfdw, splitgraph_meta TO hub_user")
+    execute(hub, "GRANT EXECUTE ON FUNCTION sgfdw.get_object_upload_urls(text, text[]), "
+                 "sgfdw.get_object_download_urls(text, text[]) TO hub_user")
+    execute(hub, "GRANT SELECT, INSERT, UPDATE ON ALL TABLES IN SCHEMA splitgraph_meta "
+                 "TO hub_user")
+    try:
+        make_repository(db, 2000)
+        add_registry(db, registry, hub, user="hub_user")
+        assert push(db) == 2
+        with another_engine(pg) as other:
+            add_registry(other, registry, hub, user="hub_user")
+            execute(other, "SELECT sgfdw.clone('registry', %s)", (REPO,))
+            execute(other, "SELECT sgfdw.checkout(%s)", (REPO,))
+            assert checked_out(other) == rows(db, "SELECT * FROM source")
+    finally:
+        execute(hub, "DROP OWNED BY hub_user")
+        execute(hub, "DROP ROLE hub_user")
