@@ -32,6 +32,12 @@ def test_push_clone_checkout_pull(pg, registry, hub, db, s3):
     assert push(db) == 0
     assert execute(db, "SELECT remote_name, remote_namespace, remote_repository "
                        "FROM splitgraph_meta.upstream") == [("registry", "demo", "shared")]
+    # The remote is a server of the PostgreSQL wrapper: it mounts the registry's tables.
+    execute(db, "CREATE SCHEMA hub_meta")
+    execute(db, "IMPORT FOREIGN SCHEMA splitgraph_meta LIMIT TO (images) "
+                "FROM SERVER registry INTO hub_meta")
+    query = "SELECT image_hash, parent_id, comment FROM {}.images"
+    assert rows(db, query.format("hub_meta")) == rows(hub, query.format("splitgraph_meta"))
 
     with another_engine(pg) as other:
         add_registry(other, registry, hub)
