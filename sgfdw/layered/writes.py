@@ -27,6 +27,7 @@ from typing import Any, Mapping
 
 import pyarrow as pa
 
+from sgfdw import pg
 from sgfdw.errors import FdwError
 from sgfdw.layered.version import TableImage
 from sgfdw.store import images, meta
@@ -84,6 +85,7 @@ def record(image: TableImage, key: Any, row: dict[str, Any] | None) -> None:
     """The row of `key` is now `row` (None: deleted) in this transaction."""
     changes = _changes.get(image.repository)
     if changes is None:
+        _check_isolation()
         changes = _changes[image.repository] = _Changes(image.reference, image.image_hash)
     elif (changes.reference, changes.base) != (image.reference, image.image_hash):
         raise UnsupportedWrite(
@@ -93,6 +95,17 @@ def record(image: TableImage, key: Any, row: dict[str, Any] | None) -> None:
     table = image.version.table_name
     changes.schemas[table] = image.version.schema
     changes.tables.setdefault(table, {})[key] = row
+
+
+def _check_isolation() -> None:
+    """The 40001 check at COMMIT must see images committed after this transaction began:
+    with one snapshot per transaction it would not, and the history would fork."""
+    level = pg.execute("SELECT current_setting('transaction_isolation')")[0][0]
+    if level != "read committed":
+        raise UnsupportedWrite(
+            f"layered tables cannot be written in a {level.upper()} transaction",
+            hint="Write them in a READ COMMITTED transaction: its COMMIT sees an image "
+                 "another transaction made meanwhile and fails with 40001.")
 
 
 def savepoint(level: int) -> None:

@@ -114,13 +114,29 @@ def test_rollback_and_savepoints_undo_writes(repo):
 
 def test_errors_leave_a_usable_session(repo):
     db = repo
+    for level in ("REPEATABLE READ", "SERIALIZABLE"):
+        db.autocommit = False
+        execute(db, f"SET TRANSACTION ISOLATION LEVEL {level}")
+        error = error_of(db, "DELETE FROM l.b WHERE k = 1")
+        assert error.pgcode == "0A000" and level in error.pgerror
+        db.rollback()
+        db.autocommit = True
+    execute(db, "CREATE TABLE n (id int PRIMARY KEY, amount numeric)")
+    execute(db, "SELECT sgfdw.import_table(%s, 'n', 'n')", (REPO,))
+    layered_import(db, REPO, "ln")  # numeric is stored as text: not writable
+    assert execute(db, "SELECT is_insertable_into FROM information_schema.tables "
+                       "WHERE table_schema = 'ln' ORDER BY table_name") == [
+        ("YES",), ("YES",), ("NO",)]
+    error = error_of(db, "INSERT INTO ln.n VALUES (1, 1)")
+    assert error.pgcode == "55000"
+    assert_usable(db)
     error = error_of(db, "INSERT INTO l.a VALUES (5, 'dup', NULL)")
     assert error.pgcode == "23505"
     assert_usable(db)
     error = error_of(db, "UPDATE l.a SET id = 6 WHERE id = 5")
     assert error.pgcode == "23505"
     assert_usable(db)
-    assert images(db) == 2  # the empty image and the first commit
+    assert images(db) == 3  # the empty image, the first commit, the import
 
 
 def test_concurrent_commit_on_the_same_reference_fails_with_40001(repo, pg):
