@@ -26,12 +26,34 @@ static char *s3_secret_key_file = NULL;
 static int	s3_url_expiry = 3600;
 static int	object_cache_size = 0;
 
+/*
+ * ALTER DATABASE / ALTER ROLE ... SET and CREATE FUNCTION ... SET keep their values in
+ * catalogs every role can read (pg_db_role_setting, pg_proc): the store's location and
+ * key are refused there (those values are checked with source PGC_S_TEST, and applied
+ * at session start with the database / user sources).
+ */
+static bool
+check_not_in_catalogs(char **newval, void **extra, GucSource source)
+{
+	if (source == PGC_S_TEST || source == PGC_S_DATABASE || source == PGC_S_USER ||
+		source == PGC_S_DATABASE_USER)
+	{
+		GUC_check_errcode(ERRCODE_INSUFFICIENT_PRIVILEGE);
+		GUC_check_errdetail("Per-database, per-role and per-function settings are "
+							"stored in catalogs every role can read.");
+		GUC_check_errhint("Set it in postgresql.conf or with ALTER SYSTEM.");
+		return false;
+	}
+	return true;
+}
+
 static void
 define_s3_string(const char *name, const char *description, char **variable,
 				 const char *default_value)
 {
 	DefineCustomStringVariable(name, description, NULL, variable, default_value,
-							   PGC_SUSET, GUC_SUPERUSER_ONLY, NULL, NULL, NULL);
+							   PGC_SUSET, GUC_SUPERUSER_ONLY, check_not_in_catalogs,
+							   NULL, NULL);
 }
 
 void
@@ -42,8 +64,9 @@ sgfdw_define_sharing_settings(void)
 					 &s3_endpoint, "");
 	define_s3_string("sgfdw.s3_bucket", "S3 bucket of a registry's objects.",
 					 &s3_bucket, "sgfdw-objects");
-	define_s3_string("sgfdw.s3_region", "Region of the S3 bucket.",
-					 &s3_region, "us-east-1");
+	DefineCustomStringVariable("sgfdw.s3_region", "Region of the S3 bucket.", NULL,
+							   &s3_region, "us-east-1", PGC_SUSET, GUC_SUPERUSER_ONLY,
+							   NULL, NULL, NULL);
 	define_s3_string("sgfdw.s3_access_key", "S3 access key of the registry.",
 					 &s3_access_key, "");
 	define_s3_string("sgfdw.s3_secret_key_file",

@@ -119,3 +119,27 @@ def test_listing_and_deleting_objects_in_the_bucket(hub, s3):
                                     f"s3_server.delete_objects(s3_server.client(), [{oid!r}])",))
     assert execute(hub, "SELECT run(%s)", (listing,)) == [("False",)]
     assert oid not in {entry.object_name for entry in s3.client().list_objects(BUCKET)}
+
+
+def test_the_store_settings_stay_out_of_readable_catalogs(hub):
+    """Per-database, per-role and per-function settings live in catalogs every role can
+    read (pg_db_role_setting, pg_proc): the store's location and key are refused there."""
+    database = sql.Identifier(hub.info.dbname)
+    for statement in (
+            sql.SQL("ALTER DATABASE {} SET sgfdw.s3_access_key = 'k'").format(database),
+            sql.SQL("ALTER ROLE postgres SET sgfdw.s3_endpoint = 'http://elsewhere:1'"),
+            sql.SQL("ALTER ROLE postgres IN DATABASE {} SET sgfdw.s3_bucket = 'b'").format(
+                database),
+            sql.SQL("CREATE FUNCTION f() RETURNS int LANGUAGE sql "
+                    "SET sgfdw.s3_secret_key_file = '/tmp/k' AS 'SELECT 1'")):
+        with pytest.raises(psycopg2.Error) as info:
+            execute(hub, statement)
+        assert info.value.pgcode == "42501", statement
+        assert "ALTER SYSTEM" in info.value.diag.message_hint
+        assert_usable(hub)
+    assert execute(hub, "SELECT count(*) FROM pg_db_role_setting") == [(0,)]
+    # A superuser's session may still point elsewhere, and the expiry is no secret.
+    execute(hub, "SET sgfdw.s3_bucket = 'elsewhere'")
+    execute(hub, "RESET sgfdw.s3_bucket")
+    execute(hub, sql.SQL("ALTER DATABASE {} SET sgfdw.s3_url_expiry = 60").format(database))
+    execute(hub, sql.SQL("ALTER DATABASE {} RESET sgfdw.s3_url_expiry").format(database))
