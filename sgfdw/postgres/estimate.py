@@ -58,7 +58,7 @@ def _eq_selectivity(relation: Relation, column: RemoteColumn | None, rows: float
 def _qual_selectivity(relation: Relation, qual: Qual, rows: float) -> float:
     plan = relation.plans.get(qual.field_name)
     column = plan.remote if plan is not None else None
-    if qual.is_list_operator:
+    if isinstance(qual.operator, tuple):    # a list operator
         operator = qual.operator[0]
         count = len(qual.value) if isinstance(qual.value, (list, tuple)) else 1
         eq = _eq_selectivity(relation, column, rows)

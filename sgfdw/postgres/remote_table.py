@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import time
+from typing import Any
 from dataclasses import dataclass, field
 
 from sgfdw import type_oids as oids
@@ -137,7 +138,7 @@ FROM rel
 """
 
 
-def _json(value: object) -> object:
+def _json(value: object) -> Any:
     if value is None or not isinstance(value, str):
         return value
     return json.loads(value)
@@ -178,8 +179,8 @@ def load_remote_table(conn: RemoteConnection, schema: str, name: str) -> RemoteT
                 unique_keys.append(key)
         elif key[0] not in indexed:
             indexed.append(key[0])
-    collation = tuple(_json(collation_json) or ("", ""))
+    collate, ctype = _json(collation_json) or ("", "")
     return RemoteTable(schema=schema, name=name, relkind=relkind, reltuples=reltuples,
                        relpages=relpages, columns=columns, primary_key=primary_key,
                        unique_keys=unique_keys, indexed=indexed,
-                       collation=collation)  # type: ignore[arg-type]
+                       collation=(collate, ctype))

@@ -128,7 +128,7 @@ def _engine_arguments(url: URL) -> dict[str, Any]:
     where the dialect takes one."""
     try:
         dialect = url.get_dialect()
-        takes_json = any("json_serializer" in inspect.signature(cls.__init__).parameters
+        takes_json = any("json_serializer" in inspect.signature(vars(cls)["__init__"]).parameters
                          for cls in dialect.__mro__ if "__init__" in vars(cls))
     except Exception:  # an unknown dialect: create_engine reports it
         return {}
@@ -171,7 +171,7 @@ def source_for(url_text: str, user: str | None = None, password: str | None = No
                               f"{exc}".replace(secret or "\x00", "***")) from None
     if engine.dialect.name == "sqlite":
         _sqlite_transactions(engine)
-        if opened is not url:
+        if opened is not url and url.database:     # a file opened only if it exists
             _sqlite_file_must_exist(engine, url.database)
     interrupts.make_interruptible(engine)
     if password_required:

@@ -28,7 +28,7 @@ _WIDTHS = {"integer": 6, "float": 8, "numeric": 10, "boolean": 1, "date": 4,
 def _postgres_reltuples(conn: Connection, table: RemoteTable) -> float | None:
     pg_class = sa.table("pg_class", sa.column("oid"), sa.column("reltuples"),
                         schema="pg_catalog")
-    name = sa.func.quote_ident(table.name)
+    name: sa.ColumnElement[str] = sa.func.quote_ident(table.name)
     if table.schema:
         name = sa.func.quote_ident(table.schema).concat(".").concat(name)
     value = conn.execute(sa.select(pg_class.c.reltuples)

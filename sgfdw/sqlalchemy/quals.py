@@ -117,7 +117,7 @@ class _Translator:
         column = table.columns.get(qual.field_name)
         if column is None:
             return None
-        if not qual.is_list_operator:
+        if not isinstance(qual.operator, tuple):    # not a list operator
             op = qual.operator
             if qual.value is None and op in ("=", "<>"):
                 return Pushed(column.column.is_(None) if op == "=" else

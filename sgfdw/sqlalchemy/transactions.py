@@ -65,6 +65,8 @@ class RemoteTransaction:
         """A PostgreSQL transaction in error state would turn COMMIT into a silent ROLLBACK."""
         try:
             dbapi = self.connection.connection.dbapi_connection
+            if dbapi is None:   # the connection is gone already
+                return
             status = dbapi.info.transaction_status  # psycopg2 / psycopg
         except Exception:
             return
