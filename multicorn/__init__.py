@@ -254,7 +254,7 @@ class ForeignDataWrapper:
     """
 
     #: Startup cost the planner adds to every scan of the table.
-    _startup_cost: int = 20
+    _startup_cost: float = 20
 
     def __init__(self, fdw_options: dict[str, str],
                  fdw_columns: Mapping[str, ColumnDefinition]) -> None:
