@@ -146,8 +146,12 @@ def _incremental(reading: _Reading, descending: bool) -> Iterator[pa.Table]:
         final: list[pa.Table] = []
         kept: list[_Part] = []
         for part in pending:
-            if following is None:
+            position = _against(part.bounds, following, descending)
+            if position == "before":
                 final.append(part.table)
+                continue
+            if position == "after":
+                kept.append(part)
                 continue
             column = _comparable(part.table.column(key[0]))
             compare = pc.greater if descending else pc.less
@@ -157,9 +161,24 @@ def _incremental(reading: _Reading, descending: bool) -> Iterator[pa.Table]:
             if rest.num_rows:
                 kept.append(_Part(part.position, part.bounds, rest))
         pending = kept
-        chunk = reading.finished(pa.concat_tables(final))
+        chunk = reading.finished(pa.concat_tables(final)) if final else reading.empty()
         if chunk.num_rows or following is None:
             yield chunk
+
+
+def _against(bounds: tuple[Any, Any] | None, following: tuple[Any, Any] | None,
+             descending: bool) -> str:
+    """Where a part's key range lies against the next object's: wholly "before" it in
+    reading order (final), wholly "after" it (pending), or "across" (split by rows)."""
+    if following is None:
+        return "before"
+    if bounds is None:
+        return "across"
+    if descending:
+        return "before" if bounds[0] > following[1] else \
+            "after" if bounds[1] <= following[1] else "across"
+    return "before" if bounds[1] < following[0] else \
+        "after" if bounds[0] >= following[0] else "across"
 
 
 def _all_at_once(reading: _Reading) -> pa.Table:
