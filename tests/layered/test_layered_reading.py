@@ -139,6 +139,9 @@ def test_row_estimates_follow_the_quals(db):
     assert 20000 <= estimate("id >= 0") <= 45000
     assert estimate("id < 1000") < estimate("id < 30000")
     assert estimate("v IS NULL") < estimate("v IS NOT NULL")
+    verbose = "\n".join(row[0] for row in execute(
+        db, "EXPLAIN VERBOSE SELECT * FROM l.t WHERE id >= 5 AND v LIKE 'a%%'"))
+    assert "Filtered in the objects: id >= 5\n" in verbose + "\n", verbose
 
 
 def test_limit_stops_reading_objects(db, pg):
