@@ -21,6 +21,7 @@
 #include "catalog/pg_type.h"
 #include "common/int.h"
 #include "mb/pg_wchar.h"
+#include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/date.h"
@@ -39,7 +40,9 @@ typedef enum SgArrowKind
 	AK_VIEW,					/* utf8_view / binary_view */
 	AK_FIXED_BINARY, AK_DATE32, AK_DATE64, AK_TIME, AK_TIMESTAMP, AK_DURATION,
 	AK_MONTH_DAY_NANO,			/* interval: months, days and nanoseconds apart */
-	AK_LIST						/* list, large_list (width: offsets), fixed_size_list */
+	AK_LIST,					/* list, large_list (width: offsets), fixed_size_list */
+	AK_STRUCT,					/* into json/jsonb only */
+	AK_MAP						/* into json/jsonb only: offsets (width 4) of entries */
 } SgArrowKind;
 
 typedef struct SgArrowType
@@ -69,11 +72,24 @@ typedef struct SgArrowColumn
 	bool		dictionary;
 	const struct ArrowArray *array; /* in the current batch */
 	const struct ArrowArray *values;	/* the dictionary, or the array itself */
-	/* lists: their values, as a column of the array's element type */
+	/*
+	 * lists: their values, as a column of the array's element type, or (lists of
+	 * lists: a multidimensional array) of the array type again
+	 */
 	struct SgArrowColumn *element;
 	int16		elmlen;
 	bool		elmbyval;
 	char		elmalign;
+	/*
+	 * Written as JSON text (a struct, map or list into json/jsonb, and everything
+	 * inside it): a list's or map's values (a map's: its entries struct of key and
+	 * value) are children[0], a struct's fields its children; key is the field's name
+	 * (in the schema) and conv is unset below the column itself.
+	 */
+	bool		json;
+	int			nchildren;
+	struct SgArrowColumn *children;
+	const char *key;
 } SgArrowColumn;
 
 struct SgArrowReader
@@ -150,6 +166,7 @@ parse_format(const char *format, SgArrowType *type)
 		{"vu", AK_VIEW, 0, "utf8_view"}, {"vz", AK_VIEW, 0, "binary_view"},
 		{"tdD", AK_DATE32, 4, "date32"}, {"tdm", AK_DATE64, 8, "date64"},
 		{"tin", AK_MONTH_DAY_NANO, 16, "month_day_nano_interval"},
+		{"+s", AK_STRUCT, 0, "struct"}, {"+m", AK_MAP, 4, "map"},
 	};
 
 	memset(type, 0, sizeof(*type));
@@ -281,7 +298,12 @@ convertible(const SgArrowType *type, Oid basetype)
 		case AK_MONTH_DAY_NANO:
 			return basetype == INTERVALOID;
 		case AK_LIST:
-			return OidIsValid(get_element_type(basetype));	/* elements: bind_field */
+			/* elements: bind_field */
+			return OidIsValid(get_element_type(basetype)) || basetype == JSONOID ||
+				basetype == JSONBOID;
+		case AK_STRUCT:
+		case AK_MAP:
+			return basetype == JSONOID || basetype == JSONBOID;
 	}
 	return false;
 }
@@ -311,6 +333,8 @@ buffer_count(const SgArrowType *type)
 	{
 		case AK_NULL:
 			return 0;
+		case AK_STRUCT:
+			return 1;
 		case AK_STRING:
 			return 3;
 		case AK_VIEW:
@@ -352,70 +376,213 @@ check_array(const struct ArrowArray *array, const SgArrowType *type, int64 neede
 		report_malformed("a view column without its buffer sizes");
 }
 
+/* The type of a field's values (a dictionary's) into column; false if not known. */
+static bool
+read_field_type(SgArrowColumn *column, const struct ArrowSchema **field)
+{
+	column->dictionary = (*field)->dictionary != NULL;
+	if (column->dictionary)
+	{
+		if (!parse_format((*field)->format, &column->index_type) ||
+			(column->index_type.kind != AK_INT && column->index_type.kind != AK_UINT))
+			report_malformed("a dictionary with a non-integer index type");
+		*field = (*field)->dictionary;
+	}
+	return parse_format((*field)->format, &column->type);
+}
+
+static bool
+is_list_field(const struct ArrowSchema *field)
+{
+	return field->dictionary == NULL && field->format != NULL &&
+		(strcmp(field->format, "+l") == 0 || strcmp(field->format, "+L") == 0 ||
+		 strncmp(field->format, "+w:", 3) == 0);
+}
+
+/* column->children, n of them (kept from the last batch if it had as many). */
+static void
+make_children(SgArrowReader *reader, SgArrowColumn *column, int64 n)
+{
+	if (column->children != NULL && column->nchildren == n)
+		return;
+	if (n < 0 || n > INT_MAX / sizeof(SgArrowColumn))
+		report_malformed("a negative or huge number of fields");
+	column->children = MemoryContextAllocZero(reader->context,
+											  sizeof(SgArrowColumn) * Max(n, 1));
+	column->nchildren = (int) n;
+}
+
+/*
+ * A field written as JSON text into root (json/jsonb), as the row path's json.dumps()
+ * writes the field's to_pylist() values: numbers, strings, lists, structs and maps
+ * (dicts) of them; anything else (dates, binary, ...) is 42804.
+ */
+static void
+bind_json_field(SgArrowReader *reader, SgArrowColumn *root, SgArrowColumn *column,
+				const struct ArrowSchema *field)
+{
+	if (!read_field_type(column, &field))
+		report_type(root, column->type.name);
+	column->json = true;
+	switch (column->type.kind)
+	{
+		case AK_NULL:
+		case AK_BOOL:
+		case AK_INT:
+		case AK_UINT:
+		case AK_FLOAT16:
+		case AK_FLOAT32:
+		case AK_FLOAT64:
+		case AK_DECIMAL:
+			return;
+		case AK_STRING:
+		case AK_VIEW:
+			if (column->type.utf8)
+				return;
+			break;
+		case AK_LIST:
+		case AK_MAP:
+			if (field->n_children != 1 || field->children == NULL || field->children[0] == NULL)
+				report_malformed("a list or map without its value field");
+			make_children(reader, column, 1);
+			bind_json_field(reader, root, &column->children[0], field->children[0]);
+			if (column->type.kind == AK_MAP)
+			{
+				SgArrowColumn *entries = &column->children[0];
+				SgArrowType *key;
+
+				if (entries->type.kind != AK_STRUCT || entries->nchildren != 2 ||
+					entries->dictionary)
+					report_malformed("a map without its key and value fields");
+				/* json.dumps() writes a dict's int keys as strings; others: refused */
+				key = &entries->children[0].type;
+				if (!((key->kind == AK_STRING || key->kind == AK_VIEW) && key->utf8) &&
+					key->kind != AK_INT && key->kind != AK_UINT)
+				{
+					char		name[sizeof(key->name) + 32];
+
+					snprintf(name, sizeof(name), "map with %s keys", key->name);
+					report_type(root, name);
+				}
+			}
+			return;
+		case AK_STRUCT:
+			if (field->n_children < 0 || (field->n_children > 0 && field->children == NULL))
+				report_malformed("a struct without its fields");
+			make_children(reader, column, field->n_children);
+			for (int i = 0; i < column->nchildren; i++)
+			{
+				const struct ArrowSchema *child = field->children[i];
+
+				if (child == NULL)
+					report_malformed("a missing struct field");
+				column->children[i].key = child->name ? child->name : "";
+				/* to_pylist() refuses them: a dict cannot hold both */
+				for (int j = 0; j < i; j++)
+					if (strcmp(column->children[j].key, column->children[i].key) == 0)
+						report_type(root, "struct with duplicate field names");
+				bind_json_field(reader, root, &column->children[i], child);
+			}
+			return;
+		default:
+			break;
+	}
+	report_type(root, column->type.name);
+}
+
 /* How a column reads the values of an Arrow field (recursively: list elements). */
 static void
 bind_field(SgArrowReader *reader, SgArrowColumn *column, const struct ArrowSchema *field)
 {
-	column->dictionary = field->dictionary != NULL;
-	if (column->dictionary)
+	const struct ArrowSchema *declared = field;
+
+	if (!read_field_type(column, &field) || !convertible(&column->type, column->basetype))
+		report_type(column, column->type.name);
+	column->json = false;
+	if ((column->basetype == JSONOID || column->basetype == JSONBOID) &&
+		(column->type.kind == AK_LIST || column->type.kind == AK_STRUCT ||
+		 column->type.kind == AK_MAP))
 	{
-		if (!parse_format(field->format, &column->index_type) ||
-			(column->index_type.kind != AK_INT && column->index_type.kind != AK_UINT))
-			report_malformed("a dictionary with a non-integer index type");
-		field = field->dictionary;
+		bind_json_field(reader, column, column, declared);
+		return;
 	}
-	if (!parse_format(field->format, &column->type))
-		report_type(column, column->type.name);
-	if (!convertible(&column->type, column->basetype))
-		report_type(column, column->type.name);
 	if (column->type.kind == AK_LIST)
 	{
 		Oid			elemtype = get_element_type(column->basetype);
+		const struct ArrowSchema *child;
 		SgArrowColumn *element = column->element;
+		bool		nested;
 
 		if (field->n_children != 1 || field->children == NULL || field->children[0] == NULL)
 			report_malformed("a list without its value field");
-		if (element == NULL)
+		child = field->children[0];
+
+		/*
+		 * Lists of lists are a multidimensional array, but in json[] (as on the row
+		 * path) only the outer list is the array, its elements JSON.
+		 */
+		nested = is_list_field(child) && elemtype != JSONOID && elemtype != JSONBOID;
+		if (element == NULL || (element->basetype == column->basetype) != nested)
 		{
 			MemoryContext old = MemoryContextSwitchTo(reader->context);
 
 			element = palloc0(sizeof(SgArrowColumn));
 			element->name = column->name;
-			element->conv = sgconv_create(elemtype, column->typmod);
 			element->typmod = column->typmod;
-			element->basetype = getBaseTypeAndTypmod(elemtype, &element->typmod);
+			if (nested)
+			{
+				element->conv = column->conv;
+				element->basetype = column->basetype;
+			}
+			else
+			{
+				element->conv = sgconv_create(elemtype, column->typmod);
+				element->basetype = getBaseTypeAndTypmod(elemtype, &element->typmod);
+			}
 			get_typlenbyvalalign(elemtype, &column->elmlen, &column->elmbyval,
 								 &column->elmalign);
 			column->element = element;
 			MemoryContextSwitchTo(old);
 		}
-		/* One dimension: a list of lists is not a PostgreSQL array of arrays. */
-		bind_field(reader, element, field->children[0]);
-		if (element->type.kind == AK_LIST)
-			report_type(column, "list of lists");
+		bind_field(reader, element, child);
 	}
 }
 
-/* A column's array in the current batch, checked (recursively: list elements). */
+/* A column's array in the current batch, checked (recursively: nested values). */
 static void
 bind_column_array(SgArrowColumn *column, const struct ArrowArray *array, int64 needed)
 {
+	const struct ArrowArray *values;
+
 	column->array = array;
 	check_array(array, column->dictionary ? &column->index_type : &column->type, needed);
-	column->values = array;
+	column->values = values = array;
 	if (column->dictionary)
 	{
 		check_array(array->dictionary, &column->type, 0);
-		column->values = array->dictionary;
+		column->values = values = array->dictionary;
 	}
-	if (column->type.kind == AK_LIST)
+	switch (column->type.kind)
 	{
-		const struct ArrowArray *values = column->values;
-
-		if (values->n_children != 1 || values->children == NULL)
-			report_malformed("a list array without its values");
-		/* the lists' ends are checked against the values' length as they are read */
-		bind_column_array(column->element, values->children[0], 0);
+		case AK_LIST:
+		case AK_MAP:
+			if (values->n_children != 1 || values->children == NULL)
+				report_malformed("a list array without its values");
+			/* the lists' ends are checked against the values' length as they are read */
+			bind_column_array(column->json ? &column->children[0] : column->element,
+							  values->children[0], 0);
+			break;
+		case AK_STRUCT:
+			if (values->n_children != column->nchildren ||
+				(column->nchildren > 0 && values->children == NULL))
+				report_malformed("a struct array whose fields do not match its schema");
+			/* a struct's offset applies to its fields */
+			for (int i = 0; i < column->nchildren; i++)
+				bind_column_array(&column->children[i], values->children[i],
+								  values->offset + values->length);
+			break;
+		default:
+			break;
 	}
 }
 
@@ -605,22 +772,21 @@ float_datum(SgArrowColumn *column, double value)
 	}
 }
 
-/* A decimal128/256 (two's complement, native order) as exact decimal text. */
-static Datum
-decimal_datum(SgArrowColumn *column, const void *data, int64 index)
+/*
+ * The digits of a decimal128/256 (two's complement, native order): least significant
+ * first, at least one, without leading zeros; returns their count.
+ */
+static int
+decimal_digits(SgArrowColumn *column, const void *data, int64 index, char *digits,
+			   bool *negative)
 {
 	int			nwords = column->type.width / 4;
 	uint32		words[8];
-	bool		negative;
-	char		digits[100];
 	int			ndigits = 0;
-	int			scale = column->type.scale;
-	char	   *text;
-	char	   *out;
 
 	memcpy(words, (const char *) data + index * column->type.width, column->type.width);
-	negative = (words[nwords - 1] & 0x80000000) != 0;
-	if (negative)
+	*negative = (words[nwords - 1] & 0x80000000) != 0;
+	if (*negative)
 	{
 		uint32		carry = 1;
 
@@ -656,6 +822,20 @@ decimal_datum(SgArrowColumn *column, const void *data, int64 index)
 	}
 	while (ndigits > 1 && digits[ndigits - 1] == '0')
 		ndigits--;
+	return ndigits;
+}
+
+/* A decimal as exact numeric text. */
+static Datum
+decimal_datum(SgArrowColumn *column, const void *data, int64 index)
+{
+	char		digits[100];
+	bool		negative;
+	int			ndigits = decimal_digits(column, data, index, digits, &negative);
+	int			scale = column->type.scale;
+	char	   *text;
+	char	   *out;
+
 	text = out = palloc(ndigits + Abs(scale) + 4);
 	if (negative)
 		*out++ = '-';
@@ -670,6 +850,39 @@ decimal_datum(SgArrowColumn *column, const void *data, int64 index)
 		*out++ = '0';
 	*out = '\0';
 	return sgconv_from_cstring(column->conv, text);
+}
+
+/* A decimal as str() of the row path's Decimal writes it (json.dumps of a Decimal). */
+static void
+append_python_decimal(StringInfo buf, SgArrowColumn *column, const void *data, int64 index)
+{
+	char		digits[100];
+	bool		negative;
+	int			ndigits = decimal_digits(column, data, index, digits, &negative);
+	int			exponent = -column->type.scale;
+	int			leftdigits = exponent + ndigits;
+	int			dotplace;
+
+	/* Python's Decimal.__str__: plain notation unless the exponent is large. */
+	dotplace = exponent <= 0 && leftdigits > -6 ? leftdigits : 1;
+	if (negative)
+		appendStringInfoChar(buf, '-');
+	if (dotplace <= 0)
+	{
+		appendStringInfoString(buf, "0.");
+		for (int i = dotplace; i < 0; i++)
+			appendStringInfoChar(buf, '0');
+	}
+	for (int i = ndigits - 1; i >= 0; i--)
+	{
+		if (ndigits - 1 - i == dotplace && dotplace > 0)
+			appendStringInfoChar(buf, '.');
+		appendStringInfoChar(buf, digits[i]);
+	}
+	for (int i = ndigits; i < dotplace; i++)
+		appendStringInfoChar(buf, '0');
+	if (leftdigits != dotplace)
+		appendStringInfo(buf, "E%+d", leftdigits - dotplace);
 }
 
 /* Bytes of a string/binary value, checked against the offsets around them. */
@@ -871,50 +1084,399 @@ datetime_datum(SgArrowColumn *column, int64 value)
 }
 
 static Datum column_datum(SgArrowColumn *column, int64 row, bool *isnull);
+static bool resolve_index(SgArrowColumn *column, int64 row, int64 *index);
 
-/* A list as a one-dimensional array of its element type. */
-static Datum
-list_datum(SgArrowColumn *column, int64 index)
+/* The values of a list (or map) at index: their first row in its values, and count. */
+static int64
+list_bounds(SgArrowColumn *column, int64 index, int64 *start)
 {
 	const struct ArrowArray *array = column->values;
-	SgArrowColumn *element = column->element;
-	int64		start,
-				end;
-	int			count;
-	int			lower = 1;
-	Datum	   *values;
-	bool	   *nulls;
+	const struct ArrowArray *values = (column->json ? &column->children[0] :
+									   column->element)->array;
+	int64		end;
 
 	if (column->type.width == 0)
 	{
-		start = index * column->type.list_size;
-		end = start + column->type.list_size;
+		*start = index * column->type.list_size;
+		end = *start + column->type.list_size;
 	}
 	else
 	{
-		start = signed_at(array->buffers[1], column->type.width, index);
+		*start = signed_at(array->buffers[1], column->type.width, index);
 		end = signed_at(array->buffers[1], column->type.width, index + 1);
 	}
-	if (start < 0 || end < start || end > element->array->length)
+	if (*start < 0 || end < *start || end > values->length)
 		report_malformed("list offsets outside their values");
-	if (end - start > (int64) MaxArraySize)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("array size exceeds the maximum allowed (%d)", (int) MaxArraySize)));
-	count = (int) (end - start);
-	if (count == 0)
-		return PointerGetDatum(construct_empty_array(get_element_type(column->basetype)));
-	values = palloc(sizeof(Datum) * count);
-	nulls = palloc(sizeof(bool) * count);
-	for (int i = 0; i < count; i++)
+	return end - *start;
+}
+
+static void pg_attribute_noreturn()
+report_ragged(void)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+			 errmsg("multidimensional arrays must have sub-arrays with matching dimensions")));
+}
+
+/*
+ * The leaf values of nested lists into values/nulls (from *count on), each level's
+ * lists as long as dims says; as the row path, a NULL where a list is expected, or a
+ * list where a value is, is ragged.
+ */
+static void
+collect_list(SgArrowColumn *column, int64 index, int depth, int ndim, const int *dims,
+			 Datum *values, bool *nulls, int *count)
+{
+	SgArrowColumn *element = column->element;
+	int64		start;
+	int64		length = list_bounds(column, index, &start);
+
+	if (length != dims[depth])
+		report_ragged();
+	for (int64 i = 0; i < length; i++)
 	{
-		values[i] = column_datum(element, start + i, &nulls[i]);
-		values[i] = sgconv_check_domain(element->conv, values[i], nulls[i]);
+		int64		at;
+		bool		sublist = element->type.kind == AK_LIST && !element->json &&
+			resolve_index(element, start + i, &at);
+
+		if (depth + 1 < ndim)
+		{
+			if (!sublist)
+				report_ragged();
+			collect_list(element, at, depth + 1, ndim, dims, values, nulls, count);
+			continue;
+		}
+		if (sublist)
+			report_ragged();
+		values[*count] = column_datum(element, start + i, &nulls[*count]);
+		values[*count] = sgconv_check_domain(element->conv, values[*count], nulls[*count]);
+		(*count)++;
 	}
-	return PointerGetDatum(construct_md_array(values, nulls, 1, &count, &lower,
-											  get_element_type(column->basetype),
+}
+
+/*
+ * A list as an array of the column's element type; lists of lists as a
+ * multidimensional array, its shape from the first lists (as on the row path).
+ */
+static Datum
+list_datum(SgArrowColumn *column, int64 index)
+{
+	int			dims[MAXDIM];
+	int			lbs[MAXDIM];
+	int			ndim = 0;
+	int			nitems;
+	int			count = 0;
+	SgArrowColumn *level = column;
+	int64		at = index;
+	Datum	   *values;
+	bool	   *nulls;
+	Oid			elemtype = get_element_type(column->basetype);
+
+	for (;;)
+	{
+		int64		start;
+		int64		length = list_bounds(level, at, &start);
+
+		if (ndim == MAXDIM)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("number of array dimensions exceeds the maximum allowed (%d)",
+							MAXDIM)));
+		if (length > (int64) MaxArraySize)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("array size exceeds the maximum allowed (%d)", (int) MaxArraySize)));
+		lbs[ndim] = 1;
+		dims[ndim++] = (int) length;
+		/* in json[], lists in the array are JSON values */
+		if (length == 0 || level->element->type.kind != AK_LIST || level->element->json ||
+			!resolve_index(level->element, start, &at))
+			break;
+		level = level->element;
+	}
+	nitems = ArrayGetNItems(ndim, dims);
+	ArrayCheckBounds(ndim, dims, lbs);
+	values = palloc_extended(sizeof(Datum) * Max(nitems, 1), MCXT_ALLOC_HUGE);
+	nulls = palloc_extended(sizeof(bool) * Max(nitems, 1), MCXT_ALLOC_HUGE);
+	/* Also an empty array: [[], [1, 2]] is ragged, not empty. */
+	collect_list(column, index, 0, ndim, dims, values, nulls, &count);
+	if (nitems == 0)
+		return PointerGetDatum(construct_empty_array(elemtype));
+	return PointerGetDatum(construct_md_array(values, nulls, ndim, dims, lbs, elemtype,
 											  column->elmlen, column->elmbyval,
 											  column->elmalign));
+}
+
+/* ---- JSON text of structs, maps and lists (json.dumps() of their to_pylist()) ---- */
+
+static void append_json(StringInfo buf, SgArrowColumn *column, int64 row);
+
+/*
+ * A string as json.dumps(ensure_ascii=False) writes it: quotes, backslashes and
+ * control characters escaped, the rest as is. UTF-8 checked; NUL is \u0000 there.
+ */
+static void
+append_json_string(StringInfo buf, const char *data, int64 size)
+{
+	int64		done = 0;
+
+	appendStringInfoChar(buf, '"');
+	while (done < size)
+	{
+		int			valid = pg_encoding_verifymbstr(PG_UTF8, data + done,
+													(int) Min(size - done, INT_MAX));
+
+		for (int i = 0; i < valid; i++)
+		{
+			unsigned char c = data[done + i];
+
+			switch (c)
+			{
+				case '"':
+					appendStringInfoString(buf, "\\\"");
+					break;
+				case '\\':
+					appendStringInfoString(buf, "\\\\");
+					break;
+				case '\n':
+					appendStringInfoString(buf, "\\n");
+					break;
+				case '\r':
+					appendStringInfoString(buf, "\\r");
+					break;
+				case '\t':
+					appendStringInfoString(buf, "\\t");
+					break;
+				case '\b':
+					appendStringInfoString(buf, "\\b");
+					break;
+				case '\f':
+					appendStringInfoString(buf, "\\f");
+					break;
+				default:
+					if (c < 0x20)
+						appendStringInfo(buf, "\\u%04x", c);
+					else
+						appendStringInfoChar(buf, (char) c);
+			}
+		}
+		done += valid;
+		if (done < size && data[done] == '\0')
+		{
+			appendStringInfoString(buf, "\\u0000");
+			done++;
+		}
+		else if (done < size)
+			report_invalid_encoding(PG_UTF8, data + done, (int) Min(size - done, INT_MAX));
+	}
+	appendStringInfoChar(buf, '"');
+}
+
+/* A float as json.dumps() writes it (repr(), NaN and Infinity as Python spells them). */
+static void
+append_json_float(StringInfo buf, double value)
+{
+	char	   *text;
+
+	if (isnan(value))
+	{
+		appendStringInfoString(buf, "NaN");
+		return;
+	}
+	if (isinf(value))
+	{
+		appendStringInfoString(buf, value < 0 ? "-Infinity" : "Infinity");
+		return;
+	}
+	text = PyOS_double_to_string(value, 'r', 0, Py_DTSF_ADD_DOT_0, NULL);
+	if (text == NULL)
+		sgfdw_report_python_error(0, "formatting a float");
+	appendStringInfoString(buf, text);
+	PyMem_Free(text);
+}
+
+/* A map key as a JSON object key: strings as they are, integers as their digits. */
+static void
+append_json_key(StringInfo buf, SgArrowColumn *key, int64 row)
+{
+	int64		index;
+
+	if (!resolve_index(key, row, &index))
+		appendStringInfoString(buf, "\"null\"");
+	else if (key->type.kind == AK_INT)
+		appendStringInfo(buf, "\"" INT64_FORMAT "\"",
+						 signed_at(key->values->buffers[1], key->type.width, index));
+	else if (key->type.kind == AK_UINT)
+		appendStringInfo(buf, "\"" UINT64_FORMAT "\"",
+						 unsigned_at(key->values->buffers[1], key->type.width, index));
+	else
+	{
+		int64		size;
+		const char *data = string_at(key, key->values, index, &size);
+
+		append_json_string(buf, data, size);
+	}
+}
+
+/*
+ * A map as the dict to_pylist() makes of it: a repeated key keeps its first place and
+ * takes its last value. Keys are compared pairwise (maps are small).
+ */
+static void
+append_json_map(StringInfo buf, SgArrowColumn *column, int64 index)
+{
+	SgArrowColumn *entries = &column->children[0];
+	int64		start;
+	int64		length = list_bounds(column, index, &start);
+	StringInfoData keys;
+	int		   *key_starts = palloc(sizeof(int) * (length + 1));
+	bool		first = true;
+
+	initStringInfo(&keys);
+	for (int64 i = 0; i < length; i++)
+	{
+		key_starts[i] = keys.len;
+		append_json_key(&keys, &entries->children[0], entries->array->offset + start + i);
+	}
+	key_starts[length] = keys.len;
+	appendStringInfoChar(buf, '{');
+	for (int64 i = 0; i < length; i++)
+	{
+		const char *key = keys.data + key_starts[i];
+		int			key_length = key_starts[i + 1] - key_starts[i];
+		int64		last = i;
+		bool		repeated = false;
+
+		CHECK_FOR_INTERRUPTS();
+		for (int64 j = 0; j < length && !repeated; j++)
+			if (j != i && key_starts[j + 1] - key_starts[j] == key_length &&
+				memcmp(keys.data + key_starts[j], key, key_length) == 0)
+			{
+				if (j < i)
+					repeated = true;
+				else
+					last = j;
+			}
+		if (repeated)
+			continue;
+		if (!first)
+			appendStringInfoString(buf, ", ");
+		first = false;
+		appendBinaryStringInfo(buf, key, key_length);
+		appendStringInfoString(buf, ": ");
+		append_json(buf, &entries->children[1], entries->array->offset + start + last);
+	}
+	appendStringInfoChar(buf, '}');
+	pfree(keys.data);
+	pfree(key_starts);
+}
+
+/* The value at index of column->values (not NULL) as JSON text. */
+static void
+append_json_value(StringInfo buf, SgArrowColumn *column, int64 index)
+{
+	const struct ArrowArray *array = column->values;
+	const void *data = array->n_buffers > 1 ? array->buffers[1] : NULL;
+
+	switch (column->type.kind)
+	{
+		case AK_BOOL:
+			appendStringInfoString(buf, bit_set(data, index) ? "true" : "false");
+			break;
+		case AK_INT:
+			appendStringInfo(buf, INT64_FORMAT, signed_at(data, column->type.width, index));
+			break;
+		case AK_UINT:
+			appendStringInfo(buf, UINT64_FORMAT, unsigned_at(data, column->type.width, index));
+			break;
+		case AK_FLOAT16:
+			append_json_float(buf, half_to_double(((const uint16 *) data)[index]));
+			break;
+		case AK_FLOAT32:
+			append_json_float(buf, ((const float *) data)[index]);
+			break;
+		case AK_FLOAT64:
+			append_json_float(buf, ((const double *) data)[index]);
+			break;
+		case AK_DECIMAL:
+			append_python_decimal(buf, column, data, index);
+			break;
+		case AK_STRING:
+		case AK_VIEW:
+			{
+				int64		size;
+				const char *bytes = string_at(column, array, index, &size);
+
+				append_json_string(buf, bytes, size);
+				break;
+			}
+		case AK_LIST:
+			{
+				int64		start;
+				int64		length = list_bounds(column, index, &start);
+
+				appendStringInfoChar(buf, '[');
+				for (int64 i = 0; i < length; i++)
+				{
+					if (i > 0)
+						appendStringInfoString(buf, ", ");
+					append_json(buf, &column->children[0], start + i);
+				}
+				appendStringInfoChar(buf, ']');
+				break;
+			}
+		case AK_STRUCT:
+			appendStringInfoChar(buf, '{');
+			for (int i = 0; i < column->nchildren; i++)
+			{
+				SgArrowColumn *field = &column->children[i];
+
+				if (i > 0)
+					appendStringInfoString(buf, ", ");
+				append_json_string(buf, field->key, strlen(field->key));
+				appendStringInfoString(buf, ": ");
+				/* a struct's offset applies to its fields: index includes it */
+				append_json(buf, field, index);
+			}
+			appendStringInfoChar(buf, '}');
+			break;
+		case AK_MAP:
+			append_json_map(buf, column, index);
+			break;
+		default:
+			/* bind_json_field took no other kind */
+			report_malformed("an Arrow type without a JSON form");
+	}
+	if (buf->len > (int) (MaxAllocSize - VARHDRSZ - 1) / 2)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("JSON value of column \"%s\" is too large", column->name)));
+}
+
+static void
+append_json(StringInfo buf, SgArrowColumn *column, int64 row)
+{
+	int64		index;
+
+	if (!resolve_index(column, row, &index))
+		appendStringInfoString(buf, "null");
+	else
+		append_json_value(buf, column, index);
+}
+
+/* A struct, map or list as json/jsonb, through the type's input as the row path. */
+static Datum
+json_datum(SgArrowColumn *column, int64 index)
+{
+	StringInfoData buf;
+	char	   *text;
+
+	initStringInfo(&buf);
+	append_json_value(&buf, column, index);
+	text = buf.data;
+	if (GetDatabaseEncoding() != PG_UTF8)
+		text = pg_any_to_server(buf.data, buf.len, PG_UTF8);
+	return sgconv_from_cstring(column->conv, text);
 }
 
 /* The Datum of the value at index of column->values. */
@@ -963,7 +1525,12 @@ value_datum(SgArrowColumn *column, int64 index)
 		case AK_DURATION:
 			return datetime_datum(column, signed_at(data, column->type.width, index));
 		case AK_LIST:
-			return list_datum(column, index);
+			if (!column->json)
+				return list_datum(column, index);
+			/* FALLTHROUGH */
+		case AK_STRUCT:
+		case AK_MAP:
+			return json_datum(column, index);
 		case AK_MONTH_DAY_NANO:
 			{
 				const char *value = (const char *) data + index * 16;
@@ -980,38 +1547,51 @@ value_datum(SgArrowColumn *column, int64 index)
 	return (Datum) 0;
 }
 
-/* One column of the current row; *isnull set. */
-static Datum
-column_datum(SgArrowColumn *column, int64 row, bool *isnull)
+/*
+ * Where row (of column->array, the parent's offset included) is in column->values,
+ * the array's offset and a dictionary applied; false if it is NULL.
+ */
+static bool
+resolve_index(SgArrowColumn *column, int64 row, int64 *index)
 {
-	int64		index = column->array->offset + row;
-
-	*isnull = true;
-	if (column->type.kind == AK_NULL || is_null(column->array, index))
-		return (Datum) 0;
+	*index = column->array->offset + row;
+	if (column->type.kind == AK_NULL || is_null(column->array, *index))
+		return false;
 	if (column->dictionary)
 	{
 		const struct ArrowArray *dictionary = column->values;
 
 		if (column->index_type.kind == AK_UINT)
 		{
-			uint64		key = unsigned_at(column->array->buffers[1], column->index_type.width, index);
+			uint64		key = unsigned_at(column->array->buffers[1], column->index_type.width,
+										  *index);
 
 			if (key >= (uint64) dictionary->length)
 				report_malformed("a dictionary index out of range");
-			index = (int64) key;
+			*index = (int64) key;
 		}
 		else
 		{
-			index = signed_at(column->array->buffers[1], column->index_type.width, index);
-			if (index < 0 || index >= dictionary->length)
+			*index = signed_at(column->array->buffers[1], column->index_type.width, *index);
+			if (*index < 0 || *index >= dictionary->length)
 				report_malformed("a dictionary index out of range");
 		}
-		index += dictionary->offset;
-		if (is_null(dictionary, index))
-			return (Datum) 0;
+		*index += dictionary->offset;
+		if (is_null(dictionary, *index))
+			return false;
 	}
-	*isnull = false;
+	return true;
+}
+
+/* One column of the current row; *isnull set. */
+static Datum
+column_datum(SgArrowColumn *column, int64 row, bool *isnull)
+{
+	int64		index;
+
+	*isnull = !resolve_index(column, row, &index);
+	if (*isnull)
+		return (Datum) 0;
 	return value_datum(column, index);
 }
 

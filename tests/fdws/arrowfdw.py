@@ -157,7 +157,8 @@ def as_rows(item: Any) -> Iterator[Any]:
     import pyarrow as pa
 
     if hasattr(type(item), "__arrow_c_array__") or hasattr(type(item), "__arrow_c_stream__"):
-        yield from pa.table(item).to_pylist()
+        # maps as the dicts an FDW would yield (a repeated key: its last value)
+        yield from pa.table(item).to_pylist(maps_as_pydicts="lossy")
     else:
         yield item
 
