@@ -967,27 +967,6 @@ array_value(SgConverter *conv, PyObject *value)
 
 static Datum convert_to_datum(SgConverter *conv, PyObject *value, bool *isnull);
 
-/*
- * sgconv_to_datum of a value the caller holds a reference to, which this takes over:
- * released also when the value is refused, or a refused large value would stay.
- */
-Datum
-sgconv_to_datum_owned(SgConverter *conv, PyObject *value, bool *isnull)
-{
-	Datum		result;
-
-	PG_TRY();
-	{
-		result = sgconv_to_datum(conv, value, isnull);
-	}
-	PG_FINALLY();
-	{
-		Py_DECREF(value);
-	}
-	PG_END_TRY();
-	return result;
-}
-
 Datum
 sgconv_to_datum(SgConverter *conv, PyObject *value, bool *isnull)
 {

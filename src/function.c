@@ -9,7 +9,7 @@
  * it follows EXECUTE privileges. Defaults and named arguments are resolved by the
  * parser, so the callable always receives every argument, positionally. Arguments and
  * results use the bridge's conversions; a composite result is a sequence or a mapping
- * (like an FDW row) and a set-returning function returns an iterable.
+ * read as an FDW's row is (row.c) and a set-returning function returns an iterable.
  */
 #include "sgfdw.h"
 
@@ -35,7 +35,7 @@ typedef struct SgFunction
 	Oid			result_type;
 	TupleDesc	result_desc;	/* composite results */
 	SgConverter **columns;		/* per result column, or [0] for a scalar */
-	PyObject  **column_names;
+	SgRowReader row;			/* composite results */
 } SgFunction;
 
 static char *
@@ -96,15 +96,27 @@ describe_function(FunctionCallInfo fcinfo)
 	fn->result_class = get_call_result_type(fcinfo, &fn->result_type, &fn->result_desc);
 	if (fn->result_class == TYPEFUNC_COMPOSITE)
 	{
+		int			natts;
+
 		fn->result_desc = BlessTupleDesc(CreateTupleDescCopy(fn->result_desc));
-		fn->columns = palloc(sizeof(SgConverter *) * fn->result_desc->natts);
-		fn->column_names = palloc(sizeof(PyObject *) * fn->result_desc->natts);
-		for (int i = 0; i < fn->result_desc->natts; i++)
+		natts = fn->result_desc->natts;
+		fn->columns = palloc(sizeof(SgConverter *) * natts);
+		fn->row.ncolumns = natts;
+		fn->row.nentries = natts;
+		fn->row.positions = palloc(sizeof(int) * natts);
+		fn->row.keys = palloc(sizeof(PyObject *) * natts);
+		fn->row.converters = fn->columns;
+		/* Column i of the row is attribute i of the tuple. */
+		fn->row.value_indexes = fn->row.positions;
+		fn->row.source = psprintf("function %s", get_func_name(fn_oid));
+		fn->row.target = psprintf("type %s", format_type_be(fn->result_type));
+		for (int i = 0; i < natts; i++)
 		{
 			Form_pg_attribute att = TupleDescAttr(fn->result_desc, i);
 
 			fn->columns[i] = sgconv_create(att->atttypid, att->atttypmod);
-			fn->column_names[i] = sgfdw_str(NameStr(att->attname));
+			fn->row.positions[i] = i;
+			fn->row.keys[i] = sgfdw_str(NameStr(att->attname));
 		}
 	}
 	else if (fn->result_class == TYPEFUNC_SCALAR)
@@ -121,37 +133,16 @@ describe_function(FunctionCallInfo fcinfo)
 	return fn;
 }
 
-/* One composite value from a sequence (by position) or a mapping (by name). */
+/* One composite value from a row; a mapping's missing key is a NULL. */
 static HeapTuple
 python_to_tuple(SgFunction *fn, PyObject *value)
 {
 	int			natts = fn->result_desc->natts;
 	Datum	   *values = palloc(sizeof(Datum) * natts);
 	bool	   *nulls = palloc(sizeof(bool) * natts);
-	bool		mapping = PyMapping_Check(value) && !PyTuple_Check(value) && !PyList_Check(value);
-	Py_ssize_t	length = mapping || !PySequence_Check(value) ? -1 : PySequence_Size(value);
 
-	if (length < 0 && PyErr_Occurred())
-		sgfdw_report_python_error(ERRCODE_DATATYPE_MISMATCH, "reading a result row");
-	if (!mapping && length != natts)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATATYPE_MISMATCH),
-				 errmsg("a composite result needs a sequence of %d values or a mapping", natts)));
-	for (int i = 0; i < natts; i++)
-	{
-		PyObject   *item = mapping ? PyObject_GetItem(value, fn->column_names[i])
-			: PySequence_GetItem(value, i);
-
-		if (item == NULL)
-		{
-			if (!mapping || !PyErr_ExceptionMatches(PyExc_KeyError))
-				sgfdw_report_python_error(ERRCODE_DATATYPE_MISMATCH, "reading a result row");
-			PyErr_Clear();
-			nulls[i] = true;
-			continue;
-		}
-		values[i] = sgconv_to_datum_owned(fn->columns[i], item, &nulls[i]);
-	}
+	memset(nulls, true, sizeof(bool) * natts);
+	sgrow_read(&fn->row, value, values, nulls, NULL, NULL);
 	return heap_form_tuple(fn->result_desc, values, nulls);
 }
 

@@ -47,6 +47,7 @@ typedef struct SgModifyState
 	SgConverter *rowid_converter;
 	bool		rowid_is_ctid;
 	bool		returns_ctid;	/* RETURNING reads the row's ctid */
+	SgRowReader returned;		/* the rows insert(), update() and delete() return */
 	/* {'on_conflict': action} for insert()/bulk_insert() of an ON CONFLICT, else NULL */
 	PyObject   *insert_kwargs;
 	MemoryContextCallback release_callback;
@@ -274,6 +275,11 @@ begin_modify(ResultRelInfo *rinfo, Plan *subplan, CmdType operation, List *retur
 	state->returns_ctid = reads_ctid((Node *) returning, &rinfo->ri_RangeTableIndex);
 	if (state->returns_ctid)
 		sgfdw_require_ctid(state->table);
+	/* Rows the FDW's writes return are read as its scans' rows, with all the columns. */
+	sgrow_init_columns(&state->returned, state->ncolumns, state->column_names,
+					   state->column_attnums, state->converters,
+					   RelationGetRelationName(state->rel));
+	state->returned.ctid = state->returns_ctid ? SG_ROW_CTID_OPTIONAL : SG_ROW_CTID_NONE;
 	rinfo->ri_FdwState = state;
 	return state;
 }
@@ -323,12 +329,13 @@ row_to_dict(SgModifyState *state, TupleTableSlot *slot)
 }
 
 /*
- * A dict returned by insert/update/delete holds the values the remote side has now
- * (generated keys, defaults, triggers); they replace the slot's, for RETURNING and
- * AFTER triggers.
+ * A row returned by insert/update/delete (method) holds the values the remote side has
+ * now (generated keys, defaults, triggers); they replace the slot's, for RETURNING and
+ * AFTER triggers. None returns nothing: the slot stays as sent.
  */
 static TupleTableSlot *
-apply_returned(SgModifyState *state, EState *estate, TupleTableSlot *slot, PyObject *returned)
+apply_returned(SgModifyState *state, EState *estate, TupleTableSlot *slot, PyObject *returned,
+			   const char *method)
 {
 	TupleDesc	desc = slot->tts_tupleDescriptor;
 	MemoryContext old;
@@ -336,7 +343,7 @@ apply_returned(SgModifyState *state, EState *estate, TupleTableSlot *slot, PyObj
 	bool	   *nulls;
 	ItemPointerData tid;
 
-	if (returned == Py_None || !PyMapping_Check(returned))
+	if (returned == Py_None)
 		return slot;
 	old = MemoryContextSwitchTo(GetPerTupleMemoryContext(estate));
 	/* DELETE without the old row (no RETURNING): the returned values on NULLs. */
@@ -354,45 +361,13 @@ apply_returned(SgModifyState *state, EState *estate, TupleTableSlot *slot, PyObj
 		values[i] = nulls[i] ? (Datum) 0 : datumCopy(slot->tts_values[i], att->attbyval,
 													   att->attlen);
 	}
-	for (int i = 0; i < state->ncolumns; i++)
-	{
-		int			index = state->column_attnums[i] - 1;
-		PyObject   *value = PyObject_GetItem(returned, PyTuple_GET_ITEM(state->column_names, i));
-
-		if (value == NULL)
-		{
-			if (!PyErr_ExceptionMatches(PyExc_KeyError))
-				sgfdw_report_python_error(ERRCODE_FDW_INVALID_DATA_TYPE, "reading a returned row");
-			PyErr_Clear();
-			continue;
-		}
-		values[index] = sgconv_to_datum_owned(state->converters[i], value, &nulls[index]);
-	}
+	state->returned.source = psprintf("%s()", method);
+	sgrow_read(&state->returned, returned, values, nulls, &tid, NULL);
 	ExecClearTuple(slot);
 	memcpy(slot->tts_values, values, sizeof(Datum) * desc->natts);
 	memcpy(slot->tts_isnull, nulls, sizeof(bool) * desc->natts);
 	ExecStoreVirtualTuple(slot);
 	slot->tts_tid = tid;
-	if (state->returns_ctid)
-	{
-		PyObject   *ctid = PyObject_GetItem(returned, sgfdw_ctid_name());
-
-		if (ctid == NULL && !PyErr_ExceptionMatches(PyExc_KeyError))
-			sgfdw_report_python_error(ERRCODE_FDW_INVALID_DATA_TYPE, "reading a returned row");
-		PyErr_Clear();
-		if (ctid != NULL)
-		{
-			PG_TRY();
-			{
-				sgfdw_ctid_from_python(ctid, &slot->tts_tid);
-			}
-			PG_FINALLY();
-			{
-				Py_DECREF(ctid);
-			}
-			PG_END_TRY();
-		}
-	}
 	MemoryContextSwitchTo(old);
 	return slot;
 }
@@ -428,7 +403,7 @@ call_and_apply(SgModifyState *state, EState *estate, TupleTableSlot *slot,
 	}
 	PG_TRY();
 	{
-		slot = apply_returned(state, estate, slot, returned);
+		slot = apply_returned(state, estate, slot, returned, method);
 	}
 	PG_FINALLY();
 	{
@@ -494,7 +469,8 @@ sgfdwExecForeignBatchInsert(EState *estate, ResultRelInfo *rinfo, TupleTableSlot
 		}
 		if (PyTuple_Check(result) && PyTuple_GET_SIZE(result) == *numSlots)
 			for (int i = 0; i < *numSlots; i++)
-				slots[i] = apply_returned(state, estate, slots[i], PyTuple_GET_ITEM(result, i));
+				slots[i] = apply_returned(state, estate, slots[i], PyTuple_GET_ITEM(result, i),
+										  "bulk_insert");
 	}
 	PG_FINALLY();
 	{

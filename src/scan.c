@@ -3,9 +3,9 @@
  *		Begin / iterate / rescan / end of a foreign scan, and its EXPLAIN lines.
  *
  * Rows come from the iterator that execute() returns, pulled one at a time so a scan
- * stops as soon as PostgreSQL stops asking. Each item is a row, or an Arrow batch or
- * stream whose rows are then handed out one per call (arrow.c reads them). Only the
- * columns the query needs are converted; the others are NULL in the slot.
+ * stops as soon as PostgreSQL stops asking. Each item is a row (row.c reads it), or an
+ * Arrow batch or stream whose rows are then handed out one per call (arrow.c reads
+ * them). Only the columns the query needs are converted; the others are NULL in the slot.
  */
 #include "sgfdw.h"
 
@@ -32,22 +32,13 @@ typedef struct SgScanState
 	int64		offset;
 	PyObject   *iterator;
 	bool		exhausted;
-	PyObject   *row;			/* the row being converted, released on the next one */
-	PyObject   *row_items;		/* its values as a list or tuple, for rows by position */
-	PyObject   *item;			/* the value being converted: held, Python may drop it */
-	/* The table's column names and count as the scan began: a rebuilt instance cache
-	 * entry (Python may run SQL meanwhile) must not pull them away from the scan. */
+	PyObject   *row;			/* the item being read, released on the next one */
+	/* The table's column names as the scan began: a rebuilt instance cache entry
+	 * (Python may run SQL meanwhile) must not pull them away from the scan. */
 	PyObject   *column_names;
-	int			ncolumns;
-	/* per needed column: position in the row, key for mappings, converter, slot index */
-	int			nneeded;
-	/* The FDW provides ctid and the query reads it: it follows the needed columns in
-	 * positions and keys, at position ncolumns of a row given by position. */
-	bool		want_ctid;
-	int		   *positions;
-	PyObject  **keys;
-	SgConverter **converters;
-	int		   *slot_indexes;
+	/* The needed columns (their keys are column_names' strs), for rows and batches, and
+	 * the ctid if the query reads it (the FDW provides it). */
+	SgRowReader rows;
 	int			current;		/* index into the needed columns, for error context */
 	SgArrowReader *arrow;		/* reads the batch whose rows are being handed out */
 	bool		in_batch;
@@ -60,8 +51,6 @@ typedef struct SgScanState
 static void
 forget_row(SgScanState *state)
 {
-	Py_CLEAR(state->item);
-	Py_CLEAR(state->row_items);
 	Py_CLEAR(state->row);
 }
 
@@ -105,6 +94,7 @@ sgfdwBeginForeignScan(ForeignScanState *node, int eflags)
 	Relation	rel = node->ss.ss_currentRelation;
 	List	   *needed = list_nth(plan->fdw_private, SgScanPrivateColumns);
 	bool		whole_row = list_member_int(needed, 0);
+	SgRowReader *rows = &state->rows;
 	ListCell   *lc;
 	int			i;
 
@@ -115,7 +105,6 @@ sgfdwBeginForeignScan(ForeignScanState *node, int eflags)
 	Py_INCREF(state->instance);
 	state->column_names = state->table->column_names;
 	Py_INCREF(state->column_names);
-	state->ncolumns = state->table->ncolumns;
 	if (!(eflags & EXEC_FLAG_EXPLAIN_ONLY))
 		sgfdw_xact_touch(state->instance);
 	state->release_callback.func = release_python;
@@ -140,11 +129,15 @@ sgfdwBeginForeignScan(ForeignScanState *node, int eflags)
 
 	state->columns = PySet_New(NULL);
 	SGFDW_CHECK(state->columns, "building the column set");
-	state->positions = palloc(sizeof(int) * (state->ncolumns + 1));
-	state->keys = palloc(sizeof(PyObject *) * (state->ncolumns + 1));
-	state->converters = palloc(sizeof(SgConverter *) * state->ncolumns);
-	state->slot_indexes = palloc(sizeof(int) * state->ncolumns);
-	for (i = 0; i < state->ncolumns; i++)
+	rows->ncolumns = state->table->ncolumns;
+	rows->positions = palloc(sizeof(int) * rows->ncolumns);
+	rows->keys = palloc(sizeof(PyObject *) * rows->ncolumns);
+	rows->converters = palloc(sizeof(SgConverter *) * rows->ncolumns);
+	rows->value_indexes = palloc(sizeof(int) * rows->ncolumns);
+	rows->from_fdw = true;
+	rows->source = "FDW";
+	rows->target = psprintf("foreign table \"%s\"", RelationGetRelationName(rel));
+	for (i = 0; i < rows->ncolumns; i++)
 	{
 		AttrNumber	attnum = state->table->column_attnums[i];
 		Form_pg_attribute att = TupleDescAttr(RelationGetDescr(rel), attnum - 1);
@@ -154,26 +147,24 @@ sgfdwBeginForeignScan(ForeignScanState *node, int eflags)
 			continue;
 		if (PySet_Add(state->columns, name) < 0)
 			sgfdw_report_python_error(0, "building the column set");
-		state->positions[state->nneeded] = i;
-		state->keys[state->nneeded] = name;
-		state->converters[state->nneeded] = sgconv_create(att->atttypid, att->atttypmod);
-		state->slot_indexes[state->nneeded] = attnum - 1;
-		state->nneeded++;
+		rows->positions[rows->nentries] = i;
+		rows->keys[rows->nentries] = name;
+		rows->converters[rows->nentries] = sgconv_create(att->atttypid, att->atttypmod);
+		rows->value_indexes[rows->nentries] = attnum - 1;
+		rows->nentries++;
 	}
-	state->want_ctid = list_member_int(needed, SelfItemPointerAttributeNumber);
-	if (state->want_ctid)
+	if (list_member_int(needed, SelfItemPointerAttributeNumber))
 	{
 		/* Checked again: the instance may have been rebuilt since planning. */
 		sgfdw_require_ctid(state->table);
 		if (PySet_Add(state->columns, sgfdw_ctid_name()) < 0)
 			sgfdw_report_python_error(0, "building the column set");
-		state->positions[state->nneeded] = state->ncolumns;
-		state->keys[state->nneeded] = sgfdw_ctid_name();
+		rows->ctid = SG_ROW_CTID_REQUIRED;
 	}
 	state->row_context = AllocSetContextCreate(estate->es_query_cxt, "sgfdw row",
 											   ALLOCSET_DEFAULT_SIZES);
-	state->arrow = sgarrow_open(state->nneeded, state->keys, state->converters,
-								state->slot_indexes);
+	state->arrow = sgarrow_open(rows->nentries, rows->keys, rows->converters,
+								rows->value_indexes);
 }
 
 /* The quals with their values for this execution (NULL values where unknown). */
@@ -260,115 +251,10 @@ conversion_context(void *arg)
 	if (state->current >= 0)
 		errcontext("column \"%s\" of foreign table \"%s\"",
 				   NameStr(TupleDescAttr(RelationGetDescr(state->rel),
-										 state->slot_indexes[state->current])->attname),
+										 state->rows.value_indexes[state->current])->attname),
 				   RelationGetRelationName(state->rel));
 	else
 		errcontext("row of foreign table \"%s\"", RelationGetRelationName(state->rel));
-}
-
-static void pg_attribute_noreturn()
-report_bad_row(SgScanState *state, PyObject *row, Py_ssize_t length)
-{
-	if (length >= 0 && state->want_ctid)
-		ereport(ERROR,
-				(errcode(ERRCODE_FDW_INCONSISTENT_DESCRIPTOR_INFORMATION),
-				 errmsg("FDW returned a row of %zd values, expected the %d columns of foreign table \"%s\" and the row's ctid",
-						length, state->ncolumns, RelationGetRelationName(state->rel))));
-	if (length >= 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_FDW_INCONSISTENT_DESCRIPTOR_INFORMATION),
-				 errmsg("FDW returned a row of %zd values, foreign table \"%s\" has %d columns",
-						length, RelationGetRelationName(state->rel), state->ncolumns)));
-	ereport(ERROR,
-			(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
-			 errmsg("FDW returned a row of Python type %s, expected a sequence or a mapping",
-					Py_TYPE(row)->tp_name)));
-}
-
-/*
- * The value of needed column i, as a new reference (NULL: the mapping has no such key).
- * Converting a value can run Python (__str__, a mapping's __getitem__) that changes
- * the row or drops its other values, so each is fetched in its turn and held while it
- * is converted.
- */
-static PyObject *
-row_item(SgScanState *state, int i)
-{
-	PyObject   *row = state->row;
-	PyObject   *item;
-
-	if (state->row_items)
-	{
-		Py_ssize_t	length = PySequence_Fast_GET_SIZE(state->row_items);
-
-		if (length != state->ncolumns + state->want_ctid)
-			report_bad_row(state, row, length);
-		item = PySequence_Fast_GET_ITEM(state->row_items, state->positions[i]);
-		Py_INCREF(item);
-	}
-	else if (PyDict_Check(row))
-	{
-		item = PyDict_GetItemWithError(row, state->keys[i]);
-		if (item == NULL && PyErr_Occurred())
-			sgfdw_report_python_error(ERRCODE_FDW_INVALID_DATA_TYPE, "reading a row");
-		Py_XINCREF(item);
-	}
-	else
-	{
-		/* A general mapping: a missing key is a NULL, as for dicts. */
-		SGFDW_ENTER_PYTHON();
-		item = PyObject_GetItem(row, state->keys[i]);
-		SGFDW_LEAVE_PYTHON();
-		if (item == NULL)
-		{
-			if (!PyErr_ExceptionMatches(PyExc_KeyError))
-				sgfdw_report_python_error(ERRCODE_FDW_INVALID_DATA_TYPE, "reading a row");
-			PyErr_Clear();
-		}
-	}
-	return item;
-}
-
-static void
-store_row(SgScanState *state, TupleTableSlot *slot)
-{
-	PyObject   *row = state->row;
-	Datum	   *values = slot->tts_values;
-	bool	   *nulls = slot->tts_isnull;
-
-	memset(nulls, true, sizeof(bool) * slot->tts_tupleDescriptor->natts);
-	if (PyTuple_Check(row) || PyList_Check(row))
-	{
-		state->row_items = row;
-		Py_INCREF(row);
-	}
-	else if (!PyDict_Check(row) && !PyMapping_Check(row) && PySequence_Check(row))
-	{
-		SGFDW_ENTER_PYTHON();
-		state->row_items = PySequence_Fast(row, "row");
-		SGFDW_LEAVE_PYTHON();
-		if (state->row_items == NULL)
-			sgfdw_report_python_error(ERRCODE_FDW_INVALID_DATA_TYPE, "reading a row");
-	}
-	else if (!PyDict_Check(row) && !PyMapping_Check(row))
-		report_bad_row(state, row, -1);
-
-	for (int i = 0; i < state->nneeded; i++)
-	{
-		int			index = state->slot_indexes[i];
-
-		state->current = i;
-		Py_XSETREF(state->item, row_item(state, i));
-		if (state->item != NULL)
-			values[index] = sgconv_to_datum(state->converters[i], state->item, &nulls[index]);
-	}
-	if (state->want_ctid)
-	{
-		state->current = -1;
-		Py_XSETREF(state->item, row_item(state, state->nneeded));
-		sgfdw_ctid_from_python(state->item, &slot->tts_tid);
-	}
-	Py_CLEAR(state->item);
 }
 
 /*
@@ -422,10 +308,12 @@ fill_slot(SgScanState *state, TupleTableSlot *slot)
 			return false;
 		if (!sgarrow_is_batch(state->row))
 		{
-			store_row(state, slot);
+			memset(slot->tts_isnull, true, sizeof(bool) * slot->tts_tupleDescriptor->natts);
+			sgrow_read(&state->rows, state->row, slot->tts_values, slot->tts_isnull,
+					   &slot->tts_tid, &state->current);
 			return true;
 		}
-		if (state->want_ctid)
+		if (state->rows.ctid != SG_ROW_CTID_NONE)
 			ereport(ERROR,
 					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 					 errmsg("FDW returned an Arrow batch to a scan that reads ctid"),

@@ -81,7 +81,6 @@ typedef struct SgConverter SgConverter;
 extern SgConverter *sgconv_create(Oid typoid, int32 typmod);
 extern PyObject *sgconv_to_python(SgConverter *conv, Datum value, bool isnull);
 extern Datum sgconv_to_datum(SgConverter *conv, PyObject *value, bool *isnull);
-extern Datum sgconv_to_datum_owned(SgConverter *conv, PyObject *value, bool *isnull);
 extern void sgconv_init_python(void);
 /* Conversion of a value whose type is only known by its OID (plan-time constants). */
 extern PyObject *sgconv_datum_to_python(Oid typoid, int32 typmod, Datum value, bool isnull);
@@ -99,6 +98,35 @@ extern SgArrowReader *sgarrow_open(int ncolumns, PyObject **names,
 extern void sgarrow_load(SgArrowReader *reader, PyObject *item);
 extern bool sgarrow_next_row(SgArrowReader *reader, Datum *values, bool *nulls, int *current);
 extern void sgarrow_close(SgArrowReader *reader);
+
+/* ---- row.c: a row from Python (a sequence or a mapping) -> a tuple's values ---- */
+typedef enum SgRowCtid
+{
+	SG_ROW_CTID_NONE,			/* rows carry no ctid */
+	SG_ROW_CTID_REQUIRED,		/* each row carries its ctid (a scan reading ctid) */
+	SG_ROW_CTID_OPTIONAL		/* a row may carry it, else *tid is left (RETURNING) */
+} SgRowCtid;
+
+/* How to read one source's rows: which entries, where each goes, how errors name them. */
+typedef struct SgRowReader
+{
+	int			ncolumns;		/* the target's columns: a row by position has them all */
+	int			nentries;		/* the entries read from each row */
+	int		   *positions;		/* per entry: its index in a row by position */
+	PyObject  **keys;			/* per entry: its key in a row by name */
+	SgConverter **converters;	/* per entry */
+	int		   *value_indexes;	/* per entry: its index in values / nulls */
+	SgRowCtid	ctid;			/* after the columns in a sequence, under 'ctid' in a mapping */
+	bool		from_fdw;		/* a bad row is an FDW error (HV...), else 42804 */
+	const char *source;			/* who returned the rows: "FDW", "insert()" */
+	const char *target;			/* whose columns they hold: "foreign table \"t\"" */
+} SgRowReader;
+
+extern void sgrow_init_columns(SgRowReader *reader, int ncolumns, PyObject *names,
+							   AttrNumber *attnums, SgConverter **converters,
+							   const char *relname);
+extern void sgrow_read(SgRowReader *reader, PyObject *row, Datum *values, bool *nulls,
+					   ItemPointer tid, int *current);
 
 /* ---- instance.c: one Python FDW instance per foreign table and user ---- */
 typedef struct SgTable
