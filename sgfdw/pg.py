@@ -142,8 +142,11 @@ def arrow(sql: str, params: Sequence[Any] | None = None,
     Types: bool, int2/4/8, float4/8, date (date32), time (time64[us]), timestamp
     (timestamp[us]), timestamptz (timestamp[us, UTC]), interval (month_day_nano),
     numeric(p, s) with p <= 38 (decimal128(p, s)), text/varchar/bpchar (utf8), bytea
-    (binary); any other type as utf8 of its text output, its PostgreSQL type in the
-    field metadata `sgfdw.pg_type`. Infinite dates and timestamps are an error."""
+    (binary), json/jsonb (utf8 of the extension type arrow.json), uuid
+    (fixed_size_binary(16) of the extension type arrow.uuid), one-dimensional arrays
+    (list of the element's type; others are an error); any other type as utf8 of its
+    text output, its PostgreSQL type in the field metadata `sgfdw.pg_type`. Infinite
+    dates and timestamps are an error."""
     if batch_rows < 1:
         raise ValueError("batch_rows must be at least 1")
     with Cursor(sql, params) as rows:

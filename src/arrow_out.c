@@ -5,9 +5,10 @@
  * The batch's buffers are malloc'd, not palloc'd: the consumer (pyarrow, the object
  * store) keeps them after the SPI call and the transaction, until it calls the release
  * callback of the C data interface. Each PostgreSQL type becomes the Arrow type that
- * holds its values exactly; a type without one (numeric without a precision that fits
- * decimal128, json, arrays, ...) becomes utf8 of its text output, its PostgreSQL type
- * named in the field metadata ("sgfdw.pg_type"), so nothing is silently changed.
+ * holds its values exactly (arrays: lists; json and uuid: Arrow's canonical extension
+ * types); a type without one (numeric without a precision that fits decimal128, ...)
+ * becomes utf8 of its text output, its PostgreSQL type named in the field metadata
+ * ("sgfdw.pg_type"), so nothing is silently changed.
  */
 #include "sgfdw.h"
 #include "arrow_abi.h"
@@ -15,17 +16,19 @@
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "mb/pg_wchar.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/date.h"
 #include "utils/datetime.h"
 #include "utils/lsyscache.h"
 #include "utils/numeric.h"
 #include "utils/timestamp.h"
+#include "utils/uuid.h"
 
 typedef enum OutKind
 {
 	OUT_BOOL, OUT_FIXED, OUT_DATE, OUT_TIMESTAMP, OUT_TIME, OUT_INTERVAL, OUT_DECIMAL,
-	OUT_STRING, OUT_BINARY
+	OUT_STRING, OUT_BINARY, OUT_FIXED_BINARY, OUT_LIST
 } OutKind;
 
 /* One column being built: everything it owns is malloc'd and reachable from here. */
@@ -41,9 +44,21 @@ typedef struct OutColumn
 	void	   *buffers[3];		/* validity, values or offsets, string data */
 	const void *buffer_list[3];
 	int			n_buffers;
+	int64		length;			/* values appended */
+	int64		capacity;		/* values the buffers have room for */
 	size_t		data_size;
 	size_t		data_capacity;
 	int64		null_count;
+	/* lists: the column of their elements, and its structures in the batch */
+	struct OutColumn *element;
+	Oid			elemtype;
+	int16		elmlen;
+	bool		elmbyval;
+	char		elmalign;
+	struct ArrowSchema element_schema;
+	struct ArrowSchema *element_schemas[1];
+	struct ArrowArray element_array;
+	struct ArrowArray *element_arrays[1];
 } OutColumn;
 
 /* What a batch's schema and array own: freed by their release callbacks. */
@@ -81,20 +96,27 @@ out_strdup(const char *text)
 }
 
 static void
+free_column(OutColumn *column)
+{
+	for (int b = 0; b < 3; b++)
+		free(column->buffers[b]);
+	free(column->format);
+	free(column->name);
+	free(column->metadata);
+	if (column->element)
+	{
+		free_column(column->element);
+		free(column->element);
+	}
+}
+
+static void
 free_batch(OutBatch *batch)
 {
 	if (batch == NULL)
 		return;
 	for (int c = 0; c < batch->ncolumns && batch->columns; c++)
-	{
-		OutColumn  *column = &batch->columns[c];
-
-		for (int b = 0; b < 3; b++)
-			free(column->buffers[b]);
-		free(column->format);
-		free(column->name);
-		free(column->metadata);
-	}
+		free_column(&batch->columns[c]);
 	free(batch->columns);
 	free(batch->child_schemas);
 	free(batch->schema_structs);
@@ -137,133 +159,219 @@ release_child_array(struct ArrowArray *array)
 	array->release = NULL;
 }
 
-/* Arrow metadata: int32 count, then per pair int32 length + bytes, twice. */
+/*
+ * Field metadata (int32 count, then per pair int32 length + bytes, twice): a canonical
+ * extension type's name, and the PostgreSQL type; either may be NULL.
+ */
 static char *
-type_metadata(const char *pg_type)
+field_metadata(const char *extension, const char *pg_type)
 {
-	static const char key[] = "sgfdw.pg_type";
-	int32		count = 1;
-	int32		key_length = sizeof(key) - 1;
-	int32		value_length = strlen(pg_type);
-	char	   *result = out_alloc(12 + key_length + value_length);
-	char	   *out = result;
+	const char *pairs[6];
+	int32		count = 0;
+	size_t		size = 4;
+	char	   *result;
+	char	   *out;
 
+	if (extension)
+	{
+		pairs[2 * count] = "ARROW:extension:name";
+		pairs[2 * count++ + 1] = extension;
+		pairs[2 * count] = "ARROW:extension:metadata";
+		pairs[2 * count++ + 1] = "";
+	}
+	if (pg_type)
+	{
+		pairs[2 * count] = "sgfdw.pg_type";
+		pairs[2 * count++ + 1] = pg_type;
+	}
+	for (int i = 0; i < 2 * count; i++)
+		size += 4 + strlen(pairs[i]);
+	result = out = out_alloc(size);
 	memcpy(out, &count, 4);
-	memcpy(out + 4, &key_length, 4);
-	memcpy(out + 8, key, key_length);
-	memcpy(out + 8 + key_length, &value_length, 4);
-	memcpy(out + 12 + key_length, pg_type, value_length);
+	out += 4;
+	for (int i = 0; i < 2 * count; i++)
+	{
+		int32		length = strlen(pairs[i]);
+
+		memcpy(out, &length, 4);
+		memcpy(out + 4, pairs[i], length);
+		out += 4 + length;
+	}
 	return result;
 }
 
-static void
-setup_column(OutColumn *column, Form_pg_attribute att, int64 rows)
+/* buffer (NULL: none yet) grown from old_size to size bytes, the new bytes zeroed */
+static void *
+out_grow(void *buffer, size_t old_size, size_t size)
 {
-	int32		typmod = att->atttypmod;
-	Oid			type = getBaseTypeAndTypmod(att->atttypid, &typmod);
+	char	   *grown = realloc(buffer, Max(size, 1));
+
+	if (buffer == NULL)
+		old_size = 0;
+	if (grown == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("out of memory building an Arrow batch of %zu bytes", size)));
+	memset(grown + old_size, 0, size - old_size);
+	return grown;
+}
+
+static bool
+has_offsets(OutColumn *column)
+{
+	return column->kind == OUT_STRING || column->kind == OUT_BINARY ||
+		column->kind == OUT_LIST;
+}
+
+/* Room for values values in the column's buffers (lists' elements grow as they come). */
+static void
+reserve(OutColumn *column, int64 values)
+{
+	int64		old = column->capacity;
+	int64		capacity = Max(values, old * 2);
+
+	if (values <= old)
+		return;
+	column->buffers[0] = out_grow(column->buffers[0], (old + 7) / 8, (capacity + 7) / 8);
+	if (column->kind == OUT_BOOL)
+		column->buffers[1] = out_grow(column->buffers[1], (old + 7) / 8, (capacity + 7) / 8);
+	else if (has_offsets(column))
+		column->buffers[1] = out_grow(column->buffers[1], sizeof(int32) * (old + 1),
+									  sizeof(int32) * (capacity + 1));
+	else
+		column->buffers[1] = out_grow(column->buffers[1], column->width * old,
+									  column->width * capacity);
+	column->capacity = capacity;
+}
+
+static void
+setup_column(OutColumn *column, const char *name, Oid typid, int32 typmod, int64 rows)
+{
+	int32		basetypmod = typmod;
+	Oid			type = getBaseTypeAndTypmod(typid, &basetypmod);
+	Oid			elemtype = get_element_type(type);
 	char		format[32];
 	Oid			outfunc;
 	bool		isvarlena;
 
-	column->name = out_strdup(NameStr(att->attname));
+	column->name = out_strdup(name);
 	column->n_buffers = 2;
-	switch (type)
+	if (OidIsValid(elemtype))
 	{
-		case BOOLOID:
-			column->kind = OUT_BOOL;
-			strcpy(format, "b");
-			break;
-		case INT2OID:
-			column->kind = OUT_FIXED;
-			column->width = 2;
-			strcpy(format, "s");
-			break;
-		case INT4OID:
-			column->kind = OUT_FIXED;
-			column->width = 4;
-			strcpy(format, "i");
-			break;
-		case INT8OID:
-			column->kind = OUT_FIXED;
-			column->width = 8;
-			strcpy(format, "l");
-			break;
-		case FLOAT4OID:
-			column->kind = OUT_FIXED;
-			column->width = 4;
-			strcpy(format, "f");
-			break;
-		case FLOAT8OID:
-			column->kind = OUT_FIXED;
-			column->width = 8;
-			strcpy(format, "g");
-			break;
-		case DATEOID:
-			column->kind = OUT_DATE;
-			column->width = 4;
-			strcpy(format, "tdD");
-			break;
-		case TIMESTAMPOID:
-		case TIMESTAMPTZOID:
-			column->kind = OUT_TIMESTAMP;
-			column->width = 8;
-			strcpy(format, type == TIMESTAMPOID ? "tsu:" : "tsu:UTC");
-			break;
-		case TIMEOID:
-			column->kind = OUT_TIME;
-			column->width = 8;
-			strcpy(format, "ttu");
-			break;
-		case INTERVALOID:
-			/* month_day_nano: months, days and time kept apart, as PostgreSQL keeps them */
-			column->kind = OUT_INTERVAL;
-			column->width = 16;
-			strcpy(format, "tin");
-			break;
-		case BYTEAOID:
-			column->kind = OUT_BINARY;
-			strcpy(format, "z");
-			break;
-		case TEXTOID:
-		case VARCHAROID:
-		case BPCHAROID:
-			column->kind = OUT_STRING;
-			strcpy(format, "u");
-			break;
-		case NUMERICOID:
-			if (typmod >= VARHDRSZ && ((typmod - VARHDRSZ) >> 16) <= 38 &&
-				((typmod - VARHDRSZ) & 0x7ff) <= ((typmod - VARHDRSZ) >> 16))
-			{
-				column->kind = OUT_DECIMAL;
-				column->width = 16;
-				column->scale = (typmod - VARHDRSZ) & 0x7ff;
-				snprintf(format, sizeof(format), "d:%d,%d", (typmod - VARHDRSZ) >> 16,
-						 column->scale);
-				break;
-			}
-			/* FALLTHROUGH */
-		default:
-			column->kind = OUT_STRING;
-			strcpy(format, "u");
-			column->metadata = type_metadata(format_type_with_typemod(att->atttypid,
-																	   att->atttypmod));
-			break;
+		/* a one-dimensional array: a list (put_array refuses the others) */
+		column->kind = OUT_LIST;
+		strcpy(format, "+l");
+		column->elemtype = elemtype;
+		get_typlenbyvalalign(elemtype, &column->elmlen, &column->elmbyval,
+							 &column->elmalign);
+		column->element = out_alloc(sizeof(OutColumn));
+		setup_column(column->element, "item", elemtype, typmod, 0);
 	}
+	else
+		switch (type)
+		{
+			case BOOLOID:
+				column->kind = OUT_BOOL;
+				strcpy(format, "b");
+				break;
+			case INT2OID:
+				column->kind = OUT_FIXED;
+				column->width = 2;
+				strcpy(format, "s");
+				break;
+			case INT4OID:
+				column->kind = OUT_FIXED;
+				column->width = 4;
+				strcpy(format, "i");
+				break;
+			case INT8OID:
+				column->kind = OUT_FIXED;
+				column->width = 8;
+				strcpy(format, "l");
+				break;
+			case FLOAT4OID:
+				column->kind = OUT_FIXED;
+				column->width = 4;
+				strcpy(format, "f");
+				break;
+			case FLOAT8OID:
+				column->kind = OUT_FIXED;
+				column->width = 8;
+				strcpy(format, "g");
+				break;
+			case DATEOID:
+				column->kind = OUT_DATE;
+				column->width = 4;
+				strcpy(format, "tdD");
+				break;
+			case TIMESTAMPOID:
+			case TIMESTAMPTZOID:
+				column->kind = OUT_TIMESTAMP;
+				column->width = 8;
+				strcpy(format, type == TIMESTAMPOID ? "tsu:" : "tsu:UTC");
+				break;
+			case TIMEOID:
+				column->kind = OUT_TIME;
+				column->width = 8;
+				strcpy(format, "ttu");
+				break;
+			case INTERVALOID:
+				/* month_day_nano: months, days and time kept apart, as PostgreSQL keeps them */
+				column->kind = OUT_INTERVAL;
+				column->width = 16;
+				strcpy(format, "tin");
+				break;
+			case BYTEAOID:
+				column->kind = OUT_BINARY;
+				strcpy(format, "z");
+				break;
+			case TEXTOID:
+			case VARCHAROID:
+			case BPCHAROID:
+				column->kind = OUT_STRING;
+				strcpy(format, "u");
+				break;
+			case JSONOID:
+			case JSONBOID:
+				column->kind = OUT_STRING;
+				strcpy(format, "u");
+				column->metadata = field_metadata("arrow.json", format_type_be(typid));
+				break;
+			case UUIDOID:
+				column->kind = OUT_FIXED_BINARY;
+				column->width = UUID_LEN;
+				snprintf(format, sizeof(format), "w:%d", UUID_LEN);
+				column->metadata = field_metadata("arrow.uuid", NULL);
+				break;
+			case NUMERICOID:
+				if (basetypmod >= VARHDRSZ && ((basetypmod - VARHDRSZ) >> 16) <= 38 &&
+					((basetypmod - VARHDRSZ) & 0x7ff) <= ((basetypmod - VARHDRSZ) >> 16))
+				{
+					column->kind = OUT_DECIMAL;
+					column->width = 16;
+					column->scale = (basetypmod - VARHDRSZ) & 0x7ff;
+					snprintf(format, sizeof(format), "d:%d,%d", (basetypmod - VARHDRSZ) >> 16,
+							 column->scale);
+					break;
+				}
+				/* FALLTHROUGH */
+			default:
+				column->kind = OUT_STRING;
+				strcpy(format, "u");
+				column->metadata = field_metadata(NULL, format_type_with_typemod(typid, typmod));
+				break;
+		}
 	column->format = out_strdup(format);
-	getTypeOutputInfo(att->atttypid, &outfunc, &isvarlena);
+	getTypeOutputInfo(typid, &outfunc, &isvarlena);
 	fmgr_info(outfunc, &column->output);
-	column->buffers[0] = out_alloc((rows + 7) / 8);
-	if (column->kind == OUT_BOOL)
-		column->buffers[1] = out_alloc((rows + 7) / 8);
-	else if (column->kind == OUT_STRING || column->kind == OUT_BINARY)
+	if (column->kind == OUT_STRING || column->kind == OUT_BINARY)
 	{
 		column->n_buffers = 3;
-		column->buffers[1] = out_alloc(sizeof(int32) * (rows + 1));
 		column->data_capacity = 1024;
 		column->buffers[2] = out_alloc(column->data_capacity);
 	}
-	else
-		column->buffers[1] = out_alloc(column->width * rows);
+	/* at least one value: every buffer exists, even for no values (offsets: [0]) */
+	reserve(column, Max(rows, 1));
 }
 
 static void
@@ -337,6 +445,36 @@ report_infinite(OutColumn *column)
 					column->name)));
 }
 
+static void append_value(OutColumn *column, Datum value, bool isnull);
+
+/* A one-dimensional array as the list at row: its elements appended to the element column */
+static void
+put_array(OutColumn *column, int64 row, Datum value)
+{
+	ArrayType  *array = DatumGetArrayTypeP(value);
+	Datum	   *elements;
+	bool	   *nulls;
+	int			count;
+
+	if (ARR_NDIM(array) > 1 || (ARR_NDIM(array) == 1 && ARR_LBOUND(array)[0] != 1))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("column \"%s\" holds an array of more than one dimension or not starting at 1, which an Arrow list cannot hold",
+						column->name),
+				 errhint("Select it as text (a cast) to get its text output.")));
+	deconstruct_array(array, column->elemtype, column->elmlen, column->elmbyval,
+					  column->elmalign, &elements, &nulls, &count);
+	for (int i = 0; i < count; i++)
+		append_value(column->element, elements[i], nulls[i]);
+	if (column->element->length > PG_INT32_MAX)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("column \"%s\" holds more than 2^31 array elements in one Arrow batch",
+						column->name),
+				 errhint("Use a smaller batch_rows.")));
+	((int32 *) column->buffers[1])[row + 1] = (int32) column->element->length;
+}
+
 static void
 put_value(OutColumn *column, int64 row, Datum value)
 {
@@ -389,6 +527,12 @@ put_value(OutColumn *column, int64 row, Datum value)
 		case OUT_DECIMAL:
 			put_decimal(column, row, value);
 			break;
+		case OUT_FIXED_BINARY:
+			memcpy(values + row * column->width, DatumGetPointer(value), column->width);
+			break;
+		case OUT_LIST:
+			put_array(column, row, value);
+			break;
 		case OUT_BINARY:
 			{
 				struct varlena *bytes = PG_DETOAST_DATUM_PACKED(value);
@@ -404,6 +548,56 @@ put_value(OutColumn *column, int64 row, Datum value)
 				append_bytes(column, row, utf8, strlen(utf8));
 				break;
 			}
+	}
+}
+
+/* The next value of the column. */
+static void
+append_value(OutColumn *column, Datum value, bool isnull)
+{
+	int64		row = column->length;
+
+	reserve(column, row + 1);
+	if (isnull)
+	{
+		column->null_count++;
+		if (has_offsets(column))
+			((int32 *) column->buffers[1])[row + 1] = ((int32 *) column->buffers[1])[row];
+	}
+	else
+	{
+		((uint8 *) column->buffers[0])[row >> 3] |= 1 << (row & 7);
+		put_value(column, row, value);
+	}
+	column->length++;
+}
+
+/* The column's field and array structures (they point into the column). */
+static void
+export_column(OutColumn *column, struct ArrowSchema *field, struct ArrowArray *array)
+{
+	memset(field, 0, sizeof(*field));
+	field->format = column->format;
+	field->name = column->name;
+	field->metadata = column->metadata;
+	field->flags = ARROW_FLAG_NULLABLE;
+	field->release = release_child_schema;
+	for (int b = 0; b < column->n_buffers; b++)
+		column->buffer_list[b] = column->buffers[b];
+	memset(array, 0, sizeof(*array));
+	array->length = column->length;
+	array->null_count = column->null_count;
+	array->n_buffers = column->n_buffers;
+	array->buffers = column->buffer_list;
+	array->release = release_child_array;
+	if (column->element)
+	{
+		export_column(column->element, &column->element_schema, &column->element_array);
+		column->element_schemas[0] = &column->element_schema;
+		column->element_arrays[0] = &column->element_array;
+		field->n_children = array->n_children = 1;
+		field->children = column->element_schemas;
+		array->children = column->element_arrays;
 	}
 }
 
@@ -425,8 +619,11 @@ build_batch(struct ArrowSchema *schema, struct ArrowArray *array)
 		batch->columns = out_alloc(sizeof(OutColumn) * Max(n, 1));
 		for (int c = 0; c < n; c++)
 		{
+			Form_pg_attribute att = TupleDescAttr(desc, c);
+
 			batch->ncolumns = c + 1;
-			setup_column(&batch->columns[c], TupleDescAttr(desc, c), rows);
+			setup_column(&batch->columns[c], NameStr(att->attname), att->atttypid,
+						 att->atttypmod, rows);
 		}
 		for (int64 r = 0; r < rows; r++)
 		{
@@ -434,21 +631,10 @@ build_batch(struct ArrowSchema *schema, struct ArrowArray *array)
 
 			for (int c = 0; c < n; c++)
 			{
-				OutColumn  *column = &batch->columns[c];
 				bool		isnull;
 				Datum		value = SPI_getbinval(table->vals[r], desc, c + 1, &isnull);
 
-				if (isnull)
-				{
-					column->null_count++;
-					if (column->n_buffers == 3)
-						((int32 *) column->buffers[1])[r + 1] = (int32) column->data_size;
-				}
-				else
-				{
-					((uint8 *) column->buffers[0])[r >> 3] |= 1 << (r & 7);
-					put_value(column, r, value);
-				}
+				append_value(&batch->columns[c], value, isnull);
 			}
 			MemoryContextSwitchTo(old);
 			MemoryContextReset(row_context);
@@ -459,24 +645,10 @@ build_batch(struct ArrowSchema *schema, struct ArrowArray *array)
 		batch->array_structs = out_alloc(sizeof(struct ArrowArray) * Max(n, 1));
 		for (int c = 0; c < n; c++)
 		{
-			OutColumn  *column = &batch->columns[c];
-			struct ArrowSchema *field = &batch->schema_structs[c];
-			struct ArrowArray *child = &batch->array_structs[c];
-
-			field->format = column->format;
-			field->name = column->name;
-			field->metadata = column->metadata;
-			field->flags = ARROW_FLAG_NULLABLE;
-			field->release = release_child_schema;
-			batch->child_schemas[c] = field;
-			for (int b = 0; b < column->n_buffers; b++)
-				column->buffer_list[b] = column->buffers[b];
-			child->length = rows;
-			child->null_count = column->null_count;
-			child->n_buffers = column->n_buffers;
-			child->buffers = column->buffer_list;
-			child->release = release_child_array;
-			batch->child_arrays[c] = child;
+			export_column(&batch->columns[c], &batch->schema_structs[c],
+						  &batch->array_structs[c]);
+			batch->child_schemas[c] = &batch->schema_structs[c];
+			batch->child_arrays[c] = &batch->array_structs[c];
 		}
 		memset(schema, 0, sizeof(*schema));
 		schema->format = "+s";
