@@ -21,14 +21,14 @@ integers, floats, text) become Python objects here; every other type comes as it
 and the bridge converts it with the local type's input function.
 
 Credentials never appear in errors: psycopg2's messages are scrubbed of the password
-and of ``password=...`` fragments, and exceptions are raised without their cause chain.
+and of ``password=...`` fragments (sgfdw.remote.secrets), and exceptions are raised
+without their cause chain.
 """
 from __future__ import annotations
 
 import dataclasses
 import hashlib
 import os
-import re
 import select
 import time
 import uuid
@@ -38,6 +38,9 @@ import psycopg2
 import psycopg2.extensions as ext
 
 from sgfdw.errors import ConnectionFailure, FdwError
+from sgfdw.remote.errors import diagnostics
+from sgfdw.remote.errors import remote_error as report_remote_error
+from sgfdw.remote.secrets import scrub as scrub_secrets
 from sgfdw.type_oids import INT_AND_FLOAT_TYPES
 
 from .options import ConnectionParams
@@ -53,38 +56,20 @@ SESSION_SETUP = ("SET search_path = pg_catalog; SET timezone = 'UTC'; SET datest
 # connection (postgres_fdw waits 30 s too).
 CANCEL_WAIT = 30.0
 
-_PASSWORD_FRAGMENT = re.compile(r"password\s*=\s*('(?:[^'\\]|\\.)*'|\S+)", re.IGNORECASE)
+def _secrets(params: ConnectionParams | None) -> tuple[str | None, ...]:
+    return (params.password,) if params is not None else ()
 
 
 def scrub(text: str, params: ConnectionParams | None) -> str:
-    """``text`` without the password of ``params`` nor any ``password=...`` fragment."""
-    text = _PASSWORD_FRAGMENT.sub("password=********", text)
-    password = params.password if params is not None else None
-    if password:
-        text = text.replace(password, "********")
-    return text
-
-
-def _diag(exc: psycopg2.Error) -> tuple[str, str | None, str | None]:
-    diag = getattr(exc, "diag", None)
-    primary = getattr(diag, "message_primary", None) if diag is not None else None
-    message = primary or str(exc).strip() or type(exc).__name__
-    detail = getattr(diag, "message_detail", None) if diag is not None else None
-    hint = getattr(diag, "message_hint", None) if diag is not None else None
-    return message, detail, hint
+    """``text`` without the password of ``params`` (sgfdw.remote.secrets)."""
+    return scrub_secrets(text, _secrets(params))
 
 
 def remote_error(exc: psycopg2.Error, params: ConnectionParams | None,
                  sql: str | None = None) -> FdwError:
-    """An error the remote server reported, as an FdwError with the remote SQLSTATE."""
-    message, detail, hint = _diag(exc)
-    code = getattr(exc, "pgcode", None)
-    details = [scrub(detail, params)] if detail else []
-    if sql:
-        details.append("Remote SQL: " + sql)
-    return FdwError(scrub(message, params), sqlstate=code if code else "HV000",
-                    detail="\n".join(details) if details else None,
-                    hint=scrub(hint, params) if hint else None)
+    """An error the remote server reported, as an FdwError with the remote SQLSTATE
+    (sgfdw.remote.errors)."""
+    return report_remote_error(diagnostics(exc), secrets=_secrets(params), sql=sql)
 
 
 class ConnectionLost(ConnectionFailure):

@@ -15,8 +15,10 @@ from typing import Any, Collection, Iterable, Mapping, Sequence
 from multicorn import ColumnDefinition, ForeignDataWrapper, Qual, SortKey, TableDefinition
 
 from sgfdw.errors import FdwError, FeatureNotSupported, OptionError
+from sgfdw.remote.collation import local_collation
 from sgfdw.remote.identity import is_superuser
 from sgfdw.remote.pushdown import sortable_prefix
+from sgfdw.remote.rowid import no_row_identity, rowid_from_key
 from sgfdw.remote.transactions import ForwardsTransactions
 
 from . import estimate
@@ -26,7 +28,7 @@ from .deparse import (SelectQuery, Sql, build_delete, build_insert, build_select
 from .importer import import_tables
 from .options import (TableOptions, check_options, parse_import_options,
                       parse_table_options)
-from .pushdown import CTID, Relation, local_collation
+from .pushdown import CTID, Relation
 from .remote_table import RemoteTable, load_remote_table
 from .scan import run_select
 from .security import check_user_mapping, open_checked, refuse_reserved_options
@@ -139,28 +141,24 @@ class PostgresFdw(ForwardsTransactions, ForeignDataWrapper):
 
     @property
     def rowid_column(self) -> str:
-        """The rowid_column option, else the remote single-column primary key, else
-        (as postgres_fdw) the ctid of a plain remote table."""
-        if self.options.rowid_column is not None:
-            return self.options.rowid_column
+        """The rowid_column option, else the remote single-column primary key
+        (sgfdw.remote.rowid), else (as postgres_fdw) the ctid of a plain remote table."""
         relation = self._relation_now()
         key = relation.table.primary_key
+        rowid = rowid_from_key(self.options.rowid_column,
+                               key and [relation.local_name_of.get(k) for k in key])
+        if rowid is not None:
+            return rowid
         table = f'"{relation.table.schema}"."{relation.table.name}"'
-        if key is None or len(key) != 1:
-            if relation.table.relkind == "r":
-                return CTID
-            # A ctid is unique only within one table: not across a partitioned table's
-            # partitions, and a view has none.
-            raise FeatureNotSupported(
-                f"remote relation {table} has no single-column primary key to identify "
-                f"rows, and it is not a plain table, whose rows its ctid would identify",
-                hint="Set the table option rowid_column to a column whose values are "
-                     "unique and not null.")
-        local = relation.local_name_of.get(key[0])
-        if local is None:
+        if key is not None and len(key) == 1:
             raise FeatureNotSupported(f'the primary key column "{key[0]}" of remote table '
                                       f'{table} is not a column of the foreign table')
-        return local
+        if relation.table.relkind == "r":
+            return CTID
+        # A ctid is unique only within one table: not across a partitioned table's
+        # partitions, and a view has none.
+        raise no_row_identity(table, detail="It is not a plain table, whose rows its ctid "
+                                            "would identify.")
 
     @property
     def modify_batch_size(self) -> int:

@@ -14,7 +14,8 @@ Each option belongs on one kind of object, as with postgres_fdw:
   ``schema_name``               remote schema (table; default ``public``)
   ``table_name``                remote table, view, ... (table; required)
   ``rowid_column``              column identifying rows for UPDATE/DELETE (table;
-                                default: the remote single-column primary key)
+                                alias ``primary_key``; default: the remote
+                                single-column primary key, else the remote ctid)
   ``fetch_size``                rows per remote FETCH (default 10000)
   ``use_remote_estimate``       plan with the remote ``EXPLAIN`` (default false)
   ``updatable``                 allow INSERT/UPDATE/DELETE (default true)
@@ -41,6 +42,8 @@ from typing import Any, Mapping
 
 from sgfdw.errors import OptionError
 from sgfdw.options import option_sources, positive_int, server_name
+from sgfdw.remote.options import (CONTEXT_LABELS, ROWID_OPTIONS, first_of, parse_bool,
+                                  refuse_credentials, refuse_unknown, rowid_option)
 
 __all__ = [
     "ConnectionParams",
@@ -55,6 +58,7 @@ __all__ = [
     "DEFAULT_BATCH_SIZE",
 ]
 
+WRAPPER = "sgfdw.postgres.PostgresFdw"
 DEFAULT_FETCH_SIZE = 10000
 DEFAULT_BATCH_SIZE = 100
 DEFAULT_STARTUP_COST = 100.0
@@ -82,7 +86,7 @@ CREDENTIALS = frozenset({"user", "password"})
 SHARED_SETTINGS = frozenset({
     "fetch_size", "use_remote_estimate", "updatable", "batch_size", "fdw_startup_cost",
 })
-TABLE_OPTIONS = SHARED_SETTINGS | {"schema_name", "table_name", "rowid_column"}
+TABLE_OPTIONS = SHARED_SETTINGS | {"schema_name", "table_name", *ROWID_OPTIONS}
 # Settings of the server's connection, for all its tables.
 SERVER_SETTINGS = SHARED_SETTINGS | {"two_phase"}
 COLUMN_OPTIONS = frozenset({"column_name"})
@@ -91,10 +95,10 @@ IMPORT_OPTIONS = frozenset({"import_default", "import_not_null"})
 # What each kind of object may hold (None: any libpq keyword too), and how errors name it.
 _CONTEXTS: dict[str, tuple[str, frozenset[str], frozenset[str]]] = {
     # context: (label, FDW options, libpq keywords)
-    "server": ("server", SERVER_SETTINGS, LIBPQ_KEYWORDS - CREDENTIALS),
-    "user_mapping": ("user mapping", frozenset(), LIBPQ_KEYWORDS),
-    "table": ("foreign table", TABLE_OPTIONS, frozenset()),
-    "column": ("column", COLUMN_OPTIONS, frozenset()),
+    "server": (CONTEXT_LABELS["server"], SERVER_SETTINGS, LIBPQ_KEYWORDS - CREDENTIALS),
+    "user_mapping": (CONTEXT_LABELS["user_mapping"], frozenset(), LIBPQ_KEYWORDS),
+    "table": (CONTEXT_LABELS["table"], TABLE_OPTIONS, frozenset()),
+    "column": (CONTEXT_LABELS["column"], COLUMN_OPTIONS, frozenset()),
 }
 CONTEXTS = tuple(_CONTEXTS)
 # libpq parameters whose value is a whole number (port: one per host, comma-separated).
@@ -102,9 +106,6 @@ _LIBPQ_INTEGERS = frozenset({
     "port", "connect_timeout", "keepalives", "keepalives_idle", "keepalives_interval",
     "keepalives_count", "tcp_user_timeout",
 })
-
-_TRUE = {"true", "on", "yes", "1", "t", "y"}
-_FALSE = {"false", "off", "no", "0", "f", "n"}
 
 
 @dataclass(frozen=True)
@@ -166,18 +167,6 @@ class ImportOptions:
     import_not_null: bool = True
 
 
-def parse_bool(options: Mapping[str, str], name: str, default: bool) -> bool:
-    text = options.get(name)
-    if text is None:
-        return default
-    lowered = str(text).strip().lower()
-    if lowered in _TRUE:
-        return True
-    if lowered in _FALSE:
-        return False
-    raise OptionError(f'option "{name}" must be a boolean (true/false), not {text!r}')
-
-
 def _non_negative_float(options: Mapping[str, str], name: str, default: float) -> float:
     text = options.get(name)
     if text is None:
@@ -191,15 +180,6 @@ def _non_negative_float(options: Mapping[str, str], name: str, default: float) -
     return value
 
 
-def _non_empty(options: Mapping[str, str], name: str) -> str | None:
-    value = options.get(name)
-    if value is None:
-        return None
-    if value == "":
-        raise OptionError(f'option "{name}" cannot be empty')
-    return value
-
-
 def check_options(context: str, options: Mapping[str, str]) -> None:
     """Refuse an option that does not belong on this kind of object (one of CONTEXTS)."""
     label, settings, libpq = _CONTEXTS[context]
@@ -208,20 +188,14 @@ def check_options(context: str, options: Mapping[str, str]) -> None:
             raise OptionError(f'option "{name}" cannot be set: the FDW sets it itself')
         if name in settings or name in libpq:
             continue
-        if context == "server" and name in CREDENTIALS:
-            raise OptionError(
-                f'invalid option "{name}" for a server of sgfdw.postgres.PostgresFdw',
-                detail="Server options are readable by every user.",
-                hint="Put user and password in the user mapping: CREATE USER MAPPING "
-                     "FOR ... SERVER ... OPTIONS (user '...', password '...').")
+        if context == "server":
+            refuse_credentials([name], CREDENTIALS, wrapper=WRAPPER)
         valid = sorted(settings)
         if libpq:
             valid.insert(0, "libpq connection parameters (" +
                          ", ".join(k for k in ("host", "port", "dbname", "user", "password",
                                                "sslmode") if k in libpq) + ", ...)")
-        raise OptionError(f'invalid option "{name}" for a {label} of '
-                          f'sgfdw.postgres.PostgresFdw',
-                          hint=f"Valid options for a {label}: " + ", ".join(valid) + ".")
+        refuse_unknown([name], (), label=label, wrapper=WRAPPER, valid_text=", ".join(valid))
     _settings(options)
     parse_bool(options, "two_phase", False)
     _check_libpq_values(options)
@@ -237,13 +211,13 @@ def _check_libpq_values(options: Mapping[str, str]) -> None:
 def _settings(settings: Mapping[str, str]) -> dict[str, Any]:
     """The FDW settings among ``settings``, read (defaults for the absent ones)."""
     return dict(
-        schema_name=_non_empty(settings, "schema_name") or "public",
-        table_name=_non_empty(settings, "table_name"),
+        schema_name=first_of(settings, "schema_name") or "public",
+        table_name=first_of(settings, "table_name"),
         fetch_size=positive_int(settings, "fetch_size", DEFAULT_FETCH_SIZE),
         use_remote_estimate=parse_bool(settings, "use_remote_estimate", False),
         updatable=parse_bool(settings, "updatable", True),
         batch_size=positive_int(settings, "batch_size", DEFAULT_BATCH_SIZE),
-        rowid_column=_non_empty(settings, "rowid_column"),
+        rowid_column=rowid_option(settings),
         startup_cost=_non_negative_float(settings, "fdw_startup_cost", DEFAULT_STARTUP_COST),
     )
 

@@ -14,9 +14,10 @@ pushed qual that is *stricter* remotely loses rows, and with LIMIT pushdown
   (boolean, inet, cidr, char(n), "char", name), which are not compared remotely;
 * for collatable columns: equality and LIKE whatever the collation, as long as it is
   one whose behaviour is known (the remote column uses its database's default or C);
-  ordering comparisons and ILIKE only when that collation (and ctype) is the local
-  database's. Sort keys likewise; a sort by ``COLLATE "C"`` is safe whenever the remote
-  collation is known (byte order everywhere).
+  ordering comparisons and sorts only when that collation orders text as the local
+  database's does, ILIKE only when its ctype is the local one (sgfdw.remote.collation:
+  C.UTF-8 orders as C, but does not case-fold as C). A sort by ``COLLATE "C"`` is safe
+  whenever the remote collation is known (byte order everywhere).
 
 Limitation: a qual does not carry its own collation (the Multicorn API has none), so a
 query's explicit ``COLLATE`` on a foreign text column is not seen; the local database's
@@ -29,12 +30,13 @@ from dataclasses import dataclass
 from typing import Mapping
 
 from multicorn import UNBOUND, ColumnDefinition, Qual, SortKey
+from sgfdw.remote.collation import Collation, same_ctype, same_order
 from sgfdw import type_oids as oids
 
 from .remote_table import TEXT_FAMILY, RemoteColumn, RemoteTable
 from .values import can_bind
 
-__all__ = ["Match", "ColumnPlan", "Relation", "local_collation", "COMPARISONS",
+__all__ = ["Match", "ColumnPlan", "Relation", "COMPARISONS",
            "SCALAR_OPERATORS", "CTID"]
 
 # The remote row's ctid, as the bridge names it (columns, quals, rows): PostgresFdw
@@ -50,7 +52,6 @@ ILIKE = frozenset({"~~*", "!~~*"})
 SCALAR_OPERATORS = EQUALITY | COMPARISONS | LIKE | ILIKE
 
 C_COLLATION_OID, POSIX_COLLATION_OID = 950, 951
-_C_NAMES = frozenset({"C", "POSIX"})
 
 
 class Match(enum.Enum):
@@ -67,7 +68,8 @@ class ColumnPlan:
     remote: RemoteColumn | None
     match: Match
     cast_to_text: bool      # SELECT remote_col::text (a native remote type read as text)
-    collation_safe: bool    # ordering / ILIKE mean the same on both sides
+    collation_safe: bool    # ordering comparisons and sorts mean the same on both sides
+    ctype_safe: bool        # ILIKE means the same on both sides
     collate_c_ok: bool      # a sort with COLLATE "C" can be pushed
 
     @property
@@ -117,33 +119,11 @@ def _effective_collation(remote: RemoteColumn, table: RemoteTable) -> tuple[str,
     return None
 
 
-def _same_locale(a: str, b: str) -> bool:
-    return a == b or (a in _C_NAMES and b in _C_NAMES)
-
-
-_local_collation: tuple[str, str] | None = None
-_local_collation_known = False
-
-
-def local_collation() -> tuple[str, str] | None:
-    """The local database's (collate, ctype), read once per backend; None outside one."""
-    global _local_collation, _local_collation_known
-    if not _local_collation_known:
-        from sgfdw import pg
-
-        if pg.in_backend():
-            rows = pg.execute("SELECT datcollate::text, datctype::text FROM pg_database "
-                              "WHERE datname = current_database()")
-            _local_collation = tuple(rows[0]) if rows else None  # type: ignore[assignment]
-        _local_collation_known = True
-    return _local_collation
-
-
 class Relation:
     """The local foreign table laid over its remote relation."""
 
     def __init__(self, columns: Mapping[str, ColumnDefinition], table: RemoteTable,
-                 local_locale: tuple[str, str] | None) -> None:
+                 local_locale: Collation | None) -> None:
         self.table = table
         self.local_columns = columns
         self.plans: dict[str, ColumnPlan] = {}
@@ -155,12 +135,12 @@ class Relation:
                               if p.remote is not None}
 
     def _plan(self, name: str, definition: ColumnDefinition, remote: RemoteColumn | None,
-              local_locale: tuple[str, str] | None) -> ColumnPlan:
+              local_locale: Collation | None) -> ColumnPlan:
         if remote is None:
-            return ColumnPlan(name, None, Match.NONE, False, False, False)
+            return ColumnPlan(name, None, Match.NONE, False, False, False, False)
         match = _type_match(definition, remote)
         text_expr = match is Match.TEXT or remote.collatable
-        collation_safe = not text_expr
+        collation_safe = ctype_safe = not text_expr
         collate_c_ok = False
         if text_expr:
             # remote_col::text gets the database default collation.
@@ -171,13 +151,15 @@ class Relation:
             else:
                 collate_c_ok = True
                 collation_safe = local_locale is not None and \
-                    _same_locale(effective[0], local_locale[0]) and \
-                    _same_locale(effective[1], local_locale[1])
+                    same_order(effective[0], local_locale.collate)
+                ctype_safe = local_locale is not None and \
+                    same_ctype(effective[1], local_locale.ctype)
         cast_to_text = (int(definition.type_oid or 0) in TEXT_FAMILY and
                         # psycopg2 would make numbers of these; their casts to text
                         # are I/O conversions, i.e. their output
                         remote.base_oid in oids.INT_AND_FLOAT_TYPES)
-        return ColumnPlan(name, remote, match, cast_to_text, collation_safe, collate_c_ok)
+        return ColumnPlan(name, remote, match, cast_to_text, collation_safe, ctype_safe,
+                          collate_c_ok)
 
     @property
     def returns_ctid(self) -> bool:
@@ -206,7 +188,9 @@ class Relation:
                 return operator in EQUALITY     # IS NULL / IS NOT NULL
         if operator not in SCALAR_OPERATORS:
             return False
-        if (operator in COMPARISONS or operator in ILIKE) and not plan.collation_safe:
+        if operator in COMPARISONS and not plan.collation_safe:
+            return False
+        if operator in ILIKE and not plan.ctype_safe:
             return False
         return can_bind(qual.value, int(self.local_columns[qual.field_name].type_oid or 0))
 

@@ -9,15 +9,10 @@ the query builder avoids or adapts the construct.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 
 from sqlalchemy.engine import Dialect
 
-__all__ = ["Capabilities", "capabilities_of", "local_collation_is_bytewise",
-           "BYTEWISE_COLLATIONS"]
-
-# Local collations whose order is that of the UTF-8 bytes (= code points).
-BYTEWISE_COLLATIONS = frozenset({"C", "POSIX", "C.UTF-8", "C.utf8", "ucs_basic"})
+__all__ = ["Capabilities", "capabilities_of"]
 
 
 @dataclass(frozen=True)
@@ -64,22 +59,3 @@ def capabilities_of(dialect: Dialect) -> Capabilities:
     if name == "oracle":
         return Capabilities(name, True, True, "unknown", False, False, False, False)
     return Capabilities(name, False, None, "unknown", False, False, False, False)
-
-
-@lru_cache(maxsize=1)
-def local_collation_is_bytewise() -> bool:
-    """Whether this database's default collation orders text by code point.
-
-    Asked once per backend (a backend serves one database); False outside a backend,
-    which only makes the FDW push less.
-    """
-    from sgfdw import pg
-
-    if not pg.in_backend():
-        return False
-    rows = pg.execute("SELECT datlocprovider::text, datcollate FROM pg_catalog.pg_database"
-                      " WHERE datname = current_database()")
-    if not rows:
-        return False
-    provider, collate = rows[0]
-    return provider == "c" and collate in BYTEWISE_COLLATIONS

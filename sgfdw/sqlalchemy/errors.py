@@ -4,7 +4,8 @@ A remote PostgreSQL error keeps its own SQLSTATE (psycopg2's ``pgcode``); SQLite
 get one from their kind and message; a connection that cannot be made or was lost is
 connection_failure (08006); a bad URL or an unknown dialect is an option error (HV00D).
 Messages never carry a password: URLs are rendered with ``hide_password`` and any
-secret the caller names is blanked out of driver messages.
+secret the caller names is blanked out of driver messages. The report of a remote error
+(message, detail, hint, the statement) is sgfdw.remote.errors', as PostgresFdw's.
 """
 from __future__ import annotations
 
@@ -14,8 +15,10 @@ from typing import Iterator, Sequence
 import sqlalchemy.exc as sa_exc
 
 from sgfdw.errors import ConnectionFailure, FdwError, OptionError, UndefinedTable
+from sgfdw.remote.errors import diagnostics, remote_error
+from sgfdw.remote.secrets import scrub
 
-__all__ = ["translate", "remote_errors", "scrub"]
+__all__ = ["translate", "remote_errors"]
 
 # SQLite result messages -> SQLSTATE (first match wins).
 _SQLITE_STATES: tuple[tuple[str, str], ...] = (
@@ -38,24 +41,6 @@ _SQLITE_STATES: tuple[tuple[str, str], ...] = (
 # SQLite messages that mean "the database file cannot be used at all".
 _SQLITE_CONNECTION = ("unable to open database file", "file is not a database",
                       "disk i/o error")
-
-
-def scrub(text: str, secrets: Sequence[str | None] = ()) -> str:
-    """text with every non-empty secret replaced by ***."""
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "***")
-    return text
-
-
-def _driver_message(exc: sa_exc.DBAPIError) -> tuple[str, str | None]:
-    """The driver's own message (first line) and the rest of it (for DETAIL)."""
-    text = str(exc.orig) if exc.orig is not None else str(exc)
-    lines = [line for line in text.strip().splitlines() if line.strip()]
-    if not lines:
-        return type(exc.orig).__name__, None
-    rest = "\n".join(lines[1:]) or None
-    return lines[0].strip(), rest
 
 
 def _sqlite_state(exc: sa_exc.DBAPIError, message: str) -> str | None:
@@ -89,26 +74,22 @@ def translate(exc: BaseException, *, url: str | None = None,
         return UndefinedTable(f'remote table "{exc}" does not exist{where}',
                               hint="Check the tablename and schema options.")
     if isinstance(exc, sa_exc.DBAPIError):
-        message, rest = _driver_message(exc)
-        message, rest = scrub(message, secrets), rest and scrub(rest, secrets)
-        code = getattr(exc.orig, "pgcode", None) or getattr(exc.orig, "sqlstate", None)
+        found = diagnostics(exc.orig if exc.orig is not None else exc)
+        code = found.sqlstate
         lost = exc.connection_invalidated or (code or "").startswith("08") or (
             code is None and connecting)
-        if not lost and code is None and any(s in message.lower() for s in _SQLITE_CONNECTION):
+        if not lost and code is None and any(s in found.message.lower()
+                                             for s in _SQLITE_CONNECTION):
             lost = True
         if lost:
             verb = "could not connect to" if connecting else "lost the connection to"
-            return ConnectionFailure(f"{verb} the remote database{where}: {message}",
-                                     detail=rest,
-                                     hint="Check that the source is up and the URL and "
-                                          "credentials are right.")
-        if code is None:
-            code = _sqlite_state(exc, message)
-        statement = scrub(exc.statement, secrets) if exc.statement else None
-        detail = "\n".join(part for part in (rest, statement and f"Remote SQL: {statement}")
-                           if part) or None
-        return FdwError(f"remote error{where}: {message}", sqlstate=code or "HV000",
-                        detail=detail)
+            return ConnectionFailure(
+                f"{verb} the remote database{where}: {scrub(found.message, secrets)}",
+                detail=found.detail and scrub(found.detail, secrets),
+                hint="Check that the source is up and the URL and credentials are right.")
+        return remote_error(found, secrets=secrets, sql=exc.statement,
+                            prefix=f"remote error{where}: ",
+                            sqlstate=_sqlite_state(exc, found.message))
     return FdwError(scrub(f"SQLAlchemy error{where}: {exc}", secrets))
 
 

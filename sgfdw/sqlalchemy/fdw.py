@@ -17,10 +17,12 @@ from typing import Any, Collection, Mapping
 
 from multicorn import ColumnDefinition, ForeignDataWrapper, Qual, SortKey
 from sgfdw.remote.pushdown import sortable_prefix
+from sgfdw.remote.rowid import no_row_identity, rowid_from_key
 from sgfdw.remote.transactions import ForwardsTransactions
 from sgfdw.sqlalchemy import access, estimate, importer, transactions
 from sgfdw.sqlalchemy.engines import Source, source_for_options
-from sgfdw.sqlalchemy.options import check_names, effective_options, parse_options
+from sgfdw.sqlalchemy.options import (check_names, check_objects, effective_options,
+                                      parse_options)
 from sgfdw.sqlalchemy.query import Pushdown, build_select, compiled_sql
 from sgfdw.sqlalchemy.remote_table import RemoteTable, reflect
 from sgfdw.sqlalchemy.scan import RowStream, describe_fetch, row_converter
@@ -36,6 +38,7 @@ class SqlAlchemyFdw(ForwardsTransactions, ForeignDataWrapper):
     def __init__(self, fdw_options: dict[str, str],
                  fdw_columns: Mapping[str, ColumnDefinition]) -> None:
         super().__init__(fdw_options, fdw_columns)
+        check_objects(fdw_options)
         self.settings = parse_options(effective_options(fdw_options))
         self.columns = fdw_columns
         self.column_names = list(fdw_columns)
@@ -122,16 +125,12 @@ class SqlAlchemyFdw(ForwardsTransactions, ForeignDataWrapper):
 
     @property
     def rowid_column(self) -> str:
-        if self.settings.primary_key:
-            return self.settings.primary_key
-        key = self.table.primary_key
-        if len(key) != 1:
-            from sgfdw.errors import FeatureNotSupported
-
-            raise FeatureNotSupported(
-                f"remote table {self.table.display} has no single-column primary key",
-                hint="Set the table option primary_key.")
-        return key[0]
+        """The rowid_column option, else the remote single-column primary key
+        (sgfdw.remote.rowid)."""
+        rowid = rowid_from_key(self.settings.rowid_column, self.table.primary_key)
+        if rowid is None:
+            raise no_row_identity(self.table.display)
+        return rowid
 
     @property
     def modify_batch_size(self) -> int:

@@ -19,7 +19,8 @@ from multicorn import ColumnDefinition, TableDefinition
 from multicorn.utils import INFO, log_to_postgres
 from sgfdw.errors import FdwError
 from sgfdw.sqlalchemy import engines, pg_types
-from sgfdw.sqlalchemy.options import flag, parse_options
+from sgfdw.remote.options import parse_bool
+from sgfdw.sqlalchemy.options import parse_options
 
 __all__ = ["import_schema", "DEFAULT_SCHEMA_NAMES"]
 
@@ -82,7 +83,7 @@ def import_schema(schema: str, srv_options: Mapping[str, str], options: Mapping[
                   restricts: Sequence[str]) -> list[TableDefinition]:
     # srv_options: the server's options merged with the user mapping's (credentials).
     settings = parse_options(srv_options, need_table=False)
-    include_views = flag(options, "import_views", True)
+    include_views = parse_bool(options, "import_views", True)
     source = engines.source_for_options(srv_options, settings)
     with source.errors(connecting=True):
         conn = source.engine.connect()

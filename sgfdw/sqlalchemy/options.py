@@ -9,8 +9,9 @@ those of Multicorn's SqlAlchemyFdw, with a few aliases:
                          or ``sqlite:////path/file.db``; required
   tablename (table_name) the remote table or view; required for a table
   schema                 its remote schema (default: the connection's default schema)
-  primary_key            the column identifying rows for UPDATE/DELETE (default: the
-                         remote single-column primary key)
+  rowid_column           the column identifying rows for UPDATE/DELETE (alias
+                         primary_key, as Multicorn's SqlAlchemyFdw names it; default:
+                         the remote single-column primary key)
   fetch_size             rows per fetch of a streamed scan (default 1000)
   batch_size             rows per INSERT executemany (modify_batch_size, default 100)
   user, password         credentials, normally in the user mapping; merged into the URL
@@ -18,8 +19,10 @@ those of Multicorn's SqlAlchemyFdw, with a few aliases:
                          (default 'false': only an existing file is opened)
 
 Column option ``column_name`` maps a local column to a differently named remote one.
-:func:`check_names` checks which object may carry which option when it is created or
-altered (SqlAlchemyFdw.validate_options).
+Booleans, unknown options and the row identity's names follow sgfdw.remote.options (as
+PostgresFdw): :func:`check_names` refuses an option an object does not take when it is
+created or altered (SqlAlchemyFdw.validate_options) and :func:`check_objects` again when
+an instance is built.
 """
 from __future__ import annotations
 
@@ -28,10 +31,14 @@ from typing import Mapping
 
 from sgfdw.errors import OptionError
 from sgfdw.options import option_sources, positive_int
+from sgfdw.remote.options import (CONTEXT_LABELS, ROWID_OPTIONS, first_of, parse_bool,
+                                  refuse_credentials, refuse_unknown, rowid_option)
 
-__all__ = ["TableOptions", "parse_options", "effective_options", "check_names", "VALID",
-           "URL_OPTIONS", "CREDENTIALS", "url_option", "flag", "DEFAULT_FETCH_SIZE",
-           "DEFAULT_BATCH_SIZE"]
+__all__ = ["TableOptions", "parse_options", "effective_options", "check_names",
+           "check_objects", "VALID", "URL_OPTIONS", "CREDENTIALS", "url_option",
+           "DEFAULT_FETCH_SIZE", "DEFAULT_BATCH_SIZE"]
+
+WRAPPER = "sgfdw.sqlalchemy.SqlAlchemyFdw"
 
 URL_OPTIONS = ("db_url", "url")
 CREDENTIALS = ("user", "username", "password")
@@ -42,7 +49,7 @@ VALID: dict[str, tuple[str, ...]] = {
     "server": _SERVER,
     "user_mapping": _SERVER + CREDENTIALS,
     "table": URL_OPTIONS + ("tablename", "table_name", "schema", "schema_name",
-              "primary_key", "fetch_size", "batch_size"),
+              *ROWID_OPTIONS, "fetch_size", "batch_size"),
     "column": ("column_name",),
 }
 
@@ -55,7 +62,7 @@ class TableOptions:
     url: str
     tablename: str | None
     schema: str | None
-    primary_key: str | None
+    rowid_column: str | None
     fetch_size: int
     batch_size: int
     user: str | None
@@ -63,30 +70,9 @@ class TableOptions:
     create_database: bool
 
 
-def _first(options: Mapping[str, str], *names: str) -> str | None:
-    for name in names:
-        value = options.get(name)
-        if value is not None and value != "":
-            return value
-    return None
-
-
-def flag(options: Mapping[str, str], name: str, default: bool) -> bool:
-    """A boolean option ('true'/'false', 'on'/'off', 'yes'/'no', '1'/'0')."""
-    text = options.get(name)
-    if text is None:
-        return default
-    value = str(text).strip().lower()
-    if value in ("true", "on", "yes", "1"):
-        return True
-    if value in ("false", "off", "no", "0"):
-        return False
-    raise OptionError(f'option "{name}" must be a boolean, not {text!r}')
-
-
 def url_option(options: Mapping[str, str]) -> str:
     """The source URL option (``db_url``, alias ``url``); OptionError when absent."""
-    url = _first(options, "db_url", "url")
+    url = first_of(options, "db_url", "url")
     if url is None:
         raise OptionError('option "db_url" is required',
                           hint="Add OPTIONS (db_url 'dialect+driver://...') to the server.")
@@ -96,14 +82,28 @@ def url_option(options: Mapping[str, str]) -> str:
 def check_names(context: str, options: Mapping[str, str]) -> None:
     """Refuses an option this kind of object does not take, and a bad value of a
     numeric or boolean one, naming the valid ones (postgres_fdw's "invalid option")."""
-    valid = VALID.get(context, ())
-    for name in options:
-        if name not in valid:
-            raise OptionError(f'invalid option "{name}"',
-                              hint=f"Valid options in this context: {', '.join(valid)}.")
+    if context == "server":
+        refuse_credentials(options, CREDENTIALS, wrapper=WRAPPER)
+    refuse_unknown(options, VALID.get(context, ()), label=CONTEXT_LABELS[context],
+                   wrapper=WRAPPER)
     for name in ("fetch_size", "batch_size"):
         positive_int(options, name, 1)
-    flag(options, "create_database", False)
+    parse_bool(options, "create_database", False)
+    rowid_option(options)
+
+
+def check_objects(options: Mapping[str, str]) -> None:
+    """The options an instance is built with, each object's against its kind (they may
+    have reached the catalogs unchecked, e.g. under another wrapper); a plain dict's,
+    whose objects are unknown, against all kinds."""
+    sources = option_sources(options)
+    if sources is None:
+        refuse_unknown(options, {name for context in ("server", "user_mapping", "table")
+                                 for name in VALID[context]},
+                       label="foreign table, server or user mapping", wrapper=WRAPPER)
+        return
+    for context, own in sources.items():
+        check_names(context, own)
 
 
 def effective_options(options: Mapping[str, str]) -> Mapping[str, str]:
@@ -116,18 +116,18 @@ def effective_options(options: Mapping[str, str]) -> Mapping[str, str]:
 
 
 def parse_options(options: Mapping[str, str], *, need_table: bool = True) -> TableOptions:
-    tablename = _first(options, "tablename", "table_name")
+    tablename = first_of(options, "tablename", "table_name")
     if need_table and tablename is None:
         raise OptionError('option "tablename" is required',
                           hint="Add OPTIONS (tablename 'remote_table') to the foreign table.")
     return TableOptions(
         url=url_option(options),
         tablename=tablename,
-        schema=_first(options, "schema", "schema_name"),
-        primary_key=_first(options, "primary_key"),
+        schema=first_of(options, "schema", "schema_name"),
+        rowid_column=rowid_option(options),
         fetch_size=positive_int(options, "fetch_size", DEFAULT_FETCH_SIZE),
         batch_size=positive_int(options, "batch_size", DEFAULT_BATCH_SIZE),
-        user=_first(options, "user", "username"),
+        user=first_of(options, "user", "username"),
         password=options.get("password"),
-        create_database=flag(options, "create_database", False),
+        create_database=parse_bool(options, "create_database", False),
     )

@@ -15,8 +15,8 @@ import sqlalchemy as sa
 
 from multicorn import Qual, SortKey
 from sgfdw.errors import FdwError
-from sgfdw.sqlalchemy.dialects import (BYTEWISE_COLLATIONS, Capabilities,
-                                       local_collation_is_bytewise)
+from sgfdw.remote.collation import BYTEWISE_COLLATIONS, local_collation
+from sgfdw.sqlalchemy.dialects import Capabilities
 from sgfdw.sqlalchemy.quals import Pushed, translate_qual
 from sgfdw.sqlalchemy.remote_table import RemoteColumn, RemoteTable
 from sgfdw.sqlalchemy.values import NUMBERS, projection
@@ -37,7 +37,9 @@ class Pushdown:
             return collate in (None, "default", "C", "POSIX")
         if self.caps.text_order == "bytewise":
             if collate in (None, "default"):
-                return local_collation_is_bytewise()
+                # Outside a backend the local collation is unknown: push less.
+                local = local_collation()
+                return local is not None and local.orders_bytewise
             return collate in BYTEWISE_COLLATIONS
         return False
 

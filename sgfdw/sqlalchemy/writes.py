@@ -15,7 +15,7 @@ from typing import Any, Mapping, Sequence
 
 import sqlalchemy as sa
 
-from sgfdw.errors import FeatureNotSupported
+from sgfdw.remote.rowid import no_row_identity
 from sgfdw.sqlalchemy import transactions
 from sgfdw.sqlalchemy.engines import Source
 from sgfdw.sqlalchemy.remote_table import RemoteTable
@@ -60,9 +60,7 @@ class Writer:
 
     def _rowid_column(self) -> sa.Column:
         if self.rowid is None:
-            raise FeatureNotSupported(
-                f"remote table {self.table.display} has no single-column primary key",
-                hint="Set the table option primary_key to a column that identifies rows.")
+            raise no_row_identity(self.table.display)
         return self.table.column(self.rowid).column
 
     def _reselect(self, conn: Any, key: Mapping[str, Any]) -> dict[str, Any] | None:

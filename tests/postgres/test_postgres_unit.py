@@ -17,6 +17,7 @@ from sgfdw.postgres import deparse, estimate, values
 from sgfdw.postgres.options import (parse_connection_params, parse_import_options,
                                     parse_table_options)
 from sgfdw.postgres.pushdown import Match, Relation
+from sgfdw.remote.collation import Collation
 from sgfdw.postgres.remote_table import RemoteColumn, RemoteTable
 
 # --------------------------------------------------------------------------- options
@@ -122,7 +123,7 @@ def make_relation(local, remote, *, unique=(), local_locale=("C.UTF-8", "C.UTF-8
     table = RemoteTable(schema=schema, name=name, relkind="r", reltuples=1000.0, relpages=10,
                         columns={c.name: c for c in remote}, primary_key=None,
                         unique_keys=list(unique), indexed=[], collation=remote_locale)
-    return Relation(columns, table, local_locale)
+    return Relation(columns, table, local_locale and Collation(*local_locale))
 
 
 @pytest.fixture
@@ -183,11 +184,16 @@ def test_collation_rules():
     c_column = make_relation(local, [remote_column("t", TEXT, collation=950)])
     unknown_local = make_relation(local, [remote_column("t", TEXT, collation=100)],
                                   local_locale=None)
-    for rel, range_ok, equal_ok in [(same, True, True), (other, False, True),
-                                    (explicit, False, False), (c_column, False, True),
-                                    (unknown_local, False, True)]:
+    # A remote C database: C.UTF-8 orders as C (sgfdw.remote.collation), but its ctype
+    # case-folds more than C's.
+    c_database = make_relation(local, [remote_column("t", TEXT, collation=100)],
+                               remote_locale=("C", "C.UTF-8"))
+    for rel, range_ok, ilike_ok, equal_ok in [
+            (same, True, True, True), (other, False, False, True),
+            (explicit, False, False, False), (c_column, True, False, True),
+            (unknown_local, False, False, True), (c_database, True, True, True)]:
         assert rel.qual_pushable(Qual("t", "<", "m")) is range_ok
-        assert rel.qual_pushable(Qual("t", "~~*", "m")) is range_ok
+        assert rel.qual_pushable(Qual("t", "~~*", "m")) is ilike_ok
         assert rel.qual_pushable(Qual("t", "=", "m")) is equal_ok
         assert rel.qual_pushable(Qual("t", "~~", "m%")) is equal_ok
         assert (rel.sort_pushable(SortKey("t", 1, False, False, "default")) is not None) \

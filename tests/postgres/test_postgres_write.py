@@ -3,6 +3,7 @@ DELETE through the remote primary key, hostile values, rowid_column, updatable '
 
 from __future__ import annotations
 
+import pytest
 from pgfdw_helpers import assert_usable, error_of, error_text, execute, remote_sql_lines
 
 
@@ -73,14 +74,15 @@ def test_identity_always_column(wdb, source):
         (1, "x"), (2, "z")]
 
 
-def test_table_without_primary_key(wdb, source):
+@pytest.mark.parametrize("option", ["rowid_column", "primary_key"])
+def test_table_without_primary_key(wdb, source, option):
     """Rows are identified by the remote ctid (more in test_postgres_ctid.py), unless the
-    rowid_column option names a column."""
+    rowid_column option (alias primary_key, as in SqlAlchemyFdw) names a column."""
     execute(wdb, "INSERT INTO w.nokey VALUES (1, 'one'), (2, 'two')")
     execute(wdb, "UPDATE w.nokey SET b = 'x' WHERE a = 2")
     assert remote_rows(source, wdb, "SELECT a, b FROM {s}.nokey ORDER BY a") == [
         (1, "one"), (2, "x")]
-    execute(wdb, "ALTER FOREIGN TABLE w.nokey OPTIONS (ADD rowid_column 'a')")
+    execute(wdb, f"ALTER FOREIGN TABLE w.nokey OPTIONS (ADD {option} 'a')")
     lines = remote_sql_lines(wdb, "DELETE FROM w.nokey WHERE a = 1")
     assert lines and all("ctid" not in line for line in lines), lines
     execute(wdb, "DELETE FROM w.nokey WHERE a = 1")
