@@ -4,8 +4,8 @@ Ties the modules of this package to the Multicorn API: options (options.py), who
 connect how (security.py), the backend's shared connection and remote transaction
 (connection.py), the remote
 relation's catalog facts (remote_table.py), what is safe to push down (pushdown.py), the
-remote SQL (deparse.py), the scan (scan.py), planner estimates (estimate.py) and IMPORT
-FOREIGN SCHEMA (importer.py).
+remote SQL (deparse.py), the scan (scan.py), planner estimates (estimate.py), IMPORT
+FOREIGN SCHEMA (importer.py), TRUNCATE (truncate.py) and ANALYZE's sample (analyze.py).
 """
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from typing import Any, Collection, Iterable, Mapping, Sequence
 
 from multicorn import ColumnDefinition, ForeignDataWrapper, Qual, SortKey, TableDefinition
 
+from sgfdw.aggregation import Aggregation
 from sgfdw.errors import FdwError, FeatureNotSupported, OptionError
 from sgfdw.remote.collation import local_collation
 from sgfdw.remote.identity import is_superuser
@@ -22,6 +23,8 @@ from sgfdw.remote.rowid import no_row_identity, rowid_from_key
 from sgfdw.remote.transactions import ForwardsTransactions
 
 from . import estimate
+from .aggregates import aggregation_pushable, build_aggregate_select
+from .analyze import analyze_query
 from .connection import RemoteConnection, get_connection
 from .deparse import (SelectQuery, Sql, build_delete, build_insert, build_select,
                       build_update)
@@ -32,6 +35,7 @@ from .pushdown import CTID, Relation
 from .remote_table import RemoteTable, load_remote_table
 from .scan import run_select
 from .security import check_user_mapping, open_checked, refuse_reserved_options
+from .truncate import TruncateTarget, truncate_tables
 
 __all__ = ["PostgresFdw"]
 
@@ -108,11 +112,18 @@ class PostgresFdw(ForwardsTransactions, ForeignDataWrapper):
         relation = self._relation_now()
         return all(relation.qual_pushable(qual) for qual in quals)
 
+    def can_aggregate(self, aggregation: Aggregation) -> bool:
+        """GROUP BY and aggregates computed remotely where the result is the local one
+        (aggregates.py)."""
+        return aggregation_pushable(self._relation_now(), aggregation)
+
     # -- scanning --------------------------------------------------------------------------
 
     def _select(self, quals: Sequence[Qual], columns: Collection[str],
                 sortkeys: Sequence[SortKey] | None, limit: int | None,
-                offset: int | None) -> SelectQuery:
+                offset: int | None, aggregation: Aggregation | None) -> SelectQuery:
+        if aggregation is not None:
+            return build_aggregate_select(self._relation_now(), quals, aggregation)
         query = build_select(self._relation_now(), quals, columns, sortkeys, limit, offset)
         if query.not_pushed and (limit is not None or offset is not None):
             # enforces_quals() said otherwise at plan time; never return wrong rows.
@@ -122,8 +133,9 @@ class PostgresFdw(ForwardsTransactions, ForeignDataWrapper):
 
     def execute(self, quals: list[Qual], columns: Collection[str],
                 sortkeys: list[SortKey] | None = None, limit: int | None = None,
-                offset: int | None = None) -> Iterable[Sequence[Any]]:
-        query = self._select(quals, columns, sortkeys, limit, offset)
+                offset: int | None = None,
+                aggregation: Aggregation | None = None) -> Iterable[Sequence[Any]]:
+        query = self._select(quals, columns, sortkeys, limit, offset, aggregation)
         fetch_size = self.options.fetch_size
         small = query.at_most_one_row or (
             limit is not None and limit + (offset or 0) <= fetch_size)
@@ -131,10 +143,11 @@ class PostgresFdw(ForwardsTransactions, ForeignDataWrapper):
 
     def explain(self, quals: list[Qual], columns: Collection[str],
                 sortkeys: list[SortKey] | None = None, verbose: bool = False,
-                limit: int | None = None, offset: int | None = None) -> list[str]:
+                limit: int | None = None, offset: int | None = None,
+                aggregation: Aggregation | None = None) -> list[str]:
         if not verbose:
             return []
-        query = self._select(quals, columns, sortkeys, limit, offset)
+        query = self._select(quals, columns, sortkeys, limit, offset, aggregation)
         return ["Remote SQL: " + query.sql.shown()]
 
     # -- writes ------------------------------------------------------------------------------
@@ -211,6 +224,22 @@ class PostgresFdw(ForwardsTransactions, ForeignDataWrapper):
         sql = build_delete(self._relation_now(), self.rowid_column, oldvalues)
         rows = self._write(sql)
         return {CTID: rows[0][0]} if rows and rows[0] else None
+
+    # -- TRUNCATE and ANALYZE ----------------------------------------------------------------
+
+    def truncate(self, tables: Sequence[tuple[str, PostgresFdw]], restart_identity: bool,
+                 cascade: bool) -> None:
+        """The tables' remote TRUNCATE, in the remote transaction (truncate.py)."""
+        truncate_tables([TruncateTarget(name, table.options.truncatable, table._connection,
+                                        table.options.schema_name, table.options.table_name or "")
+                         for name, table in tables], restart_identity, cascade)
+
+    def analyze_sample(self, sample_size: int) -> tuple[Iterable[Sequence[Any]], float | None]:
+        """The remote rows, sampled remotely where possible (analyze.py)."""
+        self._relation = None       # the remote row count as of now
+        query, total = analyze_query(self._relation_now(), sample_size)
+        return run_select(self._connection(), query, self.options.fetch_size,
+                          len(self.columns), small=False), total
 
     # -- transactions (one remote transaction per connection, however many tables) -------
 

@@ -19,6 +19,7 @@ Each option belongs on one kind of object, as with postgres_fdw:
   ``fetch_size``                rows per remote FETCH (default 10000)
   ``use_remote_estimate``       plan with the remote ``EXPLAIN`` (default false)
   ``updatable``                 allow INSERT/UPDATE/DELETE (default true)
+  ``truncatable``               allow TRUNCATE (default true)
   ``batch_size``                rows per multi-row INSERT (default 100)
   ``fdw_startup_cost``          planner cost of one remote query (default 100)
   ``two_phase``                 (server) commit the remote transaction in two phases,
@@ -85,6 +86,7 @@ CREDENTIALS = frozenset({"user", "password"})
 # FDW settings a server gives all its tables; a table's own value overrides them.
 SHARED_SETTINGS = frozenset({
     "fetch_size", "use_remote_estimate", "updatable", "batch_size", "fdw_startup_cost",
+    "truncatable",
 })
 TABLE_OPTIONS = SHARED_SETTINGS | {"schema_name", "table_name", *ROWID_OPTIONS}
 # Settings of the server's connection, for all its tables.
@@ -156,6 +158,7 @@ class TableOptions:
     fetch_size: int = DEFAULT_FETCH_SIZE
     use_remote_estimate: bool = False
     updatable: bool = True
+    truncatable: bool = True
     batch_size: int = DEFAULT_BATCH_SIZE
     rowid_column: str | None = None
     startup_cost: float = DEFAULT_STARTUP_COST
@@ -216,6 +219,7 @@ def _settings(settings: Mapping[str, str]) -> dict[str, Any]:
         fetch_size=positive_int(settings, "fetch_size", DEFAULT_FETCH_SIZE),
         use_remote_estimate=parse_bool(settings, "use_remote_estimate", False),
         updatable=parse_bool(settings, "updatable", True),
+        truncatable=parse_bool(settings, "truncatable", True),
         batch_size=positive_int(settings, "batch_size", DEFAULT_BATCH_SIZE),
         rowid_column=rowid_option(settings),
         startup_cost=_non_negative_float(settings, "fdw_startup_cost", DEFAULT_STARTUP_COST),
