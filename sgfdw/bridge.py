@@ -11,13 +11,15 @@ from collections import OrderedDict
 from typing import Any, Iterable, Iterator
 
 from multicorn import UNBOUND, ColumnDefinition, ForeignDataWrapper, Qual, SortKey
+from sgfdw.aggregation import Aggregate, Aggregation
 from sgfdw.errors import WrapperNotFound
 from sgfdw.options import MergedOptions
 # The C side looks the value codec up here, with the rest of what it calls.
 from sgfdw.sampling import sample_rows
 from sgfdw.value_codec import json_dumps, json_loads, mapping_text
 
-__all__ = ["Qual", "SortKey", "UNBOUND", "load_wrapper", "new_instance", "execute", "explain",
+__all__ = ["Qual", "SortKey", "UNBOUND", "Aggregate", "Aggregation", "load_wrapper",
+           "new_instance", "execute", "explain",
            "import_statements", "json_dumps", "json_loads", "writable_operations",
            "overridden_operations", "WRITE_OPERATIONS",
            "load_callable", "mapping_text", "sample_rows"]
@@ -93,9 +95,12 @@ def writable_operations(instance: Any) -> tuple[bool, bool, bool]:
     return insert, update, delete
 
 
-def _scan_kwargs(sortkeys: list, limit: int, offset: int) -> dict[str, Any]:
+def _scan_kwargs(sortkeys: list, limit: int, offset: int,
+                 aggregation: Aggregation | None) -> dict[str, Any]:
     # Passed only when meaningful, so a two-argument execute() keeps working.
     kwargs: dict[str, Any] = {}
+    if aggregation is not None:
+        kwargs["aggregation"] = aggregation
     if sortkeys:
         kwargs["sortkeys"] = sortkeys
     if limit >= 0:
@@ -106,13 +111,14 @@ def _scan_kwargs(sortkeys: list, limit: int, offset: int) -> dict[str, Any]:
 
 
 def execute(instance: Any, quals: list[Qual], columns: set[str], sortkeys: list,
-            limit: int, offset: int) -> Iterator:
-    result = instance.execute(quals, columns, **_scan_kwargs(sortkeys, limit, offset))
+            limit: int, offset: int, aggregation: Aggregation | None) -> Iterator:
+    result = instance.execute(quals, columns,
+                              **_scan_kwargs(sortkeys, limit, offset, aggregation))
     return iter(result if result is not None else ())
 
 
 def explain(call: tuple, verbose: bool) -> list[str]:
-    instance, quals, columns, sortkeys, limit, offset = call
+    instance, quals, columns, sortkeys, limit, offset, aggregation = call
     lines: list[str] = []
     if verbose:
         cls = type(instance)
@@ -122,6 +128,8 @@ def explain(call: tuple, verbose: bool) -> list[str]:
         kwargs = {"sortkeys": sortkeys or None, "verbose": verbose,
                   "limit": limit if limit >= 0 else None,
                   "offset": offset if offset >= 0 else None}
+        if aggregation is not None:
+            kwargs["aggregation"] = aggregation
         lines.extend(str(line) for line in (explain_method(quals, columns, **kwargs) or ()))
     return lines
 

@@ -410,6 +410,9 @@ make_children(SgArrowReader *reader, SgArrowColumn *column, int64 n)
 	column->children = MemoryContextAllocZero(reader->context,
 											  sizeof(SgArrowColumn) * Max(n, 1));
 	column->nchildren = (int) n;
+	/* the json/jsonb column's type, for messages */
+	for (int i = 0; i < n; i++)
+		column->children[i].basetype = column->basetype;
 }
 
 /*
@@ -927,17 +930,24 @@ string_at(SgArrowColumn *column, const struct ArrowArray *array, int64 index, in
 	return (const char *) array->buffers[2] + start;
 }
 
-static Datum
-string_datum(SgArrowColumn *column, const char *data, int64 size)
+/* Before a value's bytes are read: a claimed size no PostgreSQL value can have. */
+static void
+check_value_size(SgArrowColumn *column, int64 size)
 {
-	char	   *copy;
-
 	if (size > MaxAllocSize - VARHDRSZ - 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("value too large for type %s: %lld bytes",
 						format_type_be(column->basetype), (long long) size),
 				 errdetail("A PostgreSQL value is limited to 1 GB.")));
+}
+
+static Datum
+string_datum(SgArrowColumn *column, const char *data, int64 size)
+{
+	char	   *copy;
+
+	check_value_size(column, size);
 	if (column->basetype == BYTEAOID && !column->type.utf8)
 	{
 		bytea	   *result = palloc(size + VARHDRSZ);
@@ -1314,6 +1324,7 @@ append_json_key(StringInfo buf, SgArrowColumn *key, int64 row)
 		int64		size;
 		const char *data = string_at(key, key->values, index, &size);
 
+		check_value_size(key, size);
 		append_json_string(buf, data, size);
 	}
 }
@@ -1407,6 +1418,7 @@ append_json_value(StringInfo buf, SgArrowColumn *column, int64 index)
 				int64		size;
 				const char *bytes = string_at(column, array, index, &size);
 
+				check_value_size(column, size);
 				append_json_string(buf, bytes, size);
 				break;
 			}
@@ -1727,6 +1739,8 @@ report_stream_error(SgArrowReader *reader, int code, const char *call)
 	}
 	/* A producer in Python may leave its exception set besides. */
 	PyErr_Clear();
+	/* A cancel that reached a Python producer (KeyboardInterrupt) is the cancel. */
+	CHECK_FOR_INTERRUPTS();
 	ereport(ERROR,
 			(errcode(ERRCODE_FDW_ERROR),
 			 errmsg("Arrow stream failed in %s: %s", call,

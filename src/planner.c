@@ -45,6 +45,8 @@ enum SgPathPrivateIndex
 	SgPathPrivateSortKeys,		/* the sort keys' descriptions, NIL: none */
 	SgPathPrivateLimit,			/* int8 Const, NULL: no LIMIT */
 	SgPathPrivateOffset,		/* int8 Const, NULL: no OFFSET */
+	SgPathPrivateAggregation,	/* the aggregation's description (upper.c), NIL: none */
+	SgPathPrivateScanTlist,		/* its fdw_scan_tlist: grouping columns, aggregates */
 	SgPathPrivateCount
 };
 
@@ -62,20 +64,14 @@ enum SgSortKeyField
 #define make_foreign_path(root, rel, rows, startup, total, pathkeys, outer, priv) \
 	create_foreignscan_path(root, rel, NULL, rows, 0, startup, total, pathkeys, outer, \
 							NULL, NIL, priv)
-#define make_upper_path(root, rel, target, rows, startup, total, priv) \
-	create_foreign_upper_path(root, rel, target, rows, 0, startup, total, NIL, NULL, NIL, priv)
 #elif PG_VERSION_NUM >= 170000
 #define make_foreign_path(root, rel, rows, startup, total, pathkeys, outer, priv) \
 	create_foreignscan_path(root, rel, NULL, rows, startup, total, pathkeys, outer, \
 							NULL, NIL, priv)
-#define make_upper_path(root, rel, target, rows, startup, total, priv) \
-	create_foreign_upper_path(root, rel, target, rows, startup, total, NIL, NULL, NIL, priv)
 #else
 #define make_foreign_path(root, rel, rows, startup, total, pathkeys, outer, priv) \
 	create_foreignscan_path(root, rel, NULL, rows, startup, total, pathkeys, outer, \
 							NULL, priv)
-#define make_upper_path(root, rel, target, rows, startup, total, priv) \
-	create_foreign_upper_path(root, rel, target, rows, startup, total, NIL, NULL, priv)
 #endif
 
 static PyObject *
@@ -372,9 +368,9 @@ outer_relids_for_column(PlannerInfo *root, RelOptInfo *baserel, AttrNumber attnu
 	return NULL;
 }
 
-/* A sorted or limited path's fdw_private (limit, offset NULL: none). */
-static List *
-path_private(List *sort_nodes, Const *limit, Const *offset)
+List *
+sgfdw_path_private(List *sort_nodes, Const *limit, Const *offset, List *aggregation,
+				   List *scan_tlist)
 {
 	Node	   *items[SgPathPrivateCount];
 
@@ -383,6 +379,8 @@ path_private(List *sort_nodes, Const *limit, Const *offset)
 		: (Node *) makeNullConst(INT8OID, -1, InvalidOid);
 	items[SgPathPrivateOffset] = offset ? (Node *) offset
 		: (Node *) makeNullConst(INT8OID, -1, InvalidOid);
+	items[SgPathPrivateAggregation] = (Node *) aggregation;
+	items[SgPathPrivateScanTlist] = (Node *) scan_tlist;
 	return sgfdw_list_of(items, SgPathPrivateCount);
 }
 
@@ -473,7 +471,8 @@ sgfdwGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
 													 state->startup_cost, total,
 													 state->sorted_pathkeys,
 													 baserel->lateral_relids,
-													 path_private(state->sort_nodes, NULL, NULL)));
+													 sgfdw_path_private(state->sort_nodes, NULL, NULL,
+																		NIL, NIL)));
 	add_parameterised_paths(root, baserel, state, table);
 }
 
@@ -584,8 +583,8 @@ add_final_path(PlannerInfo *root, RelOptInfo *input_rel, RelOptInfo *final_rel,
 							 clamp_row_est(rows), state->startup_cost,
 							 state->startup_cost +
 							 (cheapest->total_cost - cheapest->startup_cost) * fraction * 0.5,
-							 path_private(root->sort_pathkeys ? state->sort_nodes : NIL,
-										  limit, offset)));
+							 sgfdw_path_private(root->sort_pathkeys ? state->sort_nodes : NIL,
+												limit, offset, NIL, NIL)));
 }
 
 void
@@ -605,6 +604,16 @@ sgfdwGetForeignUpperPaths(PlannerInfo *root, UpperRelationKind stage,
 	}
 	else if (stage == UPPERREL_FINAL)
 		add_final_path(root, input_rel, output_rel, extra);
+	else if (stage == UPPERREL_GROUP_AGG && input_rel->reloptkind == RELOPT_BASEREL &&
+			 input_rel->lateral_relids == NULL)
+	{
+		SgTable    *table = sgfdw_get_table(state->relid);
+
+		/* No row may be filtered out after it was aggregated. */
+		if (quals_enforced(state, table))
+			sgfdw_add_aggregate_path(root, input_rel, output_rel, extra, table,
+									 state->startup_cost, run_cost(state, 1));
+	}
 }
 
 static List *
@@ -618,25 +627,42 @@ needed_columns(SgPlanState *state)
 	return columns;
 }
 
+/*
+ * The plan of a scan, or of an aggregation's scan: rel is then the grouped relation
+ * and the scan reads the query's one base relation, whose clauses the FDW enforces.
+ */
 ForeignScan *
-sgfdwGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
+sgfdwGetForeignPlan(PlannerInfo *root, RelOptInfo *rel, Oid foreigntableid,
 					ForeignPath *best_path, List *tlist, List *scan_clauses, Plan *outer_plan)
 {
+	List	   *pushed = best_path->fdw_private ? best_path->fdw_private
+		: sgfdw_path_private(NIL, NULL, NULL, NIL, NIL);
+	List	   *aggregation = list_nth(pushed, SgPathPrivateAggregation);
+	RelOptInfo *baserel = aggregation == NIL ? rel
+		: find_base_rel(root, bms_singleton_member(root->all_baserels));
 	SgPlanState *state = baserel->fdw_private;
 	List	   *values = NIL;
 	bool		all_extracted;
-	List	   *quals = sgfdw_extract_quals(root, baserel, scan_clauses, &values, &all_extracted);
-	List	   *pushed = best_path->fdw_private ? best_path->fdw_private
-		: path_private(NIL, NULL, NULL);
+	List	   *quals = sgfdw_extract_quals(root, baserel,
+											aggregation == NIL ? scan_clauses
+											: baserel->baserestrictinfo,
+											&values, &all_extracted);
 	Node	   *items[SgScanPrivateCount];
 
 	items[SgScanPrivateQuals] = (Node *) sgfdw_quals_to_nodes(quals);
-	items[SgScanPrivateColumns] = (Node *) needed_columns(state);
+	items[SgScanPrivateColumns] = (Node *) (aggregation == NIL ? needed_columns(state)
+											: sgfdw_aggregation_columns(aggregation));
 	items[SgScanPrivateSortKeys] = list_nth(pushed, SgPathPrivateSortKeys);
 	items[SgScanPrivateLimit] = list_nth(pushed, SgPathPrivateLimit);
 	items[SgScanPrivateOffset] = list_nth(pushed, SgPathPrivateOffset);
-	/* PostgreSQL rechecks every clause: quals are hints to the FDW. */
-	return make_foreignscan(tlist, extract_actual_clauses(scan_clauses, false),
-							baserel->relid, values, sgfdw_list_of(items, SgScanPrivateCount),
-							NIL, NIL, outer_plan);
+	items[SgScanPrivateAggregation] = (Node *) aggregation;
+	/*
+	 * PostgreSQL rechecks every clause: quals are hints to the FDW (but an aggregation's,
+	 * which the FDW enforces; its groups are filtered by HAVING here).
+	 */
+	return make_foreignscan(tlist, aggregation == NIL ? extract_actual_clauses(scan_clauses, false)
+							: (List *) copyObject(root->parse->havingQual),
+							aggregation == NIL ? baserel->relid : 0, values,
+							sgfdw_list_of(items, SgScanPrivateCount),
+							list_nth(pushed, SgPathPrivateScanTlist), NIL, outer_plan);
 }

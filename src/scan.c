@@ -28,6 +28,7 @@ typedef struct SgScanState
 	SgConverter **value_converters;
 	PyObject   *columns;		/* set of needed column names */
 	PyObject   *sortkeys;		/* list, possibly empty */
+	PyObject   *aggregation;	/* the pushed aggregation (upper.c), NULL: none */
 	int64		limit;			/* -1: none */
 	int64		offset;
 	PyObject   *iterator;
@@ -72,6 +73,7 @@ release_python(void *arg)
 	forget_batch(state);
 	Py_CLEAR(state->iterator);
 	Py_CLEAR(state->sortkeys);
+	Py_CLEAR(state->aggregation);
 	Py_CLEAR(state->columns);
 	Py_CLEAR(state->column_names);
 	Py_CLEAR(state->instance);
@@ -91,7 +93,15 @@ sgfdwBeginForeignScan(ForeignScanState *node, int eflags)
 	ForeignScan *plan = (ForeignScan *) node->ss.ps.plan;
 	EState	   *estate = node->ss.ps.state;
 	SgScanState *state = palloc0(sizeof(SgScanState));
-	Relation	rel = node->ss.ss_currentRelation;
+	List	   *aggregation = list_nth(plan->fdw_private, SgScanPrivateAggregation);
+	/* An aggregation's scan reads the one foreign table of its query. */
+#if PG_VERSION_NUM >= 160000
+	Relids		scanned = plan->fs_base_relids;
+#else
+	Relids		scanned = plan->fs_relids;
+#endif
+	Relation	rel = aggregation == NIL ? node->ss.ss_currentRelation :
+		ExecOpenScanRelation(estate, bms_singleton_member(scanned), eflags);
 	List	   *needed = list_nth(plan->fdw_private, SgScanPrivateColumns);
 	bool		whole_row = list_member_int(needed, 0);
 	SgRowReader *rows = &state->rows;
@@ -161,6 +171,13 @@ sgfdwBeginForeignScan(ForeignScanState *node, int eflags)
 			sgfdw_report_python_error(0, "building the column set");
 		rows->ctid = SG_ROW_CTID_REQUIRED;
 	}
+	if (aggregation != NIL)
+	{
+		state->aggregation = sgfdw_aggregation_from_nodes(state->table, aggregation);
+		sgfdw_aggregation_reader(state->aggregation,
+								 node->ss.ss_ScanTupleSlot->tts_tupleDescriptor,
+								 RelationGetRelationName(rel), rows);
+	}
 	state->row_context = AllocSetContextCreate(estate->es_query_cxt, "sgfdw row",
 											   ALLOCSET_DEFAULT_SIZES);
 	state->arrow = sgarrow_open(rows->nentries, rows->keys, rows->converters,
@@ -223,9 +240,10 @@ current_quals(ForeignScanState *node, SgScanState *state, bool evaluate)
 static PyObject *
 scan_arguments(ForeignScanState *node, SgScanState *state, bool evaluate)
 {
-	return Py_BuildValue("(ONOOLL)", state->instance, current_quals(node, state, evaluate),
+	return Py_BuildValue("(ONOOLLO)", state->instance, current_quals(node, state, evaluate),
 						 state->columns, state->sortkeys, (long long) state->limit,
-						 (long long) state->offset);
+						 (long long) state->offset,
+						 state->aggregation ? state->aggregation : Py_None);
 }
 
 static void
@@ -248,7 +266,11 @@ conversion_context(void *arg)
 {
 	SgScanState *state = arg;
 
-	if (state->current >= 0)
+	if (state->current >= 0 && state->aggregation)
+		errcontext("%s of the aggregation of foreign table \"%s\"",
+				   PyUnicode_AsUTF8(state->rows.keys[state->current]),
+				   RelationGetRelationName(state->rel));
+	else if (state->current >= 0)
 		errcontext("column \"%s\" of foreign table \"%s\"",
 				   NameStr(TupleDescAttr(RelationGetDescr(state->rel),
 										 state->rows.value_indexes[state->current])->attname),

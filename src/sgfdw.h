@@ -204,6 +204,7 @@ enum SgScanPrivateIndex
 	SgScanPrivateSortKeys,		/* the pushed sort keys' descriptions, NIL: none */
 	SgScanPrivateLimit,			/* int8 Const, NULL: no pushed LIMIT */
 	SgScanPrivateOffset,		/* int8 Const, NULL: no pushed OFFSET */
+	SgScanPrivateAggregation,	/* the pushed aggregation's description (upper.c), NIL: none */
 	SgScanPrivateCount
 };
 
@@ -226,6 +227,29 @@ extern ForeignScan *sgfdwGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel,
 extern void sgfdwGetForeignUpperPaths(PlannerInfo *root, UpperRelationKind stage,
 									  RelOptInfo *input_rel, RelOptInfo *output_rel,
 									  void *extra);
+/* A pushed path's fdw_private (limit, offset NULL: none; aggregation NIL: none). */
+extern List *sgfdw_path_private(List *sort_nodes, Const *limit, Const *offset,
+								List *aggregation, List *scan_tlist);
+
+#if PG_VERSION_NUM >= 180000
+#define make_upper_path(root, rel, target, rows, startup, total, priv) \
+	create_foreign_upper_path(root, rel, target, rows, 0, startup, total, NIL, NULL, NIL, priv)
+#elif PG_VERSION_NUM >= 170000
+#define make_upper_path(root, rel, target, rows, startup, total, priv) \
+	create_foreign_upper_path(root, rel, target, rows, startup, total, NIL, NULL, NIL, priv)
+#else
+#define make_upper_path(root, rel, target, rows, startup, total, priv) \
+	create_foreign_upper_path(root, rel, target, rows, startup, total, NIL, NULL, priv)
+#endif
+
+/* ---- upper.c: grouping and aggregation computed by the FDW ---- */
+extern void sgfdw_add_aggregate_path(PlannerInfo *root, RelOptInfo *baserel,
+									 RelOptInfo *grouped_rel, GroupPathExtraData *extra,
+									 SgTable *table, Cost startup_cost, Cost row_cost);
+extern PyObject *sgfdw_aggregation_from_nodes(SgTable *table, List *description);
+extern List *sgfdw_aggregation_columns(List *description);
+extern void sgfdw_aggregation_reader(PyObject *aggregation, TupleDesc desc,
+									 const char *relname, SgRowReader *rows);
 
 /* ---- scan.c ---- */
 extern void sgfdwBeginForeignScan(ForeignScanState *node, int eflags);

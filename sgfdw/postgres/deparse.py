@@ -20,7 +20,7 @@ from .pushdown import CTID, Match, Relation
 from .values import DEFAULT, DefaultMarker, qual_param, write_param
 
 __all__ = ["Sql", "SelectQuery", "build_select", "build_insert", "build_update",
-           "build_delete", "qualified_name"]
+           "build_delete", "qualified_name", "column_sql", "add_where"]
 
 
 class _Slot:
@@ -86,7 +86,9 @@ def qualified_name(schema: str, table: str) -> str:
     return quote_identifier(schema) + "." + quote_identifier(table)
 
 
-def _column_expr(relation: Relation, local: str, *, for_select: bool = False) -> str:
+def column_sql(relation: Relation, local: str, *, for_select: bool = False) -> str:
+    """The remote expression of a local column, compared as the local one is (or read,
+    ``for_select``)."""
     plan = relation.plans[local]
     if plan.remote is None:
         raise LookupError(local)
@@ -99,7 +101,7 @@ def _column_expr(relation: Relation, local: str, *, for_select: bool = False) ->
 def _qual_sql(relation: Relation, qual: Qual) -> Sql:
     if qual.field_name == CTID:
         return Sql().text("(ctid = ").param(qual.value).text(")")
-    sql = Sql().text("(" + _column_expr(relation, qual.field_name))
+    sql = Sql().text("(" + column_sql(relation, qual.field_name))
     type_oid = int(relation.local_columns[qual.field_name].type_oid or 0)
     if qual.is_list_operator:
         keyword = "ANY" if qual.operator[1] else "ALL"
@@ -130,7 +132,7 @@ def _select_list(relation: Relation, columns: Collection[str]) -> tuple[str, boo
     items = []
     for local in relation.local_columns:
         if local in needed:
-            items.append(_column_expr(relation, local, for_select=True))
+            items.append(column_sql(relation, local, for_select=True))
         else:
             items.append("NULL")
     if CTID in needed:
@@ -145,6 +147,20 @@ def _unique_lookup(relation: Relation, pushed: Sequence[Qual]) -> bool:
              if q.field_name != CTID and q.operator == "=" and q.value is not None and
              relation.plans[q.field_name].match is Match.SAME}
     return any(set(key) <= equal for key in relation.table.unique_keys)
+
+
+def add_where(relation: Relation, quals: Sequence[Qual], query: SelectQuery) -> None:
+    """The WHERE clause of the quals that can be pushed; the others are listed in
+    ``query.not_pushed``."""
+    conditions = []
+    for qual in quals:
+        if relation.qual_pushable(qual):
+            query.pushed.append(qual)
+            conditions.append(_qual_sql(relation, qual))
+        else:
+            query.not_pushed.append(qual)
+    if conditions:
+        query.sql.text(" WHERE ").join(" AND ", conditions)
 
 
 def build_select(relation: Relation, quals: Sequence[Qual], columns: Collection[str],
@@ -166,22 +182,14 @@ def build_select(relation: Relation, quals: Sequence[Qual], columns: Collection[
     sql = query.sql
     sql.text(f"SELECT {select_list} FROM "
              f"{qualified_name(relation.table.schema, relation.table.name)}")
-    conditions = []
-    for qual in quals:
-        if relation.qual_pushable(qual):
-            query.pushed.append(qual)
-            conditions.append(_qual_sql(relation, qual))
-        else:
-            query.not_pushed.append(qual)
-    if conditions:
-        sql.text(" WHERE ").join(" AND ", conditions)
+    add_where(relation, quals, query)
     if sortkeys:
         keys = []
         for key in sortkeys:
             collate = relation.sort_pushable(key)
             if collate is None:
                 raise ValueError(f"sort key {key.attname!r} cannot be pushed")
-            keys.append(_column_expr(relation, key.attname) + collate +
+            keys.append(column_sql(relation, key.attname) + collate +
                         (" DESC" if key.is_reversed else " ASC") +
                         (" NULLS FIRST" if key.nulls_first else " NULLS LAST"))
         sql.text(" ORDER BY " + ", ".join(keys))
@@ -200,7 +208,7 @@ def _returning(relation: Relation) -> tuple[str, list[str]]:
     """RETURNING of the local columns and, where the remote rows have one, the ctid
     (for a local RETURNING ctid); their names."""
     names = [n for n, p in relation.plans.items() if p.remote is not None]
-    items = [_column_expr(relation, n, for_select=True) for n in names]
+    items = [column_sql(relation, n, for_select=True) for n in names]
     if relation.returns_ctid:
         names.append(CTID)
         items.append("ctid")
@@ -259,7 +267,7 @@ def _where_rowid(relation: Relation, rowid_column: str, rowid: Any) -> Sql:
     if rowid_column == CTID:
         return Sql().text(" WHERE ctid = ").param(rowid)
     type_oid = int(relation.local_columns[rowid_column].type_oid or 0)
-    return Sql().text(" WHERE " + _column_expr(relation, rowid_column) + " = ") \
+    return Sql().text(" WHERE " + column_sql(relation, rowid_column) + " = ") \
         .param(qual_param(rowid, type_oid))
 
 

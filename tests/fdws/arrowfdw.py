@@ -120,6 +120,17 @@ def wrong_buffer_count(batch: Any) -> ArrayExporter:
     return tampered(batch, change)
 
 
+def claimed_size(batch: Any, size: int) -> ArrayExporter:
+    """The batch's first column (large_utf8 or large_binary, one value) claiming a value
+    of size bytes, its data buffer as small as it was."""
+    offsets = (ctypes.c_int64 * 2)(0, size)
+    _KEEP.append(offsets)
+
+    def change(schema: ArrowSchema, array: ArrowArray) -> None:
+        array.children[0].contents.buffers[1] = ctypes.addressof(offsets)
+    return tampered(batch, change)
+
+
 def wrong_names(batch: Any) -> ArrayExporter:
     schema, array = batch.__arrow_c_array__()
     return ArrayExporter((array, schema))
@@ -167,6 +178,7 @@ NAMESPACE: dict[str, Any] = {
     "datetime": datetime, "Decimal": decimal.Decimal,
     "ragged": ragged, "without_data_buffer": without_data_buffer,
     "wrong_buffer_count": wrong_buffer_count, "wrong_names": wrong_names,
+    "claimed_size": claimed_size,
     "consumed": consumed, "stream_without_release": stream_without_release,
     "failing_stream": failing_stream, "ArrayExporter": ArrayExporter,
     "StreamExporter": StreamExporter,

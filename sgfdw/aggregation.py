@@ -1,0 +1,54 @@
+"""The grouping and aggregation the bridge offers an FDW (``can_aggregate``, then
+``execute(..., aggregation=...)``): plain data, built by src/upper.c.
+
+Only what every FDW can read without knowing PostgreSQL's planner is offered: GROUP BY
+plain columns of the foreign table and aggregates of one plain column (or ``count(*)``)
+with no FILTER, DISTINCT or ORDER BY. The FDW yields one row per group: the grouping
+columns' values, then the aggregates' values, in the order of ``output_names``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+__all__ = ["Aggregate", "Aggregation"]
+
+
+@dataclass(frozen=True)
+class Aggregate:
+    """One aggregate call: ``function`` is its schema-qualified name
+    (``'pg_catalog.sum'``), ``column`` the column it reads (None: ``count(*)``),
+    ``type_oid`` the OID of its result type, ``collate`` the collation it compares
+    with (None: the database default; only min/max of collatable types compare)."""
+
+    function: str
+    column: str | None
+    type_oid: int
+    collate: str | None = None
+
+    @property
+    def name(self) -> str:
+        """The function without its schema: 'sum'."""
+        return self.function.rpartition(".")[2]
+
+    def __str__(self) -> str:
+        return f"{self.function}({'*' if self.column is None else self.column})"
+
+
+@dataclass(frozen=True)
+class Aggregation:
+    """GROUP BY ``group_by`` (column names; empty: one row for the whole table, even an
+    empty one) computing ``aggregates``. ``output_names`` names the values of each row
+    to yield, in order (keys of a row given as a mapping)."""
+
+    group_by: tuple[str, ...]
+    aggregates: tuple[Aggregate, ...]
+    output_names: tuple[str, ...] = field(init=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "output_names",
+                           self.group_by + tuple(str(a) for a in self.aggregates))
+
+    @property
+    def columns(self) -> set[str]:
+        """The columns the aggregation reads."""
+        return set(self.group_by) | {a.column for a in self.aggregates if a.column is not None}

@@ -1,0 +1,100 @@
+"""GROUP BY and aggregates computed by the remote server (the bridge's ``can_aggregate``
+and ``execute(..., aggregation=...)``).
+
+An aggregation is pushed only when the remote result is the local one, value for value:
+
+* grouping columns of the same type on both sides (pushdown.Match.SAME): equality is
+  then the same function, and under the deterministic collations the FDW knows
+  (the remote default or C; the bridge offers no nondeterministic local one) two texts
+  are equal only when their bytes are, so the groups are the same;
+* ``count`` of any column the remote reads; ``sum`` and ``avg`` of numbers of exactly
+  the same type on both sides (so the same function, with the same result type and
+  precision: int4 -> int8, int8 -> numeric, ...);
+* ``min`` and ``max`` where the column could be sorted remotely (pushdown's rule for
+  ORDER BY: a type of the same ordering; text only under a collation ordering as the
+  local one, or ``COLLATE "C"``), enums excepted (their labels' order is the remote
+  type's own);
+* and every qual evaluated remotely: no row may be filtered out after being counted.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+from multicorn import Qual, SortKey
+from sgfdw import type_oids as oids
+from sgfdw.aggregation import Aggregate, Aggregation
+from sgfdw.errors import FdwError
+
+from .deparse import SelectQuery, Sql, add_where, column_sql, qualified_name
+from .pushdown import Match, Relation
+
+__all__ = ["aggregation_pushable", "build_aggregate_select"]
+
+_SUMMABLE = frozenset({oids.INT2, oids.INT4, oids.INT8, oids.NUMERIC, oids.FLOAT4,
+                       oids.FLOAT8})
+
+
+def _min_max_collation(relation: Relation, aggregate: Aggregate) -> str | None:
+    """'' or ' COLLATE "C"' for the min/max's argument, None if it cannot be pushed."""
+    plan = relation.plans[aggregate.column]      # type: ignore[index]
+    if plan.remote.base_kind == "e":             # type: ignore[union-attr]
+        return None
+    return relation.sort_pushable(SortKey(aggregate.column, 0, False, False,  # type: ignore[arg-type]
+                                          aggregate.collate))
+
+
+def _aggregate_pushable(relation: Relation, aggregate: Aggregate) -> bool:
+    if aggregate.column is None:
+        return aggregate.name == "count"
+    plan = relation.plans.get(aggregate.column)
+    if plan is None or plan.remote is None or plan.match is Match.NONE:
+        return False
+    if aggregate.name == "count":
+        return True
+    if plan.match is not Match.SAME or plan.remote.is_array:
+        return False
+    if aggregate.name in ("sum", "avg"):
+        local_oid = int(relation.local_columns[aggregate.column].type_oid or 0)
+        return local_oid in _SUMMABLE and plan.remote.base_oid == local_oid
+    return aggregate.name in ("min", "max") and \
+        _min_max_collation(relation, aggregate) is not None
+
+
+def aggregation_pushable(relation: Relation, aggregation: Aggregation) -> bool:
+    """Whether the remote server computes exactly this aggregation (the quals are the
+    bridge's business: it offers only aggregations whose quals all go remote)."""
+    for column in aggregation.group_by:
+        plan = relation.plans.get(column)
+        if plan is None or plan.match is not Match.SAME:
+            return False
+    return all(_aggregate_pushable(relation, a) for a in aggregation.aggregates)
+
+
+def _aggregate_sql(relation: Relation, aggregate: Aggregate) -> str:
+    if aggregate.column is None:
+        return f"{aggregate.function}(*)"
+    argument = column_sql(relation, aggregate.column)
+    if aggregate.name in ("min", "max"):
+        argument += _min_max_collation(relation, aggregate) or ""
+    return f"{aggregate.function}({argument})"
+
+
+def build_aggregate_select(relation: Relation, quals: Sequence[Qual],
+                           aggregation: Aggregation) -> SelectQuery:
+    """SELECT group columns, aggregates FROM the table WHERE quals GROUP BY 1, 2, ...;
+    every qual must be pushable (the bridge checked enforces_quals)."""
+    items = [column_sql(relation, c) for c in aggregation.group_by]
+    items += [_aggregate_sql(relation, a) for a in aggregation.aggregates]
+    table = relation.table
+    query = SelectQuery(Sql().text(f"SELECT {', '.join(items)} FROM "
+                                   f"{qualified_name(table.schema, table.name)}"))
+    add_where(relation, quals, query)
+    if query.not_pushed:
+        raise FdwError("internal error: an aggregation pushed with quals the remote server "
+                       "cannot evaluate: " + repr(query.not_pushed))
+    if aggregation.group_by:
+        query.sql.text(" GROUP BY " + ", ".join(
+            str(position) for position in range(1, len(aggregation.group_by) + 1)))
+    else:
+        query.at_most_one_row = True
+    return query

@@ -1,0 +1,309 @@
+/*
+ * upper.c
+ *		Grouping and aggregation computed by the FDW: a foreign scan whose rows are the
+ *		groups (an upper path of UPPERREL_GROUP_AGG).
+ *
+ * The FDW's optional can_aggregate() is offered the query's grouping when it can be
+ * told as plain data (sgfdw.aggregation): GROUP BY plain columns, aggregates count(*)
+ * and count/sum/avg/min/max of one plain column, without FILTER, DISTINCT or ORDER BY.
+ * Whatever else is not offered, so PostgreSQL aggregates as before. Rows cannot be
+ * filtered once aggregated, so planner.c offers it only when the FDW enforces every
+ * restriction clause (enforces_quals), as for LIMIT. The scan's fdw_scan_tlist holds the
+ * grouping columns, then the distinct aggregates of the output and of HAVING; the plan's
+ * targetlist and its filter, HAVING, are computed from them locally (setrefs.c matches
+ * their Vars and Aggrefs against that list).
+ */
+#include "sgfdw.h"
+
+#include "catalog/pg_aggregate.h"
+#include "catalog/pg_collation.h"
+#include "catalog/pg_namespace.h"
+#include "nodes/makefuncs.h"
+#include "optimizer/optimizer.h"
+#include "optimizer/pathnode.h"
+#include "optimizer/tlist.h"
+#include "utils/lsyscache.h"
+#include "utils/selfuncs.h"
+
+/* What a pushed aggregation is (ForeignScan.fdw_private[SgScanPrivateAggregation]). */
+enum SgAggregationField
+{
+	SgAggregationGroupBy,		/* IntList: the grouping columns' attnums */
+	SgAggregationAggregates,	/* List of the aggregates' descriptions */
+	SgAggregationFieldCount
+};
+
+/* One aggregate's description. */
+enum SgAggregateField
+{
+	SgAggregateFunction,		/* String: schema-qualified name */
+	SgAggregateAttnum,			/* Integer: the column it reads, 0: count(*) */
+	SgAggregateType,			/* Integer: its result type's OID */
+	SgAggregateCollation,		/* String: the collation it compares with, "": default */
+	SgAggregateFieldCount
+};
+
+/* The aggregates of pg_catalog that are offered. */
+static const char *const offered_aggregates[] = {"count", "sum", "avg", "min", "max"};
+
+/* The plain column of this relation that node is, under binary-compatible casts. */
+static Var *
+plain_column(Node *node, Index relid)
+{
+	while (IsA(node, RelabelType))
+		node = (Node *) ((RelabelType *) node)->arg;
+	if (IsA(node, Var) && ((Var *) node)->varno == relid && ((Var *) node)->varattno > 0 &&
+		((Var *) node)->varlevelsup == 0)
+		return (Var *) node;
+	return NULL;
+}
+
+/* The aggregate's description, NIL if it is not one that is offered. */
+static List *
+describe_aggregate(Aggref *aggref, Index relid)
+{
+	Node	   *fields[SgAggregateFieldCount];
+	Var		   *column = NULL;
+	char	   *name;
+	bool		offered = false;
+
+	if (aggref->aggfilter != NULL || aggref->aggdistinct != NIL || aggref->aggorder != NIL ||
+		aggref->aggdirectargs != NIL || aggref->aggkind != AGGKIND_NORMAL ||
+		aggref->aggsplit != AGGSPLIT_SIMPLE || aggref->agglevelsup != 0 ||
+		aggref->aggvariadic || get_func_namespace(aggref->aggfnoid) != PG_CATALOG_NAMESPACE)
+		return NIL;
+	name = get_func_name(aggref->aggfnoid);
+	for (int i = 0; i < lengthof(offered_aggregates); i++)
+		offered |= strcmp(name, offered_aggregates[i]) == 0;
+	if (!offered)
+		return NIL;
+	if (!aggref->aggstar)
+	{
+		if (list_length(aggref->args) != 1)
+			return NIL;
+		column = plain_column((Node *) linitial_node(TargetEntry, aggref->args)->expr, relid);
+		if (column == NULL)
+			return NIL;
+	}
+	fields[SgAggregateFunction] = (Node *) makeString(psprintf("pg_catalog.%s", name));
+	fields[SgAggregateAttnum] = (Node *) makeInteger(column ? column->varattno : 0);
+	fields[SgAggregateType] = (Node *) makeInteger((int) aggref->aggtype);
+	fields[SgAggregateCollation] = (Node *) makeString(
+		OidIsValid(aggref->inputcollid) && aggref->inputcollid != DEFAULT_COLLATION_OID ?
+		get_collation_name(aggref->inputcollid) : "");
+	return sgfdw_list_of(fields, SgAggregateFieldCount);
+}
+
+/*
+ * The grouping's description and the scan's targetlist (grouping columns, then each
+ * distinct aggregate), or false when it is not one to offer.
+ */
+static bool
+describe_grouping(PlannerInfo *root, RelOptInfo *baserel, PathTarget *target,
+				  List **description, List **scan_tlist)
+{
+	Query	   *parse = root->parse;
+	List	   *group_by = NIL;
+	List	   *aggregates = NIL;
+	List	   *tlist = NIL;
+	ListCell   *lc;
+	Node	   *fields[SgAggregationFieldCount];
+
+	foreach(lc, parse->groupClause)
+	{
+		Node	   *expr = get_sortgroupclause_expr(lfirst(lc), parse->targetList);
+
+		/* A cast or COLLATE would change the groups: only the column itself. */
+		if (!IsA(expr, Var) || plain_column(expr, baserel->relid) == NULL)
+			return false;
+		/* Equal under a nondeterministic collation is not equal remotely. */
+		if (OidIsValid(((Var *) expr)->varcollid) &&
+			!get_collation_isdeterministic(((Var *) expr)->varcollid))
+			return false;
+		if (tlist_member((Expr *) expr, tlist))
+			continue;
+		tlist = lappend(tlist, makeTargetEntry((Expr *) copyObject(expr),
+											   list_length(tlist) + 1, NULL, false));
+		group_by = lappend_int(group_by, ((Var *) expr)->varattno);
+	}
+	/* HAVING was made an implicit-AND list of the clauses with aggregates. */
+	foreach(lc, list_concat_copy(target->exprs, (List *) parse->havingQual))
+	{
+		ListCell   *item;
+
+		if (tlist_member(lfirst(lc), tlist))
+			continue;
+		/* What it computes from: grouping columns and aggregates only. */
+		foreach(item, pull_var_clause(lfirst(lc), PVC_INCLUDE_AGGREGATES |
+									  PVC_INCLUDE_WINDOWFUNCS | PVC_INCLUDE_PLACEHOLDERS))
+		{
+			List	   *aggregate;
+
+			if (tlist_member(lfirst(item), tlist))
+				continue;
+			if (!IsA(lfirst(item), Aggref))
+				return false;
+			aggregate = describe_aggregate(lfirst(item), baserel->relid);
+			if (aggregate == NIL)
+				return false;
+			aggregates = lappend(aggregates, aggregate);
+			tlist = lappend(tlist, makeTargetEntry(copyObject(lfirst(item)),
+												   list_length(tlist) + 1, NULL, false));
+		}
+	}
+	if (tlist == NIL)
+		return false;
+	fields[SgAggregationGroupBy] = (Node *) group_by;
+	fields[SgAggregationAggregates] = (Node *) aggregates;
+	*description = sgfdw_list_of(fields, SgAggregationFieldCount);
+	*scan_tlist = tlist;
+	return true;
+}
+
+/* The Python Aggregation a description stands for (sgfdw.aggregation). */
+PyObject *
+sgfdw_aggregation_from_nodes(SgTable *table, List *description)
+{
+	static PyObject *aggregation_class = NULL;
+	static PyObject *aggregate_class = NULL;
+	List	   *group_by = list_nth(description, SgAggregationGroupBy);
+	List	   *aggregates = list_nth(description, SgAggregationAggregates);
+	PyObject   *names = PyTuple_New(list_length(group_by));
+	PyObject   *calls = PyTuple_New(list_length(aggregates));
+	ListCell   *lc;
+
+	if (aggregation_class == NULL)
+	{
+		aggregation_class = sgfdw_bridge_attr("Aggregation");
+		aggregate_class = sgfdw_bridge_attr("Aggregate");
+	}
+	SGFDW_CHECK(names, "describing the aggregation");
+	SGFDW_CHECK(calls, "describing the aggregation");
+	foreach(lc, group_by)
+		PyTuple_SET_ITEM(names, foreach_current_index(lc),
+						 sgfdw_str(get_attname(table->relid, lfirst_int(lc), false)));
+	foreach(lc, aggregates)
+	{
+		List	   *fields = lfirst(lc);
+		AttrNumber	attnum = intVal(list_nth(fields, SgAggregateAttnum));
+		char	   *collation = strVal(list_nth(fields, SgAggregateCollation));
+		PyObject   *args;
+
+		args = Py_BuildValue("(NNIN)", sgfdw_str(strVal(list_nth(fields, SgAggregateFunction))),
+							 attnum > 0 ? sgfdw_str(get_attname(table->relid, attnum, false))
+							 : Py_NewRef(Py_None),
+							 (unsigned int) intVal(list_nth(fields, SgAggregateType)),
+							 collation[0] ? sgfdw_str(collation) : Py_NewRef(Py_None));
+		SGFDW_CHECK(args, "describing an aggregate");
+		PyTuple_SET_ITEM(calls, foreach_current_index(lc),
+						 sgfdw_call(aggregate_class, args, NULL, "describing an aggregate"));
+	}
+	return sgfdw_call(aggregation_class, Py_BuildValue("(NN)", names, calls), NULL,
+					  "describing the aggregation");
+}
+
+/* The attnums an aggregation reads (ForeignScan.fdw_private[SgScanPrivateColumns]). */
+List *
+sgfdw_aggregation_columns(List *description)
+{
+	List	   *columns = list_copy(list_nth(description, SgAggregationGroupBy));
+	ListCell   *lc;
+
+	foreach(lc, (List *) list_nth(description, SgAggregationAggregates))
+	{
+		int			attnum = intVal(list_nth(lfirst(lc), SgAggregateAttnum));
+
+		if (attnum > 0)
+			columns = list_append_unique_int(columns, attnum);
+	}
+	return columns;
+}
+
+/*
+ * Offers the FDW the grouping of baserel (whose restriction clauses it enforces) and,
+ * if it accepts, adds the path of a scan yielding the groups.
+ */
+void
+sgfdw_add_aggregate_path(PlannerInfo *root, RelOptInfo *baserel, RelOptInfo *grouped_rel,
+						 GroupPathExtraData *extra, SgTable *table, Cost startup_cost,
+						 Cost row_cost)
+{
+	Query	   *parse = root->parse;
+	List	   *description;
+	List	   *scan_tlist;
+	PyObject   *method;
+	PyObject   *offered;
+	PyObject   *answer;
+	bool		accepted;
+	List	   *group_exprs;
+	double		groups;
+
+	if (extra->patype != PARTITIONWISE_AGGREGATE_NONE || parse->groupingSets != NIL)
+		return;
+	if (!describe_grouping(root, baserel, grouped_rel->reltarget, &description, &scan_tlist))
+		return;
+	method = PyObject_GetAttrString(table->instance, "can_aggregate");
+	if (method == NULL)
+	{
+		PyErr_Clear();
+		return;
+	}
+	offered = sgfdw_aggregation_from_nodes(table, description);
+	answer = sgfdw_call(method, PyTuple_Pack(1, offered), NULL, "can_aggregate()");
+	accepted = sgfdw_truth(answer, "can_aggregate() result");
+	Py_DECREF(answer);
+	Py_DECREF(offered);
+	Py_DECREF(method);
+	if (!accepted)
+		return;
+
+	group_exprs = get_sortgrouplist_exprs(parse->groupClause, parse->targetList);
+	groups = group_exprs == NIL ? 1 :
+		estimate_num_groups(root, group_exprs, baserel->rows, NULL, NULL);
+	/*
+	 * The rows are read remotely, not transferred: only the groups cost what a scan's
+	 * rows do, and less (fewer columns, nothing aggregated locally), so that this path
+	 * wins over sorting or hashing the scanned rows even when there are few rows.
+	 */
+	add_path(grouped_rel, (Path *)
+			 make_upper_path(root, grouped_rel, grouped_rel->reltarget, groups, startup_cost,
+							 startup_cost + baserel->rows * cpu_operator_cost +
+							 groups * row_cost * 0.5,
+							 sgfdw_path_private(NIL, NULL, NULL, description, scan_tlist)));
+}
+
+/*
+ * Reads the rows of an aggregation's scan: by position the values of output_names (a
+ * mapping by those names), converted to the types of the scan's targetlist.
+ */
+void
+sgfdw_aggregation_reader(PyObject *aggregation, TupleDesc desc, const char *relname,
+						 SgRowReader *rows)
+{
+	PyObject   *names = PyObject_GetAttrString(aggregation, "output_names");
+
+	SGFDW_CHECK(names, "the aggregation's output_names");
+	if (!PyTuple_Check(names) || PyTuple_GET_SIZE(names) != desc->natts)
+		elog(ERROR, "the aggregation has %d values, its scan %d",
+			 PyTuple_Check(names) ? (int) PyTuple_GET_SIZE(names) : -1, desc->natts);
+	memset(rows, 0, sizeof(SgRowReader));
+	rows->ncolumns = rows->nentries = desc->natts;
+	rows->positions = palloc(sizeof(int) * desc->natts);
+	rows->keys = palloc(sizeof(PyObject *) * desc->natts);
+	rows->converters = palloc(sizeof(SgConverter *) * desc->natts);
+	rows->value_indexes = palloc(sizeof(int) * desc->natts);
+	for (int i = 0; i < desc->natts; i++)
+	{
+		rows->positions[i] = i;
+		/* Borrowed: the aggregation object holds the tuple. */
+		rows->keys[i] = PyTuple_GET_ITEM(names, i);
+		rows->converters[i] = sgconv_create(TupleDescAttr(desc, i)->atttypid,
+											TupleDescAttr(desc, i)->atttypmod);
+		rows->value_indexes[i] = i;
+	}
+	Py_DECREF(names);
+	rows->ctid = SG_ROW_CTID_NONE;
+	rows->from_fdw = true;
+	rows->source = "FDW";
+	rows->target = psprintf("the aggregation of foreign table \"%s\"", relname);
+}
