@@ -22,6 +22,7 @@ columns, read through `latest`, `HEAD` or a tag. A table pinned to a hash is rea
 from __future__ import annotations
 
 import copy
+import datetime
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
@@ -35,7 +36,7 @@ from sgfdw.store.errors import ConcurrentChange
 from sgfdw.store.fragments import arrow_schema
 from sgfdw.store.names import Repository
 from sgfdw.store.snapshot import store_batches
-from sgfdw.store.types import TableSchema, storage_of
+from sgfdw.store.types import Column, TableSchema, storage_of
 
 __all__ = ["writable", "changes_of", "record", "savepoint", "release", "rollback_to",
            "discard", "make_images"]
@@ -132,10 +133,19 @@ def discard() -> None:
     _saved.clear()
 
 
+def _as_read(column: Column, value: Any) -> Any:
+    """A value as the store reads the column from the server (timestamptz: a naive
+    datetime in UTC, see types._Temporal); the bridge gives an aware one."""
+    if column.base == "timestamptz" and isinstance(value, datetime.datetime) \
+            and value.utcoffset() is not None:
+        return value.astimezone(datetime.timezone.utc).replace(tzinfo=None)
+    return value
+
+
 def _patch(rows: dict[Any, dict[str, Any] | None], schema: TableSchema) -> pa.RecordBatch:
     key = schema.primary_key[0]
     arrays = [storage_of(column).to_arrow(
-        [key_value if column.name == key else (row or {}).get(column.name)
+        [_as_read(column, key_value if column.name == key else (row or {}).get(column.name))
          for key_value, row in rows.items()]) for column in schema.columns]
     flags = pa.array([row is not None for row in rows.values()], pa.bool_())
     return pa.RecordBatch.from_arrays([*arrays, flags], schema=arrow_schema(schema))

@@ -19,10 +19,13 @@ WRITES = [
     "UPDATE {s}.a SET v = v || '!' WHERE id BETWEEN 10 AND 14",
     "UPDATE {s}.a SET id = id + 5000 WHERE id IN (20, 21)",
     "DELETE FROM {s}.a WHERE id % 17 = 0",
-    "DELETE FROM {s}.a WHERE id = 1001",
+    "UPDATE {s}.a SET v = 'inf' WHERE id = 1001",
     "INSERT INTO {s}.b VALUES (-1, 0.5)",
     "UPDATE {s}.b SET x = -x WHERE k < 5",
     "DELETE FROM {s}.b WHERE k = 7",
+    "INSERT INTO {s}.c VALUES ('zz', '2001-02-03 04:05:06.789+05', NULL), ('', 'infinity', true)",
+    "UPDATE {s}.c SET at = at + interval '1 day', ok = NOT ok WHERE name < 'c'",
+    "UPDATE {s}.c SET name = upper(name) WHERE name LIKE 'd%%'",
 ]
 
 
@@ -44,6 +47,9 @@ def repo(db):
     execute(db, f"INSERT INTO {SCHEMA}.a SELECT g, md5(g::text), DATE '2020-01-01' + g "
                 "FROM generate_series(1, 200) g")
     execute(db, f"INSERT INTO {SCHEMA}.b SELECT g, g * 1.5 FROM generate_series(1, 50) g")
+    execute(db, f"CREATE TABLE {SCHEMA}.c (name text PRIMARY KEY, at timestamptz, ok bool)")
+    execute(db, f"INSERT INTO {SCHEMA}.c SELECT md5(g::text), TIMESTAMPTZ '2020-01-01 00:00+00' "
+                "+ g * interval '1 hour', g % 2 = 0 FROM generate_series(1, 30) g")
     execute(db, "SELECT sgfdw.commit(%s)", (REPO,))
     execute(db, "SELECT sgfdw.tag(%s, 'HEAD', 'v1')", (REPO,))
     layered_import(db, REPO, "l")
@@ -54,7 +60,7 @@ def contents(db, image: str) -> dict[str, list]:
     schema = f"i{image[:8]}"
     if not execute(db, "SELECT 1 FROM pg_namespace WHERE nspname = %s", (schema,)):
         layered_import(db, f"{REPO}:{image}", schema)
-    return {t: rows_of(db, f"{schema}.{t}") for t in ("a", "b")}
+    return {t: rows_of(db, f"{schema}.{t}") for t in ("a", "b", "c")}
 
 
 def test_a_transaction_of_writes_is_one_image_equal_to_a_commit(repo):
@@ -66,7 +72,7 @@ def test_a_transaction_of_writes_is_one_image_equal_to_a_commit(repo):
     assert returned == [(2000, "r")]
     for write in WRITES:
         execute(db, write.format(s="l"))
-    own = {t: rows_of(db, f"l.{t}") for t in ("a", "b")}
+    own = {t: rows_of(db, f"l.{t}") for t in ("a", "b", "c")}
     db.commit()
     db.autocommit = True
     assert images(db) == before + 1
@@ -126,7 +132,7 @@ def test_errors_leave_a_usable_session(repo):
     layered_import(db, REPO, "ln")  # numeric is stored as text: not writable
     assert execute(db, "SELECT is_insertable_into FROM information_schema.tables "
                        "WHERE table_schema = 'ln' ORDER BY table_name") == [
-        ("YES",), ("YES",), ("NO",)]
+        ("YES",), ("YES",), ("YES",), ("NO",)]
     error = error_of(db, "INSERT INTO ln.n VALUES (1, 1)")
     assert error.pgcode == "55000"
     assert_usable(db)
