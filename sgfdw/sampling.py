@@ -2,36 +2,25 @@
 bridge stores it (src/analyze.c).
 
 ``analyze_sample(sample_size)`` returns ``(rows, total_rows)``: rows an iterable of rows
-shaped as execute()'s (a sequence of every column by position, or a mapping by column
-name, a missing key being NULL), total_rows the table's row count if the FDW knows it,
-else None (then the rows given are the whole table). An FDW may give more rows than
-asked for: a uniform sample of sample_size of them is kept (reservoir sampling), so the
-simplest correct method yields every row.
+shaped as execute()'s (the bridge reads them by the same rules, src/row.c), total_rows
+the table's row count if the FDW knows it, else None (then the rows given are the whole
+table). An FDW may give more rows than asked for: a uniform sample of sample_size of
+them is kept (reservoir sampling), so the simplest correct method yields every row.
 """
 from __future__ import annotations
 
 import random
-from collections.abc import Mapping
-from typing import Any, Iterable
+from typing import Any
 
 from sgfdw.errors import FdwError, FeatureNotSupported
 
 __all__ = ["sample_rows"]
 
 
-def _values(row: Any, columns: tuple[str, ...]) -> tuple:
-    if isinstance(row, Mapping):
-        return tuple(row.get(name) for name in columns)
+def _row(row: Any) -> Any:
     if hasattr(row, "__arrow_c_array__") or hasattr(row, "__arrow_c_stream__"):
         raise FeatureNotSupported("analyze_sample() gives rows, not Arrow batches")
-    if isinstance(row, (str, bytes)) or not isinstance(row, Iterable):
-        raise FdwError(f"analyze_sample() gave a row of Python type {type(row).__name__}, "
-                       f"expected a sequence or a mapping", sqlstate="HV004")
-    values = tuple(row)
-    if len(values) != len(columns):
-        raise FdwError(f"analyze_sample() gave a row of {len(values)} values, the foreign "
-                       f"table has {len(columns)} columns", sqlstate="HV005")
-    return values
+    return row
 
 
 def _total(value: Any, seen: int) -> float:
@@ -47,24 +36,22 @@ def _total(value: Any, seen: int) -> float:
     return total
 
 
-def sample_rows(instance: Any, sample_size: int,
-                columns: tuple[str, ...]) -> tuple[list[tuple], float]:
-    """(at most sample_size rows as tuples of ``columns``' values, the table's row
-    count estimate)."""
+def sample_rows(instance: Any, sample_size: int) -> tuple[list[Any], float]:
+    """(at most sample_size of the rows, the table's row count estimate)."""
     result = instance.analyze_sample(sample_size)
     if not isinstance(result, tuple) or len(result) != 2:
         raise FdwError("analyze_sample() must return a pair (rows, total_rows)",
                        sqlstate="HV004")
     rows, total = result
-    sample: list[tuple] = []
+    sample: list[Any] = []
     seen = 0
     chooser = random.Random()
     for row in rows if rows is not None else ():
         seen += 1
         if len(sample) < sample_size:
-            sample.append(_values(row, columns))
+            sample.append(_row(row))
         else:
             slot = chooser.randrange(seen)
             if slot < sample_size:
-                sample[slot] = _values(row, columns)
+                sample[slot] = _row(row)
     return sample, _total(total, seen)

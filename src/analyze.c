@@ -4,10 +4,10 @@
  *
  * Without statistics the planner guesses every join and filter selectivity on a foreign
  * table. An FDW whose class has the optional method analyze_sample(sample_size) gives
- * a sample of rows and, if it knows it, the table's row count; sgfdw.sampling reads
- * them (all columns, by position or by name, at most sample_size rows kept as a uniform
- * sample) and the bridge turns them into heap tuples for ANALYZE's statistics. Tables
- * of other FDWs are skipped with PostgreSQL's usual WARNING.
+ * a sample of rows and, if it knows it, the table's row count; sgfdw.sampling keeps at
+ * most sample_size of them as a uniform sample, and the bridge reads each as a scan's
+ * row (row.c, every column) into a heap tuple for ANALYZE's statistics. Tables of other
+ * FDWs are skipped with PostgreSQL's usual WARNING.
  */
 #include "sgfdw.h"
 
@@ -18,7 +18,8 @@
 typedef struct SgSampleContext
 {
 	Relation	rel;
-	int			column;			/* the column being converted, or -1 */
+	SgRowReader rows;			/* every live column */
+	int			current;		/* the entry of rows being converted, or -1 */
 } SgSampleContext;
 
 static void
@@ -26,19 +27,16 @@ sample_error_context(void *arg)
 {
 	SgSampleContext *context = arg;
 
-	if (context->column >= 0)
+	if (context->current >= 0)
 		errcontext("column \"%s\" of a sample row of foreign table \"%s\"",
 				   NameStr(TupleDescAttr(RelationGetDescr(context->rel),
-										 context->column)->attname),
+										 context->rows.value_indexes[context->current])->attname),
 				   RelationGetRelationName(context->rel));
 	else
 		errcontext("sampling foreign table \"%s\"", RelationGetRelationName(context->rel));
 }
 
-/*
- * Rows of the sample as heap tuples: each a tuple of the live columns' values, in
- * table order (dropped columns are NULL).
- */
+/* Rows of the sample as heap tuples (dropped columns are NULL). */
 static int
 form_sample(Relation rel, SgTable *table, PyObject *sample, HeapTuple *rows, int targrows,
 			SgSampleContext *context)
@@ -58,21 +56,16 @@ form_sample(Relation rel, SgTable *table, PyObject *sample, HeapTuple *rows, int
 
 		converters[i] = sgconv_create(att->atttypid, att->atttypmod);
 	}
+	sgrow_init_columns(&context->rows, table->ncolumns, table->column_names,
+					   table->column_attnums, converters, RelationGetRelationName(rel));
+	context->rows.source = "analyze_sample()";
 	for (int n = 0; n < count; n++)
 	{
-		PyObject   *row = PyList_GET_ITEM(sample, n);
-
 		MemoryContextSwitchTo(row_context);
 		memset(nulls, true, sizeof(bool) * desc->natts);
-		for (int i = 0; i < table->ncolumns; i++)
-		{
-			int			index = table->column_attnums[i] - 1;
-
-			context->column = index;
-			values[index] = sgconv_to_datum(converters[i], PyTuple_GET_ITEM(row, i),
-											&nulls[index]);
-		}
-		context->column = -1;
+		sgrow_read(&context->rows, PyList_GET_ITEM(sample, n), values, nulls, NULL,
+				   &context->current);
+		context->current = -1;
 		MemoryContextSwitchTo(outer);
 		rows[n] = heap_form_tuple(desc, values, nulls);
 		MemoryContextReset(row_context);
@@ -87,7 +80,7 @@ acquire_sample(Relation rel, int elevel, HeapTuple *rows, int targrows, double *
 {
 	static PyObject *sample_rows = NULL;
 	SgTable    *table = sgfdw_get_table(RelationGetRelid(rel));
-	SgSampleContext context = {rel, -1};
+	SgSampleContext context = {.rel = rel, .current = -1};
 	ErrorContextCallback callback = {error_context_stack, sample_error_context, &context};
 	PyObject   *result;
 	int			count;
@@ -96,9 +89,9 @@ acquire_sample(Relation rel, int elevel, HeapTuple *rows, int targrows, double *
 		sample_rows = sgfdw_bridge_attr("sample_rows");
 	error_context_stack = &callback;
 	sgfdw_xact_touch(table->instance);
-	/* (rows: a list of tuples of the table's columns, total rows: a float) */
+	/* (rows: a list of rows as execute() yields them, total rows: a float) */
 	result = sgfdw_call(sample_rows,
-						Py_BuildValue("(OiO)", table->instance, targrows, table->column_names),
+						Py_BuildValue("(Oi)", table->instance, targrows),
 						NULL, "analyze_sample()");
 	PG_TRY();
 	{

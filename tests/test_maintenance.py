@@ -202,7 +202,7 @@ def test_analyze_without_the_method_is_skipped(db):
     assert stats(db, "plain") == []
 
 
-@pytest.mark.parametrize("bad, sqlstate", [("not_a_pair", "HV004"), ("short_row", "HV005"),
+@pytest.mark.parametrize("bad, sqlstate", [("not_a_pair", "HV004"), ("short_row", "HV021"),
                                            ("bad_total", "HV004"), ("bad_value", "22P02")])
 def test_bad_samples_are_clean_errors(db, bad, sqlstate):
     keyed_table(db, "k", bad_sample=bad)
