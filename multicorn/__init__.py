@@ -298,8 +298,10 @@ class ForeignDataWrapper:
 
     def explain(self, quals: list[Qual], columns: Collection[str],
                 sortkeys: list[SortKey] | None = None, verbose: bool = False,
-                limit: int | None = None, offset: int | None = None) -> Iterable[str]:
-        """Lines to show in EXPLAIN for a scan with these arguments."""
+                limit: int | None = None, offset: int | None = None,
+                aggregation: Any = None) -> Iterable[str]:
+        """Lines to show in EXPLAIN for a scan with these arguments (``aggregation``: the
+        sgfdw.aggregation.Aggregation the scan computes, if the FDW accepted one)."""
         return []
 
     def end_scan(self) -> None:
