@@ -147,7 +147,7 @@ def _incremental(reading: _Reading, descending: bool) -> Iterator[pa.Table]:
         kept: list[_Part] = []
         for part in pending:
             position = _against(part.bounds, following, descending)
-            if position == "before":
+            if following is None or position == "before":
                 final.append(part.table)
                 continue
             if position == "after":
