@@ -73,6 +73,11 @@ def test_a_transaction_of_writes_is_one_image_equal_to_a_commit(repo):
     for write in WRITES:
         execute(db, write.format(s="l"))
     own = {t: rows_of(db, f"l.{t}") for t in ("a", "b", "c")}
+    # ORDER BY key / LIMIT with the transaction's own changes (read first, merged last)
+    assert execute(db, "SELECT id FROM l.a ORDER BY id DESC LIMIT 3") == [
+        (5021,), (5020,), (2000,)]
+    assert execute(db, "SELECT id FROM l.a WHERE id > 10 ORDER BY id LIMIT 2 OFFSET 5") == [
+        (16,), (18,)]
     db.commit()
     db.autocommit = True
     assert images(db) == before + 1
