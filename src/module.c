@@ -17,7 +17,6 @@
 PG_MODULE_MAGIC;
 
 void		_PG_init(void);
-extern void sgfdw_define_sharing_settings(void);	/* settings.c */
 
 char	   *sgfdw_python = NULL;
 char	   *sgfdw_python_path = NULL;

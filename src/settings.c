@@ -10,13 +10,11 @@
  * named by sgfdw.s3_secret_key_file. They are defined where the library is loaded:
  * a registry loads it with shared_preload_libraries so that every backend hides them.
  */
-#include "postgres.h"
+#include "sgfdw.h"
 
 #include <limits.h>
 
 #include "utils/guc.h"
-
-void		sgfdw_define_sharing_settings(void);
 
 static char *s3_endpoint = NULL;
 static char *s3_bucket = NULL;

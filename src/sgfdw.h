@@ -27,7 +27,7 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
-/* ---- module.c: interpreter ---- */
+/* ---- module.c: _PG_init, the interpreter's start in a backend ---- */
 extern char *sgfdw_python;
 extern char *sgfdw_python_path;
 extern void sgfdw_ensure_python(void);
@@ -35,6 +35,9 @@ extern void sgfdw_ensure_python(void);
 extern unsigned long sgfdw_backend_thread;
 /* Functions of the Python module sgfdw.bridge, looked up once. */
 extern PyObject *sgfdw_bridge_attr(const char *name);
+
+/* ---- settings.c: the settings for sharing images (registry's S3 store, object cache) ---- */
+extern void sgfdw_define_sharing_settings(void);
 
 /* ---- interrupts.c: PostgreSQL's cancel and terminate -> Python while it runs ---- */
 extern volatile sig_atomic_t sgfdw_python_depth;
@@ -187,12 +190,14 @@ extern PyObject *sgfdw_on_conflict(SgTable *table, OnConflictAction action);
 extern List *sgfdwPlanForeignModify(PlannerInfo *root, ModifyTable *plan,
 									Index resultRelation, int subplan_index);
 
-/* ---- truncate.c, analyze.c: optional truncate() and analyze_sample() ---- */
+/* ---- truncate.c: TRUNCATE through the optional truncate() ---- */
 extern void sgfdwExecForeignTruncate(List *rels, DropBehavior behavior, bool restart_seqs);
+
+/* ---- analyze.c: ANALYZE's sample through the optional analyze_sample() ---- */
 extern bool sgfdwAnalyzeForeignTable(Relation relation, AcquireSampleRowsFunc *func,
 									 BlockNumber *totalpages);
 
-/* ---- planner.c ---- */
+/* ---- planner.c: sizes, paths, sort and LIMIT pushdown, the plan node ---- */
 /*
  * ForeignScan.fdw_private, made by planner.c for scan.c: one item per index (as
  * postgres_fdw's FdwScanPrivateIndex).
@@ -251,15 +256,17 @@ extern List *sgfdw_aggregation_columns(List *description);
 extern void sgfdw_aggregation_reader(PyObject *aggregation, TupleDesc desc,
 									 const char *relname, SgRowReader *rows);
 
-/* ---- scan.c ---- */
+/* ---- scan.c: begin / iterate / rescan / end of a foreign scan, EXPLAIN ---- */
 extern void sgfdwBeginForeignScan(ForeignScanState *node, int eflags);
 extern TupleTableSlot *sgfdwIterateForeignScan(ForeignScanState *node);
 extern void sgfdwReScanForeignScan(ForeignScanState *node);
 extern void sgfdwEndForeignScan(ForeignScanState *node);
 extern void sgfdwExplainForeignScan(ForeignScanState *node, ExplainState *es);
 
-/* ---- modify.c, xact.c: writes and transactions ---- */
+/* ---- modify.c: INSERT / UPDATE / DELETE / batch insert ---- */
 extern void sgfdw_set_modify_routines(FdwRoutine *routine);
+
+/* ---- xact.c: the FDWs' part in transactions and subtransactions ---- */
 extern void sgfdw_xact_touch(PyObject *instance);
 /*
  * Whether a callback of a (sub)transaction's end is running: no SQL can run in one
@@ -275,11 +282,13 @@ typedef enum SgXactEnding
 extern SgXactEnding sgfdw_xact_ending;
 extern void sgfdw_init_xact_callbacks(void);
 
-/* ---- import.c ---- */
+/* ---- import.c: IMPORT FOREIGN SCHEMA ---- */
 extern List *sgfdwImportForeignSchema(ImportForeignSchemaStmt *stmt, Oid serverOid);
 
-/* ---- pymodule.c: the builtin module _sgfdw; spi.c: its SQL functions ---- */
+/* ---- pymodule.c: the builtin module _sgfdw ---- */
 extern PyObject *PyInit__sgfdw(void);
+
+/* ---- spi.c: _sgfdw's SQL functions (sgfdw.pg) ---- */
 extern PyObject *sgfdw_spi_execute(PyObject *self, PyObject *args);
 extern PyObject *sgfdw_spi_cursor_open(PyObject *self, PyObject *args);
 extern PyObject *sgfdw_spi_cursor_fetch(PyObject *self, PyObject *args);
