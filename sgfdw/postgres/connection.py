@@ -519,8 +519,11 @@ class RemoteConnection:
         prepared transaction left on the remote server, to be committed there by hand."""
         _committed_now.clear()
         gid, self._prepared = self._prepared, None
-        if gid is not None:
-            self._finish_prepared("COMMIT", gid)
+        try:
+            if gid is not None:
+                self._finish_prepared("COMMIT", gid)
+        finally:
+            self._end_of_transaction()
 
     def _finish_prepared(self, action: str, gid: str) -> None:
         # A prepared transaction belongs to no session: a new connection can finish it.
@@ -546,10 +549,19 @@ class RemoteConnection:
         was_sent = self.in_xact and self.sent_begin
         self._reset_xact()
         self.broken = False
-        if was_sent:
-            self._rollback_quietly()
-        if gid is not None:
-            self._finish_prepared("ROLLBACK", gid)
+        try:
+            if was_sent:
+                self._rollback_quietly()
+            if gid is not None:
+                self._finish_prepared("ROLLBACK", gid)
+        finally:
+            self._end_of_transaction()
+
+    def _end_of_transaction(self) -> None:
+        # keep_connections 'off' (postgres_fdw's): no remote session outlives the local
+        # transaction.
+        if not self.params.keep_connections:
+            self.close()
 
 
 # The remote servers pre_commit has committed in the current local transaction (without

@@ -22,8 +22,18 @@ Each option belongs on one kind of object, as with postgres_fdw:
   ``truncatable``               allow TRUNCATE (default true)
   ``batch_size``                rows per multi-row INSERT (default 100)
   ``fdw_startup_cost``          planner cost of one remote query (default 100)
+  ``fdw_tuple_cost``            planner cost of one remote row (default 0.01;
+                                checked, not yet used: the bridge's run cost is
+                                Multicorn's rows x width)
+  ``async_capable``             postgres_fdw's asynchronous scans (default false):
+                                accepted and checked, no effect (scans are synchronous)
   ``two_phase``                 (server) commit the remote transaction in two phases,
                                 see connection.py (default false)
+  ``keep_connections``          (server) keep the remote connection between local
+                                transactions (default true; false: closed after each)
+  ``extensions``                (server) extensions whose functions could be shipped
+                                (comma-separated names; checked, no effect: functions
+                                are not pushed down yet)
   ============================  =====================================================
 
 * a column: ``column_name``, the remote column's name when it differs.
@@ -63,6 +73,7 @@ WRAPPER = "sgfdw.postgres.PostgresFdw"
 DEFAULT_FETCH_SIZE = 10000
 DEFAULT_BATCH_SIZE = 100
 DEFAULT_STARTUP_COST = 100.0
+DEFAULT_TUPLE_COST = 0.01
 # Seconds to wait for a remote server to accept a connection when connect_timeout is not
 # set: libpq would wait forever for a server that accepts TCP and never answers.
 DEFAULT_CONNECT_TIMEOUT = 10
@@ -86,11 +97,11 @@ CREDENTIALS = frozenset({"user", "password"})
 # FDW settings a server gives all its tables; a table's own value overrides them.
 SHARED_SETTINGS = frozenset({
     "fetch_size", "use_remote_estimate", "updatable", "batch_size", "fdw_startup_cost",
-    "truncatable",
+    "truncatable", "fdw_tuple_cost", "async_capable",
 })
 TABLE_OPTIONS = SHARED_SETTINGS | {"schema_name", "table_name", *ROWID_OPTIONS}
 # Settings of the server's connection, for all its tables.
-SERVER_SETTINGS = SHARED_SETTINGS | {"two_phase"}
+SERVER_SETTINGS = SHARED_SETTINGS | {"two_phase", "keep_connections", "extensions"}
 COLUMN_OPTIONS = frozenset({"column_name"})
 IMPORT_OPTIONS = frozenset({"import_default", "import_not_null"})
 
@@ -120,6 +131,9 @@ class ConnectionParams:
     server: str | None = None
     # Commit with PREPARE TRANSACTION / COMMIT PREPARED (the server's two_phase).
     two_phase: bool = False
+    # Keep the connection open after the local transaction (the server's
+    # keep_connections, as postgres_fdw's).
+    keep_connections: bool = True
 
     def as_dict(self) -> dict[str, str]:
         return dict(self.values)
@@ -201,7 +215,18 @@ def check_options(context: str, options: Mapping[str, str]) -> None:
         refuse_unknown([name], (), label=label, wrapper=WRAPPER, valid_text=", ".join(valid))
     _settings(options)
     parse_bool(options, "two_phase", False)
+    parse_bool(options, "keep_connections", True)
+    _check_accepted(options)
     _check_libpq_values(options)
+
+
+def _check_accepted(options: Mapping[str, str]) -> None:
+    """The values of postgres_fdw's options that are accepted without effect yet (see
+    the table above): checked as postgres_fdw checks them, so that a configuration
+    copied from it is not refused, nor a typo in it kept."""
+    _non_negative_float(options, "fdw_tuple_cost", DEFAULT_TUPLE_COST)
+    parse_bool(options, "async_capable", False)
+    _names(options, "extensions")
 
 
 def _check_libpq_values(options: Mapping[str, str]) -> None:
@@ -226,6 +251,18 @@ def _settings(settings: Mapping[str, str]) -> dict[str, Any]:
     )
 
 
+def _names(options: Mapping[str, str], name: str) -> tuple[str, ...]:
+    """A comma-separated list of names (postgres_fdw's ``extensions``); empty allowed."""
+    text = options.get(name)
+    if text is None or not text.strip():
+        return ()
+    names = tuple(part.strip() for part in text.split(","))
+    if not all(names):
+        raise OptionError(f'option "{name}" must be a comma-separated list of names, '
+                          f'not {text!r}')
+    return names
+
+
 def _by_object(options: Mapping[str, str]) -> tuple[dict[str, str], dict[str, str],
                                                     dict[str, str]]:
     """(FDW settings, libpq parameters, the user mapping's options) of ``options``, each
@@ -247,20 +284,22 @@ def _by_object(options: Mapping[str, str]) -> tuple[dict[str, str], dict[str, st
 
 
 def parse_connection_params(options: Mapping[str, str], server: str | None = None, *,
-                            two_phase: bool = False) -> ConnectionParams:
+                            two_phase: bool = False,
+                            keep_connections: bool = True) -> ConnectionParams:
     """The libpq parameters among ``options`` (others are ignored here) for the
     foreign server named ``server``."""
     items = sorted((name, str(value)) for name, value in options.items()
                    if name in LIBPQ_KEYWORDS)
-    return ConnectionParams(tuple(items), server, two_phase)
+    return ConnectionParams(tuple(items), server, two_phase, keep_connections)
 
 
 def parse_table_options(options: Mapping[str, str], *, need_table: bool = True) -> TableOptions:
     """The options of a foreign table (with its server's and user mapping's), or with
     ``need_table=False`` of a server for IMPORT FOREIGN SCHEMA."""
     settings, libpq, mapping = _by_object(options)
-    connection = parse_connection_params(libpq, server_name(options),
-                                         two_phase=parse_bool(settings, "two_phase", False))
+    connection = parse_connection_params(
+        libpq, server_name(options), two_phase=parse_bool(settings, "two_phase", False),
+        keep_connections=parse_bool(settings, "keep_connections", True))
     table = TableOptions(connection=connection, user_mapping=mapping,
                          **_settings(settings))
     if need_table and table.table_name is None:

@@ -1,0 +1,88 @@
+"""postgres_fdw's options that PostgresFdw users set (issue 16, item 6), with
+postgres_fdw on the same remote as the oracle: keep_connections (a connection per local
+transaction when 'off'), and async_capable, fdw_tuple_cost and extensions, accepted
+and checked as postgres_fdw does but without effect yet."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from psycopg2 import sql
+
+from pgfdw_helpers import SOURCE_DB, assert_usable, connect_fdw, error_of, execute
+
+
+def _postgres_fdw_server(db, remote, name: str, **options: str) -> None:
+    execute(db, "CREATE EXTENSION IF NOT EXISTS postgres_fdw")
+    values = {"host": str(remote.socket_dir), "port": str(remote.port), "dbname": SOURCE_DB,
+              **options}
+    execute(db, sql.SQL("CREATE SERVER {} FOREIGN DATA WRAPPER postgres_fdw OPTIONS ({})")
+            .format(sql.Identifier(name), sql.SQL(", ").join(
+                sql.SQL("{} {}").format(sql.Identifier(k), sql.Literal(v))
+                for k, v in values.items())))
+    execute(db, sql.SQL("CREATE USER MAPPING FOR CURRENT_USER SERVER {} "
+                        "OPTIONS (user 'postgres')").format(sql.Identifier(name)))
+    execute(db, sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(name)))
+    execute(db, sql.SQL("IMPORT FOREIGN SCHEMA src LIMIT TO (big) FROM SERVER {} INTO {}")
+            .format(sql.Identifier(name), sql.Identifier(name)))
+
+
+def _sessions(remote, application_name: str, expected: int) -> int:
+    """The remote sessions of that application_name, waited for until there are
+    `expected` (a closed connection's backend exits shortly after) or 30 s passed."""
+    deadline = time.monotonic() + 30
+    while True:
+        (count,), = remote.sql("SELECT count(*) FROM pg_stat_activity "
+                               "WHERE application_name = %s", (application_name,))
+        if count == expected or time.monotonic() > deadline:
+            return count
+        time.sleep(0.1)
+
+
+@pytest.mark.parametrize("keep", ["on", "off"])
+def test_keep_connections_as_postgres_fdw(db, remote, source, keep):
+    connect_fdw(db, remote, schema=None,
+                server_options={"keep_connections": keep, "application_name": f"sg_{keep}"})
+    execute(db, "CREATE SCHEMA f")
+    execute(db, "IMPORT FOREIGN SCHEMA src LIMIT TO (big) FROM SERVER rsrv INTO f")
+    _postgres_fdw_server(db, remote, "pgsrv", keep_connections=keep,
+                         application_name=f"pg_{keep}")
+    query = "SELECT count(*), sum(id) FROM {}.big WHERE id < 500"
+    assert execute(db, query.format("f")) == execute(db, query.format("pgsrv")) == \
+        execute(source, query.format("src"))
+    expected = 1 if keep == "on" else 0
+    assert _sessions(remote, f"pg_{keep}", expected) == expected      # the oracle
+    assert _sessions(remote, f"sg_{keep}", expected) == expected
+    # In a transaction block the connection lives until the end of the transaction.
+    execute(db, "BEGIN")
+    execute(db, query.format("f"))
+    assert _sessions(remote, f"sg_{keep}", 1) == 1
+    execute(db, "ROLLBACK")
+    assert _sessions(remote, f"sg_{keep}", expected) == expected
+    assert_usable(db)
+
+
+def test_accepted_options_of_postgres_fdw(db, remote, source):
+    connect_fdw(db, remote, schema=None,
+                server_options={"async_capable": "true", "fdw_tuple_cost": "0.2",
+                                "extensions": "cube, hstore"})
+    execute(db, "CREATE SCHEMA f")
+    execute(db, "IMPORT FOREIGN SCHEMA src LIMIT TO (big) FROM SERVER rsrv INTO f")
+    execute(db, "ALTER FOREIGN TABLE f.big OPTIONS (ADD async_capable 'false', "
+                "ADD fdw_tuple_cost '0.05')")
+    _postgres_fdw_server(db, remote, "pgsrv", async_capable="true", fdw_tuple_cost="0.2",
+                         extensions="cube, hstore")
+    query = "SELECT id FROM {}.big WHERE id % 1000 = 7 ORDER BY id"
+    assert execute(db, query.format("f")) == execute(db, query.format("pgsrv")) == \
+        execute(source, query.format("src"))
+    for statement, state in [
+            ("ALTER SERVER rsrv OPTIONS (SET async_capable 'maybe')", "HV00D"),
+            ("ALTER SERVER rsrv OPTIONS (SET fdw_tuple_cost '-1')", "HV00D"),
+            ("ALTER SERVER rsrv OPTIONS (SET extensions 'cube,,hstore')", "HV00D"),
+            ("ALTER SERVER rsrv OPTIONS (ADD keep_connections 'sometimes')", "HV00D"),
+            ("ALTER FOREIGN TABLE f.big OPTIONS (ADD keep_connections 'off')", "HV00D"),
+            ("ALTER FOREIGN TABLE f.big OPTIONS (ADD extensions 'cube')", "HV00D")]:
+        error = error_of(db, statement)
+        assert error.pgcode == state, (statement, error.pgerror)
+        assert_usable(db)
