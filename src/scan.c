@@ -14,6 +14,7 @@
 #include "executor/executor.h"
 #include "miscadmin.h"
 #include "nodes/nodeFuncs.h"
+#include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
@@ -440,6 +441,13 @@ sgfdwExplainForeignScan(ForeignScanState *node, ExplainState *es)
 
 	if (explain == NULL)
 		explain = sgfdw_bridge_attr("explain");
+	/* The plan names no relation for a scan of groups (as postgres_fdw's "Relations"). */
+	if (state->aggregation)
+		ExplainPropertyText("Relations",
+							psprintf("Aggregate on (%s)",
+									 quote_qualified_identifier(
+										 get_namespace_name(RelationGetNamespace(state->rel)),
+										 RelationGetRelationName(state->rel))), es);
 	args = scan_arguments(node, state, false);
 	SGFDW_CHECK(args, "explain()");
 	/* sgfdw.bridge.explain gives a list of str */

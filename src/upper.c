@@ -19,6 +19,7 @@
 #include "catalog/pg_collation.h"
 #include "catalog/pg_namespace.h"
 #include "nodes/makefuncs.h"
+#include "optimizer/cost.h"
 #include "optimizer/optimizer.h"
 #include "optimizer/pathnode.h"
 #include "optimizer/tlist.h"
@@ -237,6 +238,7 @@ sgfdw_add_aggregate_path(PlannerInfo *root, RelOptInfo *baserel, RelOptInfo *gro
 	bool		accepted;
 	List	   *group_exprs;
 	double		groups;
+	double		rows;
 
 	if (extra->patype != PARTITIONWISE_AGGREGATE_NONE || parse->groupingSets != NIL)
 		return;
@@ -260,13 +262,16 @@ sgfdw_add_aggregate_path(PlannerInfo *root, RelOptInfo *baserel, RelOptInfo *gro
 	group_exprs = get_sortgrouplist_exprs(parse->groupClause, parse->targetList);
 	groups = group_exprs == NIL ? 1 :
 		estimate_num_groups(root, group_exprs, baserel->rows, NULL, NULL);
+	/* HAVING filters the groups after they were transferred. */
+	rows = clamp_row_est(groups * clauselist_selectivity(root, (List *) parse->havingQual, 0,
+														 JOIN_INNER, NULL));
 	/*
 	 * The rows are read remotely, not transferred: only the groups cost what a scan's
 	 * rows do, and less (fewer columns, nothing aggregated locally), so that this path
 	 * wins over sorting or hashing the scanned rows even when there are few rows.
 	 */
 	add_path(grouped_rel, (Path *)
-			 make_upper_path(root, grouped_rel, grouped_rel->reltarget, groups, startup_cost,
+			 make_upper_path(root, grouped_rel, grouped_rel->reltarget, rows, startup_cost,
 							 startup_cost + baserel->rows * cpu_operator_cost +
 							 groups * row_cost * 0.5,
 							 sgfdw_path_private(NIL, NULL, NULL, description, scan_tlist)));

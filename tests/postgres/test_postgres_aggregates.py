@@ -54,7 +54,8 @@ def twins(fdb, remote, source):
 
 
 def plan_of(db, query: str) -> str:
-    return "\n".join(explain(db, query))
+    """The plan's lines, but the pushed scan's "Relations: Aggregate on (...)"."""
+    return "\n".join(line for line in explain(db, query) if "Relations:" not in line)
 
 
 def is_pushed(db, query: str) -> bool:
@@ -115,6 +116,7 @@ def test_remote_sql_binds_qual_values_and_groups_by_position(twins):
                    '("t" ~~ $2) GROUP BY 1, 2').format(a=twins.a)
     plan = plan_of(twins.db, query)
     assert "Output: h, g, (count(*)), (sum(i4)), (min(tc))" in plan
+    assert "Relations: Aggregate on (s.m)" in "\n".join(explain(twins.db, query))
     assert "Aggregate" not in plan
     twins.same_read(query.replace("s.m", "{t}m"), ordered=False)
 
@@ -170,6 +172,22 @@ def test_expressions_over_pushed_aggregates(twins):
                   "SELECT count(*) FROM {t}m HAVING count(*) > 1000"]:
         assert is_pushed(twins.db, query.replace("{t}", "s.")), query
         twins.same_read(query, ordered="ORDER BY" in query)
+
+
+def test_rescanned_aggregation(twins):
+    """The groups' scan as the inner side of a nested loop runs again for each row."""
+    query = ("SELECT x, y.* FROM generate_series(0, 5) x, "
+             "(SELECT g, count(*), sum(n) FROM {t}m GROUP BY g) y WHERE x = y.g")
+    with twins.db.cursor() as cur:
+        cur.execute("SET enable_hashjoin = off; SET enable_mergejoin = off; "
+                    "SET enable_material = off")
+    try:
+        assert "Nested Loop" in plan_of(twins.db, query.replace("{t}", "s."))
+        assert is_pushed(twins.db, query.replace("{t}", "s."))
+        twins.same_read(query + " ORDER BY x")
+    finally:
+        with twins.db.cursor() as cur:
+            cur.execute("RESET enable_hashjoin; RESET enable_mergejoin; RESET enable_material")
 
 
 NOT_PUSHED = [
