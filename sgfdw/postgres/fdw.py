@@ -15,7 +15,6 @@ from typing import Any, Collection, Iterable, Mapping, Sequence
 from multicorn import ColumnDefinition, ForeignDataWrapper, Qual, SortKey, TableDefinition
 
 from sgfdw.aggregation import Aggregation
-from sgfdw.aggregation import Aggregation
 from sgfdw.errors import FdwError, FeatureNotSupported, OptionError
 from sgfdw.remote.collation import local_collation
 from sgfdw.remote.identity import is_superuser
@@ -24,7 +23,6 @@ from sgfdw.remote.rowid import no_row_identity, rowid_from_key
 from sgfdw.remote.transactions import ForwardsTransactions
 
 from . import estimate
-from .aggregates import aggregation_pushable, build_aggregate_select
 from .aggregates import aggregation_pushable, build_aggregate_select
 from .analyze import analyze_query
 from .connection import RemoteConnection, get_connection
@@ -113,11 +111,6 @@ class PostgresFdw(ForwardsTransactions, ForeignDataWrapper):
         row returned satisfies all of them, and LIMIT/OFFSET can be pushed too)."""
         relation = self._relation_now()
         return all(relation.qual_pushable(qual) for qual in quals)
-
-    def can_aggregate(self, aggregation: Aggregation) -> bool:
-        """GROUP BY and aggregates computed remotely where the result is the local one
-        (aggregates.py)."""
-        return aggregation_pushable(self._relation_now(), aggregation)
 
     def can_aggregate(self, aggregation: Aggregation) -> bool:
         """GROUP BY and aggregates computed remotely where the result is the local one
