@@ -1459,10 +1459,6 @@ append_json_value(StringInfo buf, SgArrowColumn *column, int64 index)
 			/* bind_json_field took no other kind */
 			report_malformed("an Arrow type without a JSON form");
 	}
-	if (buf->len > (int) (MaxAllocSize - VARHDRSZ - 1) / 2)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("JSON value of column \"%s\" is too large", column->name)));
 }
 
 static void
