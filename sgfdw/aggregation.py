@@ -2,9 +2,10 @@
 ``execute(..., aggregation=...)``): plain data, built by src/upper.c.
 
 Only what every FDW can read without knowing PostgreSQL's planner is offered: GROUP BY
-plain columns of the foreign table and aggregates of one plain column (or ``count(*)``)
-with no FILTER, DISTINCT or ORDER BY. The FDW yields one row per group: the grouping
-columns' values, then the aggregates' values, in the order of ``output_names``.
+plain columns of the foreign table and aggregates of one plain column or of its DISTINCT
+values (or ``count(*)``) with no FILTER or ORDER BY. The FDW yields one row per group:
+the grouping columns' values, then the aggregates' values, in the order of
+``output_names``.
 """
 from __future__ import annotations
 
@@ -18,12 +19,14 @@ class Aggregate:
     """One aggregate call: ``function`` is its schema-qualified name
     (``'pg_catalog.sum'``), ``column`` the column it reads (None: ``count(*)``),
     ``type_oid`` the OID of its result type, ``collate`` the collation it compares
-    with (None: the database default; only min/max of collatable types compare)."""
+    with (None: the database default), ``distinct``: of the column's distinct values
+    (``count(DISTINCT col)``; equal under ``collate``, a deterministic collation)."""
 
     function: str
     column: str | None
     type_oid: int
     collate: str | None = None
+    distinct: bool = False
 
     @property
     def name(self) -> str:
@@ -31,7 +34,8 @@ class Aggregate:
         return self.function.rpartition(".")[2]
 
     def __str__(self) -> str:
-        return f"{self.function}({'*' if self.column is None else self.column})"
+        argument = "*" if self.column is None else self.column
+        return f"{self.function}({'DISTINCT ' if self.distinct else ''}{argument})"
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,8 @@
  *
  * The FDW's optional can_aggregate() is offered the query's grouping when it can be
  * told as plain data (sgfdw.aggregation): GROUP BY plain columns, aggregates count(*)
- * and count/sum/avg/min/max of one plain column, without FILTER, DISTINCT or ORDER BY.
+ * and count/sum/avg/min/max of one plain column (also of its DISTINCT values), without
+ * FILTER or ORDER BY.
  * Whatever else is not offered, so PostgreSQL aggregates as before. Rows cannot be
  * filtered once aggregated, so planner.c offers it only when the FDW enforces every
  * restriction clause (enforces_quals), as for LIMIT. The scan's fdw_scan_tlist holds the
@@ -41,6 +42,7 @@ enum SgAggregateField
 	SgAggregateAttnum,			/* Integer: the column it reads, 0: count(*) */
 	SgAggregateType,			/* Integer: its result type's OID */
 	SgAggregateCollation,		/* String: the collation it compares with, "": default */
+	SgAggregateDistinct,		/* Integer, as a bool: of the distinct values */
 	SgAggregateFieldCount
 };
 
@@ -68,7 +70,7 @@ describe_aggregate(Aggref *aggref, Index relid)
 	char	   *name;
 	bool		offered = false;
 
-	if (aggref->aggfilter != NULL || aggref->aggdistinct != NIL || aggref->aggorder != NIL ||
+	if (aggref->aggfilter != NULL || aggref->aggorder != NIL ||
 		aggref->aggdirectargs != NIL || aggref->aggkind != AGGKIND_NORMAL ||
 		aggref->aggsplit != AGGSPLIT_SIMPLE || aggref->agglevelsup != 0 ||
 		aggref->aggvariadic || get_func_namespace(aggref->aggfnoid) != PG_CATALOG_NAMESPACE)
@@ -77,6 +79,10 @@ describe_aggregate(Aggref *aggref, Index relid)
 	for (int i = 0; i < lengthof(offered_aggregates); i++)
 		offered |= strcmp(name, offered_aggregates[i]) == 0;
 	if (!offered)
+		return NIL;
+	/* Values equal under a nondeterministic collation are not equal remotely. */
+	if (aggref->aggdistinct != NIL && OidIsValid(aggref->inputcollid) &&
+		!get_collation_isdeterministic(aggref->inputcollid))
 		return NIL;
 	if (!aggref->aggstar)
 	{
@@ -92,6 +98,7 @@ describe_aggregate(Aggref *aggref, Index relid)
 	fields[SgAggregateCollation] = (Node *) makeString(
 		OidIsValid(aggref->inputcollid) && aggref->inputcollid != DEFAULT_COLLATION_OID ?
 		get_collation_name(aggref->inputcollid) : "");
+	fields[SgAggregateDistinct] = (Node *) makeInteger(aggref->aggdistinct != NIL);
 	return sgfdw_list_of(fields, SgAggregateFieldCount);
 }
 
@@ -190,11 +197,12 @@ sgfdw_aggregation_from_nodes(SgTable *table, List *description)
 		char	   *collation = strVal(list_nth(fields, SgAggregateCollation));
 		PyObject   *args;
 
-		args = Py_BuildValue("(NNIN)", sgfdw_str(strVal(list_nth(fields, SgAggregateFunction))),
+		args = Py_BuildValue("(NNINO)", sgfdw_str(strVal(list_nth(fields, SgAggregateFunction))),
 							 attnum > 0 ? sgfdw_str(get_attname(table->relid, attnum, false))
 							 : Py_NewRef(Py_None),
 							 (unsigned int) intVal(list_nth(fields, SgAggregateType)),
-							 collation[0] ? sgfdw_str(collation) : Py_NewRef(Py_None));
+							 collation[0] ? sgfdw_str(collation) : Py_NewRef(Py_None),
+							 intVal(list_nth(fields, SgAggregateDistinct)) ? Py_True : Py_False);
 		SGFDW_CHECK(args, "describing an aggregate");
 		PyTuple_SET_ITEM(calls, foreach_current_index(lc),
 						 sgfdw_call(aggregate_class, args, NULL, "describing an aggregate"));

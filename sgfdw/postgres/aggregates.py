@@ -7,7 +7,8 @@ An aggregation is pushed only when the remote result is the local one, value for
   then the same function, and under the deterministic collations the FDW knows
   (the remote default or C; the bridge offers no nondeterministic local one) two texts
   are equal only when their bytes are, so the groups are the same;
-* ``count`` of any column the remote reads; ``sum`` and ``avg`` of numbers of exactly
+* ``count`` of any column the remote reads (of its DISTINCT values: of the same type,
+  which the groups' rule makes equal alike); ``sum`` and ``avg`` of numbers of exactly
   the same type on both sides (so the same function, with the same result type and
   precision: int4 -> int8, int8 -> numeric, ...);
 * ``min`` and ``max`` where the column could be sorted remotely (pushdown's rule for
@@ -50,7 +51,7 @@ def _aggregate_pushable(relation: Relation, aggregate: Aggregate) -> bool:
     if plan is None or plan.remote is None or plan.match is Match.NONE:
         return False
     if aggregate.name == "count":
-        return True
+        return plan.match is Match.SAME or not aggregate.distinct
     if plan.match is not Match.SAME or plan.remote.is_array:
         return False
     if aggregate.name in ("sum", "avg"):
@@ -76,7 +77,7 @@ def _aggregate_sql(relation: Relation, aggregate: Aggregate) -> str:
     argument = column_sql(relation, aggregate.column)
     if aggregate.name in ("min", "max"):
         argument += _min_max_collation(relation, aggregate) or ""
-    return f"{aggregate.function}({argument})"
+    return f"{aggregate.function}({'DISTINCT ' if aggregate.distinct else ''}{argument})"
 
 
 def build_aggregate_select(relation: Relation, quals: Sequence[Qual],

@@ -5,9 +5,10 @@ bridge's can_aggregate / execute(aggregation=...)).
     CREATE FOREIGN TABLE a (g int, n int, t text) SERVER agg;
 
 Rows: ROWS below. It enforces equality quals only (enforces_quals), accepts count, sum,
-min and max (not avg), and sends a NOTICE ``aggregating <json>`` with the aggregation
-and the columns each execute() got. Option ``shape``: 'tuple' (default), 'dict' (rows by
-output_names), 'bad_value' (every value the str 'x'), 'short' (rows one value short).
+min and max (not avg, nor of DISTINCT values), and sends a NOTICE ``aggregating <json>``
+with the aggregation and the columns each execute() got. Option ``shape``: 'tuple'
+(default), 'dict' (rows by output_names), 'bad_value' (every value the str 'x'), 'short'
+(rows one value short).
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ class AggregatingFdw(ForeignDataWrapper):
         return all(q.operator == "=" for q in quals)
 
     def can_aggregate(self, aggregation: Aggregation) -> bool:
-        return all(a.name in ACCEPTED for a in aggregation.aggregates)
+        return all(a.name in ACCEPTED and not a.distinct for a in aggregation.aggregates)
 
     def _rows(self, quals: list[Qual]) -> list[dict[str, Any]]:
         rows = [dict(zip(COLUMNS, row)) for row in ROWS]
