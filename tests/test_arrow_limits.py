@@ -31,6 +31,12 @@ def test_a_value_over_1_gb_is_refused_before_it_is_read(db):
         assert error.pgcode == "54000", error.pgerror
         assert "limited to 1 GB" in error.pgerror
         assert_usable(db)
+    # inside a json value as well
+    items = ("[claimed_size(pa.record_batch({'v': pa.array([{'s': 'x'}], "
+             "pa.struct([('s', pa.large_utf8())]))}), 2**31, depth=1)]")
+    error = error_of(db, f"SELECT v FROM {arrow_table(db, 'v jsonb', items)}")
+    assert error.pgcode == "54000", error.pgerror
+    assert_usable(db)
 
 
 def test_cancel_while_a_python_stream_makes_its_next_batch(pg, db):

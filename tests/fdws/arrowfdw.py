@@ -120,14 +120,18 @@ def wrong_buffer_count(batch: Any) -> ArrayExporter:
     return tampered(batch, change)
 
 
-def claimed_size(batch: Any, size: int) -> ArrayExporter:
-    """The batch's first column (large_utf8 or large_binary, one value) claiming a value
-    of size bytes, its data buffer as small as it was."""
+def claimed_size(batch: Any, size: int, depth: int = 0) -> ArrayExporter:
+    """The batch's first column (large_utf8 or large_binary, one value; depth > 0: the
+    first field of a struct that deep) claiming a value of size bytes, its data buffer as
+    small as it was."""
     offsets = (ctypes.c_int64 * 2)(0, size)
     _KEEP.append(offsets)
 
     def change(schema: ArrowSchema, array: ArrowArray) -> None:
-        array.children[0].contents.buffers[1] = ctypes.addressof(offsets)
+        column = array.children[0].contents
+        for _ in range(depth):
+            column = column.children[0].contents
+        column.buffers[1] = ctypes.addressof(offsets)
     return tampered(batch, change)
 
 
