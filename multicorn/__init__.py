@@ -298,10 +298,10 @@ class ForeignDataWrapper:
 
     def explain(self, quals: list[Qual], columns: Collection[str],
                 sortkeys: list[SortKey] | None = None, verbose: bool = False,
-                limit: int | None = None, offset: int | None = None,
-                aggregation: Any = None) -> Iterable[str]:
-        """Lines to show in EXPLAIN for a scan with these arguments (``aggregation``: the
-        sgfdw.aggregation.Aggregation the scan computes, if the FDW accepted one)."""
+                limit: int | None = None, offset: int | None = None) -> Iterable[str]:
+        """Lines to show in EXPLAIN for a scan with these arguments. An FDW that accepts
+        aggregations (sgfdw's ``can_aggregate``) and writes its own ``explain`` also gets
+        the scan's ``aggregation``, as its ``execute`` does."""
         return []
 
     def end_scan(self) -> None:

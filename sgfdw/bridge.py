@@ -128,7 +128,10 @@ def explain(call: tuple, verbose: bool) -> list[str]:
         kwargs = {"sortkeys": sortkeys or None, "verbose": verbose,
                   "limit": limit if limit >= 0 else None,
                   "offset": offset if offset >= 0 else None}
-        if aggregation is not None:
+        # The base explain() is Multicorn's, without aggregations: only an FDW's own
+        # explain() (one that accepted the aggregation) is given it.
+        if aggregation is not None and \
+                getattr(type(instance), "explain", None) is not ForeignDataWrapper.explain:
             kwargs["aggregation"] = aggregation
         lines.extend(str(line) for line in (explain_method(quals, columns, **kwargs) or ()))
     return lines
