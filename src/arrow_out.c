@@ -447,7 +447,11 @@ report_infinite(OutColumn *column)
 
 static void append_value(OutColumn *column, Datum value, bool isnull);
 
-/* A one-dimensional array as the list at row: its elements appended to the element column */
+/*
+ * A one-dimensional array as the list at row: its elements appended to the element
+ * column. Its lower bound is dropped, as the row path's Python list drops it (int2vector
+ * starts at 0).
+ */
 static void
 put_array(OutColumn *column, int64 row, Datum value)
 {
@@ -456,10 +460,10 @@ put_array(OutColumn *column, int64 row, Datum value)
 	bool	   *nulls;
 	int			count;
 
-	if (ARR_NDIM(array) > 1 || (ARR_NDIM(array) == 1 && ARR_LBOUND(array)[0] != 1))
+	if (ARR_NDIM(array) > 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("column \"%s\" holds an array of more than one dimension or not starting at 1, which an Arrow list cannot hold",
+				 errmsg("column \"%s\" holds an array of more than one dimension, which an Arrow list of its elements cannot hold",
 						column->name),
 				 errhint("Select it as text (a cast) to get its text output.")));
 	deconstruct_array(array, column->elemtype, column->elmlen, column->elmbyval,
