@@ -610,7 +610,8 @@ sgfdwGetForeignUpperPaths(PlannerInfo *root, UpperRelationKind stage,
 		SgTable    *table = sgfdw_get_table(state->relid);
 
 		/* No row may be filtered out after it was aggregated. */
-		if (quals_enforced(state, table))
+		if (PyObject_HasAttrString(table->instance, "can_aggregate") &&
+			quals_enforced(state, table))
 			sgfdw_add_aggregate_path(root, input_rel, output_rel, extra, table,
 									 state->startup_cost, run_cost(state, 1));
 	}
