@@ -8,8 +8,9 @@ from __future__ import annotations
 import random
 
 import pytest
+from psycopg2 import sql
 
-from pgfdw_helpers import explain, remote_sql
+from pgfdw_helpers import assert_usable, error_of, explain, remote_sql
 from twins import twin_schemas
 
 TABLES_SQL = """
@@ -227,3 +228,20 @@ def test_generic_plan_parameter_stays_local(twins):
             assert got == cur.fetchall()
         cur.execute("DEALLOCATE ALL")
         cur.execute("RESET plan_cache_mode")
+
+
+def test_privileges_are_checked_for_the_groups_scan(twins, role):
+    """The scan of groups reads no relation of its own: PostgreSQL still checks the
+    table's (and columns') privileges first, 42501, and the session goes on."""
+    db = twins.db
+    with db.cursor() as cur:
+        cur.execute(sql.SQL("GRANT USAGE ON SCHEMA s TO {0}; GRANT SELECT (g) ON s.m TO {0}")
+                    .format(sql.Identifier(role)))
+        cur.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(role)))
+    try:
+        for query in ["SELECT g, sum(i4) FROM s.m GROUP BY g", "SELECT max(t) FROM s.m"]:
+            assert error_of(db, query).pgcode == "42501", query
+        assert_usable(db)
+    finally:
+        with db.cursor() as cur:
+            cur.execute("RESET ROLE")
