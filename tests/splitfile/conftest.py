@@ -1,19 +1,12 @@
 """Fixtures of the Splitfile tests: a source database on the `remote` cluster, a base
 repository in `db`, the test plugins (tests/fdws/splitfile_plugins.py) registered in
-the test's backend, and helpers to build and read notices."""
+the test's backend."""
 from __future__ import annotations
-
-import json
 
 import pytest
 
 from fdwtest import execute
-
-SOURCE_DB = "splitfile_src"
-PASSWORD = "not-shown-anywhere"
-EVENTS = ("CREATE TABLE events (id integer PRIMARY KEY, kind text, amount numeric(10,2)); "
-          "INSERT INTO events SELECT i, 'kind' || (i % 4), i * 1.25 "
-          "FROM generate_series(1, 200) i")
+from splitfile_helpers import EVENTS, SOURCE_DB
 
 
 @pytest.fixture(scope="session")
@@ -39,24 +32,3 @@ def sdb(db):
     execute(db, "SELECT sgfdw.import_table('t/base', 'cities', 'cities')")
     execute(db, "SELECT sgfdw.tag('t/base', 'HEAD', 'v1')")
     return db
-
-
-def build(db, splitfile: str, output: str, params: dict | None = None) -> str:
-    return execute(db, "SELECT sgfdw.build(%s, %s, %s)",
-                   (splitfile, output, json.dumps(params or {})))[0][0]
-
-
-def cache_hits(db) -> int:
-    """The cache-hit NOTICEs since the last call (and forgets all notices)."""
-    hits = sum("cache hit" in notice for notice in db.notices)
-    db.notices.clear()
-    return hits
-
-
-def plugin_calls(db) -> dict:
-    return execute(db, "SELECT plugin_calls()")[0][0]
-
-
-def mount_options(remote) -> dict:
-    return {"host": str(remote.socket_dir), "port": remote.port, "dbname": SOURCE_DB,
-            "username": "postgres", "password": "${PASSWORD}", "remote_schema": "public"}

@@ -9,7 +9,7 @@ import json
 import threading
 import time
 
-from conftest import (PASSWORD, SOURCE_DB, build, cache_hits, mount_options,
+from splitfile_helpers import (PASSWORD, SOURCE_DB, build, cache_hits, mount_options,
                       plugin_calls)
 from fdwtest import assert_usable, error_of, execute
 

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from conftest import build
+from splitfile_helpers import build
 from fdwtest import assert_usable, error_of, execute
 
 BAD = [  # splitfile, params, SQLSTATE, a fragment of the message (or hint)

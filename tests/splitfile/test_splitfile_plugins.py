@@ -8,7 +8,7 @@ import hashlib
 
 import pytest
 
-from conftest import build, cache_hits, plugin_calls
+from splitfile_helpers import build, cache_hits, plugin_calls
 from fdwtest import assert_usable, error_of, execute
 
 SETUP = "SQL CREATE TABLE base (a integer PRIMARY KEY)\n"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import assert_same_rows
+from store_helpers import assert_same_rows
 from fdwtest import execute
 
 

@@ -10,7 +10,7 @@ import threading
 import psycopg2
 import pytest
 
-from conftest import assert_same_rows, rows_of
+from store_helpers import assert_same_rows, rows_of
 from fdwtest import error_of, execute
 
 REPO = "t/hist"

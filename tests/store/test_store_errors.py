@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import assert_same_rows, rows_of
+from store_helpers import assert_same_rows, rows_of
 from fdwtest import assert_usable, error_of, execute
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from psycopg2 import sql
 
-from conftest import assert_same_rows
+from store_helpers import assert_same_rows
 from fdwtest import error_of, execute
 
 TABLE = 'we"ird; DROP TABLE x; --ünï'

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from psycopg2 import sql
 
-from conftest import assert_same_rows, rows_of
+from store_helpers import assert_same_rows, rows_of
 from fdwtest import execute
 
 # type -> literals (NULL is added to each); edge values first.

@@ -3,7 +3,7 @@ mounted foreign table: the store's objects are those of a fresh install, and the
 mounted table can be versioned."""
 from __future__ import annotations
 
-from conftest import assert_same_rows
+from store_helpers import assert_same_rows
 from fdwtest import create_people, execute
 
 STORE_OBJECTS = ("SELECT pg_describe_object(classid, objid, 0) FROM pg_depend "

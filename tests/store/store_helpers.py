@@ -1,5 +1,7 @@
-"""Fixtures for the object store's tests: the top-level `pg` and `db` fixtures, plus
-helpers that compare a checked-out table with its source row by row."""
+"""Helpers of the object store's tests (also used by the layered FDW's): compare a
+checked-out table with its source row by row, expect an error. A module of its own
+name: every test folder's conftest is a module named `conftest`, and which one
+`from conftest import` finds depends on what pytest loaded first."""
 from __future__ import annotations
 
 import collections
