@@ -36,6 +36,8 @@ class MergedOptions(dict):
         sources = dict(sources or {})
         #: The foreign server's name (None when not known), for messages.
         self.server_name: str | None = sources.pop("server_name", None)
+        #: The foreign table's own (local) name, None without a table.
+        self.relation_name: str | None = sources.pop("relation_name", None)
         self.sources: dict[str, dict[str, str]] | None = {
             kind: {name: value for name, value in options.items() if name != "wrapper"}
             for kind, options in sources.items()} or None
@@ -51,3 +53,8 @@ def option_sources(options: Mapping[str, str]) -> dict[str, dict[str, str]] | No
 def server_name(options: Mapping[str, str]) -> str | None:
     """The name of the foreign server behind a merged dict, or None if not known."""
     return getattr(options, "server_name", None)
+
+
+def relation_name(options: Mapping[str, str]) -> str | None:
+    """The local name of the foreign table behind a merged dict, or None if not known."""
+    return getattr(options, "relation_name", None)

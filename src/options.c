@@ -14,6 +14,7 @@
 #include "commands/defrem.h"
 #include "foreign/foreign.h"
 #include "miscadmin.h"
+#include "utils/lsyscache.h"
 #include "utils/syscache.h"
 
 /* The user's mapping, else PUBLIC's, else none (a mapping is optional for Python FDWs). */
@@ -96,23 +97,28 @@ sgfdw_options_to_dict(List *options)
 
 /*
  * Each object's own options, {"table": {...}, "server": {...}, "user_mapping": {...}}
- * (relid invalid: no table), and "server_name", beside the merged dict: a wrapper can
- * then refuse an option on the wrong object (a password in server options, readable by
- * anyone), let a table's option override its server's and name the server in errors.
+ * (relid invalid: no table), "server_name" and "relation_name" (the foreign table's
+ * own name, None without a table), beside the merged dict: a wrapper can then refuse an
+ * option on the wrong object (a password in server options, readable by anyone), let a
+ * table's option override its server's, name the server in errors and default the
+ * remote table's name to the local one, as postgres_fdw does.
  */
 PyObject *
 sgfdw_option_sources(Oid relid, Oid serverid)
 {
 	ForeignServer *server = GetForeignServer(serverid);
+	char	   *relation_name = OidIsValid(relid) ? get_rel_name(relid) : NULL;
 	PyObject   *sources;
 
-	sources = Py_BuildValue("{sNsNsNsN}",
+	sources = Py_BuildValue("{sNsNsNsNsN}",
 							"table", sgfdw_options_to_dict(OidIsValid(relid) ?
 														   GetForeignTable(relid)->options : NIL),
 							"server", sgfdw_options_to_dict(server->options),
 							"user_mapping",
 							sgfdw_options_to_dict(user_mapping_options(GetUserId(), serverid)),
-							"server_name", sgfdw_str(server->servername));
+							"server_name", sgfdw_str(server->servername),
+							"relation_name", relation_name ? sgfdw_str(relation_name)
+							: Py_NewRef(Py_None));
 	SGFDW_CHECK(sources, "building options");
 	return sources;
 }

@@ -12,7 +12,8 @@ Each option belongs on one kind of object, as with postgres_fdw:
 
   ============================  =====================================================
   ``schema_name``               remote schema (table; default ``public``)
-  ``table_name``                remote table, view, ... (table; required)
+  ``table_name``                remote table, view, ... (table; default: the
+                                foreign table's own name, as postgres_fdw)
   ``rowid_column``              column identifying rows for UPDATE/DELETE (table;
                                 alias ``primary_key``; default: the remote
                                 single-column primary key, else the remote ctid)
@@ -48,11 +49,11 @@ silently ignored). IMPORT FOREIGN SCHEMA takes ``import_default`` (default false
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Mapping
 
 from sgfdw.errors import OptionError
-from sgfdw.options import option_sources, positive_int, server_name
+from sgfdw.options import option_sources, positive_int, relation_name, server_name
 from sgfdw.remote.options import (CONTEXT_LABELS, ROWID_OPTIONS, first_of, parse_bool,
                                   refuse_credentials, refuse_unknown, rowid_option)
 
@@ -302,6 +303,9 @@ def parse_table_options(options: Mapping[str, str], *, need_table: bool = True) 
         keep_connections=parse_bool(settings, "keep_connections", True))
     table = TableOptions(connection=connection, user_mapping=mapping,
                          **_settings(settings))
+    if table.table_name is None and relation_name(options) is not None:
+        # postgres_fdw's default: the remote table has the foreign table's own name.
+        table = replace(table, table_name=relation_name(options))
     if need_table and table.table_name is None:
         raise OptionError('option "table_name" is required',
                           hint="Add OPTIONS (table_name 'remote_table') to the foreign "

@@ -7,7 +7,7 @@ those of Multicorn's SqlAlchemyFdw, with a few aliases:
 
   db_url (or url)        SQLAlchemy URL of the source, e.g. ``postgresql+psycopg2://h/db``
                          or ``sqlite:////path/file.db``; required
-  tablename (table_name) the remote table or view; required for a table
+  tablename (table_name) the remote table or view (default: the foreign table's own name)
   schema                 its remote schema (default: the connection's default schema)
   rowid_column           the column identifying rows for UPDATE/DELETE (alias
                          primary_key, as Multicorn's SqlAlchemyFdw names it; default:
@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from typing import Mapping
 
 from sgfdw.errors import OptionError
-from sgfdw.options import option_sources, positive_int
+from sgfdw.options import option_sources, positive_int, relation_name
 from sgfdw.remote.options import (CONTEXT_LABELS, ROWID_OPTIONS, first_of, parse_bool,
                                   refuse_credentials, refuse_unknown, rowid_option)
 
@@ -112,7 +112,11 @@ def effective_options(options: Mapping[str, str]) -> Mapping[str, str]:
     sources = option_sources(options)
     if sources is None:
         return options
-    return {**sources["server"], **sources["table"], **sources["user_mapping"]}
+    merged = {**sources["server"], **sources["table"], **sources["user_mapping"]}
+    # postgres_fdw's default for the remote table's name: the foreign table's own.
+    if relation_name(options) is not None and first_of(merged, "tablename", "table_name") is None:
+        merged["tablename"] = relation_name(options)
+    return merged
 
 
 def parse_options(options: Mapping[str, str], *, need_table: bool = True) -> TableOptions:

@@ -1,7 +1,8 @@
 """postgres_fdw's options that PostgresFdw users set (issue 16, item 6), with
 postgres_fdw on the same remote as the oracle: keep_connections (a connection per local
-transaction when 'off'), and async_capable, fdw_tuple_cost and extensions, accepted
-and checked as postgres_fdw does but without effect yet."""
+transaction when 'off'), async_capable, fdw_tuple_cost and extensions, accepted and
+checked as postgres_fdw does but without effect yet, and table_name's default (the
+foreign table's own name)."""
 
 from __future__ import annotations
 
@@ -86,3 +87,39 @@ def test_accepted_options_of_postgres_fdw(db, remote, source):
         error = error_of(db, statement)
         assert error.pgcode == state, (statement, error.pgerror)
         assert_usable(db)
+
+
+
+HOSTILE_NAME = 'we"ird; DROP TABLE big; --ü'
+
+
+def test_a_table_without_table_name_reads_the_remote_table_of_its_own_name(db, remote, source):
+    hostile = sql.Identifier(HOSTILE_NAME)
+    execute(source, sql.SQL("DROP TABLE IF EXISTS src.{}").format(hostile))
+    execute(source, sql.SQL("CREATE TABLE src.{} (id int PRIMARY KEY, v text)").format(hostile))
+    execute(source, sql.SQL("INSERT INTO src.{} VALUES (1, 'a'), (2, NULL)").format(hostile))
+    connect_fdw(db, remote, schema=None)
+    _postgres_fdw_server(db, remote, "pgsrv")      # the oracle, in schema "pgsrv"
+    execute(db, "CREATE SCHEMA mine")
+    execute(db, "CREATE FOREIGN TABLE mine.big (id int) SERVER rsrv OPTIONS (schema_name 'src')")
+    execute(db, sql.SQL("CREATE FOREIGN TABLE mine.{0} (id int, v text) SERVER rsrv "
+                        "OPTIONS (schema_name 'src')").format(hostile))
+    execute(db, sql.SQL("CREATE FOREIGN TABLE pgsrv.{0} (id int, v text) SERVER pgsrv "
+                        "OPTIONS (schema_name 'src')").format(hostile))
+    query = "SELECT count(*), sum(id) FROM {}.big"
+    assert execute(db, query.format("mine")) == execute(db, query.format("pgsrv")) == \
+        execute(source, query.format("src"))
+    query = sql.SQL("SELECT id, v FROM {}.{} ORDER BY id")
+    assert execute(db, query.format(sql.Identifier("mine"), hostile)) == \
+        execute(db, query.format(sql.Identifier("pgsrv"), hostile)) == \
+        execute(source, query.format(sql.Identifier("src"), hostile))
+    # Writes go to the same remote table.
+    execute(db, sql.SQL("INSERT INTO mine.{} VALUES (3, 'c')").format(hostile))
+    assert execute(source, sql.SQL("SELECT v FROM src.{} WHERE id = 3").format(hostile)) \
+        == [("c",)]
+    # A local name the remote lacks: an error naming the table looked for.
+    execute(db, "CREATE FOREIGN TABLE mine.nowhere (id int) SERVER rsrv "
+                "OPTIONS (schema_name 'src')")
+    error = error_of(db, "SELECT * FROM mine.nowhere")
+    assert error.pgcode == "42P01" and '"src"."nowhere"' in error.diag.message_primary
+    assert_usable(db)

@@ -55,6 +55,17 @@ def test_all_rows_equal_source(ro):
     assert rows == [tuple(r) for r in ITEMS]  # NULLs, unicode, dates, decimals kept
 
 
+def test_without_tablename_the_remote_table_has_the_local_name(db, sqlite_items):
+    create_server(db, "lite", f"sqlite:///{sqlite_items}")
+    execute(db, f"CREATE FOREIGN TABLE items ({ITEMS_LOCAL}) SERVER lite")
+    query = f"SELECT {ALL} FROM items ORDER BY id"
+    assert execute(db, query) == sqlite_rows(sqlite_items, query)
+    execute(db, f"CREATE FOREIGN TABLE nowhere ({ITEMS_LOCAL}) SERVER lite")
+    error = error_of(db, "SELECT * FROM nowhere")
+    assert error.pgcode is not None and "nowhere" in error.diag.message_primary
+    assert_usable(db)
+
+
 def test_projection_only_needed_columns(ro):
     db, ft = ro
     sent = remote_sql(explain_lines(db, "SELECT name, born FROM items"))
