@@ -126,8 +126,9 @@ class RemoteConnection:
         timeout = self.params.connect_timeout
         deadline = None if timeout is None else time.monotonic() + timeout
         try:
-            pg = psycopg2.connect(**self.params.as_dict(), client_encoding="UTF8",
-                                  fallback_application_name="sgfdw", async_=True)
+            pg = psycopg2.connect(ext.make_dsn(**self.params.as_dict()),
+                                  client_encoding="UTF8", fallback_application_name="sgfdw",
+                                  async_=True)
         except psycopg2.Error as exc:
             raise _connection_failure("could not connect to", exc, self.params) from None
         try:

@@ -227,7 +227,7 @@ def _insert_value(relation: Relation, local: str, row: Mapping[str, Any]) -> Any
     if value is None:
         # The FDW cannot tell an omitted column from an explicit NULL; a column with a
         # remote default (serial, identity, DEFAULT) gets it.
-        return DEFAULT if plan.remote.gets_default else None
+        return DEFAULT if plan.source.gets_default else None
     return write_param(value, int(relation.local_columns[local].type_oid or 0))
 
 
@@ -243,7 +243,7 @@ def build_insert(relation: Relation, rows: Sequence[Mapping[str, Any]],
         sql.text(f"INSERT INTO {table} DEFAULT VALUES")
     else:
         sql.text(f"INSERT INTO {table} (" +
-                 ", ".join(quote_identifier(relation.plans[c].remote.name) for c in columns) +
+                 ", ".join(quote_identifier(relation.plans[c].source.name) for c in columns) +
                  ") VALUES ")
         for index, row in enumerate(rows):
             sql.text("(" if index == 0 else ", (")
@@ -274,7 +274,7 @@ def _where_rowid(relation: Relation, rowid_column: str, rowid: Any) -> Sql:
 def _unchanged_column(relation: Relation, rowid_column: str) -> str:
     """A remote column that SET col = col leaves as it is."""
     if rowid_column != CTID:
-        return relation.plans[rowid_column].remote.name
+        return relation.plans[rowid_column].source.name
     for plan in relation.plans.values():
         if plan.remote is not None and not plan.remote.generated and \
                 plan.remote.identity != "a":
@@ -288,10 +288,10 @@ def build_update(relation: Relation, rowid_column: str, rowid: Any,
     table = qualified_name(relation.table.schema, relation.table.name)
     sets = []
     for column in _writable_columns(relation):
-        if column not in values or relation.plans[column].remote.identity == "a":
+        if column not in values or relation.plans[column].source.identity == "a":
             continue
         value = values[column]
-        piece = Sql().text(quote_identifier(relation.plans[column].remote.name) + " = ")
+        piece = Sql().text(quote_identifier(relation.plans[column].source.name) + " = ")
         piece.param(None if value is None else
                     write_param(value, int(relation.local_columns[column].type_oid or 0)))
         sets.append(piece)

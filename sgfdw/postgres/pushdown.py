@@ -32,6 +32,7 @@ from typing import Mapping
 from multicorn import UNBOUND, ColumnDefinition, Qual, SortKey
 from sgfdw.remote.collation import Collation, same_ctype, same_order
 from sgfdw import type_oids as oids
+from sgfdw.errors import FdwError
 
 from .remote_table import TEXT_FAMILY, RemoteColumn, RemoteTable
 from .values import can_bind
@@ -75,6 +76,13 @@ class ColumnPlan:
     @property
     def remote_name(self) -> str | None:
         return self.remote.name if self.remote is not None else None
+
+    @property
+    def source(self) -> RemoteColumn:
+        """The remote column, of a column that has one (those written or pushed)."""
+        if self.remote is None:
+            raise FdwError(f'column "{self.local}" has no remote column', sqlstate="42703")
+        return self.remote
 
 
 def _unqualified(type_name: str) -> str:
@@ -175,9 +183,9 @@ class Relation:
             return not qual.is_list_operator and qual.operator == "=" and \
                 (isinstance(qual.value, str) or qual.value is UNBOUND)
         plan = self.plans.get(qual.field_name)
-        if plan is None or plan.match is Match.NONE:
+        if plan is None or plan.remote is None or plan.match is Match.NONE:
             return False
-        if qual.is_list_operator:
+        if isinstance(qual.operator, tuple):    # a list operator
             operator = qual.operator[0]
             if (plan.match is Match.SAME and plan.remote.is_array) or \
                     (qual.value is not None and not isinstance(qual.value, (list, tuple))):
@@ -198,7 +206,7 @@ class Relation:
         """'' if the sort key can be pushed as is, ' COLLATE "C"' if with that clause,
         None if not at all."""
         plan = self.plans.get(key.attname)
-        if plan is None or plan.match is not Match.SAME:
+        if plan is None or plan.remote is None or plan.match is not Match.SAME:
             return None
         if not plan.remote.collatable:
             return ""
