@@ -55,8 +55,9 @@ class SqlAlchemyFdw(ForwardsTransactions, ForeignDataWrapper):
         if self._table is None:
             with transactions.connection_for_statement(self.source) as conn:
                 with self.source.errors():
-                    self._table = reflect(conn, self.settings.tablename, self.settings.schema,
-                                          self.columns)
+                    tablename = self.settings.tablename
+                    assert tablename is not None    # parse_options required it of a table
+                    self._table = reflect(conn, tablename, self.settings.schema, self.columns)
         return self._table
 
     @property

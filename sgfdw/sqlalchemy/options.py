@@ -114,8 +114,9 @@ def effective_options(options: Mapping[str, str]) -> Mapping[str, str]:
         return options
     merged = {**sources["server"], **sources["table"], **sources["user_mapping"]}
     # postgres_fdw's default for the remote table's name: the foreign table's own.
-    if relation_name(options) is not None and first_of(merged, "tablename", "table_name") is None:
-        merged["tablename"] = relation_name(options)
+    own_name = relation_name(options)
+    if own_name is not None and first_of(merged, "tablename", "table_name") is None:
+        merged["tablename"] = own_name
     return merged
 
 

@@ -44,7 +44,7 @@ class Writer:
             if column is None:
                 if value is None:
                     continue
-                self.table.column(local)  # raises: the source has no such column
+                column = self.table.column(local)  # raises: the source has no such column
             if not column.writable and (value is None or not inserting):
                 continue  # computed by the source; only an explicit value is passed on
             if inserting and value is None and column.generated and (
@@ -58,10 +58,13 @@ class Writer:
     def _row(self, row: Any) -> dict[str, Any] | None:
         return None if row is None else dict(zip(self.names, row))
 
-    def _rowid_column(self) -> sa.Column:
+    def _rowid_name(self) -> str:
         if self.rowid is None:
             raise no_row_identity(self.table.display)
-        return self.table.column(self.rowid).column
+        return self.rowid
+
+    def _rowid_column(self) -> sa.Column:
+        return self.table.column(self._rowid_name()).column
 
     def _reselect(self, conn: Any, key: Mapping[str, Any]) -> dict[str, Any] | None:
         if not key or any(value is None for value in key.values()):
@@ -110,11 +113,12 @@ class Writer:
             if self.dialect.update_returning:
                 return self._row(conn.execute(statement.returning(*self.returned)).first())
             conn.execute(statement)
-            return self._reselect(conn, {self.rowid: values.get(self.rowid, rowid)})
+            name = self._rowid_name()
+            return self._reselect(conn, {name: values.get(name, rowid)})
 
     def _select_by_key(self, rowid: Any) -> dict[str, Any] | None:
         with transactions.connection_for_statement(self.source) as conn:
-            return self._reselect(conn, {self.rowid: rowid})
+            return self._reselect(conn, {self._rowid_name(): rowid})
 
     def delete(self, rowid: Any) -> None:
         statement = sa.delete(self.table.table).where(self._rowid_column() == rowid)
