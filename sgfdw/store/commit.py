@@ -81,6 +81,11 @@ def commit(repo: Repository, comment: str | None, snapshot: bool,
         raise ConcurrentChange(
             f"repository {repo} was committed to or checked out by another transaction",
             hint="Check the new HEAD out and make the changes again.")
+    if head is None:    # e.g. pulled and never checked out: no tables to commit from
+        raise StoreError(f"repository {repo} has no checked-out image (HEAD)",
+                         sqlstate="55000",
+                         hint="Check an image out with sgfdw.checkout(repository, image) "
+                              "first.")
     previous = {v.table_name: v for v in (meta.table_versions(repo, head) if head else [])}
     changed = tracking.pending(repo)
     versions = []

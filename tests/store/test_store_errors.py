@@ -78,6 +78,15 @@ def test_init_twice_and_reserved_tags(repo):
         assert error_of(repo, "SELECT sgfdw.tag('t/err', 'latest', %s)", (tag,)).pgcode == "22023"
 
 
+def test_commit_without_a_checked_out_image_is_55000(repo):
+    execute(repo, "DELETE FROM splitgraph_meta.tags WHERE tag = 'HEAD'")
+    before = metadata(repo)
+    error = error_of(repo, "SELECT sgfdw.commit('t/err', 'nothing to commit from')")
+    assert error.pgcode == "55000" and "HEAD" in error.diag.message_primary, error
+    assert metadata(repo) == before
+    assert_usable(repo)
+
+
 def test_missing_relation_and_bad_query(repo):
     before = metadata(repo)
     importing = "SELECT sgfdw.import_table('t/err', 'x', {})"
