@@ -15,6 +15,7 @@
 #include "foreign/fdwapi.h"
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
+#include "optimizer/cost.h"
 #include "optimizer/optimizer.h"
 #include "optimizer/pathnode.h"
 #include "optimizer/paths.h"
@@ -33,6 +34,7 @@ typedef struct SgPlanState
 	List	   *values;
 	bool		all_quals_extracted;
 	Cost		startup_cost;
+	Cost		tuple_cost;		/* the FDW's cost of a row; < 0: Multicorn's width */
 	double		width;
 	List	   *sorted_pathkeys;	/* the query pathkeys the FDW accepted */
 	List	   *sort_nodes;		/* their description for the executor */
@@ -116,6 +118,7 @@ sgfdwGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntablei
 	PyObject   *columns;
 	PyObject   *size;
 	PyObject   *startup;
+	PyObject   *tuple_cost;
 
 	state->relid = foreigntableid;
 	state->baserel = baserel;
@@ -170,11 +173,29 @@ sgfdwGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntablei
 		state->startup_cost = number_from(startup, "_startup_cost");
 		Py_DECREF(startup);
 	}
+
+	state->tuple_cost = -1;
+	tuple_cost = PyObject_GetAttrString(table->instance, "_tuple_cost");
+	if (tuple_cost == NULL)
+		PyErr_Clear();
+	else
+	{
+		if (tuple_cost != Py_None)
+			state->tuple_cost = Max(number_from(tuple_cost, "_tuple_cost"), 0);
+		Py_DECREF(tuple_cost);
+	}
 }
 
+/*
+ * Multicorn's cost of fetching rows is their width; an FDW that states a per-row cost
+ * (_tuple_cost, e.g. postgres_fdw's fdw_tuple_cost) is costed as postgres_fdw costs a
+ * remote row: that cost plus the local cost of processing the row.
+ */
 static Cost
 run_cost(SgPlanState *state, double rows)
 {
+	if (state->tuple_cost >= 0)
+		return rows * (state->tuple_cost + cpu_tuple_cost);
 	return rows * state->width;
 }
 

@@ -62,6 +62,7 @@ class PostgresFdw(ForwardsTransactions, ForeignDataWrapper):
         for column in self.columns.values():
             check_options("column", column.options or {})
         self._startup_cost = self.options.startup_cost
+        self._tuple_cost = self.options.tuple_cost
         # Checked before anything can connect (begin() may): the instance is the
         # current user's, rebuilt when an option changes.
         self._superuser = is_superuser()

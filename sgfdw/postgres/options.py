@@ -23,9 +23,9 @@ Each option belongs on one kind of object, as with postgres_fdw:
   ``truncatable``               allow TRUNCATE (default true)
   ``batch_size``                rows per multi-row INSERT (default 100)
   ``fdw_startup_cost``          planner cost of one remote query (default 100)
-  ``fdw_tuple_cost``            planner cost of one remote row (default 0.01;
-                                checked, not yet used: the bridge's run cost is
-                                Multicorn's rows x width)
+  ``fdw_tuple_cost``            planner cost of one remote row, added to
+                                cpu_tuple_cost as postgres_fdw does (default: none,
+                                a row costs its width, the bridge's Multicorn rule)
   ``async_capable``             postgres_fdw's asynchronous scans (default false):
                                 accepted and checked, no effect (scans are synchronous)
   ``two_phase``                 (server) commit the remote transaction in two phases,
@@ -74,7 +74,6 @@ WRAPPER = "sgfdw.postgres.PostgresFdw"
 DEFAULT_FETCH_SIZE = 10000
 DEFAULT_BATCH_SIZE = 100
 DEFAULT_STARTUP_COST = 100.0
-DEFAULT_TUPLE_COST = 0.01
 # Seconds to wait for a remote server to accept a connection when connect_timeout is not
 # set: libpq would wait forever for a server that accepts TCP and never answers.
 DEFAULT_CONNECT_TIMEOUT = 10
@@ -177,6 +176,7 @@ class TableOptions:
     batch_size: int = DEFAULT_BATCH_SIZE
     rowid_column: str | None = None
     startup_cost: float = DEFAULT_STARTUP_COST
+    tuple_cost: float | None = None
 
 
 @dataclass(frozen=True)
@@ -225,7 +225,6 @@ def _check_accepted(options: Mapping[str, str]) -> None:
     """The values of postgres_fdw's options that are accepted without effect yet (see
     the table above): checked as postgres_fdw checks them, so that a configuration
     copied from it is not refused, nor a typo in it kept."""
-    _non_negative_float(options, "fdw_tuple_cost", DEFAULT_TUPLE_COST)
     parse_bool(options, "async_capable", False)
     _names(options, "extensions")
 
@@ -249,6 +248,8 @@ def _settings(settings: Mapping[str, str]) -> dict[str, Any]:
         batch_size=positive_int(settings, "batch_size", DEFAULT_BATCH_SIZE),
         rowid_column=rowid_option(settings),
         startup_cost=_non_negative_float(settings, "fdw_startup_cost", DEFAULT_STARTUP_COST),
+        tuple_cost=(_non_negative_float(settings, "fdw_tuple_cost", 0.0)
+                    if "fdw_tuple_cost" in settings else None),
     )
 
 

@@ -1,11 +1,12 @@
 """postgres_fdw's options that PostgresFdw users set (issue 16, item 6), with
 postgres_fdw on the same remote as the oracle: keep_connections (a connection per local
-transaction when 'off'), async_capable, fdw_tuple_cost and extensions, accepted and
-checked as postgres_fdw does but without effect yet, and table_name's default (the
-foreign table's own name)."""
+transaction when 'off'), fdw_tuple_cost (the planner's cost of a remote row),
+async_capable and extensions, accepted and checked as postgres_fdw does but without
+effect yet, and table_name's default (the foreign table's own name)."""
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
@@ -88,6 +89,31 @@ def test_accepted_options_of_postgres_fdw(db, remote, source):
         assert error.pgcode == state, (statement, error.pgerror)
         assert_usable(db)
 
+
+def _scan_costs(db, query: str) -> tuple[float, float, float]:
+    """(startup, total, rows) of the plan's top node."""
+    (plans,), = execute(db, "EXPLAIN (FORMAT JSON) " + query)
+    top = json.loads(plans)[0]["Plan"]
+    return top["Startup Cost"], top["Total Cost"], top["Plan Rows"]
+
+
+def test_fdw_tuple_cost_is_the_cost_of_a_remote_row(db, remote, source):
+    connect_fdw(db, remote, schema="f", server_options={"fdw_startup_cost": "40"})
+    query = "SELECT * FROM f.big"
+    startup, total, rows = _scan_costs(db, query)
+    assert startup == 40 and total > 40       # unset: Multicorn's cost, a row's width
+    (cpu_tuple_cost,), = execute(db, "SELECT current_setting('cpu_tuple_cost')")
+    cpu_tuple_cost = float(cpu_tuple_cost)
+    # The server's value, then the table's overriding it, as postgres_fdw.
+    for statement, tuple_cost in (
+            ("ALTER SERVER rsrv OPTIONS (ADD fdw_tuple_cost '0.25')", 0.25),
+            ("ALTER FOREIGN TABLE f.big OPTIONS (ADD fdw_tuple_cost '3')", 3.0)):
+        execute(db, statement)
+        startup, total, rows = _scan_costs(db, query)
+        assert startup == 40
+        assert total == pytest.approx(40 + rows * (tuple_cost + cpu_tuple_cost), rel=1e-6)
+    assert execute(db, "SELECT count(*) FROM f.big") == \
+        execute(source, "SELECT count(*) FROM src.big")
 
 
 HOSTILE_NAME = 'we"ird; DROP TABLE big; --ü'
