@@ -33,6 +33,7 @@ from sgfdw.layered.prune import Plan, key_range_of, overlaps
 from sgfdw.layered.reader import read_object
 from sgfdw.layered.rowfilter import apply_quals
 from sgfdw.layered.version import TableImage
+from sgfdw.store import cache
 from sgfdw.store.fragments import arrow_schema
 from sgfdw.store.types import FLAG, TableSchema
 
@@ -114,6 +115,9 @@ def current_rows(image: TableImage, plan: Plan, wanted: Sequence[str], quals: Se
     unsorted. overlay: a last patch in stored form (the transaction's own writes)."""
     reading = _Reading(image, plan, wanted, quals, overlay)
     schema = reading.schema
+    # Kept objects of a cloned image that are not here yet come in parallel, now, and
+    # none of them is evicted before the transaction ends.
+    cache.ensure_local([info.object_id for info in plan.kept])
     if not reading.count:
         yield reading.empty()
     elif not reading.key:

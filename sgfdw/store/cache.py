@@ -1,7 +1,8 @@
 """The object cache: objects with an external location (splitgraph_meta.external_objects,
 set by push and clone) whose files are downloaded when a reader needs them.
 
-Readers (checkout, layered scans) call ensure_local with the objects they are about to
+Readers (checkout: the whole image at once when it fits; layered scans: the objects
+that survive pruning; diff) call ensure_local with the objects they are about to
 read: the missing ones come in parallel, and all of them are marked in use until the
 reader's transaction ends (a shared advisory lock per cached object, which eviction must
 get exclusively: splitgraph_meta.object_cache_status.refcount is not kept, the view
@@ -27,7 +28,7 @@ from sgfdw.store import files
 from sgfdw.store.errors import CorruptObject, StoreError
 from sgfdw.store.remotes import remote_engine
 
-__all__ = ["ensure_local", "missing_files", "CacheTooSmall"]
+__all__ = ["ensure_local", "fits", "missing_files", "CacheTooSmall"]
 
 
 class CacheTooSmall(StoreError):
@@ -73,6 +74,18 @@ def _limit() -> int:
     """sgfdw.object_cache_size in bytes; 0: no limit."""
     return int(pg.execute(
         "SELECT pg_size_bytes(current_setting('sgfdw.object_cache_size'))")[0][0])
+
+
+def fits(object_ids: Iterable[str]) -> bool:
+    """Whether the objects missing here fit in the cache at once (a reader reading
+    them one group at a time may fetch them all first)."""
+    limit = _limit()
+    missing = missing_files(object_ids)
+    if not limit or not missing:
+        return True
+    incoming = pg.execute("SELECT coalesce(sum(size), 0) FROM splitgraph_meta.objects "
+                          "WHERE object_id = ANY ($1::text[])", [missing])[0][0]
+    return incoming <= limit
 
 
 def _make_room(wanted: list[str], incoming: int) -> None:

@@ -8,7 +8,7 @@ corrupt object, an unsupported type) leaves the schema and the metadata as they 
 from __future__ import annotations
 
 from sgfdw import pg
-from sgfdw.store import images, meta, relations, tracking
+from sgfdw.store import cache, images, meta, relations, tracking
 from sgfdw.store.errors import InvalidName, StoreError, UncommittedChanges
 from sgfdw.store.materialize import add_primary_key, materialize
 from sgfdw.store.names import Repository
@@ -53,7 +53,14 @@ def checkout(repo: Repository, reference: str | None, force: bool = False,
     if layered:  # the tables follow HEAD: writes to them make images and move it
         pg.execute(f"IMPORT FOREIGN SCHEMA {pg.quote_ident(f'{repo}:HEAD')} "
                    f"FROM SERVER sgfdw_objects INTO {_schema_name(repo)}")
-    for version in [] if layered else meta.table_versions(repo, image_hash):
+    versions = [] if layered else meta.table_versions(repo, image_hash)
+    # Objects not here yet (cloned) come in parallel: the whole image's at once when
+    # they fit in the object cache, else each table's (the cache evicting the last's).
+    every_object = [object_id for version in versions for object_id in version.object_ids]
+    if cache.fits(every_object):
+        cache.ensure_local(every_object)
+    for version in versions:
+        cache.ensure_local(version.object_ids)
         target = table_name(repo, version.table_name)
         materialize(target, version.schema, list(version.object_ids))
         tracking.install(repo, target, version.table_name, version.schema)

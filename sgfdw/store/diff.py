@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from sgfdw import pg
-from sgfdw.store import images, meta
+from sgfdw.store import cache, images, meta
 from sgfdw.store.checkout import table_name
 from sgfdw.store.errors import NotFound
 from sgfdw.store.materialize import materialize
@@ -25,6 +25,7 @@ def _image_side(repo: Repository, table: str, reference: str, alias: str) -> str
     if version is None:
         return None
     name = f"pg_temp.{alias}"
+    cache.ensure_local(version.object_ids)
     materialize(name, version.schema, list(version.object_ids))
     return name
 

@@ -14,7 +14,7 @@ from typing import Any, Iterable
 import pyarrow as pa
 
 from sgfdw import pg
-from sgfdw.store import cache, files, meta
+from sgfdw.store import files, meta
 from sgfdw.store.errors import CorruptObject
 from sgfdw.store.fragments import decode
 from sgfdw.store.types import FLAG, TableSchema, storage_of
@@ -109,11 +109,10 @@ def _is_patch(loaded: list[tuple[Any, Any] | None], info: meta.ObjectInfo,
 def materialize(qualified_table: str, schema: TableSchema, object_ids: list[str]) -> None:
     """Creates the table and fills it with the objects' rows. The primary key is added
     after the plain inserts, before the first patch (whose deletes then find their
-    rows through it)."""
+    rows through it). Callers fetch cloned objects first (cache.ensure_local), all
+    those they will read at once."""
     create_table(qualified_table, schema)
     infos = meta.objects(object_ids)
-    # Objects cloned from a registry and not downloaded yet come in parallel, now.
-    cache.ensure_local(object_ids)
     writer = _Writer(qualified_table, schema)
     first_key = schema.primary_key[0] if schema.primary_key else None
     loaded: list[tuple[Any, Any] | None] = []

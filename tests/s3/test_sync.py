@@ -171,22 +171,6 @@ def outcome(engine) -> str:
     return "pushed"
 
 
-def test_a_pruned_layered_query_after_a_clone_downloads_only_its_fragments(pg, registry,
-                                                                            hub, db):
-    make_repository(db, 5000)
-    add_registry(db, registry, hub)
-    push(db)
-    with another_engine(pg) as other:
-        add_registry(other, registry, hub)
-        execute(other, "SELECT sgfdw.clone('registry', %s)", (REPO,))
-        execute(other, "CREATE SCHEMA l")
-        execute(other, f'IMPORT FOREIGN SCHEMA "{REPO}" FROM SERVER sgfdw_objects INTO l')
-        query = "SELECT * FROM {} WHERE id BETWEEN 1200 AND 1300"
-        assert rows(other, query.format("l.t")) == rows(db, query.format("source"))
-        assert object_files(other) == 1
-        assert execute(other, "SELECT count(*) FROM sgfdw.object_cache") == [(1,)]
-
-
 def test_engines_log_in_to_the_registry_as_a_plain_role(pg, registry, hub, db):
     """What the registry's administrator grants: EXECUTE on the URL functions and rights
     on splitgraph_meta; the S3 settings stay hidden from that role."""
@@ -208,3 +192,54 @@ def test_engines_log_in_to_the_registry_as_a_plain_role(pg, registry, hub, db):
     finally:
         execute(hub, "DROP OWNED BY hub_user")
         execute(hub, "DROP ROLE hub_user")
+
+
+def test_a_pruned_layered_query_after_a_clone_downloads_only_its_fragments(pg, registry,
+                                                                            hub, db):
+    """The objects a layered query keeps after pruning come (the others do not), in use
+    until its transaction ends; a checkout then fetches the rest of the image: every
+    table's."""
+    make_repository(db, 5000)
+    execute(db, "CREATE TABLE other AS SELECT g AS id, md5(g::text) AS x "
+                "FROM generate_series(1, 3000) g")
+    execute(db, "SELECT sgfdw.import_table(%s, 'u', 'other')", (REPO,))
+    add_registry(db, registry, hub)
+    assert push(db) == 8
+    with another_engine(pg) as other:
+        add_registry(other, registry, hub)
+        execute(other, "SELECT sgfdw.clone('registry', %s)", (REPO,))
+        execute(other, "CREATE SCHEMA l")
+        execute(other, f'IMPORT FOREIGN SCHEMA "{REPO}" FROM SERVER sgfdw_objects INTO l')
+        query = "SELECT * FROM {} WHERE id BETWEEN 900 AND 2100"
+        execute(other, "BEGIN")
+        assert rows(other, query.format("l.t")) == rows(db, query.format("source"))
+        assert execute(other, "SELECT count(*), min(refcount) FROM sgfdw.object_cache") \
+            == [(3, 1)]
+        execute(other, "COMMIT")
+        assert object_files(other) == 3
+        execute(other, "SELECT sgfdw.checkout(%s)", (REPO,))
+        assert object_files(other) == 8
+        assert checked_out(other) == rows(db, "SELECT * FROM source")
+        assert rows(other, 'SELECT * FROM "demo/shared".u') == rows(db, "SELECT * FROM other")
+        assert execute(other, "SELECT max(refcount) FROM sgfdw.object_cache") == [(0,)]
+
+
+def test_a_cloned_image_keeps_its_splitfile_provenance(pg, registry, hub, db):
+    recipe = ("SQL CREATE TABLE t AS SELECT g AS id, 'row ' || g AS name "
+              "FROM generate_series(1, 300) g\n"
+              "SQL CREATE TABLE u AS SELECT id, upper(name) AS name FROM t WHERE id % 3 = 0")
+    built = execute(db, "SELECT sgfdw.build(%s, 'demo/built')", (recipe,))[0][0]
+    add_registry(db, registry, hub)
+    execute(db, "SELECT sgfdw.push('demo/built', 'registry')")
+    recipe_here = execute(db, "SELECT sgfdw.provenance('demo/built')")[0][0]
+    with another_engine(pg) as other:
+        add_registry(other, registry, hub)
+        execute(other, "SELECT sgfdw.clone('registry', 'demo/built')")
+        assert execute(other, "SELECT sgfdw.provenance('demo/built')")[0][0] == recipe_here
+        assert execute(other, "SELECT sgfdw.provenance('demo/built', %s)",
+                       (built,))[0][0] == recipe_here
+        assert execute(other, "SELECT provenance FROM sgfdw.log('demo/built')") == \
+            execute(db, "SELECT provenance FROM sgfdw.log('demo/built')")
+        # The recipe rebuilds the very image the clone holds.
+        assert execute(other, "SELECT sgfdw.build(%s, 'demo/rebuilt')",
+                       (recipe_here,))[0][0] == built
