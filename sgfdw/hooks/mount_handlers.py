@@ -29,7 +29,6 @@ server's own quote_ident / quote_literal.
 from __future__ import annotations
 
 import configparser
-import importlib
 import os
 import re
 from dataclasses import dataclass, field
@@ -37,6 +36,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from sgfdw import pg
 from sgfdw.errors import FdwError, OptionError, UndefinedTable
+from sgfdw.hooks.plugins import load_plugin
 
 __all__ = ["MountHandler", "register_mount_handler", "get_mount_handler",
            "get_mount_handlers", "load_mount_handlers_config", "generic_handler",
@@ -109,20 +109,6 @@ def _registry() -> dict[str, MountHandler | str]:
     return _HANDLERS
 
 
-def _resolve(name: str, target: str) -> MountHandler:
-    module_name, _, attribute = target.rpartition(".")
-    try:
-        handler = getattr(importlib.import_module(module_name), attribute)
-    except Exception as exc:  # a wrapper whose dependencies are missing
-        raise FdwError(f'mount handler "{name}" cannot be loaded from {target}: '
-                       f"{type(exc).__name__}: {exc}", sqlstate="58000",
-                       hint="Check that the wrapper's Python dependencies are installed "
-                            "in the server's environment.") from None
-    if not isinstance(handler, MountHandler):
-        raise FdwError(f'mount handler "{name}": {target} is not a MountHandler')
-    return handler
-
-
 def register_mount_handler(name: str, handler: MountHandler) -> None:
     """Makes a handler available to mount() under name (replacing one of that name)."""
     if not name:
@@ -141,7 +127,8 @@ def get_mount_handler(name: str) -> MountHandler:
         raise OptionError(f"unknown mount handler {name!r}; known handlers: "
                           f"{', '.join(get_mount_handlers())}")
     if isinstance(entry, str):
-        entry = registry[name.lower()] = _resolve(name, entry)
+        entry = registry[name.lower()] = load_plugin("mount handler", name, entry,
+                                                      MountHandler, instance=True)
     return entry
 
 

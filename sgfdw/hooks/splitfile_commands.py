@@ -22,12 +22,12 @@ build commits what execute() left in the schema.
 from __future__ import annotations
 
 import configparser
-import importlib
 import os
 from dataclasses import dataclass
 
 from sgfdw.errors import OptionError
 from sgfdw.hooks.mount_handlers import CONFIG_VARIABLE
+from sgfdw.hooks.plugins import load_plugin
 from sgfdw.splitfile.errors import PluginError
 from sgfdw.splitfile.parser import BUILTIN_COMMANDS
 
@@ -121,14 +121,6 @@ def get_command(name: str) -> type[PluginCommand]:
                           hint="Known plugin commands: "
                                + (", ".join(get_command_names()) or "none") + ".")
     if isinstance(entry, str):
-        module_name, _, attribute = entry.rpartition(".")
-        try:
-            loaded = getattr(importlib.import_module(module_name), attribute)
-        except Exception as exc:
-            raise PluginError(f"Splitfile command {name} cannot be loaded from {entry}: "
-                              f"{type(exc).__name__}: {exc}", sqlstate="58000") from None
-        if not (isinstance(loaded, type) and issubclass(loaded, PluginCommand)):
-            raise PluginError(f"Splitfile command {name}: {entry} does not extend "
-                              "sgfdw.hooks.splitfile_commands.PluginCommand")
-        entry = registry[name.upper()] = loaded
+        entry = registry[name.upper()] = load_plugin("Splitfile command", name, entry,
+                                                      PluginCommand, error=PluginError)
     return entry
