@@ -55,9 +55,11 @@ def _mark_in_use(object_ids: list[str]) -> None:
     """Shared in-use locks on those of the objects that are in the cache (the others
     are never evicted: they need none, and the lock table is finite), and their last
     use."""
-    pg.execute(f"SELECT pg_advisory_xact_lock_shared(hashtextextended(object_id, {_IN_USE})) "
-               "FROM splitgraph_meta.object_cache_status WHERE object_id = ANY ($1::text[])",
-               [object_ids])
+    if not pg.execute(
+            f"SELECT pg_advisory_xact_lock_shared(hashtextextended(object_id, {_IN_USE})) "
+            "FROM splitgraph_meta.object_cache_status WHERE object_id = ANY ($1::text[])",
+            [object_ids]):
+        return  # none is in the cache (a local repository's objects): no use to record
     # Rows another reader is updating are skipped: readers never wait on each other. A
     # read-only transaction reads without recording its use.
     try:
