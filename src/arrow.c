@@ -72,6 +72,7 @@ typedef struct SgArrowColumn
 	bool		dictionary;
 	const struct ArrowArray *array; /* in the current batch */
 	const struct ArrowArray *values;	/* the dictionary, or the array itself */
+	bool		utf8_checked;	/* every string of values is UTF-8 without NUL */
 	/*
 	 * lists: their values, as a column of the array's element type, or (lists of
 	 * lists: a multidimensional array) of the array type again
@@ -551,6 +552,8 @@ bind_field(SgArrowReader *reader, SgArrowColumn *column, const struct ArrowSchem
 	}
 }
 
+static bool utf8_strings_valid(const SgArrowColumn *column, const struct ArrowArray *array);
+
 /* A column's array in the current batch, checked (recursively: nested values). */
 static void
 bind_column_array(SgArrowColumn *column, const struct ArrowArray *array, int64 needed)
@@ -565,6 +568,8 @@ bind_column_array(SgArrowColumn *column, const struct ArrowArray *array, int64 n
 		check_array(array->dictionary, &column->type, 0);
 		column->values = values = array->dictionary;
 	}
+	/* JSON text checks its strings as it escapes them */
+	column->utf8_checked = !column->json && utf8_strings_valid(column, values);
 	switch (column->type.kind)
 	{
 		case AK_LIST:
@@ -942,6 +947,54 @@ check_value_size(SgArrowColumn *column, int64 size)
 				 errdetail("A PostgreSQL value is limited to 1 GB.")));
 }
 
+/*
+ * Whether all strings of a utf8 array that are not NULL (unused dictionary entries too)
+ * are UTF-8 without NUL, checked once per batch: the data from the first to the last of
+ * them at once, and each starting on a character, so that each alone is valid as well.
+ * False leaves the check to each value as it is read, which then fails or not exactly
+ * as without this (bytes under a NULL may be anything, and are still never read).
+ */
+static bool
+utf8_strings_valid(const SgArrowColumn *column, const struct ArrowArray *array)
+{
+	int			width = column->type.width;
+	const void *offsets;
+	const unsigned char *data;
+	int64		first = -1,
+				last = 0,
+				end;
+
+	if (column->type.kind != AK_STRING || !column->type.utf8)
+		return false;
+	if (array->length == 0)
+		return true;
+	offsets = array->buffers[1];
+	data = array->buffers[2];
+	end = signed_at(offsets, width, array->offset);
+	for (int64 i = array->offset; i < array->offset + array->length; i++)
+	{
+		int64		start = end;
+
+		end = signed_at(offsets, width, i + 1);
+		if (start < 0 || end < start)
+			return false;
+		if (end == start || is_null(array, i))
+			continue;
+		/* a continuation byte: the string starts inside a character */
+		if ((data[start] & 0xC0) == 0x80)
+			return false;
+		if (first < 0)
+			first = start;
+		last = end;
+	}
+	if (first < 0)
+		return true;
+	if (last - first > INT_MAX)
+		return false;
+	return pg_encoding_verifymbstr(PG_UTF8, (const char *) data + first,
+								   (int) (last - first)) == last - first;
+}
+
 static Datum
 string_datum(SgArrowColumn *column, const char *data, int64 size)
 {
@@ -964,6 +1017,7 @@ string_datum(SgArrowColumn *column, const char *data, int64 size)
 		return UUIDPGetDatum(result);
 	}
 	/* Arrow strings are UTF-8 by definition, but come from anywhere: checked (NUL too). */
+	if (!column->utf8_checked)
 	{
 		int			valid = pg_encoding_verifymbstr(PG_UTF8, data, (int) size);
 
@@ -974,7 +1028,15 @@ string_datum(SgArrowColumn *column, const char *data, int64 size)
 		copy = pg_any_to_server(data, (int) size, PG_UTF8);
 	else
 		copy = NULL;
-	if (column->basetype == TEXTOID && column->typmod < 0 && copy == NULL)
+
+	/*
+	 * What text's and varchar's input would make, without the copy to a C string: a
+	 * varchar(n) string of at most n bytes has at most n characters.
+	 */
+	if (copy == NULL &&
+		((column->basetype == TEXTOID && column->typmod < 0) ||
+		 (column->basetype == VARCHAROID &&
+		  (column->typmod < (int32) VARHDRSZ || size <= column->typmod - (int32) VARHDRSZ))))
 		return PointerGetDatum(cstring_to_text_with_len(data, (int) size));
 	if (copy == NULL || copy == data)
 		copy = pnstrdup(data, size);
