@@ -197,10 +197,10 @@ def test_engines_log_in_to_the_registry_as_a_plain_role(pg, registry, hub, db):
 def test_a_pruned_layered_query_after_a_clone_downloads_only_its_fragments(pg, registry,
                                                                             hub, db):
     """The objects a layered query keeps after pruning come (the others do not), in use
-    until its transaction ends; a checkout then fetches the rest of the image: every
-    table's."""
+    until its transaction ends; a diff fetches its table's, a checkout then the rest of
+    the image: every table's."""
     make_repository(db, 5000)
-    execute(db, "CREATE TABLE other AS SELECT g AS id, md5(g::text) AS x "
+    execute(db, "CREATE TABLE other AS SELECT g AS id, md5(g::text) AS digest "
                 "FROM generate_series(1, 3000) g")
     execute(db, "SELECT sgfdw.import_table(%s, 'u', 'other')", (REPO,))
     add_registry(db, registry, hub)
@@ -217,6 +217,13 @@ def test_a_pruned_layered_query_after_a_clone_downloads_only_its_fragments(pg, r
             == [(3, 1)]
         execute(other, "COMMIT")
         assert object_files(other) == 3
+        # A diff fetches its table's objects.
+        (second,), (first,) = execute(db, "SELECT image_hash FROM sgfdw.log(%s) LIMIT 2",
+                                      (REPO,))
+        diff = "SELECT op, \"row\"::text FROM sgfdw.diff(%s, 'u', %s, %s)"
+        assert sorted(execute(other, diff, (REPO, first, second))) == \
+            sorted(execute(db, diff, (REPO, first, second)))
+        assert object_files(other) == 6
         execute(other, "SELECT sgfdw.checkout(%s)", (REPO,))
         assert object_files(other) == 8
         assert checked_out(other) == rows(db, "SELECT * FROM source")
