@@ -42,7 +42,8 @@ def diff(repo: Repository, table: str, image_a: str,
     empty = "(SELECT NULL::text AS r, NULL::jsonb AS j WHERE false)"
 
     def rows(side: str | None) -> str:
-        return f"(SELECT x::text AS r, to_jsonb(x) AS j FROM {side} x)" if side else empty
+        # x.*: the whole row even when the table has a column named x
+        return f"(SELECT (x.*)::text AS r, to_jsonb(x.*) AS j FROM {side} x)" if side else empty
 
     a, b = rows(side_a), rows(side_b)
     result = pg.execute(

@@ -195,6 +195,18 @@ def test_diff_against_the_working_copy(big):
     assert error_of(big, "SELECT * FROM sgfdw.diff(%s, 'nope', 'HEAD')", (REPO,)).pgcode == "42704"
 
 
+def test_diff_of_a_table_with_a_column_named_like_the_row(db):
+    execute(db, "CREATE TABLE named (id int PRIMARY KEY, x text, j int, r text)")
+    execute(db, "INSERT INTO named VALUES (1, 'one', 1, 'a'), (2, 'two', 2, 'b')")
+    execute(db, "SELECT sgfdw.init('t/named')")
+    execute(db, "SELECT sgfdw.import_table('t/named', 'named', 'named')")
+    execute(db, "UPDATE \"t/named\".named SET x = 'TWO' WHERE id = 2")
+    assert execute(db, "SELECT op, \"row\"::text FROM sgfdw.diff('t/named', 'named', 'HEAD') "
+                       "ORDER BY op") == [
+        ("+", '{"j": 2, "r": "b", "x": "TWO", "id": 2}'),
+        ("-", '{"j": 2, "r": "b", "x": "two", "id": 2}')]
+
+
 def test_concurrent_commits_one_wins_the_other_gets_40001(big, pg):
     dbname = big.get_dsn_parameters()["dbname"]
     first = pg.connect(dbname, autocommit=False)
