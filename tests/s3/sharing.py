@@ -49,6 +49,28 @@ def make_repository(engine, rows_count: int = 5000) -> None:
     execute(engine, "SELECT sgfdw.import_table(%s, 't', 'source')", (REPO,))
 
 
+def shared_repository(engine, registry, hub, rows_count: int) -> None:
+    """A repository of `rows_count` rows made on `engine` and pushed to the registry."""
+    make_repository(engine, rows_count)
+    add_registry(engine, registry, hub)
+    push(engine)
+
+
+@contextlib.contextmanager
+def cloned_engine(pg, registry, hub):
+    """Another engine that has cloned the repository from the registry (metadata only)."""
+    with another_engine(pg) as other:
+        add_registry(other, registry, hub)
+        execute(other, "SELECT sgfdw.clone('registry', %s)", (REPO,))
+        yield other
+
+
+def add_run_function(engine) -> None:
+    """run(code): Python run in the engine's backend (tests/fdws/pyfuncs.py)."""
+    execute(engine, "CREATE FUNCTION run(code text) RETURNS text LANGUAGE sgfdw_python "
+                    "AS 'pyfuncs.run'")
+
+
 def push(engine, **options) -> int:
     return execute(engine, "SELECT sgfdw.push(%s, 'registry', handler_options => %s)",
                    (REPO, psycopg2.extras.Json(options)))[0][0]

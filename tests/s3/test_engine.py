@@ -9,12 +9,12 @@ import pytest
 from cluster_config import password_required
 from fdwtest import assert_usable, execute
 from sgfdw.engine import PostgresEngine
+from sharing import add_run_function
 
 
 @pytest.fixture
 def run(db):
-    execute(db, "CREATE FUNCTION run(code text) RETURNS text LANGUAGE sgfdw_python "
-                "AS 'pyfuncs.run'")
+    add_run_function(db)
     return lambda code: execute(db, "SELECT run(%s)", (code,))[0][0]
 
 

@@ -9,7 +9,7 @@ import psycopg2
 import pytest
 
 from fdwtest import assert_usable, execute
-from sharing import REPO, add_registry, another_engine, rows
+from sharing import REPO, add_registry, add_run_function, another_engine, rows
 
 
 def sizes(conn, table: str) -> tuple[list[str], int]:
@@ -46,8 +46,7 @@ def test_lru_eviction_within_the_limit(pg, registry, hub, db):
     assert a_size < megabyte and b_size < megabyte < a_size + b_size
 
     with another_engine(pg) as other:
-        execute(other, "CREATE FUNCTION run(code text) RETURNS text LANGUAGE sgfdw_python "
-                       "AS 'pyfuncs.run'")
+        add_run_function(other)
         execute(other, "CREATE TABLE mine AS SELECT g AS id FROM generate_series(1, 10) g")
         execute(other, "SELECT sgfdw.init('local/only')")
         execute(other, "SELECT sgfdw.import_table('local/only', 'mine', 'mine')")

@@ -13,6 +13,7 @@ from psycopg2 import sql
 from cluster_config import reload_config
 from fdwtest import assert_usable, execute
 from seaweed import BUCKET
+from sharing import add_run_function
 
 S3_SETTINGS = {"sgfdw.s3_endpoint", "sgfdw.s3_bucket", "sgfdw.s3_region",
                "sgfdw.s3_access_key", "sgfdw.s3_secret_key_file", "sgfdw.s3_url_expiry"}
@@ -110,8 +111,7 @@ def test_listing_and_deleting_objects_in_the_bucket(hub, s3):
     oid = object_id(data)
     [[put]] = urls(hub, "get_object_upload_urls", [oid])
     assert requests.put(put, data=data).status_code == 200
-    execute(hub, "CREATE FUNCTION run(code text) RETURNS text LANGUAGE sgfdw_python "
-                 "AS 'pyfuncs.run'")
+    add_run_function(hub)
     listing = ("from sgfdw.hooks import s3_server\n"
                f"result = {oid!r} in s3_server.list_objects(s3_server.client())\n")
     assert execute(hub, "SELECT run(%s)", (listing,)) == [("True",)]

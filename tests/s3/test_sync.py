@@ -12,8 +12,8 @@ import pytest
 
 from fdwtest import assert_usable, execute
 from seaweed import BUCKET
-from sharing import (REPO, add_registry, another_engine, checked_out, make_repository,
-                     object_files, push, rows)
+from sharing import (REPO, add_registry, another_engine, checked_out, cloned_engine,
+                     make_repository, object_files, push, rows, shared_repository)
 
 
 def test_push_clone_checkout_pull(pg, registry, hub, db, s3):
@@ -70,12 +70,8 @@ def test_push_clone_checkout_pull(pg, registry, hub, db, s3):
 
 
 def test_diverged_engines_push_one_at_a_time(pg, registry, hub, db, s3):
-    make_repository(db, 2000)
-    add_registry(db, registry, hub)
-    push(db)
-    with another_engine(pg) as other:
-        add_registry(other, registry, hub)
-        execute(other, "SELECT sgfdw.clone('registry', %s)", (REPO,))
+    shared_repository(db, registry, hub, 2000)
+    with cloned_engine(pg, registry, hub) as other:
         execute(other, "SELECT sgfdw.checkout(%s)", (REPO,))
         for engine, name in ((db, "first"), (other, "second")):
             execute(engine, "UPDATE \"demo/shared\".t SET name = %s WHERE id = 1", (name,))
@@ -133,12 +129,8 @@ def test_bad_remotes(pg, registry, hub, db, remote):
 
 
 def test_concurrent_pushes_one_wins_the_other_gets_40001(pg, registry, hub, db):
-    make_repository(db, 1000)
-    add_registry(db, registry, hub)
-    push(db)
-    with another_engine(pg) as other:
-        add_registry(other, registry, hub)
-        execute(other, "SELECT sgfdw.clone('registry', %s)", (REPO,))
+    shared_repository(db, registry, hub, 1000)
+    with cloned_engine(pg, registry, hub) as other:
         execute(other, "SELECT sgfdw.checkout(%s)", (REPO,))
         for engine, name in ((db, "first"), (other, "second")):
             execute(engine, "UPDATE \"demo/shared\".t SET name = %s WHERE id = 2", (name,))

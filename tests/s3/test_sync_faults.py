@@ -5,19 +5,20 @@ uploaded, and running the command again completes it."""
 from __future__ import annotations
 
 import psycopg2
-import pytest
 
 from cluster_config import password_required
+import fdwtest
 from fdwtest import assert_usable, execute
 from seaweed import BUCKET
-from sharing import REPO, add_registry, another_engine, checked_out, make_repository, push
+from sharing import (REPO, add_registry, add_run_function, another_engine, checked_out,
+                     cloned_engine, make_repository, push, shared_repository)
 
 
 def error_of(conn, statement: str, params=None) -> psycopg2.Error:
-    with pytest.raises(psycopg2.Error) as info:
-        execute(conn, statement, params)
+    """The statement's error, the session checked usable after it."""
+    error = fdwtest.error_of(conn, statement, params)
     assert_usable(conn)
-    return info.value
+    return error
 
 
 def file_exists(conn, object_id: str) -> bool:
@@ -62,8 +63,7 @@ def test_s3_down_during_push_and_download(pg, registry, hub, db, s3):
 def test_a_push_failing_after_some_uploads_registers_nothing(registry, hub, db):
     make_repository(db, 5000)
     add_registry(db, registry, hub)
-    execute(db, "CREATE FUNCTION run(code text) RETURNS text LANGUAGE sgfdw_python "
-                "AS 'pyfuncs.run'")
+    add_run_function(db)
     # The last object's URL leads nowhere: the others are uploaded first (one thread).
     execute(db, "SELECT run(%s)", (
         "from sgfdw.hooks import s3\n"
@@ -123,14 +123,9 @@ def late_urls(seconds: float) -> str:
 
 
 def test_wrong_urls_name_the_object(pg, registry, hub, db):
-    make_repository(db, 500)
-    add_registry(db, registry, hub)
-    push(db)
-    with another_engine(pg) as other:
-        add_registry(other, registry, hub)
-        execute(other, "SELECT sgfdw.clone('registry', %s)", (REPO,))
-        execute(other, "CREATE FUNCTION run(code text) RETURNS text LANGUAGE sgfdw_python "
-                       "AS 'pyfuncs.run'")
+    shared_repository(db, registry, hub, 500)
+    with cloned_engine(pg, registry, hub) as other:
+        add_run_function(other)
         execute(other, "SELECT run(%s)", (
             "from sgfdw.hooks import s3\n"
             "fetch = s3.get_object_download_urls\n"
@@ -146,15 +141,10 @@ def test_wrong_urls_name_the_object(pg, registry, hub, db):
 
 
 def test_expired_urls_name_the_object(pg, registry, hub, db):
-    make_repository(db, 500)
-    add_registry(db, registry, hub)
-    push(db)
+    shared_repository(db, registry, hub, 500)
     execute(hub, f"ALTER DATABASE {hub.info.dbname} SET sgfdw.s3_url_expiry = 1")
-    with another_engine(pg) as other:
-        add_registry(other, registry, hub)
-        execute(other, "SELECT sgfdw.clone('registry', %s)", (REPO,))
-        execute(other, "CREATE FUNCTION run(code text) RETURNS text LANGUAGE sgfdw_python "
-                       "AS 'pyfuncs.run'")
+    with cloned_engine(pg, registry, hub) as other:
+        add_run_function(other)
         # The handler asks for its URLs, then starts only after they expired.
         execute(other, "SELECT run(%s)", (late_urls(2.5),))
         error = error_of(other, "SELECT sgfdw.checkout(%s)", (REPO,))
@@ -181,14 +171,9 @@ def test_a_wrong_registry_password_is_28P01_and_never_shown(pg, registry, hub, d
 
 
 def test_a_cancel_during_downloads_ends_the_statement(pg, registry, hub, db):
-    make_repository(db, 500)
-    add_registry(db, registry, hub)
-    push(db)
-    with another_engine(pg) as other:
-        add_registry(other, registry, hub)
-        execute(other, "SELECT sgfdw.clone('registry', %s)", (REPO,))
-        execute(other, "CREATE FUNCTION run(code text) RETURNS text LANGUAGE sgfdw_python "
-                       "AS 'pyfuncs.run'")
+    shared_repository(db, registry, hub, 500)
+    with cloned_engine(pg, registry, hub) as other:
+        add_run_function(other)
         # Transfers that hang (for a while: the thread ends by itself).
         execute(other, "SELECT run(%s)", ("import time\n"
                                           "from sgfdw.hooks import s3\n"
