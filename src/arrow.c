@@ -935,18 +935,6 @@ string_at(SgArrowColumn *column, const struct ArrowArray *array, int64 index, in
 	return (const char *) array->buffers[2] + start;
 }
 
-/* Before a value's bytes are read: a claimed size no PostgreSQL value can have. */
-static void
-check_value_size(SgArrowColumn *column, int64 size)
-{
-	if (size > MaxAllocSize - VARHDRSZ - 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("value too large for type %s: %lld bytes",
-						format_type_be(column->basetype), (long long) size),
-				 errdetail("A PostgreSQL value is limited to 1 GB.")));
-}
-
 /*
  * Whether all strings of a utf8 array that are not NULL (unused dictionary entries too)
  * are UTF-8 without NUL, checked once per batch: the data from the first to the last of
@@ -1000,7 +988,7 @@ string_datum(SgArrowColumn *column, const char *data, int64 size)
 {
 	char	   *copy;
 
-	check_value_size(column, size);
+	sgconv_check_value_size(column->basetype, -1, size);
 	if (column->basetype == BYTEAOID && !column->type.utf8)
 	{
 		bytea	   *result = palloc(size + VARHDRSZ);
@@ -1386,7 +1374,7 @@ append_json_key(StringInfo buf, SgArrowColumn *key, int64 row)
 		int64		size;
 		const char *data = string_at(key, key->values, index, &size);
 
-		check_value_size(key, size);
+		sgconv_check_value_size(key->basetype, -1, size);
 		append_json_string(buf, data, size);
 	}
 }
@@ -1480,7 +1468,7 @@ append_json_value(StringInfo buf, SgArrowColumn *column, int64 index)
 				int64		size;
 				const char *bytes = string_at(column, array, index, &size);
 
-				check_value_size(column, size);
+				sgconv_check_value_size(column->basetype, -1, size);
 				append_json_string(buf, bytes, size);
 				break;
 			}

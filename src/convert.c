@@ -453,16 +453,16 @@ report_bad_value(SgConverter *conv, PyObject *value, int sqlstate, const char *w
 
 /*
  * PostgreSQL values (and palloc) stop short of 1 GB: a larger value is a limit the data
- * hit (54000), not an internal error.
+ * hit (54000), not an internal error. Checked before a value's bytes are read.
  */
-static void
-check_value_size(SgConverter *conv, Size size)
+void
+sgconv_check_value_size(Oid typoid, int32 typmod, int64 size)
 {
 	if (size > MaxAllocSize - VARHDRSZ - 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("value too large for type %s: %zu bytes",
-						format_type_with_typemod(conv->typoid, conv->typmod), size),
+				 errmsg("value too large for type %s: %lld bytes",
+						format_type_with_typemod(typoid, typmod), (long long) size),
 				 errdetail("A PostgreSQL value is limited to 1 GB.")));
 }
 
@@ -473,7 +473,7 @@ check_value_size(SgConverter *conv, Size size)
 static void
 check_text(SgConverter *conv, PyObject *value, const char *data, Py_ssize_t size)
 {
-	check_value_size(conv, size);
+	sgconv_check_value_size(conv->typoid, conv->typmod, size);
 	if (memchr(data, '\0', size) != NULL)
 		report_bad_value(conv, value, ERRCODE_CHARACTER_NOT_IN_REPERTOIRE,
 						 "strings cannot contain NUL (0x00) characters");
@@ -820,7 +820,7 @@ bytea_value(SgConverter *conv, PyObject *value)
 		Py_ssize_t	size = view.len;
 
 		PyBuffer_Release(&view);
-		check_value_size(conv, size);
+		sgconv_check_value_size(conv->typoid, conv->typmod, size);
 	}
 	result = palloc(view.len + VARHDRSZ);
 	SET_VARSIZE(result, view.len + VARHDRSZ);

@@ -84,6 +84,7 @@ typedef struct SgConverter SgConverter;
 extern SgConverter *sgconv_create(Oid typoid, int32 typmod);
 extern PyObject *sgconv_to_python(SgConverter *conv, Datum value, bool isnull);
 extern Datum sgconv_to_datum(SgConverter *conv, PyObject *value, bool *isnull);
+extern void sgconv_check_value_size(Oid typoid, int32 typmod, int64 size);
 extern void sgconv_init_python(void);
 /* Conversion of a value whose type is only known by its OID (plan-time constants). */
 extern PyObject *sgconv_datum_to_python(Oid typoid, int32 typmod, Datum value, bool isnull);
