@@ -32,17 +32,12 @@ action_name(OnConflictAction action)
 static bool
 declares_action(PyObject *instance, const char *name)
 {
-	PyObject   *actions = PyObject_GetAttrString(instance, "on_conflict_actions");
+	PyObject   *actions = sgfdw_optional_attr(instance, "on_conflict_actions");
 	PyObject   *key;
 	int			found;
 
 	if (actions == NULL)
-	{
-		if (!PyErr_ExceptionMatches(PyExc_AttributeError))
-			sgfdw_report_python_error(0, "on_conflict_actions");
-		PyErr_Clear();
 		return false;
-	}
 	key = PyUnicode_FromString(name);
 	found = key ? PySequence_Contains(actions, key) : -1;
 	Py_XDECREF(key);

@@ -17,16 +17,11 @@
 bool
 sgfdw_provides_ctid(PyObject *instance)
 {
-	PyObject   *flag = PyObject_GetAttrString(instance, "provides_ctid");
+	PyObject   *flag = sgfdw_optional_attr(instance, "provides_ctid");
 	int			truth;
 
 	if (flag == NULL)
-	{
-		if (!PyErr_ExceptionMatches(PyExc_AttributeError))
-			sgfdw_report_python_error(0, "provides_ctid");
-		PyErr_Clear();
 		return false;
-	}
 	truth = PyObject_IsTrue(flag);
 	Py_DECREF(flag);
 	if (truth < 0)

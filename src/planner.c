@@ -108,6 +108,19 @@ number_from(PyObject *obj, const char *what)
 	return value;
 }
 
+/* A cost attribute of the FDW, `absent` when it has none or it is None. */
+static Cost
+optional_cost(PyObject *instance, const char *name, Cost absent)
+{
+	PyObject   *value = sgfdw_optional_attr(instance, name);
+	Cost		cost = absent;
+
+	if (value != NULL && value != Py_None)
+		cost = number_from(value, name);
+	Py_XDECREF(value);
+	return cost;
+}
+
 void
 sgfdwGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
 {
@@ -117,8 +130,6 @@ sgfdwGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntablei
 	PyObject   *quals;
 	PyObject   *columns;
 	PyObject   *size;
-	PyObject   *startup;
-	PyObject   *tuple_cost;
 
 	state->relid = foreigntableid;
 	state->baserel = baserel;
@@ -162,28 +173,8 @@ sgfdwGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntablei
 	Py_DECREF(quals);
 	Py_DECREF(columns);
 
-	startup = PyObject_GetAttrString(table->instance, "_startup_cost");
-	if (startup == NULL)
-	{
-		PyErr_Clear();
-		state->startup_cost = 20;
-	}
-	else
-	{
-		state->startup_cost = number_from(startup, "_startup_cost");
-		Py_DECREF(startup);
-	}
-
-	state->tuple_cost = -1;
-	tuple_cost = PyObject_GetAttrString(table->instance, "_tuple_cost");
-	if (tuple_cost == NULL)
-		PyErr_Clear();
-	else
-	{
-		if (tuple_cost != Py_None)
-			state->tuple_cost = Max(number_from(tuple_cost, "_tuple_cost"), 0);
-		Py_DECREF(tuple_cost);
-	}
+	state->startup_cost = optional_cost(table->instance, "_startup_cost", 20);
+	state->tuple_cost = optional_cost(table->instance, "_tuple_cost", -1);
 }
 
 /*

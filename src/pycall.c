@@ -57,3 +57,21 @@ sgfdw_truth(PyObject *obj, const char *context)
 		sgfdw_report_python_error(ERRCODE_FDW_INVALID_DATA_TYPE, context);
 	return truth == 1;
 }
+
+/*
+ * An attribute an FDW class may leave out (sgfdw's opt-in hooks): a new reference, or
+ * NULL when it has none; any other error raised getting it is reported.
+ */
+PyObject *
+sgfdw_optional_attr(PyObject *obj, const char *name)
+{
+	PyObject   *value = PyObject_GetAttrString(obj, name);
+
+	if (value == NULL)
+	{
+		if (!PyErr_ExceptionMatches(PyExc_AttributeError))
+			sgfdw_report_python_error(0, name);
+		PyErr_Clear();
+	}
+	return value;
+}

@@ -71,6 +71,7 @@ extern PyObject *sgfdw_call(PyObject *callable, PyObject *args, PyObject *kwargs
 							const char *context);
 /* PyObject_IsTrue with its failure reported. */
 extern bool sgfdw_truth(PyObject *obj, const char *context);
+extern PyObject *sgfdw_optional_attr(PyObject *obj, const char *name);
 
 /* ---- pytext.c: Python str <-> C text ---- */
 /* Python str -> C text; an encoding failure is ERROR 22021 (what names the value). */
