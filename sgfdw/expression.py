@@ -25,8 +25,8 @@ from dataclasses import dataclass
 from typing import Any, Collection, Iterator
 
 __all__ = ["Expression", "Column", "Constant", "Parameter", "Call", "Cast", "BoolOp",
-           "NullTest", "BooleanTest", "AnyAll", "Case", "ArrayLiteral", "Coalesce",
-           "MinMax", "walk", "shippable"]
+           "NullTest", "BooleanTest", "AnyAll", "Comparison", "Distinct", "NullIf", "Case",
+           "ArrayLiteral", "Coalesce", "MinMax", "walk", "shippable"]
 
 # pg_proc.provolatile
 IMMUTABLE = "i"
@@ -160,6 +160,28 @@ class AnyAll(Expression):
 
 
 @dataclass(frozen=True)
+class Comparison(Expression):
+    """Two operands compared by ``operator``, the equality as :class:`AnyAll`'s."""
+
+    operator: Call
+    left: Expression
+    right: Expression
+
+    def children(self) -> tuple[Expression, ...]:
+        return (self.left, self.right)
+
+
+@dataclass(frozen=True)
+class Distinct(Comparison):
+    """``left IS DISTINCT FROM right`` (``IS NOT DISTINCT FROM`` is its ``not``)."""
+
+
+@dataclass(frozen=True)
+class NullIf(Comparison):
+    """``NULLIF(left, right)``."""
+
+
+@dataclass(frozen=True)
 class Case(Expression):
     """``CASE [arg] WHEN when THEN then ... ELSE default END`` (default None: NULL).
     With ``arg`` each ``when`` is the value compared with it by ``=``."""
@@ -214,7 +236,7 @@ def walk(expression: Expression) -> Iterator[Expression]:
     while stack:
         node = stack.pop()
         yield node
-        if isinstance(node, AnyAll):
+        if isinstance(node, (AnyAll, Comparison)):
             yield node.operator
         stack.extend(reversed(node.children()))
 

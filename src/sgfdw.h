@@ -180,6 +180,37 @@ extern PyObject *sgfdw_make_qual(const char *colname, SgQualDesc *qual, PyObject
 extern PyObject *sgfdw_plan_time_quals(SgTable *table, List *quals, List *values);
 extern PyObject *sgfdw_sortkeys_from_nodes(SgTable *table, List *nodes);
 
+/* ---- expression.c: planner expressions -> sgfdw.expression trees ---- */
+/* The relations whose columns a tree reads: Column.relation i is varnos[i]. */
+typedef struct SgExpressionScope
+{
+	List	   *varnos;			/* IntList: range table index of relation 0, 1, ... */
+	List	   *relids;			/* OidList: their relations (for column names) */
+} SgExpressionScope;
+
+/*
+ * The values of trees (subtrees reading no relation of the scope, not volatile, without
+ * subplans), met in a fixed walk order. Planning: evaluated NULL, each value subtree is
+ * appended to exprs (put them in fdw_exprs) and is a Constant if it is a Const, else a
+ * Parameter. Execution: walk the same (unchanged) tree with evaluated = a Python
+ * sequence of those subtrees' values (ExecEvalExpr'd, converted by sgconv) and next the
+ * index of the tree's first value in it; each value becomes a Constant of
+ * evaluated[next++]. EXPLAIN without running: as planning.
+ */
+typedef struct SgExpressionValues
+{
+	List	   *exprs;
+	PyObject   *evaluated;
+	Py_ssize_t	next;
+} SgExpressionValues;
+
+/*
+ * The tree of expr (new reference), or NULL when a node of it cannot be described (no
+ * Python error then; exprs and next are left as they were).
+ */
+extern PyObject *sgfdw_expression(Expr *expr, const SgExpressionScope *scope,
+								  SgExpressionValues *values);
+
 /* ---- ctid.c: the row identity an FDW may provide (provides_ctid) ---- */
 extern bool sgfdw_provides_ctid(PyObject *instance);
 extern void sgfdw_require_ctid(SgTable *table);
