@@ -19,7 +19,7 @@ execution every value is a Constant.
 """
 from __future__ import annotations
 
-from typing import Callable, Collection
+from typing import Callable, Collection, Sequence
 
 from multicorn import UNBOUND, quote_identifier
 
@@ -58,15 +58,16 @@ def _column_matches(relation: Relation, column: Column) -> bool:
     return plan.remote.type_oid == column.type_oid or plan.remote.base_kind == "e"
 
 
-def expression_pushable(tree: Expression, relation: Relation, extensions: Collection[str],
-                        local_locale: Collation | None) -> bool:
-    """Whether the remote server evaluates ``tree`` over ``relation``'s remote table
-    exactly as PostgreSQL would locally (the rules of the module's docstring)."""
+def expression_pushable(tree: Expression, relations: Sequence[Relation],
+                        extensions: Collection[str], local_locale: Collation | None) -> bool:
+    """Whether the remote server evaluates ``tree`` over the remote tables of
+    ``relations`` (``Column.relation`` indexes them; all of one server) exactly as
+    PostgreSQL would locally (the rules of the module's docstring)."""
     if not shippable(tree, extensions):
         return False
     for node in walk(tree):
         if isinstance(node, Column):
-            if not _column_matches(relation, node):
+            if not _column_matches(relations[node.relation], node):
                 return False
         elif node.type_oid >= _FIRST_NORMAL_OID:
             return False
@@ -75,7 +76,7 @@ def expression_pushable(tree: Expression, relation: Relation, extensions: Collec
     if _handles_text(tree):
         if local_locale is None:
             return False
-        collate, ctype = relation.table.collation
+        collate, ctype = relations[0].table.collation
         if not (same_order(collate, local_locale.collate) and
                 same_ctype(ctype, local_locale.ctype)):
             return False
