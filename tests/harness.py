@@ -102,6 +102,7 @@ class Cluster:
         self.socket_dir: Path | None = None
         self.logfile: Path | None = None
         self._running = False
+        self._extension_template_made = False
 
     # -- life cycle -----------------------------------------------------------------
 
@@ -209,16 +210,22 @@ class Cluster:
         finally:
             conn.close()
 
+    # Tests make a database per test: copying one that holds the extension saves the
+    # CREATE EXTENSION sgfdw that was a third of that cost.
+    _EXTENSION_TEMPLATE = "sgfdw_template"
+
     @contextlib.contextmanager
     def extension_database(self, name: str) -> Iterator[Any]:
         """A new database with `CREATE EXTENSION sgfdw` done: an autocommit connection
-        to it, closed and the database dropped afterwards."""
-        self.create_database(name)
+        to it, closed and the database dropped afterwards. It is a copy of a template
+        database made at the first call (nobody connects to the template)."""
+        if not self._extension_template_made:
+            self.create_database(self._EXTENSION_TEMPLATE, extensions=["sgfdw"])
+            self._extension_template_made = True
+        self.create_database(name, template=self._EXTENSION_TEMPLATE)
         conn = None
         try:
             conn = self.connect(name)
-            with conn.cursor() as cur:
-                cur.execute("CREATE EXTENSION sgfdw")
             yield conn
         finally:
             if conn is not None:
