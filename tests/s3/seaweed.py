@@ -72,7 +72,7 @@ class SeaweedS3:
         arguments = [binary, "server", f"-dir={self.base_dir / 'data'}", "-ip=127.0.0.1",
                      "-ip.bind=127.0.0.1", "-s3", f"-s3.config={self.identities}",
                      "-s3.port.iceberg=0", "-s3.port.lance=0", "-volume.max=50",
-                     "-master.volumeSizeLimitMB=256",
+                     "-master.volumeSizeLimitMB=256", "-master.electionTimeout=1s",
                      f"-filer.localSocket={self.base_dir / 'filer.sock'}",
                      *(f"-{name}={port}" for name, port in self.ports.items())]
         with open(self.logfile, "ab") as log:
