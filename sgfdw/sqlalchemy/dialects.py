@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 
 __all__ = ["Capabilities", "capabilities_of"]
@@ -36,6 +37,14 @@ class Capabilities:
     #: Dates and times are stored as text whose format varies between writers (SQLite):
     #: comparisons and sorts of timestamps/times are not pushed (dates are: ISO format).
     text_datetimes: bool
+    #: The collation text is compared and sorted under, naming it, so that a column's
+    #: declared one (which reflection does not report: SQLite's NOCASE, RTRIM) is not
+    #: used instead; None: the column's own.
+    text_collation: str | None = None
+
+    def text(self, column: sa.ColumnElement) -> sa.ColumnElement:
+        """A text column as the source compares and sorts it for PostgreSQL."""
+        return column.collate(self.text_collation) if self.text_collation else column
 
 
 def _sqlite_has_nulls_order(dialect: Dialect) -> bool:
@@ -53,7 +62,7 @@ def capabilities_of(dialect: Dialect) -> Capabilities:
         return Capabilities(name, True, True, "same", True, False, False, False)
     if name == "sqlite":
         return Capabilities(name, _sqlite_has_nulls_order(dialect), False, "bytewise",
-                            False, True, True, True)
+                            False, True, True, True, "binary")
     if name in ("mysql", "mariadb", "mssql"):
         return Capabilities(name, False, False, "unknown", False, False, False, False)
     if name == "oracle":

@@ -16,10 +16,13 @@ import time
 from typing import Any, Collection, Mapping
 
 from multicorn import ColumnDefinition, ForeignDataWrapper, Qual, SortKey
+from sgfdw.aggregation import Aggregation
 from sgfdw.remote.pushdown import sortable_prefix
 from sgfdw.remote.rowid import no_row_identity, rowid_from_key
 from sgfdw.remote.transactions import ForwardsTransactions
 from sgfdw.sqlalchemy import access, estimate, importer, transactions
+from sgfdw.sqlalchemy.aggregates import (AggregateQuery, aggregation_pushable,
+                                         build_aggregate_select)
 from sgfdw.sqlalchemy.engines import Source, source_for_options
 from sgfdw.sqlalchemy.options import (check_names, check_objects, effective_options,
                                       parse_options)
@@ -96,6 +99,15 @@ class SqlAlchemyFdw(ForwardsTransactions, ForeignDataWrapper):
         """True when every qual is pushed exactly (lets LIMIT/OFFSET go with them)."""
         return self.pushdown.enforces(quals)
 
+    def can_aggregate(self, aggregation: Aggregation) -> bool:
+        """GROUP BY and aggregates the source computes exactly as PostgreSQL
+        (aggregates.py)."""
+        return aggregation_pushable(self.pushdown, self.columns, aggregation)
+
+    def _aggregate_select(self, quals: list[Qual], aggregation: Aggregation) -> AggregateQuery:
+        return build_aggregate_select(self.pushdown, self.columns, quals, aggregation,
+                                      self.table.display)
+
     # ---- scanning
 
     def _streamed(self, limit: int | None, offset: int | None) -> bool:
@@ -103,7 +115,12 @@ class SqlAlchemyFdw(ForwardsTransactions, ForeignDataWrapper):
 
     def execute(self, quals: list[Qual], columns: Collection[str],
                 sortkeys: list[SortKey] | None = None, limit: int | None = None,
-                offset: int | None = None) -> RowStream:
+                offset: int | None = None,
+                aggregation: Aggregation | None = None) -> RowStream:
+        if aggregation is not None:
+            grouped = self._aggregate_select(quals, aggregation)
+            return RowStream(self.source, grouped.statement, grouped.convert,
+                             self.settings.fetch_size, True)
         query = build_select(self.pushdown, quals, columns, sortkeys, limit, offset)
         return RowStream(self.source, query.statement,
                          row_converter(query.names, self.column_names),
@@ -111,7 +128,14 @@ class SqlAlchemyFdw(ForwardsTransactions, ForeignDataWrapper):
 
     def explain(self, quals: list[Qual], columns: Collection[str],
                 sortkeys: list[SortKey] | None = None, verbose: bool = False,
-                limit: int | None = None, offset: int | None = None) -> list[str]:
+                limit: int | None = None, offset: int | None = None,
+                aggregation: Aggregation | None = None) -> list[str]:
+        if aggregation is not None:
+            statement = self._aggregate_select(quals, aggregation).statement
+            lines = ["Remote SQL: " + compiled_sql(statement, self.source.engine.dialect)]
+            if verbose:
+                lines.append(f"Source: {self.source.display_url}")
+            return lines
         query = build_select(self.pushdown, quals, columns, sortkeys, limit, offset)
         lines = ["Remote SQL: " + compiled_sql(query.statement, self.source.engine.dialect)]
         if verbose:

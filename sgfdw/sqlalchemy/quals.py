@@ -87,10 +87,11 @@ class _Translator:
                 return Pushed(compare(col, value), True) if self.caps.name == "postgresql" \
                     else None
             if kind == "string" and isinstance(value, str):
+                text = self.caps.text(col)
                 if op in ("=", "<>"):
-                    return Pushed(compare(col, value), True)
+                    return Pushed(compare(text, value), True)
                 if self.text_order and column.remote_category != "enum":
-                    return Pushed(compare(col, value), True)
+                    return Pushed(compare(text, value), True)
             return None
         if op in _LIKES and kind == "string" and isinstance(value, str):
             return self.like(col, op, value)
@@ -130,10 +131,12 @@ class _Translator:
         op = qual.operator[0]
         is_any = qual.list_any_or_all == "ANY"
         items = list(qual.value or [])
+        compared = self.caps.text(column.column) if column.category == "string" else \
+            column.column
         if op == "=" and is_any and self._equality_ok(column, items):
-            return Pushed(column.column.in_(items), True)
+            return Pushed(compared.in_(items), True)
         if op == "<>" and not is_any and self._equality_ok(column, items):
-            return Pushed(column.column.not_in(items), True)
+            return Pushed(compared.not_in(items), True)
         parts = []
         for item in items:
             if item is None:

@@ -46,34 +46,26 @@ class Pushdown:
     def qual(self, qual: Qual) -> Pushed | None:
         return translate_qual(self.table, qual, self.caps, self.text_order())
 
-    def enforces(self, quals: Sequence[Qual]) -> bool:
+    def conditions(self, quals: Sequence[Qual]) -> list[sa.ColumnElement] | None:
+        """The WHERE conditions of quals the source enforces exactly; None if one is not."""
+        conditions = []
         for qual in quals:
             pushed = self.qual(qual)
             if pushed is None or not pushed.exact:
-                return False
-        return True
+                return None
+            conditions.append(pushed.condition)
+        return conditions
+
+    def enforces(self, quals: Sequence[Qual]) -> bool:
+        return self.conditions(quals) is not None
 
     def sort(self, key: SortKey) -> sa.ColumnElement | None:
         """The ORDER BY item that sorts exactly as key asks, or None."""
         column: RemoteColumn | None = self.table.columns.get(key.attname)
-        if column is None or not column.typed:
+        if column is None:
             return None
-        kind = column.category
-        expression: sa.ColumnElement = column.column
-        if kind in NUMBERS or kind in ("boolean", "date", "binary"):
-            pass
-        elif kind in ("timestamp", "timestamptz", "time"):
-            if self.caps.text_datetimes:
-                return None
-        elif kind in ("interval", "uuid"):
-            if self.caps.name != "postgresql":
-                return None
-        elif kind == "string" and column.remote_category != "enum":
-            if not self.text_order(key.collate):
-                return None
-            if self.caps.text_order == "same" and key.collate in ("C", "POSIX"):
-                expression = expression.collate(key.collate)
-        else:
+        expression = self.ordering(column, key.collate)
+        if expression is None:
             return None
         ordered = expression.desc() if key.is_reversed else expression.asc()
         if self.caps.nulls_order_syntax:
@@ -86,6 +78,32 @@ class Pushdown:
         default_first = self.caps.nulls_sort_high if key.is_reversed else \
             not self.caps.nulls_sort_high
         return ordered if default_first == key.nulls_first else None
+
+    def ordering(self, column: RemoteColumn, collate: str | None) -> sa.ColumnElement | None:
+        """The column as the source orders it exactly as PostgreSQL does under collate
+        (NULLs aside), or None."""
+        if not column.typed:
+            return None
+        kind = column.category
+        expression: sa.ColumnElement = column.column
+        if kind in NUMBERS or kind in ("boolean", "date", "binary"):
+            pass
+        elif kind in ("timestamp", "timestamptz", "time"):
+            if self.caps.text_datetimes:
+                return None
+        elif kind in ("interval", "uuid"):
+            if self.caps.name != "postgresql":
+                return None
+        elif kind == "string" and column.remote_category != "enum":
+            if not self.text_order(collate):
+                return None
+            if self.caps.text_order == "same" and collate in ("C", "POSIX"):
+                expression = expression.collate(collate)
+            else:
+                expression = self.caps.text(expression)
+        else:
+            return None
+        return expression
 
 
 @dataclass

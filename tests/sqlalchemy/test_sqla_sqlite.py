@@ -71,8 +71,12 @@ def test_projection_only_needed_columns(ro):
     sent = remote_sql(explain_lines(db, "SELECT name, born FROM items"))
     assert sent == "SELECT items.name, items.born FROM items"
     check(db, ft, columns="name, born")
-    assert remote_sql(explain_lines(db, "SELECT count(*) FROM items")) == \
+    assert remote_sql(explain_lines(db, "SELECT 1 FROM items")) == \
         "SELECT NULL AS anon_1 FROM items"
+    assert execute(db, "SELECT 1 FROM items") == [(1,)] * len(ITEMS)
+    # an aggregation is computed by the source (test_sqla_aggregates.py)
+    assert remote_sql(explain_lines(db, "SELECT count(*) FROM items")) == \
+        "SELECT count(*) AS v0 FROM items"
     assert execute(db, "SELECT count(*) FROM items") == [(len(ITEMS),)]
 
 
@@ -89,13 +93,14 @@ PUSHED = [
     ("WHERE ratio < 1", None, "WHERE items.ratio < ?"),
     ("WHERE born >= '2015-01-01'", None, "WHERE items.born >= ?"),
     ("WHERE born = '2024-02-29'", None, "WHERE items.born = ?"),
-    ("WHERE name = 'Zoë'", None, "WHERE items.name = ?"),
-    ("WHERE name = '東京'", None, "WHERE items.name = ?"),
-    ("WHERE name = 'O''Brien'", None, "WHERE items.name = ?"),
-    ("WHERE name < 'b'", None, "WHERE items.name < ?"),  # bytewise: the database is C.UTF-8
+    # text compared in byte order whatever collation the SQLite column was declared with
+    ("WHERE name = 'Zoë'", None, "WHERE (items.name COLLATE binary) = ?"),
+    ("WHERE name = '東京'", None, "WHERE (items.name COLLATE binary) = ?"),
+    ("WHERE name = 'O''Brien'", None, "WHERE (items.name COLLATE binary) = ?"),
+    ("WHERE name < 'b'", None, "WHERE (items.name COLLATE binary) < ?"),  # C.UTF-8 locally
     ("WHERE id IN (1, 5, 9, 99)", None, "WHERE items.id IN (?, ?, ?, ?)"),
     ("WHERE id NOT IN (1, 5, 9)", None, "WHERE (items.id NOT IN (?, ?, ?))"),
-    ("WHERE name IN ('apple', 'Kiwi')", None, "WHERE items.name IN (?, ?)"),
+    ("WHERE name IN ('apple', 'Kiwi')", None, "WHERE (items.name COLLATE binary) IN (?, ?)"),
     ("WHERE qty > ANY(ARRAY[50, 90])", "WHERE qty > 50 OR qty > 90",
      "items.qty > ? OR items.qty > ?"),
     ("WHERE note IS NULL", None, "WHERE items.note IS NULL"),

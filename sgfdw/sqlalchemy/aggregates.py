@@ -1,0 +1,268 @@
+"""GROUP BY and aggregates computed by the source (the bridge's ``can_aggregate`` and
+``execute(..., aggregation=...)``), built with SQLAlchemy Core.
+
+An aggregation is pushed only when the source's result is PostgreSQL's, value for
+value (the bridge offers it only when every qual is enforced by the source, so the
+source aggregates exactly the rows PostgreSQL would). Per dialect:
+
+* PostgreSQL: as PostgresFdw (sgfdw/postgres/aggregates.py): a column is grouped,
+  counted DISTINCT or summed only when its remote type is the local one (same name and
+  modifiers, not an enum, a collation that is the database default or C) -- then the
+  remote function is the local one; ``min``/``max`` where the column can be sorted
+  remotely exactly (``Pushdown.ordering``); intervals not at all (the driver's
+  timedelta loses their months).
+* SQLite: only what is exact whatever the file holds. A column takes part by what its
+  values are in SQLite: integers (local smallint/integer/bigint over a declared INTEGER
+  type), text (local text/varchar over a declared text type; compared ``COLLATE
+  binary``, byte order, whatever collation the column was declared with, as
+  PostgreSQL's equality under any deterministic collation, and its order when the local
+  collation is byte order), dates (ISO text) and booleans (0/1). SQLite's columns take
+  any value, so the query also computes whether every value it read is one the local
+  type reads as the same value (an integer within the local type's range, a text
+  within varchar's length, a canonical date, 0 or 1); if not, the scan fails (22000),
+  as reading that row locally would (or could), instead of answering differently.
+  ``sum`` of integers: of smallint/integer as SQLite's sum (cannot overflow: the values
+  are within 32 bits); of bigint as the sums of the values' upper and lower 32 bits
+  (SQLite's 64-bit sum would overflow where PostgreSQL's numeric does not), joined
+  exactly here; ``sum(DISTINCT bigint)`` and ``avg`` (PostgreSQL's numeric division
+  scale) stay local.
+* Other dialects: ``count(*)`` and ``count(col)`` without GROUP BY.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, Mapping, Sequence
+
+import sqlalchemy as sa
+
+from multicorn import ColumnDefinition, Qual
+from sgfdw import type_oids as oids
+from sgfdw.aggregation import Aggregate, Aggregation
+from sgfdw.errors import FdwError
+from sgfdw.sqlalchemy.pg_types import pg_type_for
+from sgfdw.sqlalchemy.query import Pushdown
+from sgfdw.sqlalchemy.remote_table import RemoteColumn
+
+__all__ = ["AggregateQuery", "aggregation_pushable", "build_aggregate_select"]
+
+_SUMMABLE = frozenset({oids.INT2, oids.INT4, oids.INT8, oids.NUMERIC, oids.FLOAT4,
+                       oids.FLOAT8})
+_INTEGER_RANGES = {oids.INT2: (-2 ** 15, 2 ** 15 - 1), oids.INT4: (-2 ** 31, 2 ** 31 - 1),
+                   oids.INT8: (-2 ** 63, 2 ** 63 - 1)}
+_LOW_BITS = 2 ** 32
+# A PostgreSQL type name's aliases, as pg_types names them and format_type does.
+_TYPE_ALIASES = {"varchar": "character varying", "timestamp": "timestamp without time zone",
+                 "time": "time without time zone"}
+
+
+@dataclass(frozen=True)
+class _Column:
+    """What the source computes exactly as PostgreSQL for one column."""
+
+    expression: sa.ColumnElement     # the column as grouped, counted and compared
+    equality: bool                   # GROUP BY and DISTINCT make the local groups
+    ordered: sa.ColumnElement | None  # the column min/max read (None: not the local ones)
+    sum: str | None                  # 'plain', 'split' (bigint in SQLite) or None
+    #: SQLite: the condition each non-NULL value meets when the local type reads it as
+    #: the same value (None: no check needed).
+    readable: sa.ColumnElement | None = None
+
+
+def _pg_type_name(name: str) -> str:
+    base, _, modifiers = name.strip().lower().partition("(")
+    base = _TYPE_ALIASES.get(base.strip(), base.strip())
+    return base + ("(" + modifiers.replace(" ", "") if modifiers else "")
+
+
+def _postgresql_column(pushdown: Pushdown, column: RemoteColumn, local: ColumnDefinition,
+                       collate: str | None) -> _Column | None:
+    type_ = column.column.type
+    remote_name, fallback = pg_type_for(type_, "postgresql")
+    if (fallback or not column.typed or column.remote_category == "enum"
+            or getattr(type_, "collation", None) not in (None, "default", "C", "POSIX")
+            or _pg_type_name(remote_name) != _pg_type_name(local.type_name)
+            or column.category == "interval"):   # psycopg2's timedelta loses months
+        return None
+    ordering = pushdown.ordering(column, collate)
+    local_oid = int(local.type_oid or 0)
+    return _Column(column.column, True, ordering,
+                   "plain" if local_oid in _SUMMABLE else None)
+
+
+def _sqlite_column(pushdown: Pushdown, column: RemoteColumn, local: ColumnDefinition,
+                   collate: str | None) -> _Column | None:
+    col = column.column
+    local_oid = int(local.type_oid or 0)
+    if local_oid in _INTEGER_RANGES and column.remote_category == "integer":
+        low, high = _INTEGER_RANGES[local_oid]
+        readable = sa.and_(sa.func.typeof(col) == "integer", col.between(low, high))
+        return _Column(col, True, col, "split" if local_oid == oids.INT8 else "plain",
+                       readable)
+    if local_oid in (oids.TEXT, oids.VARCHAR) and column.remote_category == "string":
+        readable = sa.func.typeof(col) == "text"
+        if local_oid == oids.VARCHAR and local.typmod > 4:
+            # varchar(n)'s input would cut trailing blanks beyond n: other groups
+            readable = sa.and_(readable, sa.func.length(col) <= local.typmod - 4)
+        binary = pushdown.caps.text(col)
+        return _Column(binary, True, binary if pushdown.text_order(collate) else None, None,
+                       readable)
+    if local_oid == oids.DATE and column.remote_category == "date":
+        # one text per date: the canonical YYYY-MM-DD that SQLite's date() gives back
+        return _Column(col, True, col, None, sa.func.date(col) == col)
+    if local_oid == oids.BOOL and column.remote_category == "boolean":
+        return _Column(col, True, None, None, col.in_((0, 1)))
+    return None
+
+
+def _column(pushdown: Pushdown, local_columns: Mapping[str, ColumnDefinition], name: str,
+            collate: str | None = None) -> _Column | None:
+    column = pushdown.table.columns.get(name)
+    local = local_columns.get(name)
+    if column is None or local is None:
+        return None
+    if pushdown.caps.name == "postgresql":
+        return _postgresql_column(pushdown, column, local, collate)
+    if pushdown.caps.name == "sqlite":
+        return _sqlite_column(pushdown, column, local, collate)
+    return None
+
+
+def _aggregate_pushable(pushdown: Pushdown, local_columns: Mapping[str, ColumnDefinition],
+                        aggregate: Aggregate) -> bool:
+    if aggregate.name == "count" and not aggregate.distinct:
+        return aggregate.column is None or aggregate.column in pushdown.table.columns
+    if aggregate.column is None:
+        return False
+    column = _column(pushdown, local_columns, aggregate.column, aggregate.collate)
+    if column is None:
+        return False
+    if aggregate.name == "count":
+        return column.equality
+    if aggregate.name in ("min", "max"):
+        return column.ordered is not None
+    if aggregate.name == "sum":
+        return column.sum == "plain" or (column.sum == "split" and not aggregate.distinct)
+    return aggregate.name == "avg" and pushdown.caps.name == "postgresql" and \
+        column.sum is not None
+
+
+def aggregation_pushable(pushdown: Pushdown, local_columns: Mapping[str, ColumnDefinition],
+                         aggregation: Aggregation) -> bool:
+    """Whether the source computes exactly this aggregation (the quals are the bridge's
+    business: it offers only aggregations whose quals the source enforces)."""
+    for name in aggregation.group_by:
+        column = _column(pushdown, local_columns, name)
+        if column is None or not column.equality:
+            return False
+    return all(_aggregate_pushable(pushdown, local_columns, a)
+               for a in aggregation.aggregates)
+
+
+@dataclass
+class AggregateQuery:
+    statement: sa.Select
+    #: A source row -> the values of the aggregation's output_names, in order.
+    convert: Callable[[Sequence[Any]], tuple]
+
+
+class _Select:
+    """The SELECT's items, how each output value is read from a source row, and the
+    checks of what SQLite's columns held."""
+
+    def __init__(self, pushdown: Pushdown, local_columns: Mapping[str, ColumnDefinition],
+                 relation: str) -> None:
+        self.pushdown = pushdown
+        self.local_columns = local_columns
+        self.relation = relation
+        self.items: list[sa.ColumnElement] = []
+        self.readers: list[Callable[[Sequence[Any]], Any]] = []
+        #: column -> whether some value it holds is not what the local type reads
+        self.checks: dict[str, sa.ColumnElement] = {}
+
+    def item(self, expression: sa.ColumnElement) -> int:
+        self.items.append(expression.label(f"v{len(self.items)}"))
+        return len(self.items) - 1
+
+    def output(self, expression: sa.ColumnElement) -> None:
+        position = self.item(expression)
+        self.readers.append(lambda row: row[position])
+
+    def column(self, name: str, collate: str | None = None) -> _Column:
+        column = _column(self.pushdown, self.local_columns, name, collate)
+        if column is None:
+            raise FdwError(f"internal error: column {name} of an aggregation the source "
+                           "cannot compute exactly")
+        if column.readable is not None and name not in self.checks:
+            raw = self.pushdown.table.columns[name].column
+            self.checks[name] = sa.func.max(sa.and_(raw.is_not(None),
+                                                    sa.not_(column.readable)))
+        return column
+
+    def aggregate(self, aggregate: Aggregate) -> None:
+        if aggregate.column is None:
+            self.output(sa.func.count())
+            return
+        if aggregate.name == "count" and not aggregate.distinct:
+            self.output(sa.func.count(self.pushdown.table.columns[aggregate.column].column))
+            return
+        column = self.column(aggregate.column, aggregate.collate)
+        if aggregate.name == "sum" and column.sum == "split":
+            high = self.item(sa.func.sum(column.expression.op(">>")(32)))
+            low = self.item(sa.func.sum(column.expression.op("&")(_LOW_BITS - 1)))
+            self.readers.append(lambda row: None if row[high] is None else
+                                row[high] * _LOW_BITS + row[low])
+            return
+        argument = column.expression
+        if aggregate.name in ("min", "max") and column.ordered is not None:
+            argument = column.ordered
+        if aggregate.distinct:
+            argument = sa.distinct(argument)
+        self.output(getattr(sa.func, aggregate.name)(argument))
+
+    @property
+    def columns(self) -> list[sa.ColumnElement]:
+        """The SELECT list: the outputs' items, then the checks."""
+        return self.items + [check.label(f"check_{index}")
+                             for index, check in enumerate(self.checks.values())]
+
+    def convert(self, row: Sequence[Any]) -> tuple:
+        unreadable = [name for index, name in enumerate(self.checks)
+                      if row[len(self.items) + index]]
+        if unreadable:
+            raise FdwError(
+                f"column {unreadable[0]} of foreign table {self.relation} holds a value in "
+                "the source that its local type does not read as the same value",
+                sqlstate="22000",
+                detail="SQLite stores any value in any column; an aggregation computed "
+                       "by SQLite checks that each value it reads is one the local type "
+                       "holds (an integer in its range, text within its length, a "
+                       "YYYY-MM-DD date, 0 or 1).",
+                hint="Correct the value in the source, or give the foreign table's "
+                     "column a type that holds it.")
+        return tuple(read(row) for read in self.readers)
+
+
+def build_aggregate_select(pushdown: Pushdown, local_columns: Mapping[str, ColumnDefinition],
+                           quals: Sequence[Qual], aggregation: Aggregation,
+                           relation: str) -> AggregateQuery:
+    """SELECT group columns, aggregates FROM the table WHERE quals GROUP BY the group
+    columns; every qual must be enforced by the source (the bridge checked
+    enforces_quals). ``relation`` names the foreign table in errors."""
+    select = _Select(pushdown, local_columns, relation)
+    keys = []
+    for name in aggregation.group_by:
+        key = select.column(name).expression
+        select.output(key)
+        keys.append(key)
+    for aggregate in aggregation.aggregates:
+        select.aggregate(aggregate)
+    statement = sa.select(*select.columns).select_from(pushdown.table.table)
+    conditions = pushdown.conditions(quals)
+    if conditions is None:
+        raise FdwError("internal error: an aggregation pushed with quals the source does "
+                       "not enforce: " + repr(list(quals)))
+    if conditions:
+        statement = statement.where(*conditions)
+    if keys:
+        statement = statement.group_by(*keys)
+    return AggregateQuery(statement, select.convert)
