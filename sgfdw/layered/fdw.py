@@ -109,7 +109,7 @@ class LayeredFdw(ForeignDataWrapper):
         chunks = sort_and_slice(
             current_rows(image, plan, wanted, quals,
                          descending=bool(sortkeys and sortkeys[0].is_reversed),
-                         overlay=self._own_changes(image)),
+                         overlay=self._own_changes(image), read_ahead=limit is None),
             sortkeys, limit, offset)
         if lane_carries(self.columns, schema, wanted):
             return batches(chunks, schema, wanted)

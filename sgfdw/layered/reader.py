@@ -6,26 +6,43 @@ Row-group statistics are used for integer, date and timestamp columns only: thei
 Parquet min/max are exact stored values (writers may truncate string statistics, and
 float statistics leave NaN out, which PostgreSQL orders above every number). Which
 quals may drop rows of an object before the merge is the caller's decision (scan.py).
+
+An object read whole (no quals) is decoded on a thread of this module: Parquet
+decoding releases Python's lock, so when the reading starts before the rows of the
+object before it are handed to PostgreSQL, it runs while PostgreSQL consumes them (on
+another core; scan.py reads one object ahead). The thread runs no SQL and takes no
+signal: those stay with the backend's own thread.
 """
 from __future__ import annotations
 
 import mmap
-from typing import Any, Sequence
+import signal
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Callable, Sequence
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from multicorn import Qual
 
 from sgfdw.layered.prune import may_match
-from sgfdw.layered.rowfilter import applied, apply_quals
+from sgfdw.layered.rowfilter import filtered, row_mask
 from sgfdw.store import files
 from sgfdw.store.fragments import arrow_schema
 from sgfdw.store.meta import ObjectInfo
 from sgfdw.store.types import TableSchema
 
-__all__ = ["read_object"]
+__all__ = ["read_object", "start_reading"]
 
 _EXACT_STATISTICS = frozenset({"int2", "int4", "int8", "date", "timestamp", "timestamptz"})
+
+
+def _without_signals() -> None:
+    signal.pthread_sigmask(signal.SIG_BLOCK, signal.valid_signals())
+
+
+_DECODER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sgfdw layered read",
+                              initializer=_without_signals)
 
 
 def _statistics(group: pq.RowGroupMetaData, position: int) -> dict[str, Any] | None:
@@ -64,20 +81,42 @@ def read_object(info: ObjectInfo, columns: Sequence[str], quals: Sequence[Qual],
     """The object's rows, `columns` only, less those the quals drop (rowfilter): only
     the row groups the quals may match are read, and when the quals' own columns leave
     no row (a key lookup in a patch that lacks the key), nothing else is."""
+    return start_reading(info, columns, quals, schema)()
+
+
+def start_reading(info: ObjectInfo, columns: Sequence[str], quals: Sequence[Qual],
+                  schema: TableSchema) -> Callable[[], pa.Table]:
+    """read_object begun: the function returned gives its table. Without quals the
+    object is decoded meanwhile on the decoding thread (the file is opened and checked
+    now, on this one)."""
     with files.open_object_checked_once(info.object_id, info.sha256) as file:
         # Mapped, not read through the Python file: Parquet takes the column chunks it
         # needs from the page cache without a copy (reads of text columns ~30% faster).
-        mapped = mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ)
-    parquet = pq.ParquetFile(pa.BufferReader(pa.py_buffer(mapped)))
+        mapped = pa.py_buffer(mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ))
+    parquet = pq.ParquetFile(pa.BufferReader(mapped))
+    if not quals:
+        # one thread: the backend's own is busy converting the object before
+        return _DECODER.submit(parquet.read, columns=list(columns), use_threads=False).result
     groups = _groups(parquet, quals, schema)
 
     def read(names: list[str]) -> pa.Table:
+        # In this thread: handing a few row groups to Arrow's threads costs more than
+        # decoding them (twice the time on a busy machine).
         if groups is None:
-            return parquet.read(columns=names)
-        return parquet.read_row_groups(groups, columns=names)
+            return parquet.read(columns=names, use_threads=False)
+        return parquet.read_row_groups(groups, columns=names, use_threads=False)
 
-    probed = list(dict.fromkeys(q.field_name for q in quals))
-    if applied(quals, schema) and len(probed) < len(columns):
-        if not apply_quals(read(probed), quals, schema).num_rows:
-            return arrow_schema(schema).empty_table().select(list(columns))
-    return apply_quals(read(list(columns)), quals, schema)
+    # The quals' columns first, the others only when a row is left (a key lookup in a
+    # patch that lacks the key reads the key column only).
+    probed = read(list(dict.fromkeys(q.field_name for q in quals)))
+    mask = row_mask(probed, quals, schema)
+    if mask is not None and not pc.any(mask).as_py():
+        empty = arrow_schema(schema).empty_table().select(list(columns))
+        return lambda: empty
+    rest = read([name for name in columns if name not in probed.column_names])
+    parts = {name: part for part in (probed, rest) for name in part.column_names}
+    table = filtered(pa.Table.from_arrays(
+        [parts[name].column(name) for name in columns],
+        schema=pa.schema([parts[name].schema.field(name) for name in columns],
+                         metadata=rest.schema.metadata)), mask)
+    return lambda: table

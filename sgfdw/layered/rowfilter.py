@@ -22,7 +22,7 @@ from multicorn import Qual
 from sgfdw.layered.prune import key_function
 from sgfdw.store.types import TableSchema, storage_of
 
-__all__ = ["apply_quals", "enforces", "applied"]
+__all__ = ["apply_quals", "row_mask", "filtered", "enforces", "applied"]
 
 _EXACT_BASES = frozenset({"int2", "int4", "int8", "date", "timestamp", "timestamptz",
                           "text", "varchar", "name"})
@@ -93,13 +93,25 @@ def enforces(quals: Sequence[Qual], schema: TableSchema) -> bool:
     return all(_predicate(qual, schema) is not None for qual in quals)
 
 
-def apply_quals(table: pa.Table, quals: Sequence[Qual], schema: TableSchema,
-                columns: Sequence[str] | None = None) -> pa.Table:
-    """The rows that may satisfy the quals (those on `columns` only, if given)."""
+def row_mask(table: pa.Table, quals: Sequence[Qual], schema: TableSchema) -> Any:
+    """The rows that may satisfy the quals, as one mask (NULL where a comparison is
+    NULL: dropped, as in SQL); None when no qual can be evaluated here."""
+    mask = None
     for qual in quals:
-        if columns is not None and qual.field_name not in columns:
-            continue
         predicate = _predicate(qual, schema)
         if predicate is not None:
-            table = table.filter(predicate(table))  # NULL comparisons drop rows, as in SQL
-    return table
+            held = predicate(table)
+            mask = held if mask is None else pc.and_(mask, held)
+    return mask
+
+
+def filtered(table: pa.Table, mask: Any) -> pa.Table:
+    """The rows of the mask (None: all); no copy when it keeps every row."""
+    if mask is None or (mask.null_count == 0 and pc.all(mask).as_py() is not False):
+        return table
+    return table.filter(mask)
+
+
+def apply_quals(table: pa.Table, quals: Sequence[Qual], schema: TableSchema) -> pa.Table:
+    """The rows that may satisfy the quals."""
+    return filtered(table, row_mask(table, quals, schema))

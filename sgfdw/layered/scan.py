@@ -19,18 +19,21 @@ A table without a primary key is a full snapshot: its objects are concatenated.
 Quals drop rows before the merge only where that cannot resurrect an older version:
 quals on the key anywhere (every version of a row has its key), the others only in
 objects that overlap no earlier kept object (nothing older to bring back).
+
+Unless a LIMIT may stop the scan, the next object's reading starts before a chunk is
+handed on, so that Arrow decodes it while PostgreSQL consumes the chunk (reader.py).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Iterator, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 import pyarrow as pa
 import pyarrow.compute as pc
 from multicorn import Qual
 
 from sgfdw.layered.prune import Plan, key_range_of, overlaps
-from sgfdw.layered.reader import read_object
+from sgfdw.layered.reader import start_reading
 from sgfdw.layered.rowfilter import apply_quals
 from sgfdw.layered.version import TableImage
 from sgfdw.store import cache
@@ -76,7 +79,7 @@ class _Reading:
     """One scan's reading of the kept objects."""
 
     def __init__(self, image: TableImage, plan: Plan, wanted: Sequence[str],
-                 quals: Sequence[Qual], overlay: pa.Table | None) -> None:
+                 quals: Sequence[Qual], overlay: pa.Table | None, read_ahead: bool) -> None:
         self.schema: TableSchema = image.version.schema
         self.plan = plan
         self.quals = list(quals)
@@ -88,16 +91,26 @@ class _Reading:
         self.count = len(plan.kept) + (overlay is not None)
         self.bounds = [key_range_of(info, self.schema) if self.key else None
                        for info in plan.kept] + [None] * (overlay is not None)
+        self.read_ahead = read_ahead
+        self.started: dict[int, Callable[[], pa.Table]] = {}
 
-    def part(self, number: int) -> pa.Table:
-        """A kept object's rows less those the quals may drop before the merge."""
+    def _start(self, number: int) -> Callable[[], pa.Table]:
         if number == len(self.plan.kept):
-            return apply_quals(self.overlay.select(self.names),  # type: ignore[union-attr]
-                               [q for q in self.quals if q.field_name in self.key],
-                               self.schema)
+            overlay = apply_quals(self.overlay.select(self.names),  # type: ignore[union-attr]
+                                  [q for q in self.quals if q.field_name in self.key],
+                                  self.schema)
+            return lambda: overlay
         early = [q for q in self.quals if not self.plan.over_earlier[number]
                  or q.field_name in self.key]
-        return read_object(self.plan.kept[number], self.names, early, self.schema)
+        return start_reading(self.plan.kept[number], self.names, early, self.schema)
+
+    def part(self, number: int, following: int | None = None) -> pa.Table:
+        """A kept object's rows less those the quals may drop before the merge; the
+        reading of the `following` one is started first when reading ahead."""
+        taken = self.started.pop(number, None) or self._start(number)
+        if self.read_ahead and following is not None and following not in self.started:
+            self.started[following] = self._start(following)
+        return taken()
 
     def finished(self, table: pa.Table) -> pa.Table:
         return apply_quals(_current(table), self.quals, self.schema)
@@ -107,13 +120,16 @@ class _Reading:
 
 
 def current_rows(image: TableImage, plan: Plan, wanted: Sequence[str], quals: Sequence[Qual],
-                 descending: bool = False, overlay: pa.Table | None = None
-                 ) -> Iterator[pa.Table]:
+                 descending: bool = False, overlay: pa.Table | None = None,
+                 read_ahead: bool = False) -> Iterator[pa.Table]:
     """The current rows of the kept objects, in chunks: the wanted columns (and the key),
     less rows that cannot satisfy the quals (see rowfilter). For a table with a primary
     key, the chunks are in order of its first column (descending if asked), each chunk
-    unsorted. overlay: a last patch in stored form (the transaction's own writes)."""
-    reading = _Reading(image, plan, wanted, quals, overlay)
+    unsorted. overlay: a last patch in stored form (the transaction's own writes).
+    read_ahead: whether the next object's reading may start before this chunk is
+    consumed (not when the reader may stop early, at a LIMIT: no object is opened
+    before its rows are needed)."""
+    reading = _Reading(image, plan, wanted, quals, overlay, read_ahead)
     schema = reading.schema
     # Kept objects of a cloned image that are not here yet come in parallel, now, and
     # none of them is evicted before the transaction ends.
@@ -122,7 +138,8 @@ def current_rows(image: TableImage, plan: Plan, wanted: Sequence[str], quals: Se
         yield reading.empty()
     elif not reading.key:
         for number in range(reading.count):
-            yield reading.finished(reading.part(number))
+            following = number + 1 if number + 1 < reading.count else None
+            yield reading.finished(reading.part(number, following))
     elif all(schema.column(name).base in _BYTE_EQUAL_KEYS for name in reading.key):
         yield from _incremental(reading, descending)
     else:
@@ -138,7 +155,8 @@ def _incremental(reading: _Reading, descending: bool) -> Iterator[pa.Table]:
     order = unknown + known
     pending: list[_Part] = []
     for step, number in enumerate(order):
-        new = _Part(number, bounds[number], reading.part(number))
+        new = _Part(number, bounds[number],
+                    reading.part(number, order[step + 1] if step + 1 < len(order) else None))
         for part in pending:
             if overlaps(part.bounds, new.bounds):
                 older, newer = (part, new) if part.position < new.position else (new, part)
