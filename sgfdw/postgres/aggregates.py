@@ -22,17 +22,15 @@ from __future__ import annotations
 from typing import Sequence
 
 from multicorn import Qual, SortKey
-from sgfdw import type_oids as oids
 from sgfdw.aggregation import Aggregate, Aggregation
 from sgfdw.errors import FdwError
+from sgfdw.remote.aggregates import SUMMABLE
 
 from .deparse import SelectQuery, Sql, add_where, column_sql, qualified_name
 from .pushdown import Match, Relation
 
 __all__ = ["aggregation_pushable", "build_aggregate_select"]
 
-_SUMMABLE = frozenset({oids.INT2, oids.INT4, oids.INT8, oids.NUMERIC, oids.FLOAT4,
-                       oids.FLOAT8})
 
 
 def _min_max_collation(relation: Relation, aggregate: Aggregate) -> str | None:
@@ -56,7 +54,7 @@ def _aggregate_pushable(relation: Relation, aggregate: Aggregate) -> bool:
         return False
     if aggregate.name in ("sum", "avg"):
         local_oid = int(relation.local_columns[aggregate.column].type_oid or 0)
-        return local_oid in _SUMMABLE and plan.remote.base_oid == local_oid
+        return local_oid in SUMMABLE and plan.remote.base_oid == local_oid
     return aggregate.name in ("min", "max") and \
         _min_max_collation(relation, aggregate) is not None
 

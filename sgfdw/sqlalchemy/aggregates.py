@@ -39,14 +39,13 @@ from multicorn import ColumnDefinition, Qual
 from sgfdw import type_oids as oids
 from sgfdw.aggregation import Aggregate, Aggregation
 from sgfdw.errors import FdwError
+from sgfdw.remote.aggregates import SUMMABLE
 from sgfdw.sqlalchemy.pg_types import pg_type_for
 from sgfdw.sqlalchemy.query import Pushdown
 from sgfdw.sqlalchemy.remote_table import RemoteColumn
 
 __all__ = ["AggregateQuery", "aggregation_pushable", "build_aggregate_select"]
 
-_SUMMABLE = frozenset({oids.INT2, oids.INT4, oids.INT8, oids.NUMERIC, oids.FLOAT4,
-                       oids.FLOAT8})
 _INTEGER_RANGES = {oids.INT2: (-2 ** 15, 2 ** 15 - 1), oids.INT4: (-2 ** 31, 2 ** 31 - 1),
                    oids.INT8: (-2 ** 63, 2 ** 63 - 1)}
 _LOW_BITS = 2 ** 32
@@ -86,7 +85,7 @@ def _postgresql_column(pushdown: Pushdown, column: RemoteColumn, local: ColumnDe
     ordering = pushdown.ordering(column, collate)
     local_oid = int(local.type_oid or 0)
     return _Column(column.column, True, ordering,
-                   "plain" if local_oid in _SUMMABLE else None)
+                   "plain" if local_oid in SUMMABLE else None)
 
 
 def _sqlite_column(pushdown: Pushdown, column: RemoteColumn, local: ColumnDefinition,
