@@ -13,12 +13,15 @@ from typing import Any, Iterable, Iterator
 from multicorn import UNBOUND, ColumnDefinition, ForeignDataWrapper, Qual, SortKey
 from sgfdw.aggregation import Aggregate, Aggregation
 from sgfdw.errors import WrapperNotFound
+from sgfdw.expression import Column, Constant, Parameter
+from sgfdw.modification import Modification
 from sgfdw.options import MergedOptions
 # The C side looks the value codec up here, with the rest of what it calls.
 from sgfdw.sampling import sample_rows
 from sgfdw.value_codec import json_dumps, json_loads, mapping_text
 
-__all__ = ["Qual", "SortKey", "UNBOUND", "Aggregate", "Aggregation", "load_wrapper",
+__all__ = ["Qual", "SortKey", "UNBOUND", "Aggregate", "Aggregation", "Column", "Constant",
+           "Parameter", "Modification", "load_wrapper",
            "new_instance", "execute", "explain",
            "import_statements", "json_dumps", "json_loads", "writable_operations",
            "overridden_operations", "WRITE_OPERATIONS",

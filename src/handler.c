@@ -32,6 +32,7 @@ sgfdw_handler(PG_FUNCTION_ARGS)
 	routine->ExecForeignTruncate = sgfdwExecForeignTruncate;
 	routine->AnalyzeForeignTable = sgfdwAnalyzeForeignTable;
 	sgfdw_set_modify_routines(routine);
+	sgfdw_set_direct_routines(routine);
 	PG_RETURN_POINTER(routine);
 }
 

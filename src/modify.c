@@ -575,6 +575,26 @@ sgfdwEndForeignInsert(EState *estate, ResultRelInfo *rinfo)
 	end_modify(rinfo->ri_FdwState);
 }
 
+/* The FDW's optional explain_modify(operation, verbose): what each row's write runs. */
+static void
+sgfdwExplainForeignModify(ModifyTableState *mtstate, ResultRelInfo *rinfo, List *fdw_private,
+						  int subplan_index, ExplainState *es)
+{
+	SgTable    *table = sgfdw_get_table(RelationGetRelid(rinfo->ri_RelationDesc));
+	PyObject   *method = sgfdw_optional_attr(table->instance, "explain_modify");
+	const char *operation = mtstate->operation == CMD_INSERT ? "insert" :
+		mtstate->operation == CMD_UPDATE ? "update" : "delete";
+	PyObject   *lines;
+
+	if (method == NULL)
+		return;
+	lines = sgfdw_call(method, Py_BuildValue("(sO)", operation,
+											 es->verbose ? Py_True : Py_False),
+					   NULL, "explain_modify()");
+	Py_DECREF(method);
+	sgfdw_explain_lines(lines, "explain_modify()", es);
+}
+
 /*
  * Which of INSERT, UPDATE, DELETE the table allows: the instance's
  * updatable_operations() hook, else the write methods its class overrides (the rule
@@ -617,6 +637,7 @@ sgfdw_set_modify_routines(FdwRoutine *routine)
 	routine->ExecForeignUpdate = sgfdwExecForeignUpdate;
 	routine->ExecForeignDelete = sgfdwExecForeignDelete;
 	routine->EndForeignModify = sgfdwEndForeignModify;
+	routine->ExplainForeignModify = sgfdwExplainForeignModify;
 	routine->BeginForeignInsert = sgfdwBeginForeignInsert;
 	routine->EndForeignInsert = sgfdwEndForeignInsert;
 	routine->IsForeignRelUpdatable = sgfdwIsForeignRelUpdatable;

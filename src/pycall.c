@@ -59,6 +59,30 @@ sgfdw_truth(PyObject *obj, const char *context)
 }
 
 /*
+ * The FDW's yes or no to what it is offered: method(offered), both references taken
+ * over (an opt-in hook such as can_modify_directly).
+ */
+bool
+sgfdw_accepts(PyObject *method, PyObject *offered, const char *context)
+{
+	PyObject   *answer = sgfdw_call(method, PyTuple_Pack(1, offered), NULL, context);
+	bool		accepted;
+
+	Py_DECREF(offered);
+	Py_DECREF(method);
+	PG_TRY();
+	{
+		accepted = sgfdw_truth(answer, context);
+	}
+	PG_FINALLY();
+	{
+		Py_DECREF(answer);
+	}
+	PG_END_TRY();
+	return accepted;
+}
+
+/*
  * An attribute an FDW class may leave out (sgfdw's opt-in hooks): a new reference, or
  * NULL when it has none; any other error raised getting it is reported.
  */

@@ -431,6 +431,25 @@ explain_lines(PyObject *lines, ExplainState *es)
 		ExplainPropertyList("sgfdw", items, es);
 }
 
+/* The lines an FDW's explain method returned (taken over; None: none) as properties. */
+void
+sgfdw_explain_lines(PyObject *lines, const char *method, ExplainState *es)
+{
+	PyObject   *sequence = lines == Py_None ? PyList_New(0) : PySequence_Fast(lines, method);
+
+	Py_DECREF(lines);
+	SGFDW_CHECK(sequence, method);
+	PG_TRY();
+	{
+		explain_lines(sequence, es);
+	}
+	PG_FINALLY();
+	{
+		Py_DECREF(sequence);
+	}
+	PG_END_TRY();
+}
+
 void
 sgfdwExplainForeignScan(ForeignScanState *node, ExplainState *es)
 {

@@ -71,6 +71,8 @@ extern PyObject *sgfdw_call(PyObject *callable, PyObject *args, PyObject *kwargs
 							const char *context);
 /* PyObject_IsTrue with its failure reported. */
 extern bool sgfdw_truth(PyObject *obj, const char *context);
+/* method(offered) of an opt-in hook, as a bool; both references taken over. */
+extern bool sgfdw_accepts(PyObject *method, PyObject *offered, const char *context);
 extern PyObject *sgfdw_optional_attr(PyObject *obj, const char *name);
 
 /* ---- pytext.c: Python str <-> C text ---- */
@@ -295,9 +297,13 @@ extern TupleTableSlot *sgfdwIterateForeignScan(ForeignScanState *node);
 extern void sgfdwReScanForeignScan(ForeignScanState *node);
 extern void sgfdwEndForeignScan(ForeignScanState *node);
 extern void sgfdwExplainForeignScan(ForeignScanState *node, ExplainState *es);
+extern void sgfdw_explain_lines(PyObject *lines, const char *method, ExplainState *es);
 
 /* ---- modify.c: INSERT / UPDATE / DELETE / batch insert ---- */
 extern void sgfdw_set_modify_routines(FdwRoutine *routine);
+
+/* ---- direct.c: UPDATE / DELETE run by the FDW as one statement ---- */
+extern void sgfdw_set_direct_routines(FdwRoutine *routine);
 
 /* ---- xact.c: the FDWs' part in transactions and subtransactions ---- */
 extern void sgfdw_xact_touch(PyObject *instance);

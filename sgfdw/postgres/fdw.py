@@ -16,6 +16,7 @@ from multicorn import ColumnDefinition, ForeignDataWrapper, Qual, SortKey, Table
 
 from sgfdw.aggregation import Aggregation
 from sgfdw.errors import FdwError, FeatureNotSupported, OptionError
+from sgfdw.modification import Modification
 from sgfdw.remote.collation import local_collation
 from sgfdw.remote.identity import is_superuser
 from sgfdw.remote.pushdown import sortable_prefix
@@ -28,6 +29,7 @@ from .analyze import analyze_query
 from .connection import RemoteConnection, get_connection
 from .deparse import (SelectQuery, Sql, build_delete, build_insert, build_select,
                       build_update)
+from .direct import build_modification, modification_pushable, row_write_sql
 from .importer import import_tables
 from .options import (TableOptions, check_options, parse_import_options,
                       parse_table_options)
@@ -225,6 +227,33 @@ class PostgresFdw(ForwardsTransactions, ForeignDataWrapper):
         sql = build_delete(self._relation_now(), self.rowid_column, oldvalues)
         rows = self._write(sql)
         return {CTID: rows[0][0]} if rows and rows[0] else None
+
+    def explain_modify(self, operation: str, verbose: bool = False) -> list[str]:
+        """The statement each row's insert(), update() or delete() runs."""
+        if not verbose:
+            return []
+        rowid = "" if operation == "insert" else self.rowid_column
+        return ["Remote SQL: " + row_write_sql(self._relation_now(), operation, rowid).shown()]
+
+    # -- UPDATE / DELETE as one remote statement (direct.py) ------------------------------
+
+    def can_modify_directly(self, modification: Modification) -> bool:
+        return modification_pushable(self._relation_now(), modification)
+
+    def modify_directly(self, modification: Modification) -> int | list[dict[str, Any]]:
+        """The remote UPDATE/DELETE: its row count, or the rows RETURNING asks for."""
+        sql, names = build_modification(self._relation_now(), modification)
+        text, params = sql.for_psycopg()
+        if modification.returning is None:
+            return self._connection().command(text, params, sql.shown())
+        return [dict(zip(names, row))
+                for row in self._connection().query(text, params, sql.shown())]
+
+    def explain_modify_directly(self, modification: Modification,
+                                verbose: bool = False) -> list[str]:
+        if not verbose:
+            return []
+        return ["Remote SQL: " + build_modification(self._relation_now(), modification)[0].shown()]
 
     # -- TRUNCATE and ANALYZE ----------------------------------------------------------------
 

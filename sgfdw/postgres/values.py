@@ -176,8 +176,8 @@ def qual_param(value: Any, local_type_oid: int = 0, list_operator: bool = False)
 
 def write_param(value: Any, local_type_oid: int) -> Any:
     """The parameter for a value written into a column of this local type."""
-    if value is None:
-        return None
+    if value is None or value is UNBOUND:
+        return value    # UNBOUND: only ever shown as $n (EXPLAIN), never sent
     if local_type_oid in JSON_TYPES:
         return json_dumps(value)
     if isinstance(value, (list, tuple)):
