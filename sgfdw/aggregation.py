@@ -6,10 +6,16 @@ plain columns of the foreign table and aggregates of one plain column or of its 
 values (or ``count(*)``) with no FILTER or ORDER BY. The FDW yields one row per group:
 the grouping columns' values, then the aggregates' values, in the order of
 ``output_names``.
+
+An order and a limit of the groups are only ever set on an aggregation by the FDW's
+own consent (``can_sort_aggregation``, ``can_limit_aggregation``), so an FDW that does
+not know of them never gets an aggregation that has them.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
+from multicorn import SortKey
 
 __all__ = ["Aggregate", "Aggregation"]
 
@@ -42,11 +48,18 @@ class Aggregate:
 class Aggregation:
     """GROUP BY ``group_by`` (column names; empty: one row for the whole table, even an
     empty one) computing ``aggregates``. ``output_names`` names the values of each row
-    to yield, in order (keys of a row given as a mapping)."""
+    to yield, in order (keys of a row given as a mapping).
+
+    ``sortkeys``: the groups are yielded in that order, each ``SortKey`` naming one of
+    ``output_names`` (``attname``; ``attnum`` its position, from 1). ``limit`` and
+    ``offset`` (ints, None: none): only those groups of that order are yielded."""
 
     group_by: tuple[str, ...]
     aggregates: tuple[Aggregate, ...]
     output_names: tuple[str, ...] = field(init=False, compare=False)
+    sortkeys: tuple[SortKey, ...] = ()
+    limit: int | None = None
+    offset: int | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "output_names",

@@ -41,27 +41,6 @@ typedef struct SgPlanState
 	bool		sort_fully_pushed;
 } SgPlanState;
 
-/* ForeignPath.fdw_private of a sorted or limited path, for sgfdwGetForeignPlan. */
-enum SgPathPrivateIndex
-{
-	SgPathPrivateSortKeys,		/* the sort keys' descriptions, NIL: none */
-	SgPathPrivateLimit,			/* int8 Const, NULL: no LIMIT */
-	SgPathPrivateOffset,		/* int8 Const, NULL: no OFFSET */
-	SgPathPrivateAggregation,	/* the aggregation's description (upper.c), NIL: none */
-	SgPathPrivateScanTlist,		/* its fdw_scan_tlist: grouping columns, aggregates */
-	SgPathPrivateCount
-};
-
-/* A sort key's description (planning runs Python; plans hold only copyable nodes). */
-enum SgSortKeyField
-{
-	SgSortKeyAttnum,			/* Integer */
-	SgSortKeyReversed,			/* Integer, as a bool: DESC */
-	SgSortKeyNullsFirst,		/* Integer, as a bool */
-	SgSortKeyCollation,			/* String, "": the default collation */
-	SgSortKeyFieldCount
-};
-
 #if PG_VERSION_NUM >= 180000
 #define make_foreign_path(root, rel, rows, startup, total, pathkeys, outer, priv) \
 	create_foreignscan_path(root, rel, NULL, rows, 0, startup, total, pathkeys, outer, \
@@ -211,24 +190,55 @@ pathkey_column(PathKey *pathkey, RelOptInfo *baserel)
 	return NULL;
 }
 
-static PyObject *
-make_sortkey(SgTable *table, List *node)
+/* The description of a sort by pathkey of the column (or output) attnum. */
+List *
+sgfdw_sortkey_node(PathKey *pathkey, int attnum)
+{
+	Oid			collation = pathkey->pk_eclass->ec_collation;
+	Node	   *fields[SgSortKeyFieldCount];
+
+	fields[SgSortKeyAttnum] = (Node *) makeInteger(attnum);
+#if PG_VERSION_NUM >= 180000
+	fields[SgSortKeyReversed] = (Node *) makeInteger(pathkey->pk_cmptype == COMPARE_GT);
+#else
+	fields[SgSortKeyReversed] =
+		(Node *) makeInteger(pathkey->pk_strategy == BTGreaterStrategyNumber);
+#endif
+	fields[SgSortKeyNullsFirst] = (Node *) makeInteger(pathkey->pk_nulls_first);
+	/* As Multicorn: the default collation is None, so FDWs add no COLLATE for it. */
+	fields[SgSortKeyCollation] = (Node *) makeString(
+		OidIsValid(collation) && collation != DEFAULT_COLLATION_OID ?
+		get_collation_name(collation) : "");
+	return sgfdw_list_of(fields, SgSortKeyFieldCount);
+}
+
+/* The SortKey a description stands for, named name (a new reference). */
+PyObject *
+sgfdw_sortkey_object(PyObject *name, List *node)
 {
 	static PyObject *sortkey_class = NULL;
-	AttrNumber	attnum = intVal(list_nth(node, SgSortKeyAttnum));
 	char	   *collation = strVal(list_nth(node, SgSortKeyCollation));
 	PyObject   *args;
-	PyObject   *result;
 
 	if (sortkey_class == NULL)
 		sortkey_class = sgfdw_bridge_attr("SortKey");
-	args = Py_BuildValue("(siOOO)", get_attname(table->relid, attnum, false), attnum,
+	args = Py_BuildValue("(OiOON)", name, intVal(list_nth(node, SgSortKeyAttnum)),
 						 intVal(list_nth(node, SgSortKeyReversed)) ? Py_True : Py_False,
 						 intVal(list_nth(node, SgSortKeyNullsFirst)) ? Py_True : Py_False,
-						 collation[0] ? sgfdw_str(collation) : Py_None);
+						 collation[0] ? sgfdw_str(collation) : Py_NewRef(Py_None));
 	SGFDW_CHECK(args, "building a sort key");
-	result = sgfdw_call(sortkey_class, args, NULL, "building a sort key");
-	return result;
+	return sgfdw_call(sortkey_class, args, NULL, "building a sort key");
+}
+
+static PyObject *
+make_sortkey(SgTable *table, List *node)
+{
+	PyObject   *name = sgfdw_str(get_attname(table->relid,
+											 intVal(list_nth(node, SgSortKeyAttnum)), false));
+	PyObject   *key = sgfdw_sortkey_object(name, node);
+
+	Py_DECREF(name);
+	return key;
 }
 
 /* Python SortKey objects from their description nodes (also used by scan.c). */
@@ -264,26 +274,11 @@ plan_sort_pushdown(PlannerInfo *root, RelOptInfo *baserel, SgPlanState *state, S
 
 	foreach(lc, root->query_pathkeys)
 	{
-		PathKey    *pathkey = lfirst(lc);
-		Var		   *var = pathkey_column(pathkey, baserel);
-		Oid			collation = pathkey->pk_eclass->ec_collation;
-		/* As Multicorn: the default collation is None, so FDWs add no COLLATE for it. */
-		char	   *collname = OidIsValid(collation) && collation != DEFAULT_COLLATION_OID ?
-			get_collation_name(collation) : NULL;
-		Node	   *fields[SgSortKeyFieldCount];
+		Var		   *var = pathkey_column(lfirst(lc), baserel);
 
 		if (var == NULL)
 			break;
-		fields[SgSortKeyAttnum] = (Node *) makeInteger(var->varattno);
-#if PG_VERSION_NUM >= 180000
-		fields[SgSortKeyReversed] = (Node *) makeInteger(pathkey->pk_cmptype == COMPARE_GT);
-#else
-		fields[SgSortKeyReversed] =
-			(Node *) makeInteger(pathkey->pk_strategy == BTGreaterStrategyNumber);
-#endif
-		fields[SgSortKeyNullsFirst] = (Node *) makeInteger(pathkey->pk_nulls_first);
-		fields[SgSortKeyCollation] = (Node *) makeString(collname ? collname : "");
-		nodes = lappend(nodes, sgfdw_list_of(fields, SgSortKeyFieldCount));
+		nodes = lappend(nodes, sgfdw_sortkey_node(lfirst(lc), var->varattno));
 	}
 	if (nodes == NIL)
 		return;
@@ -546,11 +541,37 @@ quals_enforced(SgPlanState *state, SgTable *table)
 	return enforced;
 }
 
+/*
+ * The query's LIMIT and OFFSET, if a scan yielding exactly the rows of the relation
+ * below the limit may apply them instead of a Limit node.
+ */
+bool
+sgfdw_limit_to_push(PlannerInfo *root, FinalPathExtraData *extra, Const **limit,
+					Const **offset)
+{
+	Query	   *parse = root->parse;
+
+	if (!extra->limit_needed || parse->commandType != CMD_SELECT ||
+		parse->limitOption == LIMIT_OPTION_WITH_TIES || parse->hasTargetSRFs ||
+		parse->rowMarks != NIL)
+		return false;
+	return constant_count(parse->limitCount, limit) && constant_count(parse->limitOffset, offset);
+}
+
+/* The rows at most a limit leaves of rows. */
+double
+sgfdw_limited_rows(double rows, Const *limit, Const *offset)
+{
+	if (limit)
+		rows = Min(rows, (double) DatumGetInt64(limit->constvalue) +
+				   (offset ? (double) DatumGetInt64(offset->constvalue) : 0));
+	return rows;
+}
+
 static void
 add_final_path(PlannerInfo *root, RelOptInfo *input_rel, RelOptInfo *final_rel,
 			   FinalPathExtraData *extra)
 {
-	Query	   *parse = root->parse;
 	SgPlanState *state = input_rel->fdw_private;
 	RelOptInfo *baserel = state->baserel;
 	SgTable    *table;
@@ -562,11 +583,7 @@ add_final_path(PlannerInfo *root, RelOptInfo *input_rel, RelOptInfo *final_rel,
 	double		fraction;
 	bool		pushed;
 
-	if (!extra->limit_needed || parse->commandType != CMD_SELECT ||
-		parse->limitOption == LIMIT_OPTION_WITH_TIES || parse->hasTargetSRFs ||
-		parse->rowMarks != NIL || baserel->lateral_relids != NULL)
-		return;
-	if (!constant_count(parse->limitCount, &limit) || !constant_count(parse->limitOffset, &offset))
+	if (baserel->lateral_relids != NULL || !sgfdw_limit_to_push(root, extra, &limit, &offset))
 		return;
 	if (root->sort_pathkeys != NIL && !state->sort_fully_pushed)
 		return;
@@ -584,10 +601,7 @@ add_final_path(PlannerInfo *root, RelOptInfo *input_rel, RelOptInfo *final_rel,
 	if (!pushed)
 		return;
 
-	rows = baserel->rows;
-	if (limit)
-		rows = Min(rows, (double) DatumGetInt64(limit->constvalue) +
-				   (offset ? (double) DatumGetInt64(offset->constvalue) : 0));
+	rows = sgfdw_limited_rows(baserel->rows, limit, offset);
 	fraction = baserel->rows > 0 ? rows / baserel->rows : 1;
 	/* Cheaper than Limit over the scan: the FDW stops early and nothing is discarded. */
 	add_path(final_rel, (Path *)
@@ -595,6 +609,7 @@ add_final_path(PlannerInfo *root, RelOptInfo *input_rel, RelOptInfo *final_rel,
 							 clamp_row_est(rows), state->startup_cost,
 							 state->startup_cost +
 							 (cheapest->total_cost - cheapest->startup_cost) * fraction * 0.5,
+							 NIL,
 							 sgfdw_path_private(root->sort_pathkeys ? state->sort_nodes : NIL,
 												limit, offset, NIL, NIL)));
 }
@@ -604,7 +619,17 @@ sgfdwGetForeignUpperPaths(PlannerInfo *root, UpperRelationKind stage,
 						  RelOptInfo *input_rel, RelOptInfo *output_rel, void *extra)
 {
 	SgPlanState *state = input_rel->fdw_private;
+	ForeignPath *aggregated = sgfdw_aggregation_path(input_rel);
 
+	/* Ordering and limiting the groups of an aggregation the FDW computes. */
+	if (aggregated != NULL)
+	{
+		if (stage == UPPERREL_ORDERED)
+			sgfdw_add_ordered_aggregation_path(root, aggregated, output_rel);
+		else if (stage == UPPERREL_FINAL)
+			sgfdw_add_limited_aggregation_path(root, aggregated, output_rel, extra);
+		return;
+	}
 	/* Only a query on this one foreign relation qualifies (its rel, or the ordered rel). */
 	if (state == NULL || (input_rel->reloptkind != RELOPT_BASEREL &&
 						  input_rel->reloptkind != RELOPT_UPPER_REL))

@@ -133,10 +133,13 @@ sgfdwBeginForeignScan(ForeignScanState *node, int eflags)
 
 		state->value_converters[i++] = sgconv_create(exprType(expr), exprTypmod(expr));
 	}
-	state->sortkeys = sgfdw_sortkeys_from_nodes(state->table,
+	/* An aggregation's order and limit are the aggregation's own. */
+	state->sortkeys = sgfdw_sortkeys_from_nodes(state->table, aggregation != NIL ? NIL :
 												list_nth(plan->fdw_private, SgScanPrivateSortKeys));
-	state->limit = count_from(list_nth(plan->fdw_private, SgScanPrivateLimit));
-	state->offset = count_from(list_nth(plan->fdw_private, SgScanPrivateOffset));
+	state->limit = aggregation != NIL ? -1 :
+		count_from(list_nth(plan->fdw_private, SgScanPrivateLimit));
+	state->offset = aggregation != NIL ? -1 :
+		count_from(list_nth(plan->fdw_private, SgScanPrivateOffset));
 
 	state->columns = PySet_New(NULL);
 	SGFDW_CHECK(state->columns, "building the column set");
@@ -174,7 +177,10 @@ sgfdwBeginForeignScan(ForeignScanState *node, int eflags)
 	}
 	if (aggregation != NIL)
 	{
-		state->aggregation = sgfdw_aggregation_from_nodes(state->table, aggregation);
+		state->aggregation = sgfdw_aggregation_from_nodes(state->table, aggregation,
+														  list_nth(plan->fdw_private, SgScanPrivateSortKeys),
+														  list_nth(plan->fdw_private, SgScanPrivateLimit),
+														  list_nth(plan->fdw_private, SgScanPrivateOffset));
 		sgfdw_aggregation_reader(state->aggregation,
 								 node->ss.ss_ScanTupleSlot->tts_tupleDescriptor,
 								 RelationGetRelationName(rel), rows);

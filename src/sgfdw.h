@@ -267,26 +267,64 @@ extern ForeignScan *sgfdwGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel,
 extern void sgfdwGetForeignUpperPaths(PlannerInfo *root, UpperRelationKind stage,
 									  RelOptInfo *input_rel, RelOptInfo *output_rel,
 									  void *extra);
+/* ForeignPath.fdw_private of a pushed path (made by sgfdw_path_private). */
+enum SgPathPrivateIndex
+{
+	SgPathPrivateSortKeys,		/* the sort keys' descriptions, NIL: none */
+	SgPathPrivateLimit,			/* int8 Const, NULL: no LIMIT */
+	SgPathPrivateOffset,		/* int8 Const, NULL: no OFFSET */
+	SgPathPrivateAggregation,	/* the aggregation's description (upper.c), NIL: none */
+	SgPathPrivateScanTlist,		/* its fdw_scan_tlist: grouping columns, aggregates */
+	SgPathPrivateCount
+};
+
 /* A pushed path's fdw_private (limit, offset NULL: none; aggregation NIL: none). */
 extern List *sgfdw_path_private(List *sort_nodes, Const *limit, Const *offset,
 								List *aggregation, List *scan_tlist);
+/* A sort key's description (planning runs Python; plans hold only copyable nodes). */
+enum SgSortKeyField
+{
+	SgSortKeyAttnum,			/* Integer (of an aggregation's scan: the output's position) */
+	SgSortKeyReversed,			/* Integer, as a bool: DESC */
+	SgSortKeyNullsFirst,		/* Integer, as a bool */
+	SgSortKeyCollation,			/* String, "": the default collation */
+	SgSortKeyFieldCount
+};
+
+/* Sort keys: a description, and the SortKey object it stands for (name: borrowed). */
+extern List *sgfdw_sortkey_node(PathKey *pathkey, int attnum);
+extern PyObject *sgfdw_sortkey_object(PyObject *name, List *node);
+/* LIMIT/OFFSET that a scan yielding exactly the rows below the limit may apply. */
+extern bool sgfdw_limit_to_push(PlannerInfo *root, FinalPathExtraData *extra, Const **limit,
+								Const **offset);
+extern double sgfdw_limited_rows(double rows, Const *limit, Const *offset);
 
 #if PG_VERSION_NUM >= 180000
-#define make_upper_path(root, rel, target, rows, startup, total, priv) \
-	create_foreign_upper_path(root, rel, target, rows, 0, startup, total, NIL, NULL, NIL, priv)
+#define make_upper_path(root, rel, target, rows, startup, total, pathkeys, priv) \
+	create_foreign_upper_path(root, rel, target, rows, 0, startup, total, pathkeys, NULL, \
+							  NIL, priv)
 #elif PG_VERSION_NUM >= 170000
-#define make_upper_path(root, rel, target, rows, startup, total, priv) \
-	create_foreign_upper_path(root, rel, target, rows, startup, total, NIL, NULL, NIL, priv)
+#define make_upper_path(root, rel, target, rows, startup, total, pathkeys, priv) \
+	create_foreign_upper_path(root, rel, target, rows, startup, total, pathkeys, NULL, NIL, \
+							  priv)
 #else
-#define make_upper_path(root, rel, target, rows, startup, total, priv) \
-	create_foreign_upper_path(root, rel, target, rows, startup, total, NIL, NULL, priv)
+#define make_upper_path(root, rel, target, rows, startup, total, pathkeys, priv) \
+	create_foreign_upper_path(root, rel, target, rows, startup, total, pathkeys, NULL, priv)
 #endif
 
 /* ---- upper.c: grouping and aggregation computed by the FDW ---- */
 extern void sgfdw_add_aggregate_path(PlannerInfo *root, RelOptInfo *baserel,
 									 RelOptInfo *grouped_rel, GroupPathExtraData *extra,
 									 SgTable *table, Cost startup_cost, Cost row_cost);
-extern PyObject *sgfdw_aggregation_from_nodes(SgTable *table, List *description);
+extern ForeignPath *sgfdw_aggregation_path(RelOptInfo *rel);
+extern void sgfdw_add_ordered_aggregation_path(PlannerInfo *root, ForeignPath *aggregated,
+											   RelOptInfo *ordered_rel);
+extern void sgfdw_add_limited_aggregation_path(PlannerInfo *root, ForeignPath *aggregated,
+											   RelOptInfo *final_rel,
+											   FinalPathExtraData *extra);
+/* The Aggregation object; sort_nodes, limit and offset as in a pushed path's fdw_private. */
+extern PyObject *sgfdw_aggregation_from_nodes(SgTable *table, List *description,
+											  List *sort_nodes, Node *limit, Node *offset);
 extern List *sgfdw_aggregation_columns(List *description);
 extern void sgfdw_aggregation_reader(PyObject *aggregation, TupleDesc desc,
 									 const char *relname, SgRowReader *rows);

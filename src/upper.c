@@ -23,7 +23,9 @@
 #include "optimizer/cost.h"
 #include "optimizer/optimizer.h"
 #include "optimizer/pathnode.h"
+#include "optimizer/paths.h"
 #include "optimizer/tlist.h"
+#include "parser/parsetree.h"
 #include "utils/lsyscache.h"
 #include "utils/selfuncs.h"
 
@@ -168,9 +170,40 @@ describe_grouping(PlannerInfo *root, RelOptInfo *baserel, PathTarget *target,
 	return true;
 }
 
+/* A pushed count as Python: an int, None for none (a NULL or null Const). */
+static PyObject *
+count_object(Node *count)
+{
+	if (count == NULL || ((Const *) count)->constisnull)
+		return Py_NewRef(Py_None);
+	return PyLong_FromLongLong(DatumGetInt64(((Const *) count)->constvalue));
+}
+
+/* The SortKeys of sort_nodes, each named by the output of aggregation it sorts by. */
+static PyObject *
+output_sortkeys(PyObject *aggregation, List *sort_nodes)
+{
+	PyObject   *names = PyObject_GetAttrString(aggregation, "output_names");
+	PyObject   *sortkeys = PyTuple_New(list_length(sort_nodes));
+	ListCell   *lc;
+
+	SGFDW_CHECK(names, "the aggregation's output_names");
+	SGFDW_CHECK(sortkeys, "describing the aggregation's order");
+	foreach(lc, sort_nodes)
+	{
+		int			position = intVal(list_nth(lfirst(lc), SgSortKeyAttnum));
+
+		PyTuple_SET_ITEM(sortkeys, foreach_current_index(lc),
+						 sgfdw_sortkey_object(PyTuple_GET_ITEM(names, position - 1), lfirst(lc)));
+	}
+	Py_DECREF(names);
+	return sortkeys;
+}
+
 /* The Python Aggregation a description stands for (sgfdw.aggregation). */
 PyObject *
-sgfdw_aggregation_from_nodes(SgTable *table, List *description)
+sgfdw_aggregation_from_nodes(SgTable *table, List *description, List *sort_nodes,
+							 Node *limit, Node *offset)
 {
 	static PyObject *aggregation_class = NULL;
 	static PyObject *aggregate_class = NULL;
@@ -178,6 +211,8 @@ sgfdw_aggregation_from_nodes(SgTable *table, List *description)
 	List	   *aggregates = list_nth(description, SgAggregationAggregates);
 	PyObject   *names = PyTuple_New(list_length(group_by));
 	PyObject   *calls = PyTuple_New(list_length(aggregates));
+	PyObject   *positional;
+	PyObject   *aggregation;
 	ListCell   *lc;
 
 	if (aggregation_class == NULL)
@@ -207,8 +242,26 @@ sgfdw_aggregation_from_nodes(SgTable *table, List *description)
 		PyTuple_SET_ITEM(calls, foreach_current_index(lc),
 						 sgfdw_call(aggregate_class, args, NULL, "describing an aggregate"));
 	}
-	return sgfdw_call(aggregation_class, Py_BuildValue("(NN)", names, calls), NULL,
-					  "describing the aggregation");
+	positional = Py_BuildValue("(NN)", names, calls);
+	SGFDW_CHECK(positional, "describing the aggregation");
+	aggregation = sgfdw_call(aggregation_class, Py_NewRef(positional), NULL,
+							 "describing the aggregation");
+	if (sort_nodes != NIL || (limit && !((Const *) limit)->constisnull) ||
+		(offset && !((Const *) offset)->constisnull))
+	{
+		PyObject   *kwargs = Py_BuildValue("{sNsNsN}",
+										   "sortkeys", output_sortkeys(aggregation, sort_nodes),
+										   "limit", count_object(limit),
+										   "offset", count_object(offset));
+
+		SGFDW_CHECK(kwargs, "describing the aggregation's order");
+		Py_DECREF(aggregation);
+		aggregation = sgfdw_call(aggregation_class, Py_NewRef(positional), kwargs,
+								 "describing the aggregation");
+		Py_DECREF(kwargs);
+	}
+	Py_DECREF(positional);
+	return aggregation;
 }
 
 /* The attnums an aggregation reads (ForeignScan.fdw_private[SgScanPrivateColumns]). */
@@ -258,7 +311,7 @@ sgfdw_add_aggregate_path(PlannerInfo *root, RelOptInfo *baserel, RelOptInfo *gro
 		PyErr_Clear();
 		return;
 	}
-	offered = sgfdw_aggregation_from_nodes(table, description);
+	offered = sgfdw_aggregation_from_nodes(table, description, NIL, NULL, NULL);
 	answer = sgfdw_call(method, PyTuple_Pack(1, offered), NULL, "can_aggregate()");
 	accepted = sgfdw_truth(answer, "can_aggregate() result");
 	Py_DECREF(answer);
@@ -281,8 +334,179 @@ sgfdw_add_aggregate_path(PlannerInfo *root, RelOptInfo *baserel, RelOptInfo *gro
 	add_path(grouped_rel, (Path *)
 			 make_upper_path(root, grouped_rel, grouped_rel->reltarget, rows, startup_cost,
 							 startup_cost + baserel->rows * cpu_operator_cost +
-							 groups * row_cost * 0.5,
+							 groups * row_cost * 0.5, NIL,
 							 sgfdw_path_private(NIL, NULL, NULL, description, scan_tlist)));
+}
+
+/* The path of rel computing an aggregation in the FDW (ordered or not), NULL: none. */
+ForeignPath *
+sgfdw_aggregation_path(RelOptInfo *rel)
+{
+	ListCell   *lc;
+
+	if (rel->reloptkind != RELOPT_UPPER_REL)
+		return NULL;
+	foreach(lc, rel->pathlist)
+	{
+		ForeignPath *path = lfirst(lc);
+
+		if (IsA(path, ForeignPath) &&
+			list_length(path->fdw_private) == SgPathPrivateCount &&
+			list_nth(path->fdw_private, SgPathPrivateAggregation) != NIL)
+			return path;
+	}
+	return NULL;
+}
+
+/* The position of what pathkey sorts by in the scan's targetlist, 0: none of it. */
+static int
+sorted_output(PathKey *pathkey, List *scan_tlist)
+{
+	ListCell   *lc;
+
+	foreach(lc, pathkey->pk_eclass->ec_members)
+	{
+		EquivalenceMember *member = lfirst(lc);
+		Expr	   *expr = member->em_expr;
+		TargetEntry *entry;
+
+		if (member->em_is_const || member->em_is_child)
+			continue;
+		while (IsA(expr, RelabelType))
+			expr = ((RelabelType *) expr)->arg;
+		entry = tlist_member(expr, scan_tlist);
+		if (entry != NULL)
+			return entry->resno;
+	}
+	return 0;
+}
+
+/* The one foreign table a query's aggregation reads. */
+static SgTable *
+aggregated_table(PlannerInfo *root)
+{
+	return sgfdw_get_table(planner_rt_fetch(bms_singleton_member(root->all_baserels),
+											root)->relid);
+}
+
+/* The FDW's optional method name, NULL when it has none. */
+static PyObject *
+optional_method(PlannerInfo *root, const char *name)
+{
+	return sgfdw_optional_attr(aggregated_table(root)->instance, name);
+}
+
+/* The Aggregation that path computes, ordered by sort_nodes. */
+static PyObject *
+aggregation_of(PlannerInfo *root, ForeignPath *path, List *sort_nodes)
+{
+	return sgfdw_aggregation_from_nodes(aggregated_table(root),
+										list_nth(path->fdw_private, SgPathPrivateAggregation),
+										sort_nodes, NULL, NULL);
+}
+
+/* The truth of what method(*args) answers (both released). */
+static bool
+accepts(PyObject *method, PyObject *args, const char *context)
+{
+	PyObject   *answer = sgfdw_call(method, args, NULL, context);
+	bool		accepted = sgfdw_truth(answer, context);
+
+	Py_DECREF(answer);
+	Py_DECREF(method);
+	return accepted;
+}
+
+/*
+ * ORDER BY above an aggregation the FDW computes: offered to its optional
+ * can_sort_aggregation(aggregation, sortkeys) when every sort key is one of the
+ * aggregation's outputs.
+ */
+void
+sgfdw_add_ordered_aggregation_path(PlannerInfo *root, ForeignPath *aggregated,
+								   RelOptInfo *ordered_rel)
+{
+	List	   *pushed = aggregated->fdw_private;
+	List	   *scan_tlist = list_nth(pushed, SgPathPrivateScanTlist);
+	List	   *nodes = NIL;
+	PyObject   *method;
+	PyObject   *aggregation;
+	ListCell   *lc;
+
+	if (root->sort_pathkeys == NIL)
+		return;
+	foreach(lc, root->sort_pathkeys)
+	{
+		int			position = sorted_output(lfirst(lc), scan_tlist);
+
+		if (position == 0)
+			return;
+		nodes = lappend(nodes, sgfdw_sortkey_node(lfirst(lc), position));
+	}
+	method = optional_method(root, "can_sort_aggregation");
+	if (method == NULL)
+		return;
+	aggregation = aggregation_of(root, aggregated, NIL);
+	if (!accepts(method, Py_BuildValue("(NN)", aggregation,
+									   output_sortkeys(aggregation, nodes)),
+				 "can_sort_aggregation()"))
+		return;
+	/* Sorting the groups remotely costs less than sorting them here. */
+	add_path(ordered_rel, (Path *)
+			 make_upper_path(root, ordered_rel, root->upper_targets[UPPERREL_ORDERED],
+							 aggregated->path.rows,
+							 aggregated->path.startup_cost,
+							 aggregated->path.total_cost +
+							 aggregated->path.rows * cpu_operator_cost * 0.5,
+							 root->sort_pathkeys,
+							 sgfdw_path_private(nodes, NULL, NULL,
+												list_nth(pushed, SgPathPrivateAggregation),
+												scan_tlist)));
+}
+
+/*
+ * LIMIT/OFFSET above an aggregation the FDW computes (ordered, if the query orders):
+ * offered to its optional can_limit_aggregation(aggregation, limit, offset) when no
+ * group can be filtered out after it was counted (no HAVING).
+ */
+void
+sgfdw_add_limited_aggregation_path(PlannerInfo *root, ForeignPath *aggregated,
+								   RelOptInfo *final_rel, FinalPathExtraData *extra)
+{
+	List	   *pushed = aggregated->fdw_private;
+	List	   *sort_nodes = list_nth(pushed, SgPathPrivateSortKeys);
+	Const	   *limit;
+	Const	   *offset;
+	PyObject   *method;
+	double		rows;
+	double		fraction;
+
+	if (root->parse->havingQual != NULL || !sgfdw_limit_to_push(root, extra, &limit, &offset))
+		return;
+	if (root->sort_pathkeys != NIL &&
+		!pathkeys_contained_in(root->sort_pathkeys, aggregated->path.pathkeys))
+		return;
+	method = optional_method(root, "can_limit_aggregation");
+	if (method == NULL)
+		return;
+	if (!accepts(method, Py_BuildValue("(NNN)", aggregation_of(root, aggregated, sort_nodes),
+									   count_object((Node *) limit),
+									   count_object((Node *) offset)),
+				 "can_limit_aggregation()"))
+		return;
+	rows = sgfdw_limited_rows(aggregated->path.rows, limit, offset);
+	fraction = aggregated->path.rows > 0 ? rows / aggregated->path.rows : 1;
+	/* Cheaper than Limit over the groups' scan: fewer groups are transferred. */
+	add_path(final_rel, (Path *)
+			 make_upper_path(root, final_rel, root->upper_targets[UPPERREL_FINAL],
+							 clamp_row_est(rows), aggregated->path.startup_cost,
+							 aggregated->path.startup_cost +
+							 (aggregated->path.total_cost - aggregated->path.startup_cost) *
+							 fraction * 0.5,
+							 aggregated->path.pathkeys,
+							 sgfdw_path_private(sort_nodes, limit, offset,
+												list_nth(pushed, SgPathPrivateAggregation),
+												list_nth(pushed, SgPathPrivateScanTlist))));
 }
 
 /*

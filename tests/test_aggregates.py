@@ -76,6 +76,17 @@ def test_declined_or_not_offered_is_aggregated_locally(agg, query):
     assert offered(agg) == []
 
 
+def test_an_fdw_without_the_opt_in_gets_no_order_nor_limit(agg):
+    """can_aggregate alone: ORDER BY and LIMIT above the groups stay PostgreSQL's (an
+    FDW written before they existed could not honour them)."""
+    query = "SELECT g, sum(n) FROM {t} GROUP BY g ORDER BY 2 DESC NULLS LAST, 1 LIMIT 2"
+    plan = explain_lines(agg, query.format(t="a"))
+    assert pushed(agg, query.format(t="a"))
+    assert [n for n in ("Limit", "Sort") if any(n in line for line in plan)] == \
+        ["Limit", "Sort"]
+    assert_same(agg, query, foreign="a", local="a_local")
+
+
 def test_a_bad_value_is_an_error_naming_the_value(agg):
     exc = error_of(agg, "SELECT g, count(*) FROM a_bad GROUP BY g")
     assert exc.pgcode == "22P02"

@@ -16,6 +16,12 @@ An aggregation is pushed only when the remote result is the local one, value for
   local one, or ``COLLATE "C"``), enums excepted (their labels' order is the remote
   type's own);
 * and every qual evaluated remotely: no row may be filtered out after being counted.
+
+The groups are sorted remotely (``can_sort_aggregation``) where each sort key is a
+grouping column that could be sorted remotely (pushdown's rule for ORDER BY), a count,
+sum or avg (numbers, ordered alike on both sides) or a min/max (ordered as its column,
+by the same rule), and then limited (``can_limit_aggregation``: always, the bridge
+offers a limit only when no group is filtered out afterwards).
 """
 from __future__ import annotations
 
@@ -26,10 +32,11 @@ from sgfdw.aggregation import Aggregate, Aggregation
 from sgfdw.errors import FdwError
 from sgfdw.remote.aggregates import SUMMABLE
 
-from .deparse import SelectQuery, Sql, add_where, column_sql, qualified_name
+from .deparse import (SelectQuery, Sql, add_order_limit, add_where, column_sql,
+                      qualified_name, sort_item)
 from .pushdown import Match, Relation
 
-__all__ = ["aggregation_pushable", "build_aggregate_select"]
+__all__ = ["aggregation_pushable", "aggregation_sortable", "build_aggregate_select"]
 
 
 
@@ -78,12 +85,45 @@ def _aggregate_sql(relation: Relation, aggregate: Aggregate) -> str:
     return f"{aggregate.function}({'DISTINCT ' if aggregate.distinct else ''}{argument})"
 
 
+def _output_sql(relation: Relation, aggregation: Aggregation, position: int) -> str:
+    """The SQL of output position (from 1) of the aggregation."""
+    if position <= len(aggregation.group_by):
+        return column_sql(relation, aggregation.group_by[position - 1])
+    return _aggregate_sql(relation, aggregation.aggregates[position - 1 -
+                                                           len(aggregation.group_by)])
+
+
+def _output_sort_collation(relation: Relation, aggregation: Aggregation,
+                           key: SortKey) -> str | None:
+    """'' or ' COLLATE "C"' to sort by the output key names, None if it cannot be
+    sorted remotely as it is locally."""
+    position = key.attnum
+    if position <= len(aggregation.group_by):
+        column = aggregation.group_by[position - 1]
+    else:
+        aggregate = aggregation.aggregates[position - 1 - len(aggregation.group_by)]
+        if aggregate.name not in ("min", "max"):
+            return ""           # count, sum, avg: numbers
+        column = aggregate.column     # type: ignore[assignment]
+    return relation.sort_pushable(SortKey(column, 0, key.is_reversed, key.nulls_first,
+                                          key.collate))
+
+
+def aggregation_sortable(relation: Relation, aggregation: Aggregation,
+                         sortkeys: Sequence[SortKey]) -> bool:
+    """Whether the remote server sorts the groups of this (pushable) aggregation by
+    sortkeys as PostgreSQL would."""
+    return all(_output_sort_collation(relation, aggregation, key) is not None
+               for key in sortkeys)
+
+
 def build_aggregate_select(relation: Relation, quals: Sequence[Qual],
                            aggregation: Aggregation) -> SelectQuery:
-    """SELECT group columns, aggregates FROM the table WHERE quals GROUP BY 1, 2, ...;
-    every qual must be pushable (the bridge checked enforces_quals)."""
-    items = [column_sql(relation, c) for c in aggregation.group_by]
-    items += [_aggregate_sql(relation, a) for a in aggregation.aggregates]
+    """SELECT group columns, aggregates FROM the table WHERE quals GROUP BY 1, 2, ...
+    [ORDER BY ...] [LIMIT n] [OFFSET m]; every qual must be pushable (the bridge checked
+    enforces_quals)."""
+    items = [_output_sql(relation, aggregation, position)
+             for position in range(1, len(aggregation.output_names) + 1)]
     table = relation.table
     query = SelectQuery(Sql().text(f"SELECT {', '.join(items)} FROM "
                                    f"{qualified_name(table.schema, table.name)}"))
@@ -96,4 +136,13 @@ def build_aggregate_select(relation: Relation, quals: Sequence[Qual],
             str(position) for position in range(1, len(aggregation.group_by) + 1)))
     else:
         query.at_most_one_row = True
+    sort_items = []
+    for key in aggregation.sortkeys:
+        collate = _output_sort_collation(relation, aggregation, key)
+        if collate is None:
+            raise FdwError(f"internal error: the groups cannot be sorted remotely by "
+                           f"{key.attname}")
+        sort_items.append(sort_item(_output_sql(relation, aggregation, key.attnum) + collate,
+                                    key))
+    add_order_limit(query.sql, sort_items, aggregation.limit, aggregation.offset)
     return query

@@ -163,6 +163,23 @@ def add_where(relation: Relation, quals: Sequence[Qual], query: SelectQuery) -> 
         query.sql.text(" WHERE ").join(" AND ", conditions)
 
 
+def sort_item(expression: str, key: SortKey) -> str:
+    """An ORDER BY item: expression (with its COLLATE) sorted as key says."""
+    return expression + (" DESC" if key.is_reversed else " ASC") + \
+        (" NULLS FIRST" if key.nulls_first else " NULLS LAST")
+
+
+def add_order_limit(sql: Sql, sort_items: Sequence[str], limit: int | None,
+                    offset: int | None) -> None:
+    """ORDER BY sort_items (none: no ORDER BY), LIMIT and OFFSET (None: none)."""
+    if sort_items:
+        sql.text(" ORDER BY " + ", ".join(sort_items))
+    if limit is not None:
+        sql.text(f" LIMIT {int(limit)}")
+    if offset is not None:
+        sql.text(f" OFFSET {int(offset)}")
+
+
 def build_select(relation: Relation, quals: Sequence[Qual], columns: Collection[str],
                  sortkeys: Sequence[SortKey] | None = None, limit: int | None = None,
                  offset: int | None = None) -> SelectQuery:
@@ -183,20 +200,13 @@ def build_select(relation: Relation, quals: Sequence[Qual], columns: Collection[
     sql.text(f"SELECT {select_list} FROM "
              f"{qualified_name(relation.table.schema, relation.table.name)}")
     add_where(relation, quals, query)
-    if sortkeys:
-        keys = []
-        for key in sortkeys:
-            collate = relation.sort_pushable(key)
-            if collate is None:
-                raise ValueError(f"sort key {key.attname!r} cannot be pushed")
-            keys.append(column_sql(relation, key.attname) + collate +
-                        (" DESC" if key.is_reversed else " ASC") +
-                        (" NULLS FIRST" if key.nulls_first else " NULLS LAST"))
-        sql.text(" ORDER BY " + ", ".join(keys))
-    if limit is not None:
-        sql.text(f" LIMIT {int(limit)}")
-    if offset is not None:
-        sql.text(f" OFFSET {int(offset)}")
+    keys = []
+    for key in sortkeys or ():
+        collate = relation.sort_pushable(key)
+        if collate is None:
+            raise ValueError(f"sort key {key.attname!r} cannot be pushed")
+        keys.append(sort_item(column_sql(relation, key.attname) + collate, key))
+    add_order_limit(sql, keys, limit, offset)
     query.at_most_one_row = _unique_lookup(relation, query.pushed)
     return query
 

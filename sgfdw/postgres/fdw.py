@@ -24,7 +24,7 @@ from sgfdw.remote.rowid import no_row_identity, rowid_from_key
 from sgfdw.remote.transactions import ForwardsTransactions
 
 from . import estimate
-from .aggregates import aggregation_pushable, build_aggregate_select
+from .aggregates import aggregation_pushable, aggregation_sortable, build_aggregate_select
 from .analyze import analyze_query
 from .connection import RemoteConnection, get_connection
 from .deparse import (SelectQuery, Sql, build_delete, build_insert, build_select,
@@ -119,6 +119,15 @@ class PostgresFdw(ForwardsTransactions, ForeignDataWrapper):
         """GROUP BY and aggregates computed remotely where the result is the local one
         (aggregates.py)."""
         return aggregation_pushable(self._relation_now(), aggregation)
+
+    def can_sort_aggregation(self, aggregation: Aggregation,
+                             sortkeys: Sequence[SortKey]) -> bool:
+        """ORDER BY the groups remotely where it sorts as locally (aggregates.py)."""
+        return aggregation_sortable(self._relation_now(), aggregation, sortkeys)
+
+    def can_limit_aggregation(self, aggregation: Aggregation, limit: int | None,
+                              offset: int | None) -> bool:
+        return True
 
     # -- scanning --------------------------------------------------------------------------
 

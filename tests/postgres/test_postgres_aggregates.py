@@ -45,8 +45,9 @@ AGGREGATES = ["count(*)", "count(h)", "count(i8)", "sum(i4)", "sum(i8)", "sum(n)
               "avg(DISTINCT n)", "max(DISTINCT t)"]
 PUSHED_QUALS = ["i4 > 1999999500", "g = 2", "h IS NULL", "h IS NOT NULL", "t LIKE 'x1%'",
                 "n BETWEEN -100 AND 100", "d <> '2024-01-03'", "g IN (1, 3)", "b"]
-LOCAL_QUALS = ["i4 + 1 > 1999999500", "lower(h) = 'ab'", "length(t) = 3",
-               "i8 % 2 = 0"]
+# Not shippable (other collation than the columns'): PostgreSQL filters, so aggregates.
+LOCAL_QUALS = ['lower(h COLLATE "C") = \'ab\'', 'length(t COLLATE "C") = 3',
+               'h COLLATE "C" > \'aB\'', 't COLLATE "C" < \'x5\'']
 
 
 @pytest.fixture
@@ -178,6 +179,80 @@ def test_expressions_over_pushed_aggregates(twins):
                   "SELECT count(DISTINCT t COLLATE \"C\") FROM {t}m"]:
         assert is_pushed(twins.db, query.replace("{t}", "s.")), query
         twins.same_read(query, ordered="ORDER BY" in query)
+
+
+ORDER_GROUPS = ["g", "b", "d", "tc", "h"]
+ORDER_AGGREGATES = ["count(*)", "count(h)", "sum(i4)", "sum(n)", "avg(i8)", "min(i4)",
+                    "max(n)", "min(d)", "max(tc)", "sum(f)", "count(DISTINCT g)"]
+
+
+def random_ordered_query(rng: random.Random) -> str:
+    """GROUP BY with ORDER BY every output, in a random order and direction (a total
+    order: the rows compare in order), and at times LIMIT and OFFSET."""
+    groups = rng.sample(ORDER_GROUPS, rng.randint(1, 2))
+    outputs = groups + rng.sample(ORDER_AGGREGATES, rng.randint(1, 3))
+    positions = rng.sample(range(1, len(outputs) + 1), len(outputs))
+    order = ", ".join(f"{p}{rng.choice(['', ' DESC'])}"
+                      f"{rng.choice(['', ' NULLS FIRST', ' NULLS LAST'])}" for p in positions)
+    query = (f"SELECT {', '.join(outputs)} FROM {{t}}m"
+             f"{rng.choice(['', ' WHERE g <> 3', ' WHERE h IS NOT NULL'])} "
+             f"GROUP BY {', '.join(groups)} ORDER BY {order}")
+    if rng.random() < 0.6:
+        query += f" LIMIT {rng.randint(0, 6)}"
+    if rng.random() < 0.3:
+        query += f" OFFSET {rng.randint(1, 4)}"
+    return query
+
+
+def test_random_ordered_and_limited_groups_match_postgres_fdw(twins):
+    """ORDER BY and LIMIT/OFFSET above the pushed aggregation run remotely: no Sort or
+    Limit left here, the same rows in the same order as postgres_fdw's."""
+    rng = random.Random(19)
+    for _ in range(40):
+        query = random_ordered_query(rng)
+        twins.same_read(query, ordered=True)
+        plan = plan_of(twins.db, query.replace("{t}", "s."))
+        sql = remote_sql(twins.db, query.replace("{t}", "s."))
+        assert " ORDER BY " in sql and "Sort" not in plan, (query, plan)
+        assert (" LIMIT " in sql) == (" LIMIT " in query) and "Limit" not in plan, (query, plan)
+        assert is_pushed(twins.db, query.replace("{t}", "s.")), query
+
+
+def test_remote_sql_of_ordered_and_limited_groups(twins):
+    query = ("SELECT g, count(*), min(tc) FROM s.m WHERE i4 > 1999999000 GROUP BY g "
+             "ORDER BY 2 DESC, min(tc), g NULLS FIRST LIMIT 3 OFFSET 1")
+    assert remote_sql(twins.db, query) == (
+        'SELECT "g", pg_catalog.count(*), pg_catalog.min("tc") FROM "{a}"."m" '
+        'WHERE ("i4" > $1) GROUP BY 1 ORDER BY pg_catalog.count(*) DESC NULLS FIRST, '
+        'pg_catalog.min("tc") ASC NULLS LAST, "g" ASC NULLS FIRST LIMIT 3 OFFSET 1'
+    ).format(a=twins.a)
+    twins.same_read(query.replace("s.m", "{t}m"))
+    # A grouping column sorted under "C": with its COLLATE.
+    query = 'SELECT h, count(*) FROM s.m GROUP BY h ORDER BY h COLLATE "C" LIMIT 4'
+    assert remote_sql(twins.db, query).endswith(
+        ' GROUP BY 1 ORDER BY "h" COLLATE "C" ASC NULLS LAST LIMIT 4')
+    twins.same_read(query.replace("s.m", "{t}m"))
+
+
+@pytest.mark.parametrize("query, local", [
+    # Sorted by an expression over an aggregate: sorted here, then limited here.
+    ("SELECT g, sum(i4) FROM {t}m GROUP BY g ORDER BY sum(i4) + 1, g LIMIT 2",
+     ["Limit", "Sort"]),
+    # HAVING filters groups here: sorted remotely, limited only here.
+    ("SELECT g, count(*) FROM {t}m GROUP BY g HAVING count(*) > 100 ORDER BY g LIMIT 2",
+     ["Limit"]),
+    # A LIMIT with ties needs the order here.
+    ("SELECT g, count(*) FROM {t}m GROUP BY g ORDER BY 2 FETCH FIRST 1 ROWS WITH TIES",
+     ["Limit"]),
+    # DISTINCT above the groups: PostgreSQL's.
+    ("SELECT DISTINCT count(*) FROM {t}m GROUP BY g ORDER BY 1 LIMIT 2",
+     ["Limit", "Sort"]),
+])
+def test_order_and_limit_left_local_when_they_must_be(twins, query, local):
+    plan = plan_of(twins.db, query.replace("{t}", "s."))
+    assert is_pushed(twins.db, query.replace("{t}", "s.")), query
+    assert [n for n in ("Limit", "Sort", "Unique") if n in plan] == local, plan
+    twins.same_read(query)
 
 
 def test_rescanned_aggregation(twins):
