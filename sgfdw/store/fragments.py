@@ -23,10 +23,17 @@ from sgfdw.store.types import FLAG, TableSchema, storage_of
 __all__ = ["Fragment", "arrow_schema", "make_fragment", "decode"]
 
 _ID_DOMAIN = b"sgfdw object v1\0"
-# Readers skip row groups by their statistics (a key lookup in a layered scan decodes
-# one group, not the object): 16k rows cost a key lookup ~1.5 ms instead of ~6 ms with
-# 128k, and full scans about the same (measured on 100k-row objects of int, text, float).
-_ROW_GROUP_ROWS = 16 * 1024
+# Readers skip row groups by their statistics (a key lookup or a key range in a layered
+# scan decodes the groups it needs, not the object). Measured on 100k-row objects of
+# int, text, float: 16k rows cost a lookup ~1.5 ms instead of ~6 ms with 128k; 8k read
+# a 1% key range with ~25% less decoding and whole objects as fast. A small object (a
+# patch) is cut in about four groups, so that a key range reads a part of it.
+_ROW_GROUP_ROWS = 8 * 1024
+_SMALLEST_ROW_GROUP = 1024
+
+
+def _row_group_rows(rows: int) -> int:
+    return min(_ROW_GROUP_ROWS, max(_SMALLEST_ROW_GROUP, -(-rows // 4)))
 
 
 @dataclass(frozen=True)
@@ -109,7 +116,7 @@ def _encode(table: pa.Table) -> bytes:
     sink = pa.BufferOutputStream()
     # Dictionaries cost more time than they save once zstd has done its work.
     pq.write_table(table, sink, compression="zstd", use_dictionary=False,
-                   row_group_size=_ROW_GROUP_ROWS)
+                   row_group_size=_row_group_rows(table.num_rows))
     return sink.getvalue().to_pybytes()
 
 

@@ -17,7 +17,7 @@ from test_layered_scan import assert_same_results, layered_import, make_grouped,
 HEAP = '"t/r".t'
 # Columns of t and literals its quals compare with (some match rows, some do not).
 LITERALS = {
-    "id": ["0", "1", "16383", "16384", "20000", "39999", "100007", "-5"],
+    "id": ["0", "1", "8191", "8192", "16384", "20000", "39999", "100007", "-5"],
     "grp": ["'g07'", "'g00'", "'zzz'", "'g3'"],
     "d": ["DATE '2020-03-01'", "DATE 'infinity'", "DATE '-infinity'", "DATE '2079-01-01'"],
     "x": ["0", "1e4", "'NaN'::float8", "-1", "'Infinity'::float8"],
