@@ -13,8 +13,10 @@ importing it. Measured in the same run, median of several runs after a warm-up:
 * selective latency, 1% by range: ``SELECT count(*), sum(f), max(t) FROM (SELECT *
   FROM ft WHERE id BETWEEN $a AND $a + N/100 - 1 OFFSET 0) s``;
 * aggregates both FDWs push down: ``SELECT count(*) FROM ft`` and ``SELECT k, sum(f),
-  count(*) FROM ft GROUP BY k``; and ``SELECT id % 10, sum(f) FROM ft GROUP BY 1``, whose
-  expression key sgfdw does not push yet.
+  count(*) FROM ft GROUP BY k``; the ten largest of N groups, ``SELECT t, count(*) FROM
+  ft GROUP BY t ORDER BY 2 DESC, 1 LIMIT 10`` (ORDER BY and LIMIT pushed above the
+  aggregation); and ``SELECT id % 10, sum(f) FROM ft GROUP BY 1``, whose expression key
+  sgfdw does not push yet.
 
 Targets (issue): full-scan throughput >= 0.5x postgres_fdw's; selective latency
 <= 1.5x postgres_fdw's; pushed aggregates <= 1.2x postgres_fdw's time. JIT and
@@ -48,7 +50,9 @@ BY_RANGE = ("SELECT count(*), sum(f), max(t) FROM "
 COUNT = "SELECT count(*) FROM {t}"
 GROUP_BY = "SELECT k, sum(f), count(*) FROM {t} GROUP BY k ORDER BY k"
 GROUP_BY_EXPR = "SELECT id % 10, sum(f) FROM {t} GROUP BY 1 ORDER BY 1"
-AGGREGATES = {"count": COUNT, "group": GROUP_BY, "group_expr": GROUP_BY_EXPR}
+GROUP_TOP = "SELECT t, count(*) FROM {t} GROUP BY t ORDER BY 2 DESC, 1 LIMIT 10"
+AGGREGATES = {"count": COUNT, "group": GROUP_BY, "group_expr": GROUP_BY_EXPR,
+              "group_top": GROUP_TOP}
 
 
 def python_path_for(cluster: Cluster) -> str:

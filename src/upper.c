@@ -5,7 +5,8 @@
  *
  * The FDW's optional can_aggregate() is offered the query's grouping when it can be
  * told as plain data (sgfdw.aggregation): GROUP BY plain columns, aggregates count(*)
- * and count/sum/avg/min/max of one plain column (also of its DISTINCT values), without
+ * and count/sum/avg/min/max, bool_and/bool_or/every, bit_and/bit_or and the standard
+ * deviations and variances of one plain column (also of its DISTINCT values), without
  * FILTER or ORDER BY.
  * Whatever else is not offered, so PostgreSQL aggregates as before. Rows cannot be
  * filtered once aggregated, so planner.c offers it only when the FDW enforces every
@@ -48,8 +49,11 @@ enum SgAggregateField
 	SgAggregateFieldCount
 };
 
-/* The aggregates of pg_catalog that are offered. */
-static const char *const offered_aggregates[] = {"count", "sum", "avg", "min", "max"};
+/* The aggregates of pg_catalog that are offered (of one argument: no ORDER BY needed). */
+static const char *const offered_aggregates[] = {
+	"count", "sum", "avg", "min", "max", "bool_and", "bool_or", "every", "bit_and", "bit_or",
+	"stddev", "stddev_pop", "stddev_samp", "variance", "var_pop", "var_samp"
+};
 
 /* The plain column of this relation that node is, under binary-compatible casts. */
 static Var *

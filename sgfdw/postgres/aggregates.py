@@ -8,9 +8,12 @@ An aggregation is pushed only when the remote result is the local one, value for
   (the remote default or C; the bridge offers no nondeterministic local one) two texts
   are equal only when their bytes are, so the groups are the same;
 * ``count`` of any column the remote reads (of its DISTINCT values: of the same type,
-  which the groups' rule makes equal alike); ``sum`` and ``avg`` of numbers of exactly
-  the same type on both sides (so the same function, with the same result type and
-  precision: int4 -> int8, int8 -> numeric, ...);
+  which the groups' rule makes equal alike); ``sum``, ``avg`` and the standard
+  deviations and variances of numbers of exactly the same type on both sides (so the
+  same function, with the same result type and precision: int4 -> int8, int8 ->
+  numeric, ...; of float4/float8 their last digits depend on the order the rows are
+  added in, locally as remotely, as postgres_fdw's); ``bool_and``, ``bool_or``,
+  ``every`` of booleans and ``bit_and``, ``bit_or`` of integers of that same type;
 * ``min`` and ``max`` where the column could be sorted remotely (pushdown's rule for
   ORDER BY: a type of the same ordering; text only under a collation ordering as the
   local one, or ``COLLATE "C"``), enums excepted (their labels' order is the remote
@@ -28,6 +31,7 @@ from __future__ import annotations
 from typing import Sequence
 
 from multicorn import Qual, SortKey
+from sgfdw import type_oids as oids
 from sgfdw.aggregation import Aggregate, Aggregation
 from sgfdw.errors import FdwError
 from sgfdw.remote.aggregates import SUMMABLE
@@ -37,6 +41,14 @@ from .deparse import (SelectQuery, Sql, add_order_limit, add_where, column_sql,
 from .pushdown import Match, Relation
 
 __all__ = ["aggregation_pushable", "aggregation_sortable", "build_aggregate_select"]
+
+# Aggregates pushed for an argument of one of these types, of the same type remotely.
+_SAME_TYPE_ARGUMENTS = {
+    **dict.fromkeys(("sum", "avg", "stddev", "stddev_pop", "stddev_samp", "variance",
+                     "var_pop", "var_samp"), SUMMABLE),
+    **dict.fromkeys(("bool_and", "bool_or", "every"), frozenset({oids.BOOL})),
+    **dict.fromkeys(("bit_and", "bit_or"), frozenset({oids.INT2, oids.INT4, oids.INT8})),
+}
 
 
 
@@ -59,9 +71,10 @@ def _aggregate_pushable(relation: Relation, aggregate: Aggregate) -> bool:
         return plan.match is Match.SAME or not aggregate.distinct
     if plan.match is not Match.SAME or plan.remote.is_array:
         return False
-    if aggregate.name in ("sum", "avg"):
+    if aggregate.name in _SAME_TYPE_ARGUMENTS:
         local_oid = int(relation.local_columns[aggregate.column].type_oid or 0)
-        return local_oid in SUMMABLE and plan.remote.base_oid == local_oid
+        return local_oid in _SAME_TYPE_ARGUMENTS[aggregate.name] and \
+            plan.remote.base_oid == local_oid
     return aggregate.name in ("min", "max") and \
         _min_max_collation(relation, aggregate) is not None
 
@@ -103,7 +116,7 @@ def _output_sort_collation(relation: Relation, aggregation: Aggregation,
     else:
         aggregate = aggregation.aggregates[position - 1 - len(aggregation.group_by)]
         if aggregate.name not in ("min", "max"):
-            return ""           # count, sum, avg: numbers
+            return ""           # numbers, booleans
         column = aggregate.column     # type: ignore[assignment]
     return relation.sort_pushable(SortKey(column, 0, key.is_reversed, key.nulls_first,
                                           key.collate))

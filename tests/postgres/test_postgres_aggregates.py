@@ -42,7 +42,9 @@ AGGREGATES = ["count(*)", "count(h)", "count(i8)", "sum(i4)", "sum(i8)", "sum(n)
               "sum(f)", "avg(i4)", "avg(i8)", "avg(n)", "min(i4)", "max(i8)", "min(n)",
               "max(f)", "min(d)", "max(d)", "min(t)", "max(t)", "min(tc)", "max(v)",
               "min(h)", "count(DISTINCT h)", "count(DISTINCT g)", "sum(DISTINCT i4)",
-              "avg(DISTINCT n)", "max(DISTINCT t)"]
+              "avg(DISTINCT n)", "max(DISTINCT t)", "bool_and(b)", "bool_or(b)", "every(b)",
+              "bit_and(i4)", "bit_or(g)", "bit_or(DISTINCT i8)", "stddev(n)", "var_pop(i4)",
+              "variance(i8)", "stddev_samp(f)", "var_samp(DISTINCT n)", "stddev_pop(i8)"]
 PUSHED_QUALS = ["i4 > 1999999500", "g = 2", "h IS NULL", "h IS NOT NULL", "t LIKE 'x1%'",
                 "n BETWEEN -100 AND 100", "d <> '2024-01-03'", "g IN (1, 3)", "b"]
 # Not shippable (other collation than the columns'): PostgreSQL filters, so aggregates.
@@ -183,7 +185,8 @@ def test_expressions_over_pushed_aggregates(twins):
 
 ORDER_GROUPS = ["g", "b", "d", "tc", "h"]
 ORDER_AGGREGATES = ["count(*)", "count(h)", "sum(i4)", "sum(n)", "avg(i8)", "min(i4)",
-                    "max(n)", "min(d)", "max(tc)", "sum(f)", "count(DISTINCT g)"]
+                    "max(n)", "min(d)", "max(tc)", "sum(f)", "count(DISTINCT g)",
+                    "bool_or(b)", "stddev(n)"]
 
 
 def random_ordered_query(rng: random.Random) -> str:
@@ -277,7 +280,8 @@ NOT_PUSHED = [
     "SELECT g % 2, count(*) FROM {t}m GROUP BY g % 2",
     "SELECT string_agg(t, ',' ORDER BY id) FROM {t}m WHERE id < 20",
     "SELECT sum(i4 + 1) FROM {t}m",
-    "SELECT bool_and(b) FROM {t}m",
+    "SELECT bool_and(b OR g = 1) FROM {t}m",
+    "SELECT bit_xor(i4) FROM {t}m",
     "SELECT g, count(*) FROM {t}m GROUP BY ROLLUP (g)",
     "SELECT h COLLATE \"C\", count(*) FROM {t}m GROUP BY 1",
     "SELECT count(*) FROM {t}m WHERE id < random() * 0 + 1000",
