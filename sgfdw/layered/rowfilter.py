@@ -36,7 +36,7 @@ def _stored_type(arrow_type: pa.DataType) -> pa.DataType:
 
 
 def _stored(array: pa.ChunkedArray) -> pa.ChunkedArray:
-    return array.cast(_stored_type(array.type))
+    return array.cast(pa.int32()) if pa.types.is_date(array.type) else array
 
 
 def _predicate(qual: Qual, schema: TableSchema) -> Callable[[pa.Table], Any] | None:

@@ -59,12 +59,29 @@ def _comparable(column: pa.ChunkedArray) -> pa.ChunkedArray:
     return column.cast(pa.int32()) if pa.types.is_date(column.type) else column
 
 
+def _held(column: pa.ChunkedArray, keys: pa.ChunkedArray) -> Any:
+    """The mask of the values of `column` that `keys` holds. Objects are stored in key
+    order: a column that is strictly increasing is binary-searched for the keys within
+    its range (an object overlapping a patch: a few lookups instead of hashing every
+    row); any other (this transaction's changes) goes through a hash set."""
+    rows = len(column)
+    if rows < 2 or column.null_count or not pc.all(
+            pc.less(column.slice(0, rows - 1), column.slice(1))).as_py():
+        return pc.is_in(column, value_set=keys.combine_chunks())
+    keys = keys.filter(pc.and_(pc.greater_equal(keys, column[0]),
+                               pc.less_equal(keys, column[rows - 1])))
+    positions = pc.search_sorted(column, keys)
+    found = positions.filter(pc.equal(column.take(positions), keys)).cast(pa.int64())
+    return pc.fill_null(pc.scatter(pa.array([True] * len(found), pa.bool_()), found,
+                                   max_index=rows - 1), False)
+
+
 def _without_keys_of(table: pa.Table, newer: pa.Table, key: list[str]) -> pa.Table:
     """The rows of `table` whose key `newer` does not hold."""
     if not table.num_rows or not newer.num_rows:
         return table
     if len(key) == 1:
-        held = pc.is_in(table.column(key[0]), value_set=newer.column(key[0]).combine_chunks())
+        held = _held(table.column(key[0]), newer.column(key[0]))
         return table.filter(pc.invert(held))
     # (the join's output drops the flag's not-null: the schema is restored to concatenate)
     return table.join(newer.select(key), keys=key, join_type="left anti").cast(table.schema)
