@@ -35,7 +35,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 import sqlalchemy as sa
 
-from multicorn import ColumnDefinition, Qual
+from multicorn import ColumnDefinition, Qual, SortKey
 from sgfdw import type_oids as oids
 from sgfdw.aggregation import Aggregate, Aggregation
 from sgfdw.errors import FdwError
@@ -44,7 +44,8 @@ from sgfdw.sqlalchemy.pg_types import pg_type_for
 from sgfdw.sqlalchemy.query import Pushdown
 from sgfdw.sqlalchemy.remote_table import RemoteColumn
 
-__all__ = ["AggregateQuery", "aggregation_pushable", "build_aggregate_select"]
+__all__ = ["AggregateQuery", "aggregation_pushable", "aggregation_sortable",
+           "build_aggregate_select"]
 
 _INTEGER_RANGES = {oids.INT2: (-2 ** 15, 2 ** 15 - 1), oids.INT4: (-2 ** 31, 2 ** 31 - 1),
                    oids.INT8: (-2 ** 63, 2 ** 63 - 1)}
@@ -67,6 +68,18 @@ class _Column:
     readable: sa.ColumnElement | None = None
 
 
+def _ordering(pushdown: Pushdown, column: RemoteColumn,
+              collate: str | None) -> sa.ColumnElement | None:
+    """The column as it sorts in the source exactly as under collate locally, or None.
+    A PostgreSQL column of its own collation (C) sorts as the local default only when
+    the sort names one (Pushdown.ordering then adds COLLATE "C")."""
+    if pushdown.caps.name == "postgresql" and column.category == "string" and \
+            getattr(column.column.type, "collation", None) is not None and \
+            collate not in ("C", "POSIX"):
+        return None
+    return pushdown.ordering(column, collate)
+
+
 def _pg_type_name(name: str) -> str:
     base, _, modifiers = name.strip().lower().partition("(")
     base = _TYPE_ALIASES.get(base.strip(), base.strip())
@@ -82,7 +95,7 @@ def _postgresql_column(pushdown: Pushdown, column: RemoteColumn, local: ColumnDe
             or _pg_type_name(remote_name) != _pg_type_name(local.type_name)
             or column.category == "interval"):   # psycopg2's timedelta loses months
         return None
-    ordering = pushdown.ordering(column, collate)
+    ordering = _ordering(pushdown, column, collate)
     local_oid = int(local.type_oid or 0)
     return _Column(column.column, True, ordering,
                    "plain" if local_oid in SUMMABLE else None)
@@ -175,6 +188,8 @@ class _Select:
         self.relation = relation
         self.items: list[sa.ColumnElement] = []
         self.readers: list[Callable[[Sequence[Any]], Any]] = []
+        #: Each output's expression (None: computed here from several items).
+        self.outputs: list[sa.ColumnElement | None] = []
         #: column -> whether some value it holds is not what the local type reads
         self.checks: dict[str, sa.ColumnElement] = {}
 
@@ -185,6 +200,7 @@ class _Select:
     def output(self, expression: sa.ColumnElement) -> None:
         position = self.item(expression)
         self.readers.append(lambda row: row[position])
+        self.outputs.append(expression)
 
     def column(self, name: str, collate: str | None = None) -> _Column:
         column = _column(self.pushdown, self.local_columns, name, collate)
@@ -210,6 +226,7 @@ class _Select:
             low = self.item(sa.func.sum(column.expression.op("&")(_LOW_BITS - 1)))
             self.readers.append(lambda row: None if row[high] is None else
                                 row[high] * _LOW_BITS + row[low])
+            self.outputs.append(None)
             return
         argument = column.expression
         if aggregate.name in ("min", "max") and column.ordered is not None:
@@ -241,27 +258,83 @@ class _Select:
         return tuple(read(row) for read in self.readers)
 
 
-def build_aggregate_select(pushdown: Pushdown, local_columns: Mapping[str, ColumnDefinition],
-                           quals: Sequence[Qual], aggregation: Aggregation,
-                           relation: str) -> AggregateQuery:
-    """SELECT group columns, aggregates FROM the table WHERE quals GROUP BY the group
-    columns; every qual must be enforced by the source (the bridge checked
-    enforces_quals). ``relation`` names the foreign table in errors."""
+def _select(pushdown: Pushdown, local_columns: Mapping[str, ColumnDefinition],
+            aggregation: Aggregation, relation: str = "") -> _Select:
     select = _Select(pushdown, local_columns, relation)
-    keys = []
     for name in aggregation.group_by:
-        key = select.column(name).expression
-        select.output(key)
-        keys.append(key)
+        select.output(select.column(name).expression)
     for aggregate in aggregation.aggregates:
         select.aggregate(aggregate)
+    return select
+
+
+def _order(select: _Select, aggregation: Aggregation,
+           sortkeys: Sequence[SortKey]) -> list[sa.UnaryExpression] | None:
+    """ORDER BY items sorting the groups by sortkeys (outputs) exactly as PostgreSQL
+    would, or None. Counts and sums are numbers; a grouping column and a min/max sort
+    as their column does; NULLs are placed explicitly."""
+    pushdown = select.pushdown
+    if not pushdown.caps.nulls_order_syntax:
+        return None
+    groups = len(aggregation.group_by)
+    order: list[sa.UnaryExpression] = []
+    for key in sortkeys:
+        expression = select.outputs[key.attnum - 1]
+        if expression is None:
+            return None
+        if key.attnum <= groups:
+            column: str | None = aggregation.group_by[key.attnum - 1]
+        else:
+            aggregate = aggregation.aggregates[key.attnum - 1 - groups]
+            column = aggregate.column if aggregate.name in ("min", "max") else None
+        if column is not None:
+            remote = pushdown.table.columns[column]
+            if _ordering(pushdown, remote, key.collate) is None:
+                return None
+            if remote.category == "string" and pushdown.caps.text_order == "same" and \
+                    key.collate in ("C", "POSIX"):
+                expression = expression.collate(key.collate)
+        ordered = expression.desc() if key.is_reversed else expression.asc()
+        order.append(ordered.nulls_first() if key.nulls_first else ordered.nulls_last())
+    return order
+
+
+def aggregation_sortable(pushdown: Pushdown, local_columns: Mapping[str, ColumnDefinition],
+                         aggregation: Aggregation, sortkeys: Sequence[SortKey]) -> bool:
+    """Whether the source sorts the groups of this (pushable) aggregation by sortkeys
+    as PostgreSQL would."""
+    return _order(_select(pushdown, local_columns, aggregation), aggregation,
+                  sortkeys) is not None
+
+
+def build_aggregate_select(pushdown: Pushdown, local_columns: Mapping[str, ColumnDefinition],
+                           quals: Sequence[Qual], aggregation: Aggregation,
+                           relation: str,
+                           filters: Sequence[sa.ColumnElement] = ()) -> AggregateQuery:
+    """SELECT group columns, aggregates FROM the table WHERE quals GROUP BY the group
+    columns; every qual must be enforced by the source (the bridge checked
+    enforces_quals), as the filters' conditions are. ``relation`` names the foreign
+    table in errors."""
+    select = _select(pushdown, local_columns, aggregation, relation)
+    keys = [key for key in select.outputs[:len(aggregation.group_by)] if key is not None]
     statement = sa.select(*select.columns).select_from(pushdown.table.table)
     conditions = pushdown.conditions(quals)
     if conditions is None:
         raise FdwError("internal error: an aggregation pushed with quals the source does "
                        "not enforce: " + repr(list(quals)))
+    conditions += filters
     if conditions:
         statement = statement.where(*conditions)
     if keys:
         statement = statement.group_by(*keys)
+    if aggregation.sortkeys:
+        order = _order(select, aggregation, aggregation.sortkeys)
+        if order is None:
+            raise FdwError("internal error: groups sorted in an order the source cannot "
+                           "give: " + repr(aggregation.sortkeys))
+        statement = statement.order_by(*order)
+    if aggregation.limit is not None:
+        statement = statement.limit(aggregation.limit)
+    if aggregation.offset is not None:
+        statement = statement.offset(aggregation.offset)
     return AggregateQuery(statement, select.convert)

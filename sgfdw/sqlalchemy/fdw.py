@@ -13,17 +13,19 @@ SELECT), scan (streaming), writes, transactions, estimate and importer.
 from __future__ import annotations
 
 import time
-from typing import Any, Collection, Mapping
+from typing import Any, Collection, Mapping, Sequence
 
 from multicorn import ColumnDefinition, ForeignDataWrapper, Qual, SortKey
 from sgfdw.aggregation import Aggregation
+from sgfdw.expression import Expression
 from sgfdw.remote.pushdown import sortable_prefix
 from sgfdw.remote.rowid import no_row_identity, rowid_from_key
 from sgfdw.remote.transactions import ForwardsTransactions
 from sgfdw.sqlalchemy import access, estimate, importer, transactions
 from sgfdw.sqlalchemy.aggregates import (AggregateQuery, aggregation_pushable,
-                                         build_aggregate_select)
+                                         aggregation_sortable, build_aggregate_select)
 from sgfdw.sqlalchemy.engines import Source, source_for_options
+from sgfdw.sqlalchemy.filters import filter_condition, filter_conditions
 from sgfdw.sqlalchemy.options import (check_names, check_objects, effective_options,
                                       parse_options)
 from sgfdw.sqlalchemy.query import Pushdown, build_select, compiled_sql
@@ -99,14 +101,29 @@ class SqlAlchemyFdw(ForwardsTransactions, ForeignDataWrapper):
         """True when every qual is pushed exactly (lets LIMIT/OFFSET go with them)."""
         return self.pushdown.enforces(quals)
 
+    def can_filter(self, expression: Expression) -> bool:
+        """AND/OR/NOT of exact quals, IS [NOT] NULL, boolean columns (filters.py)."""
+        return filter_condition(self.pushdown, expression) is not None
+
     def can_aggregate(self, aggregation: Aggregation) -> bool:
         """GROUP BY and aggregates the source computes exactly as PostgreSQL
         (aggregates.py)."""
         return aggregation_pushable(self.pushdown, self.columns, aggregation)
 
-    def _aggregate_select(self, quals: list[Qual], aggregation: Aggregation) -> AggregateQuery:
+    def can_sort_aggregation(self, aggregation: Aggregation,
+                             sortkeys: Sequence[SortKey]) -> bool:
+        """ORDER BY the groups in the source where it sorts them as PostgreSQL."""
+        return aggregation_sortable(self.pushdown, self.columns, aggregation, sortkeys)
+
+    def can_limit_aggregation(self, aggregation: Aggregation, limit: int | None,
+                              offset: int | None) -> bool:
+        return True
+
+    def _aggregate_select(self, quals: list[Qual], aggregation: Aggregation,
+                          filters: Sequence[Expression]) -> AggregateQuery:
         return build_aggregate_select(self.pushdown, self.columns, quals, aggregation,
-                                      self.table.display)
+                                      self.table.display,
+                                      filter_conditions(self.pushdown, filters))
 
     # ---- scanning
 
@@ -115,13 +132,14 @@ class SqlAlchemyFdw(ForwardsTransactions, ForeignDataWrapper):
 
     def execute(self, quals: list[Qual], columns: Collection[str],
                 sortkeys: list[SortKey] | None = None, limit: int | None = None,
-                offset: int | None = None,
-                aggregation: Aggregation | None = None) -> RowStream:
+                offset: int | None = None, aggregation: Aggregation | None = None,
+                filters: Sequence[Expression] = ()) -> RowStream:
         if aggregation is not None:
-            grouped = self._aggregate_select(quals, aggregation)
+            grouped = self._aggregate_select(quals, aggregation, filters)
             return RowStream(self.source, grouped.statement, grouped.convert,
                              self.settings.fetch_size, True)
-        query = build_select(self.pushdown, quals, columns, sortkeys, limit, offset)
+        query = build_select(self.pushdown, quals, columns, sortkeys, limit, offset,
+                             filter_conditions(self.pushdown, filters))
         return RowStream(self.source, query.statement,
                          row_converter(query.names, self.column_names),
                          self.settings.fetch_size, self._streamed(limit, offset))
@@ -129,14 +147,16 @@ class SqlAlchemyFdw(ForwardsTransactions, ForeignDataWrapper):
     def explain(self, quals: list[Qual], columns: Collection[str],
                 sortkeys: list[SortKey] | None = None, verbose: bool = False,
                 limit: int | None = None, offset: int | None = None,
-                aggregation: Aggregation | None = None) -> list[str]:
+                aggregation: Aggregation | None = None,
+                filters: Sequence[Expression] = ()) -> list[str]:
         if aggregation is not None:
-            statement = self._aggregate_select(quals, aggregation).statement
+            statement = self._aggregate_select(quals, aggregation, filters).statement
             lines = ["Remote SQL: " + compiled_sql(statement, self.source.engine.dialect)]
             if verbose:
                 lines.append(f"Source: {self.source.display_url}")
             return lines
-        query = build_select(self.pushdown, quals, columns, sortkeys, limit, offset)
+        query = build_select(self.pushdown, quals, columns, sortkeys, limit, offset,
+                             filter_conditions(self.pushdown, filters))
         lines = ["Remote SQL: " + compiled_sql(query.statement, self.source.engine.dialect)]
         if verbose:
             lines.append(f"Source: {self.source.display_url}")

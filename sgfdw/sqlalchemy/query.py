@@ -116,7 +116,9 @@ class ScanQuery:
 
 def build_select(pushdown: Pushdown, quals: Sequence[Qual], columns: Collection[str],
                  sortkeys: Sequence[SortKey] | None = None, limit: int | None = None,
-                 offset: int | None = None) -> ScanQuery:
+                 offset: int | None = None,
+                 filters: Sequence[sa.ColumnElement] = ()) -> ScanQuery:
+    """``filters``: conditions of the filters the FDW accepted (sgfdw.sqlalchemy.filters)."""
     table = pushdown.table
     needed = [name for name in table.columns if name in columns]
     for name in columns:
@@ -129,7 +131,7 @@ def build_select(pushdown: Pushdown, quals: Sequence[Qual], columns: Collection[
     else:
         statement = sa.select(sa.null()).select_from(table.table)
     query = ScanQuery(statement, needed)
-    conditions = []
+    conditions = list(filters)
     for qual in quals:
         pushed = pushdown.qual(qual)
         if pushed is None:

@@ -88,6 +88,45 @@ def test_sqlite_aggregates_it_cannot_compute_exactly_stay_local(lite, query):
     assert_same(lite, query, foreign="items", local="items_local")
 
 
+def sorted_remotely(db, query: str) -> str:
+    """The Remote SQL of an aggregation whose groups the source sorts (and limits):
+    no Sort, Limit or Aggregate node left to PostgreSQL."""
+    lines = explain_lines(db, query)
+    assert not any(word in line for line in lines for word in ("Sort", "Limit")), lines
+    assert pushed(db, query)
+    return remote_sql(lines)
+
+
+SQLITE_SORTED = [
+    ("SELECT qty, count(*) FROM {t} GROUP BY qty ORDER BY qty DESC NULLS LAST LIMIT 3",
+     "ORDER BY items.qty DESC NULLS LAST LIMIT ?"),
+    ("SELECT name, count(*) FROM {t} GROUP BY name ORDER BY name LIMIT 5",
+     "ORDER BY items.name COLLATE binary ASC NULLS LAST"),
+    ("SELECT code, sum(qty) FROM {t} GROUP BY code ORDER BY 2 DESC, 1 LIMIT 4",
+     "ORDER BY sum(items.qty) DESC NULLS FIRST"),
+    ("SELECT born, max(name) FROM {t} GROUP BY born ORDER BY max(name) NULLS FIRST, born "
+     "LIMIT 6 OFFSET 2", "LIMIT ? OFFSET ?"),
+    ("SELECT active, count(*) FROM {t} GROUP BY active ORDER BY active", "ORDER BY"),
+]
+
+
+@pytest.mark.parametrize("query,fragment", SQLITE_SORTED)
+def test_sqlite_sorts_and_limits_the_groups(lite, query, fragment):
+    assert fragment in sorted_remotely(lite, query.format(t="items"))
+    assert_same(lite, query, foreign="items", local="items_local")
+
+
+@pytest.mark.parametrize("query,table", [
+    ("SELECT g, sum(big) FROM {t} GROUP BY g ORDER BY 2", "nums"),  # a sum joined here
+    ("SELECT name, count(*) FROM {t} GROUP BY name ORDER BY name COLLATE \"en-x-icu\"",
+     "items"),
+])
+def test_sqlite_groups_it_cannot_sort_are_sorted_locally(lite, query, table):
+    lines = explain_lines(lite, query.format(t=table))
+    assert any("Sort" in line for line in lines) and pushed(lite, query.format(t=table))
+    assert_same(lite, query, foreign=table, local=f"{table}_local")
+
+
 def test_sqlite_bigint_sums_near_2_63_are_exact(lite):
     query = "SELECT g, sum(big), sum(small), count(big), min(big), max(big) FROM {t} GROUP BY g"
     assert pushed(lite, query.format(t="nums"))
@@ -176,6 +215,17 @@ def test_postgres_aggregates_pushed_equal_source(pgro, query):
     assert pushed(db, query.format(t="pitems")), query
     got = execute(db, query.format(t="pitems"))
     assert sorted(got, key=repr) == sorted(src.rows(query.format(t="items")), key=repr)
+
+
+@pytest.mark.parametrize("query", [
+    "SELECT qty, sum(price) FROM {t} GROUP BY qty ORDER BY 2 DESC NULLS LAST, 1 LIMIT 3",
+    "SELECT name, count(*) FROM {t} GROUP BY name ORDER BY name COLLATE \"C\" LIMIT 4",
+    "SELECT born, min(name) FROM {t} GROUP BY born ORDER BY 2, 1 OFFSET 3",
+])
+def test_postgres_sorts_and_limits_the_groups(pgro, query):
+    db, src = pgro
+    assert "ORDER BY" in sorted_remotely(db, query.format(t="pitems"))
+    assert execute(db, query.format(t="pitems")) == src.rows(query.format(t="items"))
 
 
 def test_postgres_types_that_differ_stay_local(pgro):
