@@ -30,7 +30,7 @@ source aggregates exactly the rows PostgreSQL would). Per dialect:
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any, Callable, Mapping, Sequence
 
 import sqlalchemy as sa
@@ -50,6 +50,7 @@ __all__ = ["AggregateQuery", "aggregation_pushable", "aggregation_sortable",
 _INTEGER_RANGES = {oids.INT2: (-2 ** 15, 2 ** 15 - 1), oids.INT4: (-2 ** 31, 2 ** 31 - 1),
                    oids.INT8: (-2 ** 63, 2 ** 63 - 1)}
 _LOW_BITS = 2 ** 32
+_READ_FIELDS = frozenset({"function", "column", "type_oid", "collate", "distinct"})
 # A PostgreSQL type name's aliases, as pg_types names them and format_type does.
 _TYPE_ALIASES = {"varchar": "character varying", "timestamp": "timestamp without time zone",
                  "time": "time without time zone"}
@@ -139,8 +140,19 @@ def _column(pushdown: Pushdown, local_columns: Mapping[str, ColumnDefinition], n
     return None
 
 
+def _described_as_read(aggregate: Aggregate) -> bool:
+    """Whether the aggregate is one of pg_catalog described by nothing more than what
+    this module reads: a field the bridge may add later (a FILTER, an ORDER BY) set to
+    anything but its default would change the result."""
+    return aggregate.function.startswith("pg_catalog.") and all(
+        item.name in _READ_FIELDS or getattr(aggregate, item.name) == item.default
+        for item in fields(aggregate))
+
+
 def _aggregate_pushable(pushdown: Pushdown, local_columns: Mapping[str, ColumnDefinition],
                         aggregate: Aggregate) -> bool:
+    if not _described_as_read(aggregate):
+        return False
     if aggregate.name == "count" and not aggregate.distinct:
         return aggregate.column is None or aggregate.column in pushdown.table.columns
     if aggregate.column is None:

@@ -245,3 +245,24 @@ def test_in_process_transaction_hooks(lite):
     fdw.rollback()
     with sqlite3.connect(lite) as conn:
         assert [r[0] for r in conn.execute("SELECT id FROM t ORDER BY id")] == [1, 2, 10, 12]
+
+
+def test_aggregates_described_beyond_what_is_read_are_refused(lite):
+    """An aggregate whose description has a field the FDW does not read (one the bridge
+    may add, a FILTER say) set is not computed by the source; nor one outside
+    pg_catalog."""
+    from dataclasses import dataclass
+
+    from sgfdw.aggregation import Aggregate, Aggregation
+
+    @dataclass(frozen=True)
+    class Filtered(Aggregate):
+        filter: str | None = None
+
+    fdw = SqlAlchemyFdw({"db_url": f"sqlite:///{lite}", "tablename": "t"}, COLUMNS)
+    plain = Aggregation(("name",), (Filtered("pg_catalog.sum", "id", 20),))
+    assert fdw.can_aggregate(plain)
+    assert sorted(fdw.execute([], {"id", "name"}, aggregation=plain)) == [("a", 1), ("b", 2)]
+    assert not fdw.can_aggregate(Aggregation(("name",), (Filtered("pg_catalog.sum", "id", 20,
+                                                                  filter="id > 1"),)))
+    assert not fdw.can_aggregate(Aggregation((), (Aggregate("public.sum", "id", 20),)))
