@@ -31,25 +31,15 @@ from __future__ import annotations
 from typing import Sequence
 
 from multicorn import Qual, SortKey
-from sgfdw import type_oids as oids
 from sgfdw.aggregation import Aggregate, Aggregation
 from sgfdw.errors import FdwError
-from sgfdw.remote.aggregates import SUMMABLE
+from sgfdw.remote.aggregates import SAME_TYPE_ARGUMENTS
 
 from .deparse import (SelectQuery, Sql, add_order_limit, add_where, column_sql,
                       qualified_name, sort_item)
 from .pushdown import Match, Relation
 
 __all__ = ["aggregation_pushable", "aggregation_sortable", "build_aggregate_select"]
-
-# Aggregates pushed for an argument of one of these types, of the same type remotely.
-_SAME_TYPE_ARGUMENTS = {
-    **dict.fromkeys(("sum", "avg", "stddev", "stddev_pop", "stddev_samp", "variance",
-                     "var_pop", "var_samp"), SUMMABLE),
-    **dict.fromkeys(("bool_and", "bool_or", "every"), frozenset({oids.BOOL})),
-    **dict.fromkeys(("bit_and", "bit_or"), frozenset({oids.INT2, oids.INT4, oids.INT8})),
-}
-
 
 
 def _min_max_collation(relation: Relation, aggregate: Aggregate) -> str | None:
@@ -71,9 +61,9 @@ def _aggregate_pushable(relation: Relation, aggregate: Aggregate) -> bool:
         return plan.match is Match.SAME or not aggregate.distinct
     if plan.match is not Match.SAME or plan.remote.is_array:
         return False
-    if aggregate.name in _SAME_TYPE_ARGUMENTS:
+    if aggregate.name in SAME_TYPE_ARGUMENTS:
         local_oid = int(relation.local_columns[aggregate.column].type_oid or 0)
-        return local_oid in _SAME_TYPE_ARGUMENTS[aggregate.name] and \
+        return local_oid in SAME_TYPE_ARGUMENTS[aggregate.name] and \
             plan.remote.base_oid == local_oid
     return aggregate.name in ("min", "max") and \
         _min_max_collation(relation, aggregate) is not None

@@ -8,7 +8,9 @@ source aggregates exactly the rows PostgreSQL would). Per dialect:
 * PostgreSQL: as PostgresFdw (sgfdw/postgres/aggregates.py): a column is grouped,
   counted DISTINCT or summed only when its remote type is the local one (same name and
   modifiers, not an enum, a collation that is the database default or C) -- then the
-  remote function is the local one; ``min``/``max`` where the column can be sorted
+  remote function is the local one (sgfdw.remote.aggregates.SAME_TYPE_ARGUMENTS: sum,
+  avg, the deviations and variances of numbers, bool_and/bool_or/every, bit_and/bit_or
+  of integers); ``min``/``max`` where the column can be sorted
   remotely exactly (``Pushdown.ordering``); intervals not at all (the driver's
   timedelta loses their months).
 * SQLite: only what is exact whatever the file holds. A column takes part by what its
@@ -24,8 +26,9 @@ source aggregates exactly the rows PostgreSQL would). Per dialect:
   ``sum`` of integers: of smallint/integer as SQLite's sum (cannot overflow: the values
   are within 32 bits); of bigint as the sums of the values' upper and lower 32 bits
   (SQLite's 64-bit sum would overflow where PostgreSQL's numeric does not), joined
-  exactly here; ``sum(DISTINCT bigint)`` and ``avg`` (PostgreSQL's numeric division
-  scale) stay local.
+  exactly here; ``bool_and``/``every``/``bool_or`` as min/max of the 0/1 booleans;
+  ``sum(DISTINCT bigint)``, ``avg`` (PostgreSQL's numeric division scale) and the rest
+  stay local.
 * Other dialects: ``count(*)`` and ``count(col)`` without GROUP BY.
 """
 from __future__ import annotations
@@ -39,7 +42,7 @@ from multicorn import ColumnDefinition, Qual, SortKey
 from sgfdw import type_oids as oids
 from sgfdw.aggregation import Aggregate, Aggregation
 from sgfdw.errors import FdwError
-from sgfdw.remote.aggregates import SUMMABLE
+from sgfdw.remote.aggregates import SAME_TYPE_ARGUMENTS
 from sgfdw.sqlalchemy.pg_types import pg_type_for
 from sgfdw.sqlalchemy.query import Pushdown
 from sgfdw.sqlalchemy.remote_table import RemoteColumn
@@ -50,6 +53,8 @@ __all__ = ["AggregateQuery", "aggregation_pushable", "aggregation_sortable",
 _INTEGER_RANGES = {oids.INT2: (-2 ** 15, 2 ** 15 - 1), oids.INT4: (-2 ** 31, 2 ** 31 - 1),
                    oids.INT8: (-2 ** 63, 2 ** 63 - 1)}
 _LOW_BITS = 2 ** 32
+# SQLite: boolean aggregates as min/max of the 0/1 values.
+_AS_MIN_MAX = {"bool_and": "min", "every": "min", "bool_or": "max"}
 _READ_FIELDS = frozenset({"function", "column", "type_oid", "collate", "distinct"})
 # A PostgreSQL type name's aliases, as pg_types names them and format_type does.
 _TYPE_ALIASES = {"varchar": "character varying", "timestamp": "timestamp without time zone",
@@ -63,7 +68,7 @@ class _Column:
     expression: sa.ColumnElement     # the column as grouped, counted and compared
     equality: bool                   # GROUP BY and DISTINCT make the local groups
     ordered: sa.ColumnElement | None  # the column min/max read (None: not the local ones)
-    sum: str | None                  # 'plain', 'split' (bigint in SQLite) or None
+    split_sum: bool                  # sum as the sums of 32-bit halves (SQLite bigint)
     #: SQLite: the condition each non-NULL value meets when the local type reads it as
     #: the same value (None: no check needed).
     readable: sa.ColumnElement | None = None
@@ -96,10 +101,7 @@ def _postgresql_column(pushdown: Pushdown, column: RemoteColumn, local: ColumnDe
             or _pg_type_name(remote_name) != _pg_type_name(local.type_name)
             or column.category == "interval"):   # psycopg2's timedelta loses months
         return None
-    ordering = _ordering(pushdown, column, collate)
-    local_oid = int(local.type_oid or 0)
-    return _Column(column.column, True, ordering,
-                   "plain" if local_oid in SUMMABLE else None)
+    return _Column(column.column, True, _ordering(pushdown, column, collate), False)
 
 
 def _sqlite_column(pushdown: Pushdown, column: RemoteColumn, local: ColumnDefinition,
@@ -109,21 +111,20 @@ def _sqlite_column(pushdown: Pushdown, column: RemoteColumn, local: ColumnDefini
     if local_oid in _INTEGER_RANGES and column.remote_category == "integer":
         low, high = _INTEGER_RANGES[local_oid]
         readable = sa.and_(sa.func.typeof(col) == "integer", col.between(low, high))
-        return _Column(col, True, col, "split" if local_oid == oids.INT8 else "plain",
-                       readable)
+        return _Column(col, True, col, local_oid == oids.INT8, readable)
     if local_oid in (oids.TEXT, oids.VARCHAR) and column.remote_category == "string":
         readable = sa.func.typeof(col) == "text"
         if local_oid == oids.VARCHAR and local.typmod > 4:
             # varchar(n)'s input would cut trailing blanks beyond n: other groups
             readable = sa.and_(readable, sa.func.length(col) <= local.typmod - 4)
         binary = pushdown.caps.text(col)
-        return _Column(binary, True, binary if pushdown.text_order(collate) else None, None,
+        return _Column(binary, True, binary if pushdown.text_order(collate) else None, False,
                        readable)
     if local_oid == oids.DATE and column.remote_category == "date":
         # one text per date: the canonical YYYY-MM-DD that SQLite's date() gives back
-        return _Column(col, True, col, None, sa.func.date(col) == col)
+        return _Column(col, True, col, False, sa.func.date(col) == col)
     if local_oid == oids.BOOL and column.remote_category == "boolean":
-        return _Column(col, True, None, None, col.in_((0, 1)))
+        return _Column(col, True, None, False, col.in_((0, 1)))
     return None
 
 
@@ -164,10 +165,15 @@ def _aggregate_pushable(pushdown: Pushdown, local_columns: Mapping[str, ColumnDe
         return column.equality
     if aggregate.name in ("min", "max"):
         return column.ordered is not None
-    if aggregate.name == "sum":
-        return column.sum == "plain" or (column.sum == "split" and not aggregate.distinct)
-    return aggregate.name == "avg" and pushdown.caps.name == "postgresql" and \
-        column.sum is not None
+    if aggregate.name == "sum" and column.split_sum:
+        return not aggregate.distinct
+    local_oid = int(local_columns[aggregate.column].type_oid or 0)
+    if local_oid not in SAME_TYPE_ARGUMENTS.get(aggregate.name, ()):
+        return False
+    # PostgreSQL: the same function of the same type; SQLite: sums of integers of 32
+    # bits at most, and booleans' and/or as min/max of 0/1
+    return pushdown.caps.name == "postgresql" or aggregate.name == "sum" or \
+        aggregate.name in _AS_MIN_MAX
 
 
 def aggregation_pushable(pushdown: Pushdown, local_columns: Mapping[str, ColumnDefinition],
@@ -233,7 +239,7 @@ class _Select:
             self.output(sa.func.count(self.pushdown.table.columns[aggregate.column].column))
             return
         column = self.column(aggregate.column, aggregate.collate)
-        if aggregate.name == "sum" and column.sum == "split":
+        if aggregate.name == "sum" and column.split_sum:
             high = self.item(sa.func.sum(column.expression.op(">>")(32)))
             low = self.item(sa.func.sum(column.expression.op("&")(_LOW_BITS - 1)))
             self.readers.append(lambda row: None if row[high] is None else
@@ -245,7 +251,10 @@ class _Select:
             argument = column.ordered
         if aggregate.distinct:
             argument = sa.distinct(argument)
-        self.output(getattr(sa.func, aggregate.name)(argument))
+        function = aggregate.name
+        if self.pushdown.caps.name != "postgresql":
+            function = _AS_MIN_MAX.get(function, function)
+        self.output(getattr(sa.func, function)(argument))
 
     @property
     def columns(self) -> list[sa.ColumnElement]:

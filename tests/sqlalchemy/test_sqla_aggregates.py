@@ -62,6 +62,9 @@ SQLITE_PUSHED = [
     "SELECT count(*), sum(qty), max(name) FROM {t} WHERE qty = 999",
     "SELECT code, sum(qty) * 2 FROM {t} WHERE name LIKE 'a%' AND id > 0 GROUP BY code",
     "SELECT max(name COLLATE \"C\"), min(note COLLATE \"C\") FROM {t} WHERE born IS NULL",
+    "SELECT born, bool_and(active), bool_or(active), every(DISTINCT active) FROM {t} "
+    "GROUP BY born",
+    "SELECT bool_and(active), bool_or(active) FROM {t} WHERE qty > 0 AND active IS NOT NULL",
 ]
 
 
@@ -75,6 +78,7 @@ SQLITE_LOCAL = [
     "SELECT sum(price) FROM {t}",                      # numeric: SQLite sums floats
     "SELECT sum(ratio), max(ratio) FROM {t}",
     "SELECT avg(qty) FROM {t}",                        # numeric division's scale
+    "SELECT stddev(qty), bit_or(qty) FROM {t}",        # no such aggregates in SQLite
     "SELECT price, count(*) FROM {t} GROUP BY price",
     "SELECT count(DISTINCT price) FROM {t}",
     "SELECT min(name COLLATE \"en-x-icu\") FROM {t}",  # not byte order
@@ -205,6 +209,8 @@ POSTGRES_PUSHED = [
     "SELECT qty, count(*), sum(price), max(ratio), min(name) FROM {t} GROUP BY qty",
     "SELECT active, born, avg(id) FROM {t} WHERE qty > 2 GROUP BY active, born",
     "SELECT name, count(*) FROM {t} WHERE name LIKE 'a%' GROUP BY name",
+    "SELECT active, bool_and(active), every(active), bool_or(active), bit_or(qty), "
+    "bit_and(id), stddev(price), var_pop(qty), stddev_samp(price) FROM {t} GROUP BY active",
     "SELECT max(name COLLATE \"C\"), count(*) FROM {t} WHERE qty = 999",
 ]
 
