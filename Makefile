@@ -72,7 +72,10 @@ run: deps
 stop:
 	@bash scripts/stop-demo.sh
 
-PYTEST = $(DEV_VENV)/bin/python -m pytest -q tests $(PYTEST_ARGS)
+# Two workers (pytest-xdist): a test keeps about one core busy between the client and
+# its server backend, so two use both cores of the CI machine; each worker starts its
+# own clusters (see pytest_xdist_make_scheduler in tests/conftest.py).
+PYTEST = $(DEV_VENV)/bin/python -m pytest -q -n 2 tests $(PYTEST_ARGS)
 
 # The tests' servers import the working tree's Python packages (see tests/conftest.py).
 test: deps

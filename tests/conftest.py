@@ -151,3 +151,18 @@ def pytest_runtest_makereport(item, call):
             cluster = item.funcargs.get(fixture) if hasattr(item, "funcargs") else None
             if isinstance(cluster, Cluster):
                 report.sections.append((f"{fixture} server log (tail)", cluster.log_tail(40)))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """Under pytest-xdist (make test runs two workers) a worker takes whole files, so that
+    module-scoped fixtures are made once, and all of tests/s3, so that the session runs
+    one SeaweedFS server (its TCP ports are picked free per process, not per machine)."""
+    from xdist.scheduler import LoadFileScheduling
+
+    class FilesAndS3(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            path = nodeid.split("::", 1)[0]
+            return "tests/s3" if path.startswith("tests/s3/") else path
+
+    return FilesAndS3(config, log)
