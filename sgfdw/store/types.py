@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Sequence
 
 import pyarrow as pa
@@ -75,7 +76,12 @@ class TableSchema:
                    tuple(value["primary_key"]))
 
     def column(self, name: str) -> Column:
-        return next(c for c in self.columns if c.name == name)
+        return self._by_name[name]
+
+    @cached_property
+    def _by_name(self) -> dict[str, Column]:
+        # readers look columns up per qual and per row group
+        return {c.name: c for c in self.columns}
 
 
 class Storage:
