@@ -47,6 +47,7 @@ class LayeredFdw(ForeignDataWrapper):
         super().__init__(fdw_options, fdw_columns)
         self.options: TableOptions = parse_table_options(fdw_options)
         self.columns: OrderedDict[str, ColumnDefinition] = OrderedDict(fdw_columns)
+        self._planned: tuple[Any, Plan] | None = None
 
     def _image(self) -> TableImage:
         from .version import table_image
@@ -61,9 +62,14 @@ class LayeredFdw(ForeignDataWrapper):
         return image
 
     def _plan(self, quals: list[Qual]) -> tuple[TableImage, Plan]:
+        """The image and the objects the quals keep; planned once for the planner's
+        size estimate and the scan that follows with the same quals."""
         from .prune import plan_objects
         image = self._image()
-        return image, plan_objects(image.objects, quals, image.version.schema)
+        key = (image.image_hash, [(q.field_name, q.operator, repr(q.value)) for q in quals])
+        if self._planned is None or self._planned[0] != key:
+            self._planned = (key, plan_objects(image.objects, quals, image.version.schema))
+        return image, self._planned[1]
 
     # -- planning ------------------------------------------------------------------------
 

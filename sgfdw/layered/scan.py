@@ -101,6 +101,7 @@ class _Reading:
         self.plan = plan
         self.quals = list(quals)
         self.key = list(self.schema.primary_key)
+        self.late_quals = [q for q in self.quals if q.field_name not in self.key]
         self.names = list(dict.fromkeys([*wanted, *self.key,
                                          *(q.field_name for q in quals)])) + [FLAG]
         self.overlay = overlay
@@ -130,7 +131,8 @@ class _Reading:
         return taken()
 
     def finished(self, table: pa.Table) -> pa.Table:
-        return apply_quals(_current(table), self.quals, self.schema)
+        # every part had the quals on the key applied already
+        return apply_quals(_current(table), self.late_quals, self.schema)
 
     def empty(self) -> pa.Table:
         return arrow_schema(self.schema).empty_table().select(self.names)
