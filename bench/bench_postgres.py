@@ -54,6 +54,14 @@ GROUP_TOP = "SELECT t, count(*) FROM {t} GROUP BY t ORDER BY 2 DESC, 1 LIMIT 10"
 AGGREGATES = {"count": COUNT, "group": GROUP_BY, "group_expr": GROUP_BY_EXPR,
               "group_top": GROUP_TOP}
 
+# WHERE clauses that are expressions (filters: can_filter), rows shipped (OFFSET 0 keeps
+# the aggregate local): an OR matching 10% of the rows, a function of a text column.
+FILTER_OR = ("SELECT count(*), sum(f) FROM (SELECT * FROM {t} WHERE k = 3 OR id % 1000 = 7 "
+             "OFFSET 0) s")
+FILTER_LOWER = ("SELECT count(*), sum(f) FROM (SELECT * FROM {t} WHERE upper(t) LIKE 'AB%' "
+                "OFFSET 0) s")
+AGGREGATES.update(filter_or=FILTER_OR, filter_lower=FILTER_LOWER)
+
 
 def python_path_for(cluster: Cluster) -> str:
     """The checkout (sgfdw, multicorn) as the server can read it."""

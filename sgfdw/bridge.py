@@ -99,11 +99,13 @@ def writable_operations(instance: Any) -> tuple[bool, bool, bool]:
 
 
 def _scan_kwargs(sortkeys: list, limit: int, offset: int,
-                 aggregation: Aggregation | None) -> dict[str, Any]:
+                 aggregation: Aggregation | None, filters: list) -> dict[str, Any]:
     # Passed only when meaningful, so a two-argument execute() keeps working.
     kwargs: dict[str, Any] = {}
     if aggregation is not None:
         kwargs["aggregation"] = aggregation
+    if filters:
+        kwargs["filters"] = filters
     if sortkeys:
         kwargs["sortkeys"] = sortkeys
     if limit >= 0:
@@ -114,14 +116,16 @@ def _scan_kwargs(sortkeys: list, limit: int, offset: int,
 
 
 def execute(instance: Any, quals: list[Qual], columns: set[str], sortkeys: list,
-            limit: int, offset: int, aggregation: Aggregation | None) -> Iterator:
+            limit: int, offset: int, aggregation: Aggregation | None,
+            filters: list) -> Iterator:
+    """``filters``: the expressions (sgfdw.expression) the FDW accepted (can_filter)."""
     result = instance.execute(quals, columns,
-                              **_scan_kwargs(sortkeys, limit, offset, aggregation))
+                              **_scan_kwargs(sortkeys, limit, offset, aggregation, filters))
     return iter(result if result is not None else ())
 
 
 def explain(call: tuple, verbose: bool) -> list[str]:
-    instance, quals, columns, sortkeys, limit, offset, aggregation = call
+    instance, quals, columns, sortkeys, limit, offset, aggregation, filters = call
     lines: list[str] = []
     if verbose:
         cls = type(instance)
@@ -131,11 +135,10 @@ def explain(call: tuple, verbose: bool) -> list[str]:
         kwargs = {"sortkeys": sortkeys or None, "verbose": verbose,
                   "limit": limit if limit >= 0 else None,
                   "offset": offset if offset >= 0 else None}
-        # The base explain() is Multicorn's, without aggregations: only an FDW's own
-        # explain() (one that accepted the aggregation) is given it.
-        if aggregation is not None and \
-                getattr(type(instance), "explain", None) is not ForeignDataWrapper.explain:
-            kwargs["aggregation"] = aggregation
+        # The base explain() is Multicorn's, without aggregations or filters: only an
+        # FDW's own explain() (one that accepted them) is given them.
+        if getattr(type(instance), "explain", None) is not ForeignDataWrapper.explain:
+            kwargs.update(_scan_kwargs([], -1, -1, aggregation, filters))
         lines.extend(str(line) for line in (explain_method(quals, columns, **kwargs) or ()))
     return lines
 

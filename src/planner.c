@@ -32,7 +32,8 @@ typedef struct SgPlanState
 	Bitmapset  *attrs_used;		/* attnums - FirstLowInvalidHeapAttributeNumber */
 	List	   *quals;			/* SgQualDesc of baserestrictinfo */
 	List	   *values;
-	bool		all_quals_extracted;
+	bool		all_quals_extracted;	/* each clause a qual or an accepted filter */
+	List	   *filters;		/* RestrictInfos the FDW enforces (can_filter) */
 	Cost		startup_cost;
 	Cost		tuple_cost;		/* the FDW's cost of a row; < 0: Multicorn's width */
 	double		width;
@@ -124,6 +125,7 @@ sgfdwGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntablei
 		sgfdw_require_ctid(table);
 	state->quals = sgfdw_extract_quals(root, baserel, baserel->baserestrictinfo,
 									   &state->values, &state->all_quals_extracted);
+	state->filters = sgfdw_plan_filters(root, baserel, table, &state->all_quals_extracted);
 
 	sgfdw_discard_stale_interrupt();
 	quals = sgfdw_plan_time_quals(table, state->quals, state->values);
@@ -142,7 +144,12 @@ sgfdwGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntablei
 		PyObject   *rows = PySequence_GetItem(size, 0);
 		PyObject   *width = PySequence_GetItem(size, 1);
 
-		baserel->rows = clamp_row_est(number_from(rows, "get_rel_size() rows"));
+		baserel->rows = number_from(rows, "get_rel_size() rows");
+		/* The FDW was asked before it knew its filters: they keep rows out, as estimated. */
+		baserel->rows = clamp_row_est(baserel->rows *
+									  clauselist_selectivity(root, state->filters,
+															 baserel->relid, JOIN_INNER,
+															 NULL));
 		state->width = Max(number_from(width, "get_rel_size() width"), 1);
 		baserel->reltarget->width = (int) Min(state->width, INT_MAX);
 		Py_XDECREF(rows);
@@ -685,6 +692,11 @@ sgfdwGetForeignPlan(PlannerInfo *root, RelOptInfo *rel, Oid foreigntableid,
 											aggregation == NIL ? scan_clauses
 											: baserel->baserestrictinfo,
 											&values, &all_extracted);
+	List	   *filters;
+	List	   *checked = sgfdw_take_filters(aggregation == NIL ? scan_clauses
+											 : baserel->baserestrictinfo,
+											 state->filters, baserel->relid, state->relid,
+											 &values, &filters);
 	Node	   *items[SgScanPrivateCount];
 
 	items[SgScanPrivateQuals] = (Node *) sgfdw_quals_to_nodes(quals);
@@ -694,11 +706,13 @@ sgfdwGetForeignPlan(PlannerInfo *root, RelOptInfo *rel, Oid foreigntableid,
 	items[SgScanPrivateLimit] = list_nth(pushed, SgPathPrivateLimit);
 	items[SgScanPrivateOffset] = list_nth(pushed, SgPathPrivateOffset);
 	items[SgScanPrivateAggregation] = (Node *) aggregation;
+	items[SgScanPrivateFilters] = (Node *) filters;
 	/*
-	 * PostgreSQL rechecks every clause: quals are hints to the FDW (but an aggregation's,
-	 * which the FDW enforces; its groups are filtered by HAVING here).
+	 * PostgreSQL rechecks every clause but the accepted filters: quals are hints to the
+	 * FDW (but an aggregation's, which the FDW enforces; its groups are filtered by
+	 * HAVING here).
 	 */
-	return make_foreignscan(tlist, aggregation == NIL ? extract_actual_clauses(scan_clauses, false)
+	return make_foreignscan(tlist, aggregation == NIL ? extract_actual_clauses(checked, false)
 							: (List *) copyObject(root->parse->havingQual),
 							aggregation == NIL ? baserel->relid : 0, values,
 							sgfdw_list_of(items, SgScanPrivateCount),

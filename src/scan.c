@@ -32,6 +32,7 @@ typedef struct SgScanState
 	PyObject   *columns;		/* set of needed column names */
 	PyObject   *sortkeys;		/* list, possibly empty */
 	PyObject   *aggregation;	/* the pushed aggregation (upper.c), NULL: none */
+	List	   *filters;		/* the accepted filters' descriptions (filters.c) */
 	int64		limit;			/* -1: none */
 	int64		offset;
 	PyObject   *iterator;
@@ -126,6 +127,7 @@ sgfdwBeginForeignScan(ForeignScanState *node, int eflags)
 	MemoryContextRegisterResetCallback(estate->es_query_cxt, &state->release_callback);
 
 	state->quals = sgfdw_quals_from_nodes(list_nth(plan->fdw_private, SgScanPrivateQuals));
+	state->filters = list_nth(plan->fdw_private, SgScanPrivateFilters);
 	state->value_states = ExecInitExprList(plan->fdw_exprs, (PlanState *) node);
 	state->value_converters = palloc0(sizeof(SgConverter *) * (list_length(plan->fdw_exprs) + 1));
 	i = 0;
@@ -193,11 +195,42 @@ sgfdwBeginForeignScan(ForeignScanState *node, int eflags)
 								rows->value_indexes);
 }
 
+/*
+ * Value index of the scan's fdw_exprs for this execution, a new reference: evaluated,
+ * or (EXPLAIN without execution) UNBOUND unless it is a constant.
+ */
+PyObject *
+sgfdw_scan_value(ForeignScanState *node, int index, bool evaluate)
+{
+	SgScanState *state = node->fdw_state;
+	ExprContext *econtext = node->ss.ps.ps_ExprContext;
+	ExprState  *expr = list_nth(state->value_states, index);
+	static PyObject *unbound = NULL;
+	MemoryContext old;
+	bool		isnull;
+	Datum		datum;
+	PyObject   *value;
+
+	if (!evaluate && !IsA(expr->expr, Const))
+	{
+		/* A parameter has no value yet (which is not NULL). */
+		if (unbound == NULL)
+			unbound = sgfdw_bridge_attr("UNBOUND");
+		Py_INCREF(unbound);
+		return unbound;
+	}
+	old = MemoryContextSwitchTo(econtext->ecxt_per_tuple_memory);
+	datum = ExecEvalExpr(expr, econtext, &isnull);
+	MemoryContextSwitchTo(old);
+	/* The datum is left to the executor's reset of that memory (callers use it too). */
+	value = sgconv_to_python(state->value_converters[index], datum, isnull);
+	return value;
+}
+
 /* The quals with their values for this execution (NULL values where unknown). */
 static PyObject *
 current_quals(ForeignScanState *node, SgScanState *state, bool evaluate)
 {
-	ExprContext *econtext = node->ss.ps.ps_ExprContext;
 	PyObject   *result = PyList_New(0);
 	ListCell   *lc;
 
@@ -205,35 +238,10 @@ current_quals(ForeignScanState *node, SgScanState *state, bool evaluate)
 	foreach(lc, state->quals)
 	{
 		SgQualDesc *qual = lfirst(lc);
-		PyObject   *value = NULL;
+		PyObject   *value = qual->value_index >= 0 ?
+			sgfdw_scan_value(node, qual->value_index, evaluate) : NULL;
 		PyObject   *pyqual;
 
-		if (qual->value_index >= 0)
-		{
-			ExprState  *expr = list_nth(state->value_states, qual->value_index);
-			bool		isnull;
-			Datum		datum;
-
-			if (evaluate || IsA(expr->expr, Const))
-			{
-				MemoryContext old = MemoryContextSwitchTo(econtext->ecxt_per_tuple_memory);
-
-				datum = ExecEvalExpr(expr, econtext, &isnull);
-				MemoryContextSwitchTo(old);
-				value = sgconv_to_python(state->value_converters[qual->value_index], datum,
-										 isnull);
-			}
-			else
-			{
-				/* EXPLAIN without execution: a parameter has no value yet (not NULL). */
-				static PyObject *unbound = NULL;
-
-				if (unbound == NULL)
-					unbound = sgfdw_bridge_attr("UNBOUND");
-				value = unbound;
-				Py_INCREF(value);
-			}
-		}
 		pyqual = sgfdw_make_qual(qual->attnum == SelfItemPointerAttributeNumber ? "ctid" :
 								 NameStr(TupleDescAttr(RelationGetDescr(state->rel),
 													   qual->attnum - 1)->attname),
@@ -242,17 +250,39 @@ current_quals(ForeignScanState *node, SgScanState *state, bool evaluate)
 		PyList_Append(result, pyqual);
 		Py_DECREF(pyqual);
 	}
-	ResetExprContext(econtext);
 	return result;
+}
+
+/* The filters' trees for this execution (for EXPLAIN without it: with Parameters). */
+static PyObject *
+current_filters(ForeignScanState *node, SgScanState *state, bool evaluate)
+{
+	PyObject   *values = NULL;
+	PyObject   *filters;
+
+	if (state->filters == NIL)
+		return PyList_New(0);
+	if (evaluate)
+	{
+		values = PyList_New(list_length(state->value_states));
+		SGFDW_CHECK(values, "building filters");
+		for (int i = 0; i < list_length(state->value_states); i++)
+			PyList_SET_ITEM(values, i, sgfdw_scan_value(node, i, true));
+	}
+	filters = sgfdw_filters_at_execution(state->filters, RelationGetRelid(state->rel),
+										 values);
+	Py_XDECREF(values);
+	return filters;
 }
 
 static PyObject *
 scan_arguments(ForeignScanState *node, SgScanState *state, bool evaluate)
 {
-	return Py_BuildValue("(ONOOLLO)", state->instance, current_quals(node, state, evaluate),
+	return Py_BuildValue("(ONOOLLON)", state->instance, current_quals(node, state, evaluate),
 						 state->columns, state->sortkeys, (long long) state->limit,
 						 (long long) state->offset,
-						 state->aggregation ? state->aggregation : Py_None);
+						 state->aggregation ? state->aggregation : Py_None,
+						 current_filters(node, state, evaluate));
 }
 
 static void

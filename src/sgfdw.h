@@ -213,6 +213,14 @@ typedef struct SgExpressionValues
 extern PyObject *sgfdw_expression(Expr *expr, const SgExpressionScope *scope,
 								  SgExpressionValues *values);
 
+/* ---- filters.c: other restriction clauses, which the FDW may enforce (can_filter) ---- */
+extern List *sgfdw_plan_filters(PlannerInfo *root, RelOptInfo *baserel, SgTable *table,
+								bool *all_enforced);
+extern List *sgfdw_take_filters(List *clauses, List *filters, Index varno, Oid relid,
+								List **values, List **descriptions);
+extern PyObject *sgfdw_filters_at_execution(List *descriptions, Oid relid,
+											PyObject *evaluated);
+
 /* ---- ctid.c: the row identity an FDW may provide (provides_ctid) ---- */
 extern bool sgfdw_provides_ctid(PyObject *instance);
 extern void sgfdw_require_ctid(SgTable *table);
@@ -245,6 +253,7 @@ enum SgScanPrivateIndex
 	SgScanPrivateLimit,			/* int8 Const, NULL: no pushed LIMIT */
 	SgScanPrivateOffset,		/* int8 Const, NULL: no pushed OFFSET */
 	SgScanPrivateAggregation,	/* the pushed aggregation's description (upper.c), NIL: none */
+	SgScanPrivateFilters,		/* the accepted filters' descriptions (filters.c) */
 	SgScanPrivateCount
 };
 
@@ -335,6 +344,8 @@ extern TupleTableSlot *sgfdwIterateForeignScan(ForeignScanState *node);
 extern void sgfdwReScanForeignScan(ForeignScanState *node);
 extern void sgfdwEndForeignScan(ForeignScanState *node);
 extern void sgfdwExplainForeignScan(ForeignScanState *node, ExplainState *es);
+/* A value of the scan's fdw_exprs (UNBOUND if not evaluate and not a constant). */
+extern PyObject *sgfdw_scan_value(ForeignScanState *node, int index, bool evaluate);
 extern void sgfdw_explain_lines(PyObject *lines, const char *method, ExplainState *es);
 
 /* ---- modify.c: INSERT / UPDATE / DELETE / batch insert ---- */

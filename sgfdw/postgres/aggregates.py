@@ -121,7 +121,8 @@ def aggregation_sortable(relation: Relation, aggregation: Aggregation,
 
 
 def build_aggregate_select(relation: Relation, quals: Sequence[Qual],
-                           aggregation: Aggregation) -> SelectQuery:
+                           aggregation: Aggregation,
+                           filters: Sequence[Sql] = ()) -> SelectQuery:
     """SELECT group columns, aggregates FROM the table WHERE quals GROUP BY 1, 2, ...
     [ORDER BY ...] [LIMIT n] [OFFSET m]; every qual must be pushable (the bridge checked
     enforces_quals)."""
@@ -130,7 +131,7 @@ def build_aggregate_select(relation: Relation, quals: Sequence[Qual],
     table = relation.table
     query = SelectQuery(Sql().text(f"SELECT {', '.join(items)} FROM "
                                    f"{qualified_name(table.schema, table.name)}"))
-    add_where(relation, quals, query)
+    add_where(relation, quals, query, filters)
     if query.not_pushed:
         raise FdwError("internal error: an aggregation pushed with quals the remote server "
                        "cannot evaluate: " + repr(query.not_pushed))

@@ -149,10 +149,11 @@ def _unique_lookup(relation: Relation, pushed: Sequence[Qual]) -> bool:
     return any(set(key) <= equal for key in relation.table.unique_keys)
 
 
-def add_where(relation: Relation, quals: Sequence[Qual], query: SelectQuery) -> None:
-    """The WHERE clause of the quals that can be pushed; the others are listed in
-    ``query.not_pushed``."""
-    conditions = []
+def add_where(relation: Relation, quals: Sequence[Qual], query: SelectQuery,
+              filters: Sequence[Sql] = ()) -> None:
+    """The WHERE clause of the quals that can be pushed, and of the filters (the
+    accepted expressions' SQL); the quals that cannot are listed in ``query.not_pushed``."""
+    conditions = list(filters)
     for qual in quals:
         if relation.qual_pushable(qual):
             query.pushed.append(qual)
@@ -182,7 +183,7 @@ def add_order_limit(sql: Sql, sort_items: Sequence[str], limit: int | None,
 
 def build_select(relation: Relation, quals: Sequence[Qual], columns: Collection[str],
                  sortkeys: Sequence[SortKey] | None = None, limit: int | None = None,
-                 offset: int | None = None) -> SelectQuery:
+                 offset: int | None = None, filters: Sequence[Sql] = ()) -> SelectQuery:
     """The remote SELECT of a scan. Sort keys, limit and offset must have been accepted
     (can_sort / can_limit); quals that cannot be pushed are left to PostgreSQL."""
     missing = [c for c in columns if c != CTID and (relation.plans.get(c) is None or
@@ -199,7 +200,7 @@ def build_select(relation: Relation, quals: Sequence[Qual], columns: Collection[
     sql = query.sql
     sql.text(f"SELECT {select_list} FROM "
              f"{qualified_name(relation.table.schema, relation.table.name)}")
-    add_where(relation, quals, query)
+    add_where(relation, quals, query, filters)
     keys = []
     for key in sortkeys or ():
         collate = relation.sort_pushable(key)

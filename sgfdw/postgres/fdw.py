@@ -16,6 +16,7 @@ from multicorn import ColumnDefinition, ForeignDataWrapper, Qual, SortKey, Table
 
 from sgfdw.aggregation import Aggregation
 from sgfdw.errors import FdwError, FeatureNotSupported, OptionError
+from sgfdw.expression import Expression
 from sgfdw.modification import Modification
 from sgfdw.remote.collation import local_collation
 from sgfdw.remote.identity import is_superuser
@@ -29,6 +30,7 @@ from .analyze import analyze_query
 from .connection import RemoteConnection, get_connection
 from .deparse import (SelectQuery, Sql, build_delete, build_insert, build_select,
                       build_update)
+from .expressions import expression_pushable, expression_sql, scan_column
 from .direct import build_modification, modification_pushable, row_write_sql
 from .importer import import_tables
 from .options import (TableOptions, check_options, parse_import_options,
@@ -115,6 +117,12 @@ class PostgresFdw(ForwardsTransactions, ForeignDataWrapper):
         relation = self._relation_now()
         return all(relation.qual_pushable(qual) for qual in quals)
 
+    def can_filter(self, expression: Expression) -> bool:
+        """A WHERE clause that is not a simple qual, evaluated remotely where it means
+        what it means locally (expressions.py)."""
+        return expression_pushable(expression, [self._relation_now()],
+                                   self.options.extensions, local_collation())
+
     def can_aggregate(self, aggregation: Aggregation) -> bool:
         """GROUP BY and aggregates computed remotely where the result is the local one
         (aggregates.py)."""
@@ -133,10 +141,13 @@ class PostgresFdw(ForwardsTransactions, ForeignDataWrapper):
 
     def _select(self, quals: Sequence[Qual], columns: Collection[str],
                 sortkeys: Sequence[SortKey] | None, limit: int | None,
-                offset: int | None, aggregation: Aggregation | None) -> SelectQuery:
+                offset: int | None, aggregation: Aggregation | None,
+                filters: Sequence[Expression]) -> SelectQuery:
+        relation = self._relation_now()
+        conditions = [expression_sql(f, scan_column(relation)) for f in filters]
         if aggregation is not None:
-            return build_aggregate_select(self._relation_now(), quals, aggregation)
-        query = build_select(self._relation_now(), quals, columns, sortkeys, limit, offset)
+            return build_aggregate_select(relation, quals, aggregation, conditions)
+        query = build_select(relation, quals, columns, sortkeys, limit, offset, conditions)
         if query.not_pushed and (limit is not None or offset is not None):
             # enforces_quals() said otherwise at plan time; never return wrong rows.
             raise FdwError("internal error: LIMIT/OFFSET pushed with quals the remote "
@@ -146,8 +157,9 @@ class PostgresFdw(ForwardsTransactions, ForeignDataWrapper):
     def execute(self, quals: list[Qual], columns: Collection[str],
                 sortkeys: list[SortKey] | None = None, limit: int | None = None,
                 offset: int | None = None,
-                aggregation: Aggregation | None = None) -> Iterable[Sequence[Any]]:
-        query = self._select(quals, columns, sortkeys, limit, offset, aggregation)
+                aggregation: Aggregation | None = None,
+                filters: Sequence[Expression] = ()) -> Iterable[Sequence[Any]]:
+        query = self._select(quals, columns, sortkeys, limit, offset, aggregation, filters)
         fetch_size = self.options.fetch_size
         small = query.at_most_one_row or (
             limit is not None and limit + (offset or 0) <= fetch_size)
@@ -156,10 +168,11 @@ class PostgresFdw(ForwardsTransactions, ForeignDataWrapper):
     def explain(self, quals: list[Qual], columns: Collection[str],
                 sortkeys: list[SortKey] | None = None, verbose: bool = False,
                 limit: int | None = None, offset: int | None = None,
-                aggregation: Aggregation | None = None) -> list[str]:
+                aggregation: Aggregation | None = None,
+                filters: Sequence[Expression] = ()) -> list[str]:
         if not verbose:
             return []
-        query = self._select(quals, columns, sortkeys, limit, offset, aggregation)
+        query = self._select(quals, columns, sortkeys, limit, offset, aggregation, filters)
         return ["Remote SQL: " + query.sql.shown()]
 
     # -- writes ------------------------------------------------------------------------------

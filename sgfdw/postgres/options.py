@@ -32,9 +32,9 @@ Each option belongs on one kind of object, as with postgres_fdw:
                                 see connection.py (default false)
   ``keep_connections``          (server) keep the remote connection between local
                                 transactions (default true; false: closed after each)
-  ``extensions``                (server) extensions whose functions could be shipped
-                                (comma-separated names; checked, no effect: functions
-                                are not pushed down yet)
+  ``extensions``                (server) extensions whose immutable functions and
+                                operators may run remotely in pushed expressions
+                                (comma-separated names; sgfdw/postgres/expressions.py)
   ============================  =====================================================
 
 * a column: ``column_name``, the remote column's name when it differs.
@@ -177,6 +177,7 @@ class TableOptions:
     rowid_column: str | None = None
     startup_cost: float = DEFAULT_STARTUP_COST
     tuple_cost: float | None = None
+    extensions: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -226,7 +227,6 @@ def _check_accepted(options: Mapping[str, str]) -> None:
     the table above): checked as postgres_fdw checks them, so that a configuration
     copied from it is not refused, nor a typo in it kept."""
     parse_bool(options, "async_capable", False)
-    _names(options, "extensions")
 
 
 def _check_libpq_values(options: Mapping[str, str]) -> None:
@@ -250,6 +250,7 @@ def _settings(settings: Mapping[str, str]) -> dict[str, Any]:
         startup_cost=_non_negative_float(settings, "fdw_startup_cost", DEFAULT_STARTUP_COST),
         tuple_cost=(_non_negative_float(settings, "fdw_tuple_cost", 0.0)
                     if "fdw_tuple_cost" in settings else None),
+        extensions=_names(settings, "extensions"),
     )
 
 
