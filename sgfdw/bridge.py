@@ -13,6 +13,7 @@ from typing import Any, Iterable, Iterator
 from multicorn import UNBOUND, ColumnDefinition, ForeignDataWrapper, Qual, SortKey
 from sgfdw.aggregation import Aggregate, Aggregation
 from sgfdw.errors import WrapperNotFound
+from sgfdw.join import Join, JoinedTable, JoinStep
 from sgfdw.expression import Column, Constant, Parameter
 from sgfdw.modification import Modification
 from sgfdw.options import MergedOptions
@@ -25,7 +26,8 @@ __all__ = ["Qual", "SortKey", "UNBOUND", "Aggregate", "Aggregation", "Column", "
            "new_instance", "execute", "explain",
            "import_statements", "json_dumps", "json_loads", "writable_operations",
            "overridden_operations", "WRITE_OPERATIONS",
-           "load_callable", "mapping_text", "sample_rows"]
+           "load_callable", "mapping_text", "sample_rows", "Join", "JoinedTable",
+           "JoinStep", "execute_join", "explain_join"]
 
 
 def _import_named(path: str, what: str) -> Any:
@@ -122,6 +124,19 @@ def execute(instance: Any, quals: list[Qual], columns: set[str], sortkeys: list,
     result = instance.execute(quals, columns,
                               **_scan_kwargs(sortkeys, limit, offset, aggregation, filters))
     return iter(result if result is not None else ())
+
+
+def execute_join(instance: Any, join: Join) -> Iterator:
+    """The rows of a join the instance accepted (can_join)."""
+    result = instance.execute_join(join)
+    return iter(result if result is not None else ())
+
+
+def explain_join(instance: Any, join: Join, verbose: bool) -> list[str]:
+    """EXPLAIN's lines for a join: the FDW's explain_join(), if it has one."""
+    explain_method = getattr(instance, "explain_join", None)
+    lines = [] if explain_method is None else explain_method(join, verbose=verbose)
+    return [str(line) for line in lines or ()]
 
 
 def explain(call: tuple, verbose: bool) -> list[str]:

@@ -22,6 +22,7 @@ sgfdw_handler(PG_FUNCTION_ARGS)
 	routine->GetForeignRelSize = sgfdwGetForeignRelSize;
 	routine->GetForeignPaths = sgfdwGetForeignPaths;
 	routine->GetForeignPlan = sgfdwGetForeignPlan;
+	routine->GetForeignJoinPaths = sgfdwGetForeignJoinPaths;
 	routine->GetForeignUpperPaths = sgfdwGetForeignUpperPaths;
 	routine->BeginForeignScan = sgfdwBeginForeignScan;
 	routine->IterateForeignScan = sgfdwIterateForeignScan;

@@ -169,11 +169,27 @@ sgfdwGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntablei
  * remote row: that cost plus the local cost of processing the row.
  */
 static Cost
-run_cost(SgPlanState *state, double rows)
+rows_cost(SgPlanState *state, double rows, double width)
 {
 	if (state->tuple_cost >= 0)
 		return rows * (state->tuple_cost + cpu_tuple_cost);
-	return rows * state->width;
+	return rows * width;
+}
+
+static Cost
+run_cost(SgPlanState *state, double rows)
+{
+	return rows_cost(state, rows, state->width);
+}
+
+void
+sgfdw_scan_costs(RelOptInfo *baserel, double rows, double width, Cost *startup_cost,
+				 Cost *total_cost)
+{
+	SgPlanState *state = baserel->fdw_private;
+
+	*startup_cost = state->startup_cost;
+	*total_cost = state->startup_cost + rows_cost(state, rows, width);
 }
 
 /* The column (attnum) a pathkey sorts by, if it is a plain column of this relation. */
@@ -676,9 +692,9 @@ needed_columns(SgPlanState *state)
  * The plan of a scan, or of an aggregation's scan: rel is then the grouped relation
  * and the scan reads the query's one base relation, whose clauses the FDW enforces.
  */
-ForeignScan *
-sgfdwGetForeignPlan(PlannerInfo *root, RelOptInfo *rel, Oid foreigntableid,
-					ForeignPath *best_path, List *tlist, List *scan_clauses, Plan *outer_plan)
+static ForeignScan *
+scan_plan(PlannerInfo *root, RelOptInfo *rel, ForeignPath *best_path, List *tlist,
+		  List *scan_clauses, Plan *outer_plan)
 {
 	List	   *pushed = best_path->fdw_private ? best_path->fdw_private
 		: sgfdw_path_private(NIL, NULL, NULL, NIL, NIL);
@@ -697,7 +713,7 @@ sgfdwGetForeignPlan(PlannerInfo *root, RelOptInfo *rel, Oid foreigntableid,
 											 : baserel->baserestrictinfo,
 											 state->filters, baserel->relid, state->relid,
 											 &values, &filters);
-	Node	   *items[SgScanPrivateCount];
+	Node	   *items[SgScanPrivateCount] = {0};
 
 	items[SgScanPrivateQuals] = (Node *) sgfdw_quals_to_nodes(quals);
 	items[SgScanPrivateColumns] = (Node *) (aggregation == NIL ? needed_columns(state)
@@ -717,4 +733,14 @@ sgfdwGetForeignPlan(PlannerInfo *root, RelOptInfo *rel, Oid foreigntableid,
 							aggregation == NIL ? baserel->relid : 0, values,
 							sgfdw_list_of(items, SgScanPrivateCount),
 							list_nth(pushed, SgPathPrivateScanTlist), NIL, outer_plan);
+}
+
+/* The plan of a scan, an aggregation's scan or a join's (join.c). */
+ForeignScan *
+sgfdwGetForeignPlan(PlannerInfo *root, RelOptInfo *rel, Oid foreigntableid,
+					ForeignPath *best_path, List *tlist, List *scan_clauses, Plan *outer_plan)
+{
+	if (IS_JOIN_REL(rel))
+		return sgfdw_join_plan(root, rel, tlist, outer_plan);
+	return scan_plan(root, rel, best_path, tlist, scan_clauses, outer_plan);
 }

@@ -182,3 +182,30 @@ sgrow_init_columns(SgRowReader *reader, int ncolumns, PyObject *names, AttrNumbe
 	reader->source = "FDW";
 	reader->target = psprintf("foreign table \"%s\"", relname);
 }
+
+/*
+ * A reader of rows of values an FDW computed (an aggregation's, a join's) into a tuple
+ * of desc: by position, or in a mapping under names (borrowed: the caller holds them).
+ */
+void
+sgrow_init_outputs(SgRowReader *reader, PyObject *names, TupleDesc desc, const char *target)
+{
+	memset(reader, 0, sizeof(SgRowReader));
+	reader->ncolumns = reader->nentries = desc->natts;
+	reader->positions = palloc(sizeof(int) * Max(desc->natts, 1));
+	reader->keys = palloc(sizeof(PyObject *) * Max(desc->natts, 1));
+	reader->converters = palloc(sizeof(SgConverter *) * Max(desc->natts, 1));
+	reader->value_indexes = palloc(sizeof(int) * Max(desc->natts, 1));
+	for (int i = 0; i < desc->natts; i++)
+	{
+		reader->positions[i] = i;
+		reader->keys[i] = PyTuple_GET_ITEM(names, i);
+		reader->converters[i] = sgconv_create(TupleDescAttr(desc, i)->atttypid,
+											  TupleDescAttr(desc, i)->atttypmod);
+		reader->value_indexes[i] = i;
+	}
+	reader->ctid = SG_ROW_CTID_NONE;
+	reader->from_fdw = true;
+	reader->source = "FDW";
+	reader->target = target;
+}

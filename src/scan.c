@@ -33,6 +33,8 @@ typedef struct SgScanState
 	PyObject   *sortkeys;		/* list, possibly empty */
 	PyObject   *aggregation;	/* the pushed aggregation (upper.c), NULL: none */
 	List	   *filters;		/* the accepted filters' descriptions (filters.c) */
+	List	   *join;			/* the pushed join's description (join.c), NIL: none */
+	PyObject   *join_names;		/* its output columns' names, which its rows are read by */
 	int64		limit;			/* -1: none */
 	int64		offset;
 	PyObject   *iterator;
@@ -78,6 +80,7 @@ release_python(void *arg)
 	Py_CLEAR(state->iterator);
 	Py_CLEAR(state->sortkeys);
 	Py_CLEAR(state->aggregation);
+	Py_CLEAR(state->join_names);
 	Py_CLEAR(state->columns);
 	Py_CLEAR(state->column_names);
 	Py_CLEAR(state->instance);
@@ -88,7 +91,7 @@ count_from(Node *node)
 {
 	Const	   *constant = (Const *) node;
 
-	return constant->constisnull ? -1 : DatumGetInt64(constant->constvalue);
+	return constant == NULL || constant->constisnull ? -1 : DatumGetInt64(constant->constvalue);
 }
 
 void
@@ -98,13 +101,16 @@ sgfdwBeginForeignScan(ForeignScanState *node, int eflags)
 	EState	   *estate = node->ss.ps.state;
 	SgScanState *state = palloc0(sizeof(SgScanState));
 	List	   *aggregation = list_nth(plan->fdw_private, SgScanPrivateAggregation);
-	/* An aggregation's scan reads the one foreign table of its query. */
+	List	   *join = list_nth(plan->fdw_private, SgScanPrivateJoin);
+	/* An aggregation's scan reads the one foreign table of its query, a join's several. */
 #if PG_VERSION_NUM >= 160000
 	Relids		scanned = plan->fs_base_relids;
 #else
 	Relids		scanned = plan->fs_relids;
 #endif
-	Relation	rel = aggregation == NIL ? node->ss.ss_currentRelation :
+	Relation	rel = join != NIL ?
+		ExecOpenScanRelation(estate, sgfdw_join_first_rtindex(join), eflags) :
+		aggregation == NIL ? node->ss.ss_currentRelation :
 		ExecOpenScanRelation(estate, bms_singleton_member(scanned), eflags);
 	List	   *needed = list_nth(plan->fdw_private, SgScanPrivateColumns);
 	bool		whole_row = list_member_int(needed, 0);
@@ -121,6 +127,8 @@ sgfdwBeginForeignScan(ForeignScanState *node, int eflags)
 	Py_INCREF(state->column_names);
 	if (!(eflags & EXEC_FLAG_EXPLAIN_ONLY))
 		sgfdw_xact_touch(state->instance);
+	if (!(eflags & EXEC_FLAG_EXPLAIN_ONLY) && join != NIL)
+		sgfdw_join_touch(join);
 	state->release_callback.func = release_python;
 	state->release_callback.arg = state;
 	/* Also on error: the executor's memory goes away without EndForeignScan. */
@@ -189,6 +197,13 @@ sgfdwBeginForeignScan(ForeignScanState *node, int eflags)
 								 node->ss.ss_ScanTupleSlot->tts_tupleDescriptor,
 								 RelationGetRelationName(rel), rows);
 	}
+	if (join != NIL)
+	{
+		state->join = join;
+		state->join_names = sgfdw_join_reader(join,
+											  node->ss.ss_ScanTupleSlot->tts_tupleDescriptor,
+											  rows);
+	}
 	state->row_context = AllocSetContextCreate(estate->es_query_cxt, "sgfdw row",
 											   ALLOCSET_DEFAULT_SIZES);
 	state->arrow = sgarrow_open(rows->nentries, rows->keys, rows->converters,
@@ -227,15 +242,15 @@ sgfdw_scan_value(ForeignScanState *node, int index, bool evaluate)
 	return value;
 }
 
-/* The quals with their values for this execution (NULL values where unknown). */
-static PyObject *
-current_quals(ForeignScanState *node, SgScanState *state, bool evaluate)
+/* The quals (of foreign table relid) with their values for this execution. */
+PyObject *
+sgfdw_scan_quals(ForeignScanState *node, List *quals, Oid relid, bool evaluate)
 {
 	PyObject   *result = PyList_New(0);
 	ListCell   *lc;
 
 	SGFDW_CHECK(result, "building quals");
-	foreach(lc, state->quals)
+	foreach(lc, quals)
 	{
 		SgQualDesc *qual = lfirst(lc);
 		PyObject   *value = qual->value_index >= 0 ?
@@ -243,9 +258,7 @@ current_quals(ForeignScanState *node, SgScanState *state, bool evaluate)
 		PyObject   *pyqual;
 
 		pyqual = sgfdw_make_qual(qual->attnum == SelfItemPointerAttributeNumber ? "ctid" :
-								 NameStr(TupleDescAttr(RelationGetDescr(state->rel),
-													   qual->attnum - 1)->attname),
-								 qual, value);
+								 get_attname(relid, qual->attnum, false), qual, value);
 		Py_XDECREF(value);
 		PyList_Append(result, pyqual);
 		Py_DECREF(pyqual);
@@ -278,7 +291,9 @@ current_filters(ForeignScanState *node, SgScanState *state, bool evaluate)
 static PyObject *
 scan_arguments(ForeignScanState *node, SgScanState *state, bool evaluate)
 {
-	return Py_BuildValue("(ONOOLLON)", state->instance, current_quals(node, state, evaluate),
+	return Py_BuildValue("(ONOOLLON)", state->instance,
+						 sgfdw_scan_quals(node, state->quals, RelationGetRelid(state->rel),
+										  evaluate),
 						 state->columns, state->sortkeys, (long long) state->limit,
 						 (long long) state->offset,
 						 state->aggregation ? state->aggregation : Py_None,
@@ -294,10 +309,15 @@ start_scan(ForeignScanState *node, SgScanState *state)
 	if (execute == NULL)
 		execute = sgfdw_bridge_attr("execute");
 	sgfdw_discard_stale_interrupt();
+	state->exhausted = false;
+	if (state->join != NIL)
+	{
+		state->iterator = sgfdw_join_execute(node, state->instance, state->join);
+		return;
+	}
 	args = scan_arguments(node, state, true);
 	SGFDW_CHECK(args, "execute()");
 	state->iterator = sgfdw_call(execute, args, NULL, "execute()");
-	state->exhausted = false;
 }
 
 static void
@@ -305,7 +325,10 @@ conversion_context(void *arg)
 {
 	SgScanState *state = arg;
 
-	if (state->current >= 0 && state->aggregation)
+	if (state->current >= 0 && state->join != NIL)
+		errcontext("%s of %s", PyUnicode_AsUTF8(state->rows.keys[state->current]),
+				   state->rows.target);
+	else if (state->current >= 0 && state->aggregation)
 		errcontext("%s of the aggregation of foreign table \"%s\"",
 				   PyUnicode_AsUTF8(state->rows.keys[state->current]),
 				   RelationGetRelationName(state->rel));
@@ -314,6 +337,8 @@ conversion_context(void *arg)
 				   NameStr(TupleDescAttr(RelationGetDescr(state->rel),
 										 state->rows.value_indexes[state->current])->attname),
 				   RelationGetRelationName(state->rel));
+	else if (state->join != NIL)
+		errcontext("row of %s", state->rows.target);
 	else
 		errcontext("row of foreign table \"%s\"", RelationGetRelationName(state->rel));
 }
@@ -503,6 +528,11 @@ sgfdwExplainForeignScan(ForeignScanState *node, ExplainState *es)
 	PyObject   *args;
 	PyObject   *lines;
 
+	if (state->join != NIL)
+	{
+		sgfdw_join_explain(node, state->instance, state->join, es);
+		return;
+	}
 	if (explain == NULL)
 		explain = sgfdw_bridge_attr("explain");
 	/* The plan names no relation for a scan of groups (as postgres_fdw's "Relations"). */

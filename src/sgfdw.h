@@ -134,6 +134,9 @@ extern void sgrow_init_columns(SgRowReader *reader, int ncolumns, PyObject *name
 							   const char *relname);
 extern void sgrow_read(SgRowReader *reader, PyObject *row, Datum *values, bool *nulls,
 					   ItemPointer tid, int *current);
+/* A reader of an FDW's rows of computed outputs (names: a tuple of str, held by the caller). */
+extern void sgrow_init_outputs(SgRowReader *reader, PyObject *names, TupleDesc desc,
+							   const char *target);
 
 /* ---- instance.c: one Python FDW instance per foreign table and user ---- */
 typedef struct SgTable
@@ -253,6 +256,7 @@ enum SgScanPrivateIndex
 	SgScanPrivateLimit,			/* int8 Const, NULL: no pushed LIMIT */
 	SgScanPrivateOffset,		/* int8 Const, NULL: no pushed OFFSET */
 	SgScanPrivateAggregation,	/* the pushed aggregation's description (upper.c), NIL: none */
+	SgScanPrivateJoin,			/* the pushed join's description (join.c), NIL: none */
 	SgScanPrivateFilters,		/* the accepted filters' descriptions (filters.c) */
 	SgScanPrivateCount
 };
@@ -276,6 +280,9 @@ extern ForeignScan *sgfdwGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel,
 extern void sgfdwGetForeignUpperPaths(PlannerInfo *root, UpperRelationKind stage,
 									  RelOptInfo *input_rel, RelOptInfo *output_rel,
 									  void *extra);
+/* The costs of a scan of baserel yielding rows of width (its FDW's startup and row costs). */
+extern void sgfdw_scan_costs(RelOptInfo *baserel, double rows, double width,
+							 Cost *startup_cost, Cost *total_cost);
 /* ForeignPath.fdw_private of a pushed path (made by sgfdw_path_private). */
 enum SgPathPrivateIndex
 {
@@ -338,14 +345,31 @@ extern List *sgfdw_aggregation_columns(List *description);
 extern void sgfdw_aggregation_reader(PyObject *aggregation, TupleDesc desc,
 									 const char *relname, SgRowReader *rows);
 
+/* ---- join.c: joins of foreign tables computed by the FDW ---- */
+extern void sgfdwGetForeignJoinPaths(PlannerInfo *root, RelOptInfo *joinrel,
+									 RelOptInfo *outerrel, RelOptInfo *innerrel,
+									 JoinType jointype, JoinPathExtraData *extra);
+extern ForeignScan *sgfdw_join_plan(PlannerInfo *root, RelOptInfo *joinrel, List *tlist,
+									Plan *outer_plan);
+extern Index sgfdw_join_first_rtindex(List *description);
+extern void sgfdw_join_touch(List *description);
+extern PyObject *sgfdw_join_reader(List *description, TupleDesc desc, SgRowReader *rows);
+extern PyObject *sgfdw_join_execute(ForeignScanState *node, PyObject *instance,
+									List *description);
+extern void sgfdw_join_explain(ForeignScanState *node, PyObject *instance, List *description,
+							   ExplainState *es);
+
 /* ---- scan.c: begin / iterate / rescan / end of a foreign scan, EXPLAIN ---- */
+/* A value of the scan's fdw_exprs (UNBOUND if not evaluate and not a constant). */
+extern PyObject *sgfdw_scan_value(ForeignScanState *node, int index, bool evaluate);
+/* The Qual objects of quals (of foreign table relid), their values as sgfdw_scan_value's. */
+extern PyObject *sgfdw_scan_quals(ForeignScanState *node, List *quals, Oid relid,
+								  bool evaluate);
 extern void sgfdwBeginForeignScan(ForeignScanState *node, int eflags);
 extern TupleTableSlot *sgfdwIterateForeignScan(ForeignScanState *node);
 extern void sgfdwReScanForeignScan(ForeignScanState *node);
 extern void sgfdwEndForeignScan(ForeignScanState *node);
 extern void sgfdwExplainForeignScan(ForeignScanState *node, ExplainState *es);
-/* A value of the scan's fdw_exprs (UNBOUND if not evaluate and not a constant). */
-extern PyObject *sgfdw_scan_value(ForeignScanState *node, int index, bool evaluate);
 extern void sgfdw_explain_lines(PyObject *lines, const char *method, ExplainState *es);
 
 /* ---- modify.c: INSERT / UPDATE / DELETE / batch insert ---- */

@@ -527,24 +527,8 @@ sgfdw_aggregation_reader(PyObject *aggregation, TupleDesc desc, const char *reln
 	if (!PyTuple_Check(names) || PyTuple_GET_SIZE(names) != desc->natts)
 		elog(ERROR, "the aggregation has %d values, its scan %d",
 			 PyTuple_Check(names) ? (int) PyTuple_GET_SIZE(names) : -1, desc->natts);
-	memset(rows, 0, sizeof(SgRowReader));
-	rows->ncolumns = rows->nentries = desc->natts;
-	rows->positions = palloc(sizeof(int) * desc->natts);
-	rows->keys = palloc(sizeof(PyObject *) * desc->natts);
-	rows->converters = palloc(sizeof(SgConverter *) * desc->natts);
-	rows->value_indexes = palloc(sizeof(int) * desc->natts);
-	for (int i = 0; i < desc->natts; i++)
-	{
-		rows->positions[i] = i;
-		/* Borrowed: the aggregation object holds the tuple. */
-		rows->keys[i] = PyTuple_GET_ITEM(names, i);
-		rows->converters[i] = sgconv_create(TupleDescAttr(desc, i)->atttypid,
-											TupleDescAttr(desc, i)->atttypmod);
-		rows->value_indexes[i] = i;
-	}
+	/* Borrowed by the reader: the aggregation object holds the tuple. */
+	sgrow_init_outputs(rows, names, desc,
+					   psprintf("the aggregation of foreign table \"%s\"", relname));
 	Py_DECREF(names);
-	rows->ctid = SG_ROW_CTID_NONE;
-	rows->from_fdw = true;
-	rows->source = "FDW";
-	rows->target = psprintf("the aggregation of foreign table \"%s\"", relname);
 }

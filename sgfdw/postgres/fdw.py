@@ -16,6 +16,7 @@ from multicorn import ColumnDefinition, ForeignDataWrapper, Qual, SortKey, Table
 
 from sgfdw.aggregation import Aggregation
 from sgfdw.errors import FdwError, FeatureNotSupported, OptionError
+from sgfdw.join import Join
 from sgfdw.expression import Expression
 from sgfdw.modification import Modification
 from sgfdw.remote.collation import local_collation
@@ -33,6 +34,7 @@ from .deparse import (SelectQuery, Sql, build_delete, build_insert, build_select
 from .expressions import expression_pushable, expression_sql, scan_column
 from .direct import build_modification, modification_pushable, row_write_sql
 from .importer import import_tables
+from .join import build_join_select, join_pushable
 from .options import (TableOptions, check_options, parse_import_options,
                       parse_table_options)
 from .pushdown import CTID, Relation
@@ -136,6 +138,37 @@ class PostgresFdw(ForwardsTransactions, ForeignDataWrapper):
     def can_limit_aggregation(self, aggregation: Aggregation, limit: int | None,
                               offset: int | None) -> bool:
         return True
+
+    # -- joins computed remotely (join.py) ---------------------------------------------
+
+    def _joined_relations(self, join: Join) -> list[Relation] | None:
+        """The joined tables' remote relations; None unless all are PostgresFdw tables
+        on this table's connection (one server and user mapping)."""
+        tables = [table.instance for table in join.relations]
+        if not all(isinstance(t, PostgresFdw) and t._conn is self._conn for t in tables):
+            return None
+        return [t._relation_now() for t in tables]
+
+    def can_join(self, join: Join) -> bool:
+        relations = self._joined_relations(join)
+        return relations is not None and \
+            join_pushable(join, relations, self.options.extensions,
+                          local_collation())
+
+    def _join_select(self, join: Join) -> SelectQuery:
+        relations = self._joined_relations(join)
+        if relations is None:
+            raise FdwError("internal error: a join of tables of other connections was pushed")
+        return build_join_select(join, relations)
+
+    def execute_join(self, join: Join) -> Iterable[Sequence[Any]]:
+        return run_select(self._connection(), self._join_select(join),
+                          self.options.fetch_size, len(join.output), small=False)
+
+    def explain_join(self, join: Join, verbose: bool = False) -> list[str]:
+        if not verbose:
+            return []
+        return ["Remote SQL: " + self._join_select(join).sql.shown()]
 
     # -- scanning --------------------------------------------------------------------------
 

@@ -1,0 +1,122 @@
+"""Joins of remote tables computed by the remote server (can_join / execute_join), with
+postgres_fdw over twin remote tables as the oracle: inner, left, right and full joins,
+quals on each side, three tables, NULL join keys, EXPLAIN showing the pushed join, and
+the joins that must stay local (a clause the remote cannot evaluate exactly, tables of
+two servers)."""
+from __future__ import annotations
+
+import pytest
+from psycopg2 import sql
+
+from fdwtest import assert_usable, error_of
+from pgfdw_helpers import execute, explain
+from twins import twin_schemas
+
+TABLES_SQL = """
+CREATE SCHEMA {s};
+CREATE TABLE {s}.a (id integer PRIMARY KEY, k integer, t text, n numeric(8,2));
+CREATE TABLE {s}.b (id integer PRIMARY KEY, a_id integer, v integer, w text);
+CREATE TABLE {s}.c (id integer PRIMARY KEY, b_id integer, x text);
+INSERT INTO {s}.a SELECT i, CASE WHEN i % 9 = 0 THEN NULL ELSE i % 4 END,
+                         CASE WHEN i % 11 = 0 THEN NULL ELSE 'w' || i % 7 END, i * 1.25
+                  FROM generate_series(1, 120) i;
+INSERT INTO {s}.b SELECT i, CASE WHEN i % 8 = 0 THEN NULL ELSE i % 150 END, i % 13,
+                         CASE WHEN i % 5 = 0 THEN NULL ELSE 'w' || i % 6 END
+                  FROM generate_series(1, 200) i;
+INSERT INTO {s}.c SELECT i, CASE WHEN i % 6 = 0 THEN NULL ELSE i % 220 END, 'x' || i % 3
+                  FROM generate_series(1, 150) i;
+ANALYZE {s}.a, {s}.b, {s}.c;
+"""
+
+PUSHED = [
+    "SELECT a.id, a.t, b.id, b.v FROM {t}a a JOIN {t}b b ON a.id = b.a_id",
+    "SELECT a.id, b.id, b.w FROM {t}a a LEFT JOIN {t}b b ON a.id = b.a_id",
+    "SELECT a.id, a.n, b.id FROM {t}a a RIGHT JOIN {t}b b ON a.id = b.a_id",
+    "SELECT a.id, a.k, b.id, b.v FROM {t}a a FULL JOIN {t}b b ON a.id = b.a_id",
+    "SELECT a.id, b.v FROM {t}a a JOIN {t}b b ON a.id = b.a_id WHERE a.k = 2 AND b.v > 5",
+    "SELECT a.id, b.id FROM {t}a a LEFT JOIN {t}b b ON a.id = b.a_id AND b.v < 7 "
+    "WHERE a.k IN (1, 3)",
+    "SELECT a.id, b.id FROM {t}a a FULL JOIN {t}b b ON a.id = b.a_id AND a.k = b.v "
+    "WHERE a.t IS NOT NULL",
+    "SELECT a.t, b.w FROM {t}a a JOIN {t}b b ON a.t = b.w AND a.k = 1",
+    "SELECT count(*) FROM {t}a a JOIN {t}b b ON a.k = b.v",
+    "SELECT a.id, b.id, c.id, c.x FROM {t}a a JOIN {t}b b ON a.id = b.a_id "
+    "JOIN {t}c c ON c.b_id = b.id",
+    "SELECT a.id, b.id, c.x FROM {t}a a LEFT JOIN {t}b b ON a.id = b.a_id "
+    "LEFT JOIN {t}c c ON c.b_id = b.id WHERE a.id < 60",
+    "SELECT a.id, b.id, c.id FROM {t}b b FULL JOIN {t}c c ON c.b_id = b.id "
+    "JOIN {t}a a ON a.id = b.a_id AND a.k = 1",
+    "SELECT a.id, b.id FROM {t}a a JOIN {t}b b ON a.id = b.a_id + 1 OR a.k = b.v "
+    "WHERE a.id < 30",
+]
+
+
+@pytest.fixture
+def twins(fdb, remote, source):
+    with twin_schemas(fdb, remote, source, TABLES_SQL, "join") as twins:
+        yield twins
+
+
+def plan(db, query: str) -> str:
+    return "\n".join(explain(db, query))
+
+
+def test_pushed_joins_match_postgres_fdw(twins):
+    for query in PUSHED:
+        twins.both(query)
+        shown = plan(twins.db, query.replace("{t}", "s."))
+        assert "Relations: " in shown and " JOIN " in shown.split("Remote SQL:")[1], query
+        assert "Join" not in shown.replace("Foreign Scan", ""), query
+
+
+def test_explain_verbose_shows_the_pushed_join(twins):
+    shown = explain(twins.db, "SELECT a.id, b.v FROM s.a a LEFT JOIN s.b b "
+                              "ON a.id = b.a_id AND b.v > 3 WHERE a.k = 1")
+    assert "  Relations: (s.a r1) LEFT JOIN (s.b r2)" in shown
+    (remote,) = [line.split("Remote SQL: ")[1] for line in shown if "Remote SQL" in line]
+    assert remote == ('SELECT r1."id", r2."v" FROM (SELECT * FROM "{0}"."a" WHERE '
+                      '("k" = $1)) r1 LEFT JOIN (SELECT * FROM "{0}"."b" WHERE ("v" > $2)) r2 '
+                      'ON ((r1."id" OPERATOR("pg_catalog".=) r2."a_id"))').format(twins.a), remote
+    three = plan(twins.db, "SELECT a.id, c.x FROM s.a a JOIN s.b b ON a.id = b.a_id "
+                           "JOIN s.c c ON c.b_id = b.id")
+    assert "Relations: ((s.a r1) INNER JOIN (s.b r2)) INNER JOIN (s.c r3)" in three or \
+        "INNER JOIN (s.c r3)) INNER JOIN" in three or "JOIN (s.a r" in three, three
+
+
+def test_joins_that_stay_local(twins):
+    local = [
+        # A volatile function and a collation the remote may not share stay local.
+        "SELECT a.id, b.id FROM {t}a a JOIN {t}b b ON a.id = b.a_id AND random() >= 0",
+        'SELECT a.id, b.id FROM {t}a a JOIN {t}b b ON a.t = b.w COLLATE "C" AND a.id < 40',
+        "SELECT a.id, b.id FROM {t}a a JOIN {t}b b ON a.id = b.a_id FOR UPDATE OF a",
+        "SELECT a, b.id FROM {t}a a JOIN {t}b b ON a.id = b.a_id",
+    ]
+    for query in local:
+        twins.both(query)
+        assert "Relations: " not in plan(twins.db, query.replace("{t}", "s.")), query
+    # Tables of two servers (and user mappings) are never joined remotely.
+    execute(twins.db, sql.SQL("CREATE SERVER rsrv2 FOREIGN DATA WRAPPER sgfdw OPTIONS ("
+                              "wrapper 'sgfdw.postgres.PostgresFdw', host %s, port %s, "
+                              "dbname %s)"),
+            [str(twins.source.get_dsn_parameters()["host"]),
+             twins.source.get_dsn_parameters()["port"],
+             twins.source.get_dsn_parameters()["dbname"]])
+    execute(twins.db, "CREATE USER MAPPING FOR CURRENT_USER SERVER rsrv2 OPTIONS "
+                      "(user 'postgres')")
+    execute(twins.db, "CREATE SCHEMA s2")
+    execute(twins.db, sql.SQL("IMPORT FOREIGN SCHEMA {} LIMIT TO (b) FROM SERVER rsrv2 "
+                              "INTO s2").format(sql.Identifier(twins.a)))
+    query = "SELECT a.id, b.id FROM s.a a JOIN s2.b b ON a.id = b.a_id"
+    assert "Relations: " not in plan(twins.db, query)
+    assert sorted(execute(twins.db, query)) == \
+        sorted(execute(twins.db, "SELECT a.id, b.id FROM p.a a JOIN p.b b ON a.id = b.a_id"))
+    execute(twins.db, "DROP SCHEMA s2 CASCADE")
+    execute(twins.db, "DROP SERVER rsrv2 CASCADE")
+
+
+def test_remote_error_in_a_pushed_join(twins):
+    query = "SELECT a.id, b.id FROM s.a a JOIN s.b b ON a.id = b.a_id AND a.k / (b.v - b.v) > 0"
+    assert "Relations: " in plan(twins.db, query)
+    assert error_of(twins.db, query).pgcode == "22012"
+    assert_usable(twins.db)
+    twins.both(PUSHED[0])
