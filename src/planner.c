@@ -101,12 +101,29 @@ optional_cost(PyObject *instance, const char *name, Cost absent)
 	return cost;
 }
 
+/*
+ * The columns a scan reads: those of its output and of the restriction clauses but the
+ * filters the FDW enforces (it needs not return what only they read).
+ */
+static Bitmapset *
+used_columns(RelOptInfo *baserel, List *filters)
+{
+	Bitmapset  *attrs = NULL;
+	ListCell   *lc;
+
+	pull_varattnos((Node *) baserel->reltarget->exprs, baserel->relid, &attrs);
+	foreach(lc, baserel->baserestrictinfo)
+		if (!list_member_ptr(filters, lfirst(lc)))
+			pull_varattnos((Node *) lfirst_node(RestrictInfo, lc)->clause, baserel->relid,
+						   &attrs);
+	return attrs;
+}
+
 void
 sgfdwGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
 {
 	SgPlanState *state = palloc0(sizeof(SgPlanState));
 	SgTable    *table = sgfdw_get_table(foreigntableid);
-	ListCell   *lc;
 	PyObject   *quals;
 	PyObject   *columns;
 	PyObject   *size;
@@ -115,10 +132,7 @@ sgfdwGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntablei
 	state->baserel = baserel;
 	baserel->fdw_private = state;
 
-	pull_varattnos((Node *) baserel->reltarget->exprs, baserel->relid, &state->attrs_used);
-	foreach(lc, baserel->baserestrictinfo)
-		pull_varattnos((Node *) lfirst_node(RestrictInfo, lc)->clause, baserel->relid,
-					   &state->attrs_used);
+	state->attrs_used = used_columns(baserel, NIL);
 	/* Refused before quals on ctid are described: only an FDW providing it sees them. */
 	if (bms_is_member(SelfItemPointerAttributeNumber - FirstLowInvalidHeapAttributeNumber,
 					  state->attrs_used))
@@ -126,6 +140,8 @@ sgfdwGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntablei
 	state->quals = sgfdw_extract_quals(root, baserel, baserel->baserestrictinfo,
 									   &state->values, &state->all_quals_extracted);
 	state->filters = sgfdw_plan_filters(root, baserel, table, &state->all_quals_extracted);
+	if (state->filters != NIL)
+		state->attrs_used = used_columns(baserel, state->filters);
 
 	sgfdw_discard_stale_interrupt();
 	quals = sgfdw_plan_time_quals(table, state->quals, state->values);
