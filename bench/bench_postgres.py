@@ -17,6 +17,8 @@ importing it. Measured in the same run, median of several runs after a warm-up:
   ft GROUP BY t ORDER BY 2 DESC, 1 LIMIT 10`` (ORDER BY and LIMIT pushed above the
   aggregation); and ``SELECT id % 10, sum(f) FROM ft GROUP BY 1``, whose expression key
   sgfdw does not push yet.
+* a direct modification: ``UPDATE ft SET f = f + 1 WHERE id <= 10000`` (one remote
+  statement in both FDWs; each run adds 1 to those rows).
 
 Targets (issue): full-scan throughput >= 0.5x postgres_fdw's; selective latency
 <= 1.5x postgres_fdw's; pushed aggregates <= 1.2x postgres_fdw's time. JIT and
@@ -47,6 +49,7 @@ FULL_SCAN = "SELECT count(*), sum(f), max(t) FROM (SELECT * FROM {t} OFFSET 0) s
 BY_KEY = "SELECT * FROM {t} WHERE id = %s"
 BY_RANGE = ("SELECT count(*), sum(f), max(t) FROM "
             "(SELECT * FROM {t} WHERE id BETWEEN %s AND %s OFFSET 0) s")
+UPDATE = "UPDATE {t} SET f = f + 1 WHERE id <= %s"
 COUNT = "SELECT count(*) FROM {t}"
 GROUP_BY = "SELECT k, sum(f), count(*) FROM {t} GROUP BY k ORDER BY k"
 GROUP_BY_EXPR = "SELECT id % 10, sum(f) FROM {t} GROUP BY 1 ORDER BY 1"
@@ -194,6 +197,16 @@ def main() -> int:
                 results[name, schema] = median_time(
                     lambda query=query: timed(cur, query.format(t=table))[0], args.repeat)
 
+            updated = min(n, 10000)
+
+            def update() -> float:
+                start = time.perf_counter()
+                cur.execute(UPDATE.format(t=table), (updated,))
+                answers["update", schema] = cur.rowcount == updated
+                return time.perf_counter() - start
+
+            results["update", schema] = median_time(update, args.repeat)
+
         results["full", "direct"] = median_time(lambda: direct_full_scan(remote), args.repeat)
         keys = [rng.randint(1, n) for _ in range(args.lookups)]
         results["key", "direct"] = median_time(
@@ -236,6 +249,12 @@ def main() -> int:
                   f"{'':>14} {seconds / results[name, 'p']:15.2f}x")
     print()
 
+    for reader in ("p", "s"):
+        seconds = results["update", reader]
+        print(f"{'update 10,000 rows':<22} {labels[reader]:<18} {seconds * 1000:10.3f}ms "
+              f"{'':>14} {seconds / results['update', 'p']:15.2f}x")
+    print()
+
     full = results["full", "p"] / results["full", "s"]
     key_ratio = results["key", "s"] / results["key", "p"]
     range_ratio = results["range", "s"] / results["range", "p"]
@@ -245,7 +264,7 @@ def main() -> int:
         ("1%-range latency vs postgres_fdw", range_ratio, "<=", 1.5, range_ratio <= 1.5),
         *((f"{name} vs postgres_fdw", results[name, "s"] / results[name, "p"], "<=", 1.2,
            results[name, "s"] / results[name, "p"] <= 1.2)
-          for name in ("count", "group", "group_top")),
+          for name in ("count", "group", "group_top", "update")),
     ]
     print("Targets:")
     for name, value, op, limit, ok in verdicts:

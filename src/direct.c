@@ -6,13 +6,13 @@
  * Core offers it for a statement on one foreign table without row triggers, WITH
  * CHECK OPTIONs or stored generated columns. The bridge goes further only when the
  * statement's plan is that table's plain scan (no join, no local filter above it)
- * whose every restriction clause is a Qual, and every SET expression is a value
- * computed locally (a Constant) or a column of the table: it then offers the FDW's
- * optional can_modify_directly() the description (sgfdw.modification). If the FDW
- * accepts, the scan becomes the modification: modify_directly() gets the description
- * with the values of this execution and returns the count, or with RETURNING one row
- * per modified row (read as its scans' rows), from which PostgreSQL computes the
- * RETURNING list. Otherwise every row goes through update()/delete() as before.
+ * whose every restriction clause is a Qual or an expression tree (expression.c), as is
+ * every SET expression: it then offers the FDW's optional can_modify_directly() the
+ * description (sgfdw.modification). If the FDW accepts, the scan becomes the
+ * modification: modify_directly() gets the description with the values of this
+ * execution and returns the count, or with RETURNING one row per modified row (read as
+ * its scans' rows), from which PostgreSQL computes the RETURNING list. Otherwise every
+ * row goes through update()/delete() as before.
  */
 #include "sgfdw.h"
 
@@ -36,21 +36,23 @@
 /* ForeignScan.fdw_private of a direct modification (its fdw_exprs: the values). */
 enum SgDirectPrivateIndex
 {
+	SgDirectPrivateVarno,		/* Integer: the table's range table index in the trees */
 	SgDirectPrivateQuals,		/* the quals' descriptions (quals.c) */
-	SgDirectPrivateAssignments, /* per SET column, its description */
+	SgDirectPrivateFilters,		/* per other WHERE clause, its SgTreeField list */
+	SgDirectPrivateAssignments, /* per SET column, its SgTreeField list */
 	SgDirectPrivateReturning,	/* IntList: the attnums RETURNING reads, 0: all */
 	SgDirectPrivateHasReturning,	/* Integer as bool: rows are returned */
 	SgDirectPrivateSetsTag,		/* Integer as bool: the statement's row count is ours */
 	SgDirectPrivateCount
 };
 
-/* One SET column's description. */
-enum SgAssignmentField
+/* An expression told as a tree: a SET column's new value or a WHERE clause. */
+enum SgTreeField
 {
-	SgAssignmentAttnum,			/* Integer: the column set */
-	SgAssignmentColumn,			/* Integer: the column whose value it takes, 0: a value */
-	SgAssignmentValueIndex,		/* Integer: the value's index in fdw_exprs, -1: none */
-	SgAssignmentFieldCount
+	SgTreeExpr,					/* the expression, as planned */
+	SgTreeFirstValue,			/* Integer: the index of its first value in fdw_exprs */
+	SgTreeAttnum,				/* Integer: the column set (0: a WHERE clause) */
+	SgTreeFieldCount
 };
 
 typedef struct SgDirectState
@@ -60,7 +62,9 @@ typedef struct SgDirectState
 	PyObject   *column_names;
 	Relation	rel;
 	CmdType		operation;
+	SgExpressionScope scope;
 	List	   *quals;			/* SgQualDesc */
+	List	   *filters;
 	List	   *assignments;
 	List	   *returning;
 	bool		has_returning;
@@ -83,81 +87,64 @@ release_python(void *arg)
 	Py_CLEAR(state->instance);
 }
 
-/* A type's SQL spelling as sgfdw.expression states it (qualified when not built in). */
-static PyObject *
-type_name(Oid type, int32 typmod)
-{
-	return sgfdw_str(format_type_extended(type, typmod, FORMAT_TYPE_TYPEMOD_GIVEN |
-										  (type < FirstNormalObjectId ? 0 :
-										   FORMAT_TYPE_FORCE_QUALIFY)));
-}
-
-static PyObject *
-collation_name(Oid collation)
-{
-	if (!OidIsValid(collation) || collation == DEFAULT_COLLATION_OID)
-		return Py_NewRef(Py_None);
-	return sgfdw_str(get_collation_name(collation));
-}
-
-/* An sgfdw.expression node of class name: its common fields, then extra (taken over). */
-static PyObject *
-expression_node(const char *name, Oid type, int32 typmod, Oid collation, PyObject *extra)
-{
-	PyObject   *cls = sgfdw_bridge_attr(name);
-	PyObject   *args = extra ? Py_BuildValue("(INNN)", (unsigned int) type,
-											 type_name(type, typmod),
-											 collation_name(collation), extra)
-		: Py_BuildValue("(INN)", (unsigned int) type, type_name(type, typmod),
-						collation_name(collation));
-	PyObject   *node;
-
-	SGFDW_CHECK(args, "describing an expression");
-	node = sgfdw_call(cls, args, NULL, "describing an expression");
-	Py_DECREF(cls);
-	return node;
-}
-
-/*
- * A SET expression's description, NIL if it is neither a column of this table nor a
- * value (no column, nothing volatile, no subquery); a value is appended to *values.
- */
 static List *
-describe_assignment(Expr *expr, Index relid, AttrNumber attnum, List **values)
+tree_description(Expr *expr, int first_value, AttrNumber attnum)
 {
-	Node	   *fields[SgAssignmentFieldCount];
-	Var		   *var = (Var *) expr;
+	Node	   *fields[SgTreeFieldCount];
 
-	fields[SgAssignmentAttnum] = (Node *) makeInteger(attnum);
-	if (IsA(expr, Var) && var->varno == relid && var->varattno > 0 && var->varlevelsup == 0)
-	{
-		fields[SgAssignmentColumn] = (Node *) makeInteger(var->varattno);
-		fields[SgAssignmentValueIndex] = (Node *) makeInteger(-1);
-	}
-	else if (!contain_var_clause((Node *) expr) && !contain_volatile_functions((Node *) expr) &&
-			 !contain_subplans((Node *) expr))
-	{
-		fields[SgAssignmentColumn] = (Node *) makeInteger(0);
-		fields[SgAssignmentValueIndex] = (Node *) makeInteger(list_length(*values));
-		*values = lappend(*values, expr);
-	}
-	else
-		return NIL;
-	return sgfdw_list_of(fields, SgAssignmentFieldCount);
+	fields[SgTreeExpr] = (Node *) copyObject(expr);
+	fields[SgTreeFirstValue] = (Node *) makeInteger(first_value);
+	fields[SgTreeAttnum] = (Node *) makeInteger(attnum);
+	return sgfdw_list_of(fields, SgTreeFieldCount);
 }
 
 /*
- * The Modification (sgfdw.modification) the descriptions stand for. values[i] is the
- * Python value of value expression i, NULL where it is not known (planning, EXPLAIN):
- * a qual then has the value UNBOUND, a SET value is a Parameter.
+ * The trees of the descriptions (new reference: a dict by column name of the SET
+ * columns, else a tuple of the filters), with the values evaluated (NULL: not known).
  */
 static PyObject *
-modification_object(Oid relid, CmdType operation, List *quals, List *assignments,
-					List *returning, bool has_returning, List *value_exprs, PyObject **values)
+trees_of(List *descriptions, Oid relid, const SgExpressionScope *scope, PyObject *evaluated,
+		 bool by_column)
+{
+	PyObject   *result = by_column ? PyDict_New() : PyTuple_New(list_length(descriptions));
+	ListCell   *lc;
+
+	SGFDW_CHECK(result, "describing the modification");
+	foreach(lc, descriptions)
+	{
+		List	   *fields = lfirst(lc);
+		SgExpressionValues values = {NIL, evaluated,
+		intVal(list_nth(fields, SgTreeFirstValue))};
+		PyObject   *tree = sgfdw_expression(list_nth(fields, SgTreeExpr), scope, &values);
+
+		if (tree == NULL)
+			elog(ERROR, "an expression of the modification can no longer be described");
+		if (!by_column)
+			PyTuple_SET_ITEM(result, foreach_current_index(lc), tree);
+		else
+		{
+			if (PyDict_SetItemString(result, get_attname(relid,
+														 intVal(list_nth(fields, SgTreeAttnum)),
+														 false), tree) < 0)
+				sgfdw_report_python_error(0, "describing the modification");
+			Py_DECREF(tree);
+		}
+	}
+	return result;
+}
+
+/*
+ * The Modification (sgfdw.modification) the descriptions stand for. evaluated holds the
+ * values of this execution, NULL when they are not known (planning, EXPLAIN): a qual
+ * then has the value of its Const, else UNBOUND, and a tree has Parameters.
+ */
+static PyObject *
+modification_object(Oid relid, CmdType operation, const SgExpressionScope *scope,
+					List *quals, List *filters, List *assignments, List *returning,
+					bool has_returning, List *value_exprs, PyObject *evaluated)
 {
 	PyObject   *unbound = sgfdw_bridge_attr("UNBOUND");
 	PyObject   *qual_tuple = PyTuple_New(list_length(quals));
-	PyObject   *sets = PyDict_New();
 	PyObject   *names = Py_NewRef(Py_None);
 	PyObject   *cls;
 	PyObject   *args;
@@ -165,61 +152,38 @@ modification_object(Oid relid, CmdType operation, List *quals, List *assignments
 	ListCell   *lc;
 
 	SGFDW_CHECK(qual_tuple, "describing the modification");
-	SGFDW_CHECK(sets, "describing the modification");
 	foreach(lc, quals)
 	{
 		SgQualDesc *qual = lfirst(lc);
-		PyObject   *value = qual->value_index < 0 ? NULL :
-			values[qual->value_index] ? values[qual->value_index] : unbound;
+		Const	   *constant = qual->value_index < 0 ? NULL :
+			list_nth(value_exprs, qual->value_index);
+		PyObject   *value = NULL;
 
+		if (constant == NULL)
+			value = NULL;
+		else if (evaluated)
+			value = Py_NewRef(PyList_GET_ITEM(evaluated, qual->value_index));
+		else if (IsA(constant, Const))
+			value = sgconv_datum_to_python(constant->consttype, constant->consttypmod,
+										   constant->constvalue, constant->constisnull);
+		else
+			value = Py_NewRef(unbound);
 		PyTuple_SET_ITEM(qual_tuple, foreach_current_index(lc),
 						 sgfdw_make_qual(get_attname(relid, qual->attnum, false), qual, value));
-	}
-	foreach(lc, assignments)
-	{
-		List	   *fields = lfirst(lc);
-		AttrNumber	source = intVal(list_nth(fields, SgAssignmentColumn));
-		int			index = intVal(list_nth(fields, SgAssignmentValueIndex));
-		PyObject   *node;
-
-		if (source > 0)
-		{
-			Oid			type;
-			int32		typmod;
-			Oid			collation;
-
-			get_atttypetypmodcoll(relid, source, &type, &typmod, &collation);
-			node = expression_node("Column", type, typmod, collation,
-								   sgfdw_str(get_attname(relid, source, false)));
-		}
-		else
-		{
-			Node	   *expr = list_nth(value_exprs, index);
-
-			node = expression_node(values[index] ? "Constant" : "Parameter",
-								   exprType(expr), exprTypmod(expr), exprCollation(expr),
-								   values[index] ? Py_NewRef(values[index]) : NULL);
-		}
-		if (PyDict_SetItemString(sets, get_attname(relid, intVal(list_nth(fields,
-																		  SgAssignmentAttnum)),
-												   false), node) < 0)
-			sgfdw_report_python_error(0, "describing the modification");
-		Py_DECREF(node);
+		Py_XDECREF(value);
 	}
 	if (has_returning)
 	{
 		bool		whole_row = list_member_int(returning, 0);
-		TupleDesc	desc = NULL;
 		Relation	rel = RelationIdGetRelation(relid);
+		TupleDesc	desc = RelationGetDescr(rel);
 
 		Py_DECREF(names);
 		names = PyList_New(0);
 		SGFDW_CHECK(names, "describing the modification");
-		desc = RelationGetDescr(rel);
 		for (int i = 0; i < desc->natts; i++)
 		{
 			Form_pg_attribute att = TupleDescAttr(desc, i);
-
 			PyObject   *name;
 
 			if (att->attisdropped || !(whole_row || list_member_int(returning, att->attnum)))
@@ -234,13 +198,31 @@ modification_object(Oid relid, CmdType operation, List *quals, List *assignments
 		SGFDW_CHECK(names, "describing the modification");
 	}
 	cls = sgfdw_bridge_attr("Modification");
-	args = Py_BuildValue("(sNN()N)", operation == CMD_UPDATE ? "update" : "delete", sets,
-						 qual_tuple, names);
+	args = Py_BuildValue("(sNNNN)", operation == CMD_UPDATE ? "update" : "delete",
+						 trees_of(assignments, relid, scope, evaluated, true), qual_tuple,
+						 trees_of(filters, relid, scope, evaluated, false), names);
 	SGFDW_CHECK(args, "describing the modification");
 	result = sgfdw_call(cls, args, NULL, "describing the modification");
 	Py_DECREF(cls);
 	Py_DECREF(unbound);
 	return result;
+}
+
+/*
+ * Whether the expression can be told as a tree (its values then appended to *values);
+ * the tree itself is made again for the description.
+ */
+static bool
+describable(Expr *expr, const SgExpressionScope *scope, List **values)
+{
+	SgExpressionValues described = {*values, NULL, 0};
+	PyObject   *tree = sgfdw_expression(expr, scope, &described);
+
+	if (tree == NULL)
+		return false;
+	Py_DECREF(tree);
+	*values = described.exprs;
+	return true;
 }
 
 static bool
@@ -253,14 +235,14 @@ sgfdwPlanDirectModify(PlannerInfo *root, ModifyTable *plan, Index resultRelation
 	RelOptInfo *baserel;
 	SgTable    *table;
 	PyObject   *method;
+	SgExpressionScope scope;
 	List	   *values = NIL;
-	List	   *quals;
+	List	   *quals = NIL;
+	List	   *filters = NIL;
 	List	   *assignments = NIL;
 	List	   *returning = NIL;
-	bool		all_extracted;
-	PyObject   *offered;
+	ListCell   *lc;
 	Node	   *items[SgDirectPrivateCount];
-	PyObject  **known;
 
 	if ((operation != CMD_UPDATE && operation != CMD_DELETE) || subplan == NULL ||
 		!IsA(subplan, ForeignScan) || scan->scan.scanrelid != resultRelation ||
@@ -271,37 +253,42 @@ sgfdwPlanDirectModify(PlannerInfo *root, ModifyTable *plan, Index resultRelation
 	if (baserel->lateral_relids != NULL)
 		return false;
 	table = sgfdw_get_table(planner_rt_fetch(resultRelation, root)->relid);
-	method = sgfdw_optional_attr(table->instance, "can_modify_directly");
-	if (method == NULL)
+	if (!PyObject_HasAttrString(table->instance, "can_modify_directly"))
 		return false;
+	scope.varnos = list_make1_int(resultRelation);
+	scope.relids = list_make1_oid(table->relid);
 	/* No clause may be left for PostgreSQL to check: the FDW decides alone. */
-	quals = sgfdw_extract_quals(root, baserel, baserel->baserestrictinfo, &values,
-								&all_extracted);
-	if (!all_extracted || list_length(scan->scan.plan.qual) != list_length(baserel->baserestrictinfo))
+	foreach(lc, baserel->baserestrictinfo)
 	{
-		Py_DECREF(method);
-		return false;
+		RestrictInfo *rinfo = lfirst_node(RestrictInfo, lc);
+		bool		is_qual;
+		List	   *qual = sgfdw_extract_quals(root, baserel, list_make1(rinfo), &values,
+											   &is_qual);
+		int			first_value = list_length(values);
+
+		if (is_qual)
+			quals = list_concat(quals, qual);
+		else if (describable(rinfo->clause, &scope, &values))
+			filters = lappend(filters, tree_description(rinfo->clause, first_value, 0));
+		else
+			return false;
 	}
 	if (operation == CMD_UPDATE)
 	{
 		List	   *tlist;
 		List	   *attnums;
-		ListCell   *lc;
 		ListCell   *lc2;
 
 		get_translated_update_targetlist(root, resultRelation, &tlist, &attnums);
 		forboth(lc, tlist, lc2, attnums)
 		{
-			List	   *assignment = describe_assignment(lfirst_node(TargetEntry, lc)->expr,
-														 resultRelation, lfirst_int(lc2),
-														 &values);
+			Expr	   *expr = lfirst_node(TargetEntry, lc)->expr;
+			int			first_value = list_length(values);
 
-			if (assignment == NIL)
-			{
-				Py_DECREF(method);
+			if (!describable(expr, &scope, &values))
 				return false;
-			}
-			assignments = lappend(assignments, assignment);
+			assignments = lappend(assignments,
+								  tree_description(expr, first_value, lfirst_int(lc2)));
 		}
 	}
 	if (plan->returningLists)
@@ -316,32 +303,24 @@ sgfdwPlanDirectModify(PlannerInfo *root, ModifyTable *plan, Index resultRelation
 
 			/* The returned rows carry no ctid or other system column (but tableoid). */
 			if (attnum < 0 && attnum != TableOidAttributeNumber)
-			{
-				Py_DECREF(method);
 				return false;
-			}
 			if (attnum >= 0)
 				returning = lappend_int(returning, attnum);
 		}
 	}
 
-	known = palloc0(sizeof(PyObject *) * (list_length(values) + 1));
-	for (int i = 0; i < list_length(values); i++)
-	{
-		Const	   *constant = list_nth(values, i);
-
-		if (IsA(constant, Const))
-			known[i] = sgconv_datum_to_python(constant->consttype, constant->consttypmod,
-											  constant->constvalue, constant->constisnull);
-	}
-	offered = modification_object(table->relid, operation, quals, assignments, returning,
-								  plan->returningLists != NIL, values, known);
-	for (int i = 0; i < list_length(values); i++)
-		Py_XDECREF(known[i]);
-	if (!sgfdw_accepts(method, offered, "can_modify_directly()"))
+	method = PyObject_GetAttrString(table->instance, "can_modify_directly");
+	SGFDW_CHECK(method, "can_modify_directly");
+	if (!sgfdw_accepts(method,
+					   modification_object(table->relid, operation, &scope, quals, filters,
+										   assignments, returning,
+										   plan->returningLists != NIL, values, NULL),
+					   "can_modify_directly()"))
 		return false;
 
+	items[SgDirectPrivateVarno] = (Node *) makeInteger(resultRelation);
 	items[SgDirectPrivateQuals] = (Node *) sgfdw_quals_to_nodes(quals);
+	items[SgDirectPrivateFilters] = (Node *) filters;
 	items[SgDirectPrivateAssignments] = (Node *) assignments;
 	items[SgDirectPrivateReturning] = (Node *) returning;
 	items[SgDirectPrivateHasReturning] = (Node *) makeInteger(plan->returningLists != NIL);
@@ -377,7 +356,11 @@ sgfdwBeginDirectModify(ForeignScanState *node, int eflags)
 	if (!(eflags & EXEC_FLAG_EXPLAIN_ONLY))
 		sgfdw_xact_touch(state->instance);
 	state->operation = plan->operation;
+	state->scope.varnos = list_make1_int(intVal(list_nth(plan->fdw_private,
+														 SgDirectPrivateVarno)));
+	state->scope.relids = list_make1_oid(RelationGetRelid(state->rel));
 	state->quals = sgfdw_quals_from_nodes(list_nth(plan->fdw_private, SgDirectPrivateQuals));
+	state->filters = list_nth(plan->fdw_private, SgDirectPrivateFilters);
 	state->assignments = list_nth(plan->fdw_private, SgDirectPrivateAssignments);
 	state->returning = list_nth(plan->fdw_private, SgDirectPrivateReturning);
 	state->has_returning = intVal(list_nth(plan->fdw_private, SgDirectPrivateHasReturning));
@@ -405,32 +388,33 @@ current_modification(ForeignScanState *node, SgDirectState *state, bool evaluate
 {
 	ForeignScan *plan = (ForeignScan *) node->ss.ps.plan;
 	ExprContext *econtext = node->ss.ps.ps_ExprContext;
-	int			count = list_length(state->value_states);
-	PyObject  **values = palloc0(sizeof(PyObject *) * (count + 1));
+	PyObject   *evaluated = NULL;
 	PyObject   *result;
 	ListCell   *lc;
 
-	foreach(lc, state->value_states)
+	if (evaluate)
 	{
-		ExprState  *expr = lfirst(lc);
-		int			i = foreach_current_index(lc);
-
-		if (evaluate || IsA(expr->expr, Const))
+		evaluated = PyList_New(list_length(state->value_states));
+		SGFDW_CHECK(evaluated, "describing the modification");
+		foreach(lc, state->value_states)
 		{
+			ExprState  *expr = lfirst(lc);
 			MemoryContext old = MemoryContextSwitchTo(econtext->ecxt_per_tuple_memory);
 			bool		isnull;
 			Datum		datum = ExecEvalExpr(expr, econtext, &isnull);
 
 			MemoryContextSwitchTo(old);
-			values[i] = sgconv_datum_to_python(exprType((Node *) expr->expr),
-											   exprTypmod((Node *) expr->expr), datum, isnull);
+			PyList_SET_ITEM(evaluated, foreach_current_index(lc),
+							sgconv_datum_to_python(exprType((Node *) expr->expr),
+												   exprTypmod((Node *) expr->expr), datum,
+												   isnull));
 		}
 	}
 	result = modification_object(RelationGetRelid(state->rel), state->operation,
-								 state->quals, state->assignments, state->returning,
-								 state->has_returning, plan->fdw_exprs, values);
-	for (int i = 0; i < count; i++)
-		Py_XDECREF(values[i]);
+								 &state->scope, state->quals, state->filters,
+								 state->assignments, state->returning, state->has_returning,
+								 plan->fdw_exprs, evaluated);
+	Py_XDECREF(evaluated);
 	ResetExprContext(econtext);
 	return result;
 }

@@ -3,11 +3,14 @@ and ``modify_directly``), and the statements EXPLAIN shows for writes.
 
 A modification goes remote only when it means there exactly what it means locally:
 
-* every qual is one the scans push (pushdown.py), since nothing is checked afterwards;
+* every qual is one the scans push (pushdown.py), and every other WHERE clause an
+  expression the remote server evaluates as PostgreSQL would (expressions.py), since
+  nothing is checked afterwards;
 * every SET column is a plain remote column that can be written (not generated, not
   an identity ALWAYS column, which update() skips too), set to a value -- bound as a
-  parameter exactly as update() binds each row's value -- or to another column of the
-  same remote type, both read as the same type locally;
+  parameter exactly as update() binds each row's value -- or to an expression the
+  remote server evaluates as PostgreSQL would, the column being of the same type on
+  both sides (so the value is stored as it is computed);
 * RETURNING reads only columns the remote table has, read back as a scan reads them.
 
 Only the columns the statement sets are sent (so remote column privileges and
@@ -15,43 +18,51 @@ Only the columns the statement sets are sent (so remote column privileges and
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Collection
 
 from multicorn import UNBOUND, quote_identifier
 from sgfdw.errors import FdwError
-from sgfdw.expression import Column, Constant, Expression, Parameter
+from sgfdw.expression import Constant, Expression, Parameter
 from sgfdw.modification import Modification
+from sgfdw.remote.collation import local_collation
 
 from .deparse import (SelectQuery, Sql, add_where, build_delete, build_insert,
                       build_update, column_sql, qualified_name)
+from .expressions import expression_pushable, expression_sql, scan_column
 from .pushdown import Match, Relation
 from .values import write_param
 
 __all__ = ["modification_pushable", "build_modification", "row_write_sql"]
 
 
-def _assignable(relation: Relation, column: str, value: Expression) -> bool:
+def _computed_remotely(relation: Relation, tree: Expression,
+                       extensions: Collection[str]) -> bool:
+    return expression_pushable(tree, [relation], extensions, local_collation())
+
+
+def _assignable(relation: Relation, column: str, value: Expression,
+                extensions: Collection[str]) -> bool:
     plan = relation.plans.get(column)
     if plan is None or plan.remote is None or plan.remote.generated or \
             plan.remote.identity == "a":
         return False
     if isinstance(value, (Constant, Parameter)):
         return True
-    if isinstance(value, Column):
-        source = relation.plans.get(value.name)
-        return source is not None and source.remote is not None and \
-            plan.match is Match.SAME and source.match is Match.SAME and \
-            source.remote.type_oid == plan.remote.type_oid
-    return False
+    return plan.match is Match.SAME and \
+        plan.remote.type_oid == int(relation.local_columns[column].type_oid or 0) and \
+        _computed_remotely(relation, value, extensions)
 
 
-def modification_pushable(relation: Relation, modification: Modification) -> bool:
-    """Whether the remote server runs exactly this UPDATE/DELETE (see the module)."""
-    if modification.filters:
-        return False
+def modification_pushable(relation: Relation, modification: Modification,
+                          extensions: Collection[str] = ()) -> bool:
+    """Whether the remote server runs exactly this UPDATE/DELETE (see the module);
+    ``extensions``: those whose functions it may call."""
     if not all(relation.qual_pushable(qual) for qual in modification.quals):
         return False
-    if not all(_assignable(relation, column, value)
+    if not all(_computed_remotely(relation, tree, extensions)
+               for tree in modification.filters):
+        return False
+    if not all(_assignable(relation, column, value, extensions)
                for column, value in modification.assignments.items()):
         return False
     return all(relation.plans.get(name) is not None and
@@ -60,8 +71,8 @@ def modification_pushable(relation: Relation, modification: Modification) -> boo
 
 
 def _value_sql(relation: Relation, column: str, value: Expression) -> Sql:
-    if isinstance(value, Column):
-        return Sql().ident(relation.plans[value.name].source.name)
+    if not isinstance(value, (Constant, Parameter)):
+        return expression_sql(value, scan_column(relation))
     known: Any = value.value if isinstance(value, Constant) else UNBOUND
     return Sql().param(write_param(known, int(relation.local_columns[column].type_oid or 0)))
 
@@ -82,6 +93,10 @@ def build_modification(relation: Relation, modification: Modification) -> tuple[
     if query.not_pushed:
         raise FdwError("internal error: a modification pushed with quals the remote server "
                        "cannot evaluate: " + repr(query.not_pushed))
+    if modification.filters:
+        sql.text(" AND " if modification.quals else " WHERE ").join(" AND ", (
+            Sql().text("(").extend(expression_sql(tree, scan_column(relation))).text(")")
+            for tree in modification.filters))
     names = list(modification.returning or ())
     if modification.returning is not None:
         items = [column_sql(relation, name, for_select=True) for name in names]

@@ -293,7 +293,8 @@ class PostgresFdw(ForwardsTransactions, ForeignDataWrapper):
     # -- UPDATE / DELETE as one remote statement (direct.py) ------------------------------
 
     def can_modify_directly(self, modification: Modification) -> bool:
-        return modification_pushable(self._relation_now(), modification)
+        return modification_pushable(self._relation_now(), modification,
+                                     self.options.extensions)
 
     def modify_directly(self, modification: Modification) -> int | list[dict[str, Any]]:
         """The remote UPDATE/DELETE: its row count, or the rows RETURNING asks for."""

@@ -22,8 +22,9 @@ CREATE TABLE {s}.other (id integer, k integer);
 INSERT INTO {s}.other VALUES (1, 10), (2, 20), (3, 30);
 """
 
+# plpgsql: not inlined into the expression it is called in.
 LOCAL_FUNCTION = ("CREATE FUNCTION public.plus1(integer) RETURNS integer "
-                  "LANGUAGE sql IMMUTABLE AS 'SELECT $1 + 1'")
+                  "LANGUAGE plpgsql IMMUTABLE AS 'BEGIN RETURN $1 + 1; END'")
 
 
 @pytest.fixture
@@ -60,11 +61,17 @@ DIRECT = [
     "DELETE FROM {t}m WHERE id > 195 RETURNING id, t, n",
     "DELETE FROM {t}m WHERE g = 1",
     "DELETE FROM {t}m WHERE h IS NULL AND id < 50 RETURNING *",
+    "UPDATE {t}m SET g = g + 1, n = n * 2 WHERE id % 3 = 0 RETURNING id, g, n",
+    "UPDATE {t}m SET t = upper(t) || '-' || coalesce(h, 'none') "
+    "WHERE g = 1 OR h IS NULL RETURNING *",
+    "UPDATE {t}m SET t = t || '?', d = d + 1 WHERE lower(h) = 'h1' RETURNING id, t, d",
+    "UPDATE {t}m SET g = CASE WHEN g > 2 THEN NULL ELSE g END WHERE n > 100",
+    "DELETE FROM {t}m WHERE NOT (g > 2) AND length(t) = 3 RETURNING id",
 ]
 
 ROW_BY_ROW = [
     "UPDATE {t}m SET g = plus1(g) WHERE id < 40 RETURNING id, g",
-    "UPDATE {t}m SET t = t || '?' WHERE lower(h) = 'h1' RETURNING id, t",
+    "UPDATE {t}m SET g = g + (random() * 0)::integer WHERE id > 100 RETURNING id, g",
     "DELETE FROM {t}m WHERE plus1(id) = 60 RETURNING id",
     "UPDATE {t}m SET g = o.k FROM {t}other o WHERE m.id = o.id RETURNING m.id, m.g",
     "DELETE FROM {t}m USING {t}other o WHERE m.g = o.id",
