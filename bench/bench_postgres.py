@@ -65,6 +65,12 @@ FILTER_LOWER = ("SELECT count(*), sum(f) FROM (SELECT * FROM {t} WHERE upper(t) 
                 "OFFSET 0) s")
 AGGREGATES.update(filter_or=FILTER_OR, filter_lower=FILTER_LOWER)
 
+# A join of two foreign tables with a selective qual on one side (1% of its rows), rows
+# shipped (OFFSET 0 keeps the aggregate local): postgres_fdw and sgfdw join remotely.
+JOIN = ("SELECT count(*), max(t) FROM (SELECT a.id, b.t FROM {t} a JOIN {t} b "
+        "ON b.id = a.id + 1 WHERE a.id BETWEEN 1000 AND 10999 OFFSET 0) s")
+AGGREGATES.update(join=JOIN)
+
 
 def python_path_for(cluster: Cluster) -> str:
     """The checkout (sgfdw, multicorn) as the server can read it."""
@@ -264,7 +270,7 @@ def main() -> int:
         ("1%-range latency vs postgres_fdw", range_ratio, "<=", 1.5, range_ratio <= 1.5),
         *((f"{name} vs postgres_fdw", results[name, "s"] / results[name, "p"], "<=", 1.2,
            results[name, "s"] / results[name, "p"] <= 1.2)
-          for name in ("count", "group", "group_top", "update")),
+          for name in ("count", "group", "group_top", "join", "update")),
     ]
     print("Targets:")
     for name, value, op, limit, ok in verdicts:
