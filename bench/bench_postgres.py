@@ -15,8 +15,7 @@ importing it. Measured in the same run, median of several runs after a warm-up:
 * aggregates both FDWs push down: ``SELECT count(*) FROM ft`` and ``SELECT k, sum(f),
   count(*) FROM ft GROUP BY k``; the ten largest of N groups, ``SELECT t, count(*) FROM
   ft GROUP BY t ORDER BY 2 DESC, 1 LIMIT 10`` (ORDER BY and LIMIT pushed above the
-  aggregation); and ``SELECT id % 10, sum(f) FROM ft GROUP BY 1``, whose expression key
-  sgfdw does not push yet.
+  aggregation); and ``SELECT id % 10, sum(f) FROM ft GROUP BY 1``, an expression key.
 * a direct modification: ``UPDATE ft SET f = f + 1 WHERE id <= 10000`` (one remote
   statement in both FDWs; each run adds 1 to those rows).
 

@@ -10,12 +10,19 @@ the grouping columns' values, then the aggregates' values, in the order of
 An order and a limit of the groups are only ever set on an aggregation by the FDW's
 own consent (``can_sort_aggregation``, ``can_limit_aggregation``), so an FDW that does
 not know of them never gets an aggregation that has them.
+
+Likewise expressions (sgfdw.expression trees): only an FDW whose class says
+``aggregates_expressions = True`` is offered grouping keys that are expressions
+(``Aggregation.group_expressions``, ``GROUP BY id % 10``), aggregates of an expression
+(``Aggregate.argument``, ``sum(f * 2)``) and FILTER clauses (``Aggregate.filter``). Their
+values are always Constants (an expression with a parameter is not offered).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 from multicorn import SortKey
+from sgfdw.expression import Column, Expression, walk
 
 __all__ = ["Aggregate", "Aggregation"]
 
@@ -26,13 +33,19 @@ class Aggregate:
     (``'pg_catalog.sum'``), ``column`` the column it reads (None: ``count(*)``),
     ``type_oid`` the OID of its result type, ``collate`` the collation it compares
     with (None: the database default), ``distinct``: of the column's distinct values
-    (``count(DISTINCT col)``; equal under ``collate``, a deterministic collation)."""
+    (``count(DISTINCT col)``; equal under ``collate``, a deterministic collation).
+
+    Offered only with ``aggregates_expressions``: ``argument``, the argument when it is
+    an expression (``column`` is then None), and ``filter``, the FILTER (WHERE ...)
+    clause: only the rows where it is true are aggregated."""
 
     function: str
     column: str | None
     type_oid: int
     collate: str | None = None
     distinct: bool = False
+    argument: Expression | None = None
+    filter: Expression | None = None
 
     @property
     def name(self) -> str:
@@ -41,7 +54,10 @@ class Aggregate:
 
     def __str__(self) -> str:
         argument = "*" if self.column is None else self.column
-        return f"{self.function}({'DISTINCT ' if self.distinct else ''}{argument})"
+        if self.argument is not None:
+            argument = "expression"
+        where = "" if self.filter is None else " FILTER (WHERE expression)"
+        return f"{self.function}({'DISTINCT ' if self.distinct else ''}{argument}){where}"
 
 
 @dataclass(frozen=True)
@@ -52,7 +68,12 @@ class Aggregation:
 
     ``sortkeys``: the groups are yielded in that order, each ``SortKey`` naming one of
     ``output_names`` (``attname``; ``attnum`` its position, from 1). ``limit`` and
-    ``offset`` (ints, None: none): only those groups of that order are yielded."""
+    ``offset`` (ints, None: none): only those groups of that order are yielded.
+
+    ``group_expressions`` (only with ``aggregates_expressions``): further grouping keys,
+    expression trees, whose values follow the grouping columns' in each row (named
+    ``'group expression 1'``, ...). A name in ``output_names`` that another output
+    already has is followed by its position (``'pg_catalog.sum(expression) #4'``)."""
 
     group_by: tuple[str, ...]
     aggregates: tuple[Aggregate, ...]
@@ -60,12 +81,22 @@ class Aggregation:
     sortkeys: tuple[SortKey, ...] = ()
     limit: int | None = None
     offset: int | None = None
+    group_expressions: tuple[Expression, ...] = ()
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "output_names",
-                           self.group_by + tuple(str(a) for a in self.aggregates))
+        names: list[str] = []
+        for name in (self.group_by +
+                     tuple(f"group expression {i}"
+                           for i in range(1, len(self.group_expressions) + 1)) +
+                     tuple(str(a) for a in self.aggregates)):
+            names.append(name if name not in names else f"{name} #{len(names) + 1}")
+        object.__setattr__(self, "output_names", tuple(names))
 
     @property
     def columns(self) -> set[str]:
         """The columns the aggregation reads."""
-        return set(self.group_by) | {a.column for a in self.aggregates if a.column is not None}
+        trees = self.group_expressions + tuple(
+            tree for a in self.aggregates for tree in (a.argument, a.filter)
+            if tree is not None)
+        return set(self.group_by) | {a.column for a in self.aggregates if a.column is not None} \
+            | {node.name for tree in trees for node in walk(tree) if isinstance(node, Column)}

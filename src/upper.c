@@ -7,7 +7,10 @@
  * told as plain data (sgfdw.aggregation): GROUP BY plain columns, aggregates count(*)
  * and count/sum/avg/min/max, bool_and/bool_or/every, bit_and/bit_or and the standard
  * deviations and variances of one plain column (also of its DISTINCT values), without
- * FILTER or ORDER BY.
+ * FILTER or ORDER BY. An FDW whose aggregates_expressions is true is also offered
+ * grouping keys, aggregate arguments and FILTER clauses that are expressions
+ * (expression.c trees) whose values are all constants: the aggregation is described
+ * once per scan, so a parameter's value could not reach it.
  * Whatever else is not offered, so PostgreSQL aggregates as before. Rows cannot be
  * filtered once aggregated, so planner.c offers it only when the FDW enforces every
  * restriction clause (enforces_quals), as for LIMIT. The scan's fdw_scan_tlist holds the
@@ -21,6 +24,7 @@
 #include "catalog/pg_collation.h"
 #include "catalog/pg_namespace.h"
 #include "nodes/makefuncs.h"
+#include "nodes/nodeFuncs.h"
 #include "optimizer/cost.h"
 #include "optimizer/optimizer.h"
 #include "optimizer/pathnode.h"
@@ -34,7 +38,10 @@
 enum SgAggregationField
 {
 	SgAggregationGroupBy,		/* IntList: the grouping columns' attnums */
+	SgAggregationGroupExprs,	/* List of the grouping keys that are expressions */
 	SgAggregationAggregates,	/* List of the aggregates' descriptions */
+	SgAggregationVarno,			/* Integer: the table's range table index in the
+								 * expressions (setrefs.c changes only the plan's) */
 	SgAggregationFieldCount
 };
 
@@ -46,6 +53,8 @@ enum SgAggregateField
 	SgAggregateType,			/* Integer: its result type's OID */
 	SgAggregateCollation,		/* String: the collation it compares with, "": default */
 	SgAggregateDistinct,		/* Integer, as a bool: of the distinct values */
+	SgAggregateArgument,		/* the argument when it is an expression, else NULL */
+	SgAggregateFilter,			/* the FILTER clause, NULL: none */
 	SgAggregateFieldCount
 };
 
@@ -67,16 +76,55 @@ plain_column(Node *node, Index relid)
 	return NULL;
 }
 
-/* The aggregate's description, NIL if it is not one that is offered. */
+/*
+ * The tree of expr (a new reference) if it can be offered: describable, and its values
+ * all constants. NULL: not.
+ */
+static PyObject *
+constant_tree(Expr *expr, Index varno, Oid relid)
+{
+	SgExpressionScope scope = {list_make1_int(varno), list_make1_oid(relid)};
+	SgExpressionValues values = {NIL, NULL, 0};
+	PyObject   *tree = sgfdw_expression(expr, &scope, &values);
+	ListCell   *lc;
+
+	foreach(lc, values.exprs)
+	{
+		if (!IsA(lfirst(lc), Const))
+		{
+			Py_XDECREF(tree);
+			return NULL;
+		}
+	}
+	return tree;
+}
+
+/* Whether expr can be offered as a tree (constant_tree). */
+static bool
+offerable(Expr *expr, Index varno, Oid relid)
+{
+	PyObject   *tree = constant_tree(expr, varno, relid);
+
+	Py_XDECREF(tree);
+	return tree != NULL;
+}
+
+/*
+ * The aggregate's description, NIL if it is not one that is offered (with expressions:
+ * also of an expression and with FILTER).
+ */
 static List *
-describe_aggregate(Aggref *aggref, Index relid)
+describe_aggregate(Aggref *aggref, Index relid, Oid table_relid, bool expressions)
 {
 	Node	   *fields[SgAggregateFieldCount];
 	Var		   *column = NULL;
+	Expr	   *argument = NULL;
 	char	   *name;
 	bool		offered = false;
 
-	if (aggref->aggfilter != NULL || aggref->aggorder != NIL ||
+	if ((aggref->aggfilter != NULL &&
+		 !(expressions && offerable(aggref->aggfilter, relid, table_relid))) ||
+		aggref->aggorder != NIL ||
 		aggref->aggdirectargs != NIL || aggref->aggkind != AGGKIND_NORMAL ||
 		aggref->aggsplit != AGGSPLIT_SIMPLE || aggref->agglevelsup != 0 ||
 		aggref->aggvariadic || get_func_namespace(aggref->aggfnoid) != PG_CATALOG_NAMESPACE)
@@ -94,8 +142,11 @@ describe_aggregate(Aggref *aggref, Index relid)
 	{
 		if (list_length(aggref->args) != 1)
 			return NIL;
-		column = plain_column((Node *) linitial_node(TargetEntry, aggref->args)->expr, relid);
-		if (column == NULL)
+		argument = linitial_node(TargetEntry, aggref->args)->expr;
+		column = plain_column((Node *) argument, relid);
+		if (column != NULL)
+			argument = NULL;
+		else if (!expressions || !offerable(argument, relid, table_relid))
 			return NIL;
 	}
 	fields[SgAggregateFunction] = (Node *) makeString(psprintf("pg_catalog.%s", name));
@@ -105,19 +156,31 @@ describe_aggregate(Aggref *aggref, Index relid)
 		OidIsValid(aggref->inputcollid) && aggref->inputcollid != DEFAULT_COLLATION_OID ?
 		get_collation_name(aggref->inputcollid) : "");
 	fields[SgAggregateDistinct] = (Node *) makeInteger(aggref->aggdistinct != NIL);
+	fields[SgAggregateArgument] = (Node *) copyObject(argument);
+	fields[SgAggregateFilter] = (Node *) copyObject(aggref->aggfilter);
 	return sgfdw_list_of(fields, SgAggregateFieldCount);
 }
 
+/* expr appended to a targetlist. */
+static List *
+add_entry(List *tlist, Expr *expr)
+{
+	return lappend(tlist, makeTargetEntry(copyObject(expr), list_length(tlist) + 1, NULL,
+										  false));
+}
+
 /*
- * The grouping's description and the scan's targetlist (grouping columns, then each
- * distinct aggregate), or false when it is not one to offer.
+ * The grouping's description and the scan's targetlist (grouping columns, grouping
+ * expressions, then each distinct aggregate), or false when it is not one to offer
+ * (expressions: the FDW is offered expressions).
  */
 static bool
 describe_grouping(PlannerInfo *root, RelOptInfo *baserel, PathTarget *target,
-				  List **description, List **scan_tlist)
+				  Oid relid, bool expressions, List **description, List **scan_tlist)
 {
 	Query	   *parse = root->parse;
 	List	   *group_by = NIL;
+	List	   *group_exprs = NIL;
 	List	   *aggregates = NIL;
 	List	   *tlist = NIL;
 	ListCell   *lc;
@@ -125,21 +188,27 @@ describe_grouping(PlannerInfo *root, RelOptInfo *baserel, PathTarget *target,
 
 	foreach(lc, parse->groupClause)
 	{
-		Node	   *expr = get_sortgroupclause_expr(lfirst(lc), parse->targetList);
+		Expr	   *expr = (Expr *) get_sortgroupclause_expr(lfirst(lc), parse->targetList);
+		Oid			collation = exprCollation((Node *) expr);
 
-		/* A cast or COLLATE would change the groups: only the column itself. */
-		if (!IsA(expr, Var) || plain_column(expr, baserel->relid) == NULL)
-			return false;
 		/* Equal under a nondeterministic collation is not equal remotely. */
-		if (OidIsValid(((Var *) expr)->varcollid) &&
-			!get_collation_isdeterministic(((Var *) expr)->varcollid))
+		if (OidIsValid(collation) && !get_collation_isdeterministic(collation))
 			return false;
-		if (tlist_member((Expr *) expr, tlist))
+		if (tlist_member(expr, tlist) || list_member(group_exprs, expr))
 			continue;
-		tlist = lappend(tlist, makeTargetEntry((Expr *) copyObject(expr),
-											   list_length(tlist) + 1, NULL, false));
-		group_by = lappend_int(group_by, ((Var *) expr)->varattno);
+		/* A cast or COLLATE would change the groups: the column itself, or a tree. */
+		if (IsA(expr, Var) && plain_column((Node *) expr, baserel->relid) != NULL)
+		{
+			tlist = add_entry(tlist, expr);
+			group_by = lappend_int(group_by, ((Var *) expr)->varattno);
+		}
+		else if (expressions && offerable(expr, baserel->relid, relid))
+			group_exprs = lappend(group_exprs, expr);
+		else
+			return false;
 	}
+	foreach(lc, group_exprs)
+		tlist = add_entry(tlist, lfirst(lc));
 	/* HAVING was made an implicit-AND list of the clauses with aggregates. */
 	foreach(lc, list_concat_copy(target->exprs, (List *) parse->havingQual))
 	{
@@ -157,7 +226,7 @@ describe_grouping(PlannerInfo *root, RelOptInfo *baserel, PathTarget *target,
 				continue;
 			if (!IsA(lfirst(item), Aggref))
 				return false;
-			aggregate = describe_aggregate(lfirst(item), baserel->relid);
+			aggregate = describe_aggregate(lfirst(item), baserel->relid, relid, expressions);
 			if (aggregate == NIL)
 				return false;
 			aggregates = lappend(aggregates, aggregate);
@@ -168,7 +237,9 @@ describe_grouping(PlannerInfo *root, RelOptInfo *baserel, PathTarget *target,
 	if (tlist == NIL)
 		return false;
 	fields[SgAggregationGroupBy] = (Node *) group_by;
+	fields[SgAggregationGroupExprs] = (Node *) copyObject(group_exprs);
 	fields[SgAggregationAggregates] = (Node *) aggregates;
+	fields[SgAggregationVarno] = (Node *) makeInteger(baserel->relid);
 	*description = sgfdw_list_of(fields, SgAggregationFieldCount);
 	*scan_tlist = tlist;
 	return true;
@@ -204,6 +275,37 @@ output_sortkeys(PyObject *aggregation, List *sort_nodes)
 	return sortkeys;
 }
 
+/* The tree of a described expression (constant_tree), which was offerable when planned. */
+static PyObject *
+planned_tree(Expr *expr, List *description, SgTable *table)
+{
+	PyObject   *tree = constant_tree(expr, intVal(list_nth(description, SgAggregationVarno)),
+									 table->relid);
+
+	if (tree == NULL)
+		elog(ERROR, "a planned aggregation is no longer describable");
+	return tree;
+}
+
+/* The keyword arguments of an Aggregate whose fields are those, NULL: none. */
+static PyObject *
+aggregate_kwargs(List *fields, List *description, SgTable *table)
+{
+	Expr	   *argument = list_nth(fields, SgAggregateArgument);
+	Expr	   *filter = list_nth(fields, SgAggregateFilter);
+	PyObject   *kwargs;
+
+	if (argument == NULL && filter == NULL)
+		return NULL;
+	kwargs = Py_BuildValue("{sNsN}",
+						   "argument", argument ? planned_tree(argument, description, table)
+						   : Py_NewRef(Py_None),
+						   "filter", filter ? planned_tree(filter, description, table)
+						   : Py_NewRef(Py_None));
+	SGFDW_CHECK(kwargs, "describing an aggregate");
+	return kwargs;
+}
+
 /* The Python Aggregation a description stands for (sgfdw.aggregation). */
 PyObject *
 sgfdw_aggregation_from_nodes(SgTable *table, List *description, List *sort_nodes,
@@ -212,10 +314,13 @@ sgfdw_aggregation_from_nodes(SgTable *table, List *description, List *sort_nodes
 	static PyObject *aggregation_class = NULL;
 	static PyObject *aggregate_class = NULL;
 	List	   *group_by = list_nth(description, SgAggregationGroupBy);
+	List	   *group_exprs = list_nth(description, SgAggregationGroupExprs);
 	List	   *aggregates = list_nth(description, SgAggregationAggregates);
 	PyObject   *names = PyTuple_New(list_length(group_by));
 	PyObject   *calls = PyTuple_New(list_length(aggregates));
+	PyObject   *trees = PyTuple_New(list_length(group_exprs));
 	PyObject   *positional;
+	PyObject   *expression_kwargs;
 	PyObject   *aggregation;
 	ListCell   *lc;
 
@@ -226,6 +331,10 @@ sgfdw_aggregation_from_nodes(SgTable *table, List *description, List *sort_nodes
 	}
 	SGFDW_CHECK(names, "describing the aggregation");
 	SGFDW_CHECK(calls, "describing the aggregation");
+	SGFDW_CHECK(trees, "describing the aggregation");
+	foreach(lc, group_exprs)
+		PyTuple_SET_ITEM(trees, foreach_current_index(lc),
+						 planned_tree(lfirst(lc), description, table));
 	foreach(lc, group_by)
 		PyTuple_SET_ITEM(names, foreach_current_index(lc),
 						 sgfdw_str(get_attname(table->relid, lfirst_int(lc), false)));
@@ -235,6 +344,7 @@ sgfdw_aggregation_from_nodes(SgTable *table, List *description, List *sort_nodes
 		AttrNumber	attnum = intVal(list_nth(fields, SgAggregateAttnum));
 		char	   *collation = strVal(list_nth(fields, SgAggregateCollation));
 		PyObject   *args;
+		PyObject   *kwargs;
 
 		args = Py_BuildValue("(NNINO)", sgfdw_str(strVal(list_nth(fields, SgAggregateFunction))),
 							 attnum > 0 ? sgfdw_str(get_attname(table->relid, attnum, false))
@@ -243,20 +353,26 @@ sgfdw_aggregation_from_nodes(SgTable *table, List *description, List *sort_nodes
 							 collation[0] ? sgfdw_str(collation) : Py_NewRef(Py_None),
 							 intVal(list_nth(fields, SgAggregateDistinct)) ? Py_True : Py_False);
 		SGFDW_CHECK(args, "describing an aggregate");
+		kwargs = aggregate_kwargs(fields, description, table);
 		PyTuple_SET_ITEM(calls, foreach_current_index(lc),
-						 sgfdw_call(aggregate_class, args, NULL, "describing an aggregate"));
+						 sgfdw_call(aggregate_class, args, kwargs, "describing an aggregate"));
+		Py_XDECREF(kwargs);
 	}
 	positional = Py_BuildValue("(NN)", names, calls);
 	SGFDW_CHECK(positional, "describing the aggregation");
-	aggregation = sgfdw_call(aggregation_class, Py_NewRef(positional), NULL,
-							 "describing the aggregation");
+	/* Only an FDW that asked for expressions gets the field (sgfdw.aggregation). */
+	expression_kwargs = group_exprs == NIL ? NULL :
+		Py_BuildValue("{sO}", "group_expressions", trees);
+	aggregation = sgfdw_call(aggregation_class, Py_NewRef(positional),
+							 expression_kwargs, "describing the aggregation");
 	if (sort_nodes != NIL || (limit && !((Const *) limit)->constisnull) ||
 		(offset && !((Const *) offset)->constisnull))
 	{
-		PyObject   *kwargs = Py_BuildValue("{sNsNsN}",
+		PyObject   *kwargs = Py_BuildValue("{sNsNsNsO}",
 										   "sortkeys", output_sortkeys(aggregation, sort_nodes),
 										   "limit", count_object(limit),
-										   "offset", count_object(offset));
+										   "offset", count_object(offset),
+										   "group_expressions", trees);
 
 		SGFDW_CHECK(kwargs, "describing the aggregation's order");
 		Py_DECREF(aggregation);
@@ -264,6 +380,8 @@ sgfdw_aggregation_from_nodes(SgTable *table, List *description, List *sort_nodes
 								 "describing the aggregation");
 		Py_DECREF(kwargs);
 	}
+	Py_XDECREF(expression_kwargs);
+	Py_DECREF(trees);
 	Py_DECREF(positional);
 	return aggregation;
 }
@@ -273,6 +391,7 @@ List *
 sgfdw_aggregation_columns(List *description)
 {
 	List	   *columns = list_copy(list_nth(description, SgAggregationGroupBy));
+	List	   *expressions = list_copy(list_nth(description, SgAggregationGroupExprs));
 	ListCell   *lc;
 
 	foreach(lc, (List *) list_nth(description, SgAggregationAggregates))
@@ -281,8 +400,27 @@ sgfdw_aggregation_columns(List *description)
 
 		if (attnum > 0)
 			columns = list_append_unique_int(columns, attnum);
+		expressions = lappend(expressions, list_nth(lfirst(lc), SgAggregateArgument));
+		expressions = lappend(expressions, list_nth(lfirst(lc), SgAggregateFilter));
 	}
+	/* The trees read only the table's columns (expression.c describes no other Var). */
+	foreach(lc, pull_var_clause((Node *) expressions, PVC_RECURSE_PLACEHOLDERS))
+		columns = list_append_unique_int(columns, ((Var *) lfirst(lc))->varattno);
 	return columns;
+}
+
+/* Whether the FDW asks to be offered expressions (its aggregates_expressions). */
+static bool
+wants_expressions(SgTable *table)
+{
+	PyObject   *flag = sgfdw_optional_attr(table->instance, "aggregates_expressions");
+	bool		wanted;
+
+	if (flag == NULL)
+		return false;
+	wanted = sgfdw_truth(flag, "aggregates_expressions");
+	Py_DECREF(flag);
+	return wanted;
 }
 
 /*
@@ -307,7 +445,8 @@ sgfdw_add_aggregate_path(PlannerInfo *root, RelOptInfo *baserel, RelOptInfo *gro
 
 	if (extra->patype != PARTITIONWISE_AGGREGATE_NONE || parse->groupingSets != NIL)
 		return;
-	if (!describe_grouping(root, baserel, grouped_rel->reltarget, &description, &scan_tlist))
+	if (!describe_grouping(root, baserel, grouped_rel->reltarget, table->relid,
+						   wants_expressions(table), &description, &scan_tlist))
 		return;
 	method = PyObject_GetAttrString(table->instance, "can_aggregate");
 	if (method == NULL)

@@ -68,6 +68,10 @@ def test_pushed_results_are_the_local_ones(agg, table, query):
     "SELECT g, avg(n) FROM {t} GROUP BY g",        # the FDW declines avg
     "SELECT count(*) FROM {t} WHERE n > 6",        # a qual the FDW does not enforce
     "SELECT g, count(DISTINCT t) FROM {t} GROUP BY g",  # not offered
+    # Expressions: not offered to an FDW without aggregates_expressions.
+    "SELECT g % 2, count(*) FROM {t} GROUP BY 1",
+    "SELECT sum(n - 1) FROM {t}",
+    "SELECT g, count(*) FILTER (WHERE n > 6) FROM {t} GROUP BY g",
 ])
 def test_declined_or_not_offered_is_aggregated_locally(agg, query):
     assert not pushed(agg, query.format(t="a")), query

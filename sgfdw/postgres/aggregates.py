@@ -20,6 +20,12 @@ An aggregation is pushed only when the remote result is the local one, value for
   type's own);
 * and every qual evaluated remotely: no row may be filtered out after being counted.
 
+Grouping keys, aggregate arguments and FILTER clauses that are expressions (the FDW's
+``aggregates_expressions``) are pushed where expressions.py proves the remote server
+evaluates them as PostgreSQL would; then the aggregate rules above hold for the
+argument's type (``min``/``max`` only of a type without collation), and the groups are
+sorted remotely by such an output only where it is a number.
+
 The groups are sorted remotely (``can_sort_aggregation``) where each sort key is a
 grouping column that could be sorted remotely (pushdown's rule for ORDER BY), a count,
 sum or avg (numbers, ordered alike on both sides) or a min/max (ordered as its column,
@@ -28,15 +34,18 @@ offers a limit only when no group is filtered out afterwards).
 """
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Collection, Sequence
 
 from multicorn import Qual, SortKey
 from sgfdw.aggregation import Aggregate, Aggregation
 from sgfdw.errors import FdwError
+from sgfdw.expression import Expression
 from sgfdw.remote.aggregates import SAME_TYPE_ARGUMENTS
+from sgfdw.remote.collation import Collation
 
 from .deparse import (SelectQuery, Sql, add_order_limit, add_where, column_sql,
                       qualified_name, sort_item)
+from .expressions import expression_pushable, expression_sql, scan_column
 from .pushdown import Match, Relation
 
 __all__ = ["aggregation_pushable", "aggregation_sortable", "build_aggregate_select"]
@@ -51,7 +60,24 @@ def _min_max_collation(relation: Relation, aggregate: Aggregate) -> str | None:
                                           aggregate.collate))
 
 
-def _aggregate_pushable(relation: Relation, aggregate: Aggregate) -> bool:
+def _argument_pushable(aggregate: Aggregate, argument: Expression) -> bool:
+    """Whether the aggregate of that (pushable) expression is computed remotely as
+    locally."""
+    if aggregate.name == "count":
+        return True
+    if aggregate.name in SAME_TYPE_ARGUMENTS:
+        return argument.type_oid in SAME_TYPE_ARGUMENTS[aggregate.name]
+    return aggregate.name in ("min", "max") and argument.collation is None
+
+
+def _aggregate_pushable(relation: Relation, aggregate: Aggregate, extensions: Collection[str],
+                        local_locale: Collation | None) -> bool:
+    for tree in (aggregate.filter, aggregate.argument):
+        if tree is not None and not expression_pushable(tree, [relation], extensions,
+                                                        local_locale):
+            return False
+    if aggregate.argument is not None:
+        return _argument_pushable(aggregate, aggregate.argument)
     if aggregate.column is None:
         return aggregate.name == "count"
     plan = relation.plans.get(aggregate.column)
@@ -69,31 +95,50 @@ def _aggregate_pushable(relation: Relation, aggregate: Aggregate) -> bool:
         _min_max_collation(relation, aggregate) is not None
 
 
-def aggregation_pushable(relation: Relation, aggregation: Aggregation) -> bool:
+def aggregation_pushable(relation: Relation, aggregation: Aggregation,
+                         extensions: Collection[str] = (),
+                         local_locale: Collation | None = None) -> bool:
     """Whether the remote server computes exactly this aggregation (the quals are the
-    bridge's business: it offers only aggregations whose quals all go remote)."""
+    bridge's business: it offers only aggregations whose quals all go remote);
+    expressions are checked against the server's ``extensions`` and the local locale."""
     for column in aggregation.group_by:
         plan = relation.plans.get(column)
         if plan is None or plan.match is not Match.SAME:
             return False
-    return all(_aggregate_pushable(relation, a) for a in aggregation.aggregates)
+    if not all(expression_pushable(tree, [relation], extensions, local_locale)
+               for tree in aggregation.group_expressions):
+        return False
+    return all(_aggregate_pushable(relation, a, extensions, local_locale)
+               for a in aggregation.aggregates)
 
 
-def _aggregate_sql(relation: Relation, aggregate: Aggregate) -> str:
-    if aggregate.column is None:
-        return f"{aggregate.function}(*)"
-    argument = column_sql(relation, aggregate.column)
-    if aggregate.name in ("min", "max"):
-        argument += _min_max_collation(relation, aggregate) or ""
-    return f"{aggregate.function}({'DISTINCT ' if aggregate.distinct else ''}{argument})"
+def _aggregate_sql(relation: Relation, aggregate: Aggregate) -> Sql:
+    sql = Sql().text(f"{aggregate.function}({'DISTINCT ' if aggregate.distinct else ''}")
+    if aggregate.argument is not None:
+        sql.extend(expression_sql(aggregate.argument, scan_column(relation)))
+    elif aggregate.column is None:
+        sql.text("*")
+    else:
+        sql.text(column_sql(relation, aggregate.column))
+        if aggregate.name in ("min", "max"):
+            sql.text(_min_max_collation(relation, aggregate) or "")
+    sql.text(")")
+    if aggregate.filter is not None:
+        sql.text(" FILTER (WHERE ").extend(
+            expression_sql(aggregate.filter, scan_column(relation))).text(")")
+    return sql
 
 
-def _output_sql(relation: Relation, aggregation: Aggregation, position: int) -> str:
+def _output_sql(relation: Relation, aggregation: Aggregation, position: int) -> Sql:
     """The SQL of output position (from 1) of the aggregation."""
-    if position <= len(aggregation.group_by):
-        return column_sql(relation, aggregation.group_by[position - 1])
-    return _aggregate_sql(relation, aggregation.aggregates[position - 1 -
-                                                           len(aggregation.group_by)])
+    columns = len(aggregation.group_by)
+    keys = columns + len(aggregation.group_expressions)
+    if position <= columns:
+        return Sql().text(column_sql(relation, aggregation.group_by[position - 1]))
+    if position <= keys:
+        return expression_sql(aggregation.group_expressions[position - 1 - columns],
+                              scan_column(relation))
+    return _aggregate_sql(relation, aggregation.aggregates[position - 1 - keys])
 
 
 def _output_sort_collation(relation: Relation, aggregation: Aggregation,
@@ -101,12 +146,17 @@ def _output_sort_collation(relation: Relation, aggregation: Aggregation,
     """'' or ' COLLATE "C"' to sort by the output key names, None if it cannot be
     sorted remotely as it is locally."""
     position = key.attnum
+    keys = len(aggregation.group_by) + len(aggregation.group_expressions)
     if position <= len(aggregation.group_by):
         column = aggregation.group_by[position - 1]
+    elif position <= keys:
+        return None
     else:
-        aggregate = aggregation.aggregates[position - 1 - len(aggregation.group_by)]
+        aggregate = aggregation.aggregates[position - 1 - keys]
         if aggregate.name not in ("min", "max"):
             return ""           # numbers, booleans
+        if aggregate.argument is not None:
+            return None
         column = aggregate.column     # type: ignore[assignment]
     return relation.sort_pushable(SortKey(column, 0, key.is_reversed, key.nulls_first,
                                           key.collate))
@@ -129,15 +179,15 @@ def build_aggregate_select(relation: Relation, quals: Sequence[Qual],
     items = [_output_sql(relation, aggregation, position)
              for position in range(1, len(aggregation.output_names) + 1)]
     table = relation.table
-    query = SelectQuery(Sql().text(f"SELECT {', '.join(items)} FROM "
-                                   f"{qualified_name(table.schema, table.name)}"))
+    query = SelectQuery(Sql().text("SELECT ").join(", ", items).text(
+        f" FROM {qualified_name(table.schema, table.name)}"))
     add_where(relation, quals, query, filters)
     if query.not_pushed:
         raise FdwError("internal error: an aggregation pushed with quals the remote server "
                        "cannot evaluate: " + repr(query.not_pushed))
-    if aggregation.group_by:
-        query.sql.text(" GROUP BY " + ", ".join(
-            str(position) for position in range(1, len(aggregation.group_by) + 1)))
+    keys = len(aggregation.group_by) + len(aggregation.group_expressions)
+    if keys:
+        query.sql.text(" GROUP BY " + ", ".join(str(p) for p in range(1, keys + 1)))
     else:
         query.at_most_one_row = True
     sort_items = []
@@ -146,7 +196,9 @@ def build_aggregate_select(relation: Relation, quals: Sequence[Qual],
         if collate is None:
             raise FdwError(f"internal error: the groups cannot be sorted remotely by "
                            f"{key.attname}")
-        sort_items.append(sort_item(_output_sql(relation, aggregation, key.attnum) + collate,
-                                    key))
+        # By position where the output has values (numbers, sorted without COLLATE).
+        output = _output_sql(relation, aggregation, key.attnum)
+        sort_items.append(sort_item((str(key.attnum) if output.params else output.shown()) +
+                                    collate, key))
     add_order_limit(query.sql, sort_items, aggregation.limit, aggregation.offset)
     return query

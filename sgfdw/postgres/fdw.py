@@ -59,6 +59,8 @@ class PostgresFdw(ForwardsTransactions, ForeignDataWrapper):
     provides_ctid = True
     # INSERT ... ON CONFLICT DO NOTHING is sent as such (the remote keys decide).
     on_conflict_actions = ("nothing",)
+    # Grouping keys, aggregate arguments and FILTER as trees (sgfdw.aggregation).
+    aggregates_expressions = True
 
     def __init__(self, fdw_options: dict[str, str],
                  fdw_columns: Mapping[str, ColumnDefinition]) -> None:
@@ -128,7 +130,8 @@ class PostgresFdw(ForwardsTransactions, ForeignDataWrapper):
     def can_aggregate(self, aggregation: Aggregation) -> bool:
         """GROUP BY and aggregates computed remotely where the result is the local one
         (aggregates.py)."""
-        return aggregation_pushable(self._relation_now(), aggregation)
+        return aggregation_pushable(self._relation_now(), aggregation,
+                                    self.options.extensions, local_collation())
 
     def can_sort_aggregation(self, aggregation: Aggregation,
                              sortkeys: Sequence[SortKey]) -> bool:
