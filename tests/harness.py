@@ -218,7 +218,8 @@ class Cluster:
     def extension_database(self, name: str) -> Iterator[Any]:
         """A new database with `CREATE EXTENSION sgfdw` done: an autocommit connection
         to it, closed and the database dropped afterwards. It is a copy of a template
-        database made at the first call (nobody connects to the template)."""
+        database made at the first call (nobody connects to the template); the
+        connection has loaded the module, as CREATE EXTENSION would (its settings exist)."""
         if not self._extension_template_made:
             self.create_database(self._EXTENSION_TEMPLATE, extensions=["sgfdw"])
             self._extension_template_made = True
@@ -226,6 +227,8 @@ class Cluster:
         conn = None
         try:
             conn = self.connect(name)
+            with conn.cursor() as cur:
+                cur.execute("LOAD 'sgfdw'")
             yield conn
         finally:
             if conn is not None:
