@@ -24,7 +24,9 @@ Grouping keys, aggregate arguments and FILTER clauses that are expressions (the 
 ``aggregates_expressions``) are pushed where expressions.py proves the remote server
 evaluates them as PostgreSQL would; then the aggregate rules above hold for the
 argument's type (``min``/``max`` only of a type without collation), and the groups are
-sorted remotely by such an output only where it is a number.
+sorted remotely by such an output only where it is of a built-in type, under the
+default collation if any (expressions.py then proved the remote one orders alike), by
+its position in the SELECT list where it has values.
 
 The groups are sorted remotely (``can_sort_aggregation``) where each sort key is a
 grouping column that could be sorted remotely (pushdown's rule for ORDER BY), a count,
@@ -141,6 +143,15 @@ def _output_sql(relation: Relation, aggregation: Aggregation, position: int) -> 
     return _aggregate_sql(relation, aggregation.aggregates[position - 1 - keys])
 
 
+def _tree_sort_collation(tree: Expression, key: SortKey) -> str | None:
+    """'' where a (pushable) tree's values sort remotely as locally: of a built-in type
+    (OIDs below 16384; not an enum, whose labels' order is the remote type's own),
+    under the default collation if any (None: a pushable tree's text orders alike);
+    None otherwise."""
+    return "" if tree.collation is None and key.collate is None and \
+        tree.type_oid < 16384 else None
+
+
 def _output_sort_collation(relation: Relation, aggregation: Aggregation,
                            key: SortKey) -> str | None:
     """'' or ' COLLATE "C"' to sort by the output key names, None if it cannot be
@@ -150,13 +161,15 @@ def _output_sort_collation(relation: Relation, aggregation: Aggregation,
     if position <= len(aggregation.group_by):
         column = aggregation.group_by[position - 1]
     elif position <= keys:
-        return None
+        return _tree_sort_collation(aggregation.group_expressions[position - 1 -
+                                                                  len(aggregation.group_by)],
+                                    key)
     else:
         aggregate = aggregation.aggregates[position - 1 - keys]
         if aggregate.name not in ("min", "max"):
             return ""           # numbers, booleans
         if aggregate.argument is not None:
-            return None
+            return _tree_sort_collation(aggregate.argument, key)
         column = aggregate.column     # type: ignore[assignment]
     return relation.sort_pushable(SortKey(column, 0, key.is_reversed, key.nulls_first,
                                           key.collate))

@@ -345,11 +345,14 @@ def test_random_expression_aggregations_match_postgres_fdw(twins):
         query = random_expression_query(rng)
         twins.same_read(query, ordered=False)
         assert is_pushed(twins.db, query.replace("{t}", "s.")), query
-    # Sorted and limited by a number that has values; a grouping expression is not.
+    # Sorted remotely by outputs that are trees (with values: by position).
     for query in ["SELECT g % 2, sum(f * 2) FROM {t}m GROUP BY 1 ORDER BY 2 DESC LIMIT 1",
-                  "SELECT id % 10, count(*) FROM {t}m GROUP BY 1 ORDER BY 1 LIMIT 3"]:
+                  "SELECT id % 10, count(*) FROM {t}m GROUP BY 1 ORDER BY 1 LIMIT 3",
+                  "SELECT max(i8 - 1), g FROM {t}m GROUP BY g ORDER BY 1 LIMIT 3",
+                  "SELECT lower(h), count(*) FROM {t}m GROUP BY 1 ORDER BY 1"]:
         twins.same_read(query)
         assert is_pushed(twins.db, query.replace("{t}", "s.")), query
+        assert " ORDER BY " in remote_sql(twins.db, query.replace("{t}", "s.")), query
 
 
 def test_generic_plan_parameter_in_an_expression_stays_local(twins):
