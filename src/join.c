@@ -370,11 +370,15 @@ describe(PlannerInfo *root, SgJoinState *state, List *tlist, List **qual_values)
 	return sgfdw_list_of(fields, SgJoinFieldCount);
 }
 
-/* The columns the scan yields: the join relation's target (plain columns). */
+/*
+ * The columns the scan yields: the columns of the join relation's target (which may
+ * also hold constants, e.g. NULL for a subquery output nobody reads).
+ */
 static List *
 scan_tlist(RelOptInfo *joinrel)
 {
-	return add_to_flat_tlist(NIL, joinrel->reltarget->exprs);
+	return add_to_flat_tlist(NIL, pull_var_clause((Node *) joinrel->reltarget->exprs,
+												  PVC_INCLUDE_PLACEHOLDERS));
 }
 
 /*
@@ -564,12 +568,29 @@ sgfdw_join_plan(PlannerInfo *root, RelOptInfo *joinrel, List *tlist, Plan *outer
 
 /* ---- execution ---- */
 
-/* The range table index of the join's first table (whose FDW instance runs it). */
+/*
+ * The range table index the running plan gives the join's first table (whose FDW
+ * instance runs it). setrefs shifted the plan's indexes -- a subquery's by its offset
+ * in the final range table -- but not the plan-time ones the description holds; the
+ * shift keeps their order, so the first table is the member of scanned (the plan's
+ * base relids) at the place its planning index has among the join's.
+ */
 Index
-sgfdw_join_first_rtindex(List *description)
+sgfdw_join_first_rtindex(List *description, Relids scanned)
 {
-	return intVal(list_nth(linitial(list_nth(description, SgJoinRelations)),
-						   SgJoinedRtindex));
+	List	   *relations = list_nth(description, SgJoinRelations);
+	int			first = intVal(list_nth(linitial(relations), SgJoinedRtindex));
+	int			lower = 0;
+	int			member = -1;
+	ListCell   *lc;
+
+	foreach(lc, relations)
+		if (intVal(list_nth(lfirst(lc), SgJoinedRtindex)) < first)
+			lower++;
+	for (int i = 0; i <= lower; i++)
+		member = bms_next_member(scanned, member);
+	Assert(member > 0);
+	return (Index) member;
 }
 
 /* Every joined table's FDW takes part in the transaction. */

@@ -109,7 +109,7 @@ sgfdwBeginForeignScan(ForeignScanState *node, int eflags)
 	Relids		scanned = plan->fs_relids;
 #endif
 	Relation	rel = join != NIL ?
-		ExecOpenScanRelation(estate, sgfdw_join_first_rtindex(join), eflags) :
+		ExecOpenScanRelation(estate, sgfdw_join_first_rtindex(join, scanned), eflags) :
 		aggregation == NIL ? node->ss.ss_currentRelation :
 		ExecOpenScanRelation(estate, bms_singleton_member(scanned), eflags);
 	List	   *needed = list_nth(plan->fdw_private, SgScanPrivateColumns);

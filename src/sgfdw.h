@@ -351,7 +351,7 @@ extern void sgfdwGetForeignJoinPaths(PlannerInfo *root, RelOptInfo *joinrel,
 									 JoinType jointype, JoinPathExtraData *extra);
 extern ForeignScan *sgfdw_join_plan(PlannerInfo *root, RelOptInfo *joinrel, List *tlist,
 									Plan *outer_plan);
-extern Index sgfdw_join_first_rtindex(List *description);
+extern Index sgfdw_join_first_rtindex(List *description, Relids scanned);
 extern void sgfdw_join_touch(List *description);
 extern PyObject *sgfdw_join_reader(List *description, TupleDesc desc, SgRowReader *rows);
 extern PyObject *sgfdw_join_execute(ForeignScanState *node, PyObject *instance,
