@@ -312,9 +312,12 @@ sgfdwPlanDirectModify(PlannerInfo *root, ModifyTable *plan, Index resultRelation
 	method = PyObject_GetAttrString(table->instance, "can_modify_directly");
 	SGFDW_CHECK(method, "can_modify_directly");
 	if (!sgfdw_accepts(method,
-					   modification_object(table->relid, operation, &scope, quals, filters,
-										   assignments, returning,
-										   plan->returningLists != NIL, values, NULL),
+					   Py_BuildValue("(N)",
+									 modification_object(table->relid, operation, &scope,
+														 quals, filters, assignments,
+														 returning,
+														 plan->returningLists != NIL,
+														 values, NULL)),
 					   "can_modify_directly()"))
 		return false;
 

@@ -52,7 +52,6 @@ sgfdw_plan_filters(PlannerInfo *root, RelOptInfo *baserel, SgTable *table, bool 
 		List	   *qual_values = NIL;
 		bool		is_qual;
 		PyObject   *tree;
-		PyObject   *answer;
 
 		sgfdw_extract_quals(root, baserel, list_make1(rinfo), &qual_values, &is_qual);
 		if (is_qual)
@@ -64,13 +63,10 @@ sgfdw_plan_filters(PlannerInfo *root, RelOptInfo *baserel, SgTable *table, bool 
 			*all_enforced = false;
 			continue;
 		}
-		answer = sgfdw_call(can_filter, PyTuple_Pack(1, tree), NULL, "can_filter()");
-		Py_DECREF(tree);
-		if (sgfdw_truth(answer, "can_filter() result"))
+		if (sgfdw_accepts(Py_NewRef(can_filter), Py_BuildValue("(N)", tree), "can_filter()"))
 			accepted = lappend(accepted, rinfo);
 		else
 			*all_enforced = false;
-		Py_DECREF(answer);
 	}
 	Py_XDECREF(can_filter);
 	return accepted;

@@ -409,8 +409,6 @@ fdw_accepts(PlannerInfo *root, RelOptInfo *joinrel, SgJoinState *state)
 															root)->relid);
 	PyObject   *method = sgfdw_optional_attr(first->instance, "can_join");
 	PyObject   *offered;
-	PyObject   *answer;
-	bool		accepted;
 	ListCell   *lc;
 
 	if (method == NULL)
@@ -432,12 +430,7 @@ fdw_accepts(PlannerInfo *root, RelOptInfo *joinrel, SgJoinState *state)
 		Py_DECREF(method);
 		return false;
 	}
-	answer = sgfdw_call(method, PyTuple_Pack(1, offered), NULL, "can_join()");
-	accepted = sgfdw_truth(answer, "can_join() result");
-	Py_DECREF(answer);
-	Py_DECREF(offered);
-	Py_DECREF(method);
-	return accepted;
+	return sgfdw_accepts(method, Py_BuildValue("(N)", offered), "can_join()");
 }
 
 #if PG_VERSION_NUM >= 180000

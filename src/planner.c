@@ -550,9 +550,6 @@ quals_enforced(SgPlanState *state, SgTable *table)
 {
 	ListCell   *lc;
 	PyObject   *method;
-	PyObject   *quals;
-	PyObject   *answer;
-	bool		enforced;
 
 	if (!state->all_quals_extracted)
 		return false;
@@ -571,13 +568,10 @@ quals_enforced(SgPlanState *state, SgTable *table)
 		PyErr_Clear();
 		return false;
 	}
-	quals = sgfdw_plan_time_quals(table, state->quals, state->values);
-	answer = sgfdw_call(method, PyTuple_Pack(1, quals), NULL, "enforces_quals()");
-	enforced = sgfdw_truth(answer, "enforces_quals() result");
-	Py_DECREF(answer);
-	Py_DECREF(quals);
-	Py_DECREF(method);
-	return enforced;
+	return sgfdw_accepts(method,
+						 Py_BuildValue("(N)", sgfdw_plan_time_quals(table, state->quals,
+																	 state->values)),
+						 "enforces_quals()");
 }
 
 /*

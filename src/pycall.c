@@ -59,16 +59,15 @@ sgfdw_truth(PyObject *obj, const char *context)
 }
 
 /*
- * The FDW's yes or no to what it is offered: method(offered), both references taken
- * over (an opt-in hook such as can_modify_directly).
+ * The FDW's yes or no to what it is offered: method(*args), both references taken
+ * over (an opt-in hook such as can_join or can_modify_directly).
  */
 bool
-sgfdw_accepts(PyObject *method, PyObject *offered, const char *context)
+sgfdw_accepts(PyObject *method, PyObject *args, const char *context)
 {
-	PyObject   *answer = sgfdw_call(method, PyTuple_Pack(1, offered), NULL, context);
+	PyObject   *answer = sgfdw_call(method, args, NULL, context);
 	bool		accepted;
 
-	Py_DECREF(offered);
 	Py_DECREF(method);
 	PG_TRY();
 	{

@@ -72,7 +72,7 @@ extern PyObject *sgfdw_call(PyObject *callable, PyObject *args, PyObject *kwargs
 /* PyObject_IsTrue with its failure reported. */
 extern bool sgfdw_truth(PyObject *obj, const char *context);
 /* method(offered) of an opt-in hook, as a bool; both references taken over. */
-extern bool sgfdw_accepts(PyObject *method, PyObject *offered, const char *context);
+extern bool sgfdw_accepts(PyObject *method, PyObject *args, const char *context);
 extern PyObject *sgfdw_optional_attr(PyObject *obj, const char *name);
 
 /* ---- pytext.c: Python str <-> C text ---- */

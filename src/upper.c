@@ -436,9 +436,6 @@ sgfdw_add_aggregate_path(PlannerInfo *root, RelOptInfo *baserel, RelOptInfo *gro
 	List	   *description;
 	List	   *scan_tlist;
 	PyObject   *method;
-	PyObject   *offered;
-	PyObject   *answer;
-	bool		accepted;
 	List	   *group_exprs;
 	double		groups;
 	double		rows;
@@ -454,13 +451,10 @@ sgfdw_add_aggregate_path(PlannerInfo *root, RelOptInfo *baserel, RelOptInfo *gro
 		PyErr_Clear();
 		return;
 	}
-	offered = sgfdw_aggregation_from_nodes(table, description, NIL, NULL, NULL);
-	answer = sgfdw_call(method, PyTuple_Pack(1, offered), NULL, "can_aggregate()");
-	accepted = sgfdw_truth(answer, "can_aggregate() result");
-	Py_DECREF(answer);
-	Py_DECREF(offered);
-	Py_DECREF(method);
-	if (!accepted)
+	if (!sgfdw_accepts(method,
+					   Py_BuildValue("(N)", sgfdw_aggregation_from_nodes(table, description,
+																		  NIL, NULL, NULL)),
+					   "can_aggregate()"))
 		return;
 
 	group_exprs = get_sortgrouplist_exprs(parse->groupClause, parse->targetList);
@@ -548,18 +542,6 @@ aggregation_of(PlannerInfo *root, ForeignPath *path, List *sort_nodes)
 										sort_nodes, NULL, NULL);
 }
 
-/* The truth of what method(*args) answers (both released). */
-static bool
-accepts(PyObject *method, PyObject *args, const char *context)
-{
-	PyObject   *answer = sgfdw_call(method, args, NULL, context);
-	bool		accepted = sgfdw_truth(answer, context);
-
-	Py_DECREF(answer);
-	Py_DECREF(method);
-	return accepted;
-}
-
 /*
  * ORDER BY above an aggregation the FDW computes: offered to its optional
  * can_sort_aggregation(aggregation, sortkeys) when every sort key is one of the
@@ -590,7 +572,7 @@ sgfdw_add_ordered_aggregation_path(PlannerInfo *root, ForeignPath *aggregated,
 	if (method == NULL)
 		return;
 	aggregation = aggregation_of(root, aggregated, NIL);
-	if (!accepts(method, Py_BuildValue("(NN)", aggregation,
+	if (!sgfdw_accepts(method, Py_BuildValue("(NN)", aggregation,
 									   output_sortkeys(aggregation, nodes)),
 				 "can_sort_aggregation()"))
 		return;
@@ -632,7 +614,7 @@ sgfdw_add_limited_aggregation_path(PlannerInfo *root, ForeignPath *aggregated,
 	method = optional_method(root, "can_limit_aggregation");
 	if (method == NULL)
 		return;
-	if (!accepts(method, Py_BuildValue("(NNN)", aggregation_of(root, aggregated, sort_nodes),
+	if (!sgfdw_accepts(method, Py_BuildValue("(NNN)", aggregation_of(root, aggregated, sort_nodes),
 									   count_object((Node *) limit),
 									   count_object((Node *) offset)),
 				 "can_limit_aggregation()"))
