@@ -49,6 +49,7 @@ from .deparse import (SelectQuery, Sql, add_order_limit, add_where, column_sql,
                       qualified_name, sort_item)
 from .expressions import expression_pushable, expression_sql, scan_column
 from .pushdown import Match, Relation
+from .remote_table import FIRST_NORMAL_OID
 
 __all__ = ["aggregation_pushable", "aggregation_sortable", "build_aggregate_select"]
 
@@ -145,11 +146,11 @@ def _output_sql(relation: Relation, aggregation: Aggregation, position: int) -> 
 
 def _tree_sort_collation(tree: Expression, key: SortKey) -> str | None:
     """'' where a (pushable) tree's values sort remotely as locally: of a built-in type
-    (OIDs below 16384; not an enum, whose labels' order is the remote type's own),
+    (not an enum, whose labels' order is the remote type's own),
     under the default collation if any (None: a pushable tree's text orders alike);
     None otherwise."""
     return "" if tree.collation is None and key.collate is None and \
-        tree.type_oid < 16384 else None
+        tree.type_oid < FIRST_NORMAL_OID else None
 
 
 def _output_sort_collation(relation: Relation, aggregation: Aggregation,

@@ -31,7 +31,7 @@ from sgfdw.remote.collation import Collation, same_ctype, same_order
 
 from .deparse import Sql, column_sql
 from .pushdown import Match, Relation
-from .remote_table import TEXT_FAMILY
+from .remote_table import FIRST_NORMAL_OID, TEXT_FAMILY
 from .values import write_param
 
 __all__ = ["expression_sql", "expression_pushable", "ColumnWriter"]
@@ -40,7 +40,6 @@ __all__ = ["expression_sql", "expression_pushable", "ColumnWriter"]
 #: with its relation's alias).
 ColumnWriter = Callable[[Column], str]
 
-_FIRST_NORMAL_OID = 16384
 _COLLATABLE = TEXT_FAMILY | {oids.BPCHAR, oids.NAME}
 
 
@@ -69,7 +68,7 @@ def expression_pushable(tree: Expression, relations: Sequence[Relation],
         if isinstance(node, Column):
             if not _column_matches(relations[node.relation], node):
                 return False
-        elif node.type_oid >= _FIRST_NORMAL_OID:
+        elif node.type_oid >= FIRST_NORMAL_OID:
             return False
         elif isinstance(node, (Call, MinMax)) and node.input_collation is not None:
             return False
