@@ -20,7 +20,7 @@ from sgfdw.sqlalchemy.dialects import Capabilities
 from sgfdw.sqlalchemy.remote_table import RemoteColumn, RemoteTable
 from sgfdw.sqlalchemy.values import NUMBERS
 
-__all__ = ["Pushed", "translate_qual", "like_to_glob"]
+__all__ = ["Pushed", "translate_qual", "like_to_glob", "sqlite_reads_as"]
 
 _COMPARISONS: dict[str, Callable[[Any, Any], Any]] = {
     "=": operator.eq, "<>": operator.ne, "<": operator.lt, "<=": operator.le,
@@ -28,6 +28,33 @@ _COMPARISONS: dict[str, Callable[[Any, Any], Any]] = {
 }
 _LIKES = ("~~", "~~*", "!~~", "!~~*")
 _ORDERED_KINDS = NUMBERS | {"date", "binary"}
+# The texts PostgreSQL's boolean input reads as true / false (case aside, after
+# trimming white space).
+_BOOLEAN_SPELLINGS = {
+    True: ("t", "tr", "tru", "true", "y", "ye", "yes", "on", "1"),
+    False: ("f", "fa", "fal", "fals", "false", "n", "no", "of", "off", "0"),
+}
+_WHITE_SPACE = " \t\n\r\v\f"
+
+
+def sqlite_reads_as(column: sa.ColumnElement, value: bool) -> sa.ColumnElement:
+    """Whether a SQLite value reads locally as the boolean ``value`` (NULL when it is
+    NULL). SQLite has no booleans: a number reads as its truth (2 and 0.5 are true), a
+    text through PostgreSQL's boolean input ('yes', ' off')."""
+    kind = sa.func.typeof(column)
+    return sa.case(
+        (column.is_(None), sa.null()),
+        (kind.in_(("integer", "real")), column != 0 if value else column == 0),
+        (kind == "text",
+         sa.func.lower(sa.func.trim(column, _WHITE_SPACE)).in_(_BOOLEAN_SPELLINGS[value])),
+        else_=sa.false())
+
+
+def _sqlite_boolean(column: sa.ColumnElement, op: str, value: bool) -> sa.ColumnElement:
+    """``column = value`` or ``column <> value`` as the rows read locally: true where
+    the value does not read as the other boolean, so that a value that does not read as
+    a boolean at all reaches the local reading (and fails there, as locally)."""
+    return sa.not_(sqlite_reads_as(column, value != (op == "=")))
 
 
 @dataclass(frozen=True)
@@ -73,6 +100,9 @@ class _Translator:
             return None  # `col < NULL` and friends: no row qualifies; nothing to push
         if op in _COMPARISONS:
             compare = _COMPARISONS[op]
+            if kind == "boolean" and self.caps.name == "sqlite":
+                return Pushed(_sqlite_boolean(col, op, bool(value)), True) \
+                    if op in ("=", "<>") else None
             if kind == "boolean" or kind == "uuid":
                 if op in ("=", "<>") and (kind == "boolean" or not self.caps.text_datetimes):
                     return Pushed(compare(col, value), True)
@@ -151,8 +181,11 @@ class _Translator:
         return Pushed(combine(*(p.condition for p in parts)), all(p.exact for p in parts))
 
     def _equality_ok(self, column: RemoteColumn, items: list[Any]) -> bool:
-        """IN / NOT IN when = is pushable for every element (NULLs behave the same)."""
+        """IN / NOT IN when = is pushable for every element (NULLs behave the same) as
+        an equality of the values (not SQLite's booleans: 2 is true)."""
         present = [item for item in items if item is not None]
+        if column.category == "boolean" and self.caps.name == "sqlite":
+            return False
         return bool(present) and all(self.comparison(column, "=", item) is not None
                                      for item in present)
 

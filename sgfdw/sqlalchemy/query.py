@@ -17,7 +17,7 @@ from multicorn import Qual, SortKey
 from sgfdw.errors import FdwError
 from sgfdw.remote.collation import BYTEWISE_COLLATIONS, local_collation
 from sgfdw.sqlalchemy.dialects import Capabilities
-from sgfdw.sqlalchemy.quals import Pushed, translate_qual
+from sgfdw.sqlalchemy.quals import Pushed, sqlite_reads_as, translate_qual
 from sgfdw.sqlalchemy.remote_table import RemoteColumn, RemoteTable
 from sgfdw.sqlalchemy.values import NUMBERS, projection
 
@@ -86,7 +86,9 @@ class Pushdown:
             return None
         kind = column.category
         expression: sa.ColumnElement = column.column
-        if kind in NUMBERS or kind in ("boolean", "date", "binary"):
+        if kind == "boolean" and self.caps.name == "sqlite":
+            expression = sqlite_reads_as(expression, True)   # 2 sorts as true
+        elif kind in NUMBERS or kind in ("boolean", "date", "binary"):
             pass
         elif kind in ("timestamp", "timestamptz", "time"):
             if self.caps.text_datetimes:

@@ -229,12 +229,12 @@ def query_type(local: str, local_type: str, reflected: sa.types.TypeEngine,
     them (other than IS [NOT] NULL) and sorts must not be pushed.
     """
     if dialect.name == "sqlite":
-        remote = remote_category(reflected)
         # The declared type must say the same kind of value, or comparisons are SQLite's
-        # type-affinity rules rather than PostgreSQL's.
-        typed = compatible(local, remote, local_type, "") or (
-            local == "string" and remote == "unknown")
-        return SqliteValue(local), typed
+        # type-affinity rules rather than PostgreSQL's: a column without one (BLOB
+        # affinity) keeps 10 and '10' apart (and sorts numbers before text), while the
+        # local text column reads both as '10'.
+        return SqliteValue(local), compatible(local, remote_category(reflected),
+                                              local_type, "")
     remote = remote_category(reflected)
     if compatible(local, remote, local_type, remote_type_name(reflected, dialect)):
         return reflected, True

@@ -39,9 +39,9 @@ SQLITE_PUSHED = [
     # PostgreSQL moves NOT inside (NOT (a AND b) is NOT a OR NOT b): NULLs on both sides
     ("WHERE NOT (qty > 5 AND note = 'green')", "items.qty <= ? OR"),
     ("WHERE qty IS NULL OR price > 10", "items.qty IS NULL OR"),
-    ("WHERE active OR qty < 2", "items.active = ? OR"),
+    ("WHERE active OR qty < 2", "ELSE 0 END = 0 OR items.qty < ?"),
     ("WHERE NOT (name LIKE 'a%' AND note IS NULL)", "NOT (items.name GLOB ?) OR"),
-    ("WHERE NOT active OR qty IS NULL", "items.active != ? OR"),
+    ("WHERE NOT active OR qty IS NULL", "ELSE 0 END = 1 OR items.qty IS NULL"),
     ("WHERE (qty > 2 AND name < 'm') OR id IN (1, 2)", "IN (?, ?)"),
     ("WHERE NOT (born > '2015-01-01' AND NOT active)", "items.born <= ? OR"),
 ]

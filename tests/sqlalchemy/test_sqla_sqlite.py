@@ -105,7 +105,8 @@ PUSHED = [
      "items.qty > ? OR items.qty > ?"),
     ("WHERE note IS NULL", None, "WHERE items.note IS NULL"),
     ("WHERE price IS NOT NULL", None, "WHERE items.price IS NOT NULL"),
-    ("WHERE active", "WHERE active = 1", "WHERE items.active = ?"),
+    # SQLite has no booleans: true is what reads as true (not only 1)
+    ("WHERE active", "WHERE active = 1", "WHERE CASE WHEN (items.active IS NULL) THEN NULL"),
     ("WHERE NOT active", "WHERE active = 0", "items.active"),
     ("WHERE active IS NULL", None, "WHERE items.active IS NULL"),
     ("WHERE name LIKE 'a%'", None, "WHERE items.name GLOB ?"),
