@@ -1,12 +1,15 @@
 """The join of foreign tables the bridge offers an FDW (``can_join``, then
 ``execute_join``): plain data, built by src/join.c.
 
-Offered: an inner, left, right or full join of foreign tables of one server and user
-mapping served by one FDW class (or of such a join with another such table), without
-row locks, whole-row references or system columns. The FDW that accepts it promises the
-exact rows of the join: every qual of every relation, every join clause and every
-filter is enforced (none is checked again by PostgreSQL). It yields one row per joined
-row: the values of ``output`` in order (a sequence), or a mapping keyed by
+Offered: an inner, left, right, full, semi or anti join of foreign tables of one server
+and user mapping served by one FDW class (or of such a join with another such table),
+without row locks, whole-row references or system columns. A semi join (``EXISTS``,
+``IN (SELECT ...)``) keeps each row of its left side that some row of its right side
+matches, once; an anti join (``NOT EXISTS``) each row that none matches: their right
+side's columns are never in ``output`` (nor read by the steps above them). The FDW that
+accepts a join promises its exact rows: every qual of every relation, every join clause
+and every filter is enforced (none is checked again by PostgreSQL). It yields one row
+per joined row: the values of ``output`` in order (a sequence), or a mapping keyed by
 ``output_names``; a column of the side an outer join found no match for is None.
 """
 from __future__ import annotations
@@ -19,7 +22,7 @@ from sgfdw.expression import Expression
 
 __all__ = ["JoinedTable", "JoinStep", "Join", "JOIN_KINDS"]
 
-JOIN_KINDS = ("inner", "left", "right", "full")
+JOIN_KINDS = ("inner", "left", "right", "full", "semi", "anti")
 
 
 @dataclass(frozen=True)
@@ -40,14 +43,24 @@ class JoinStep:
     """``left kind JOIN right ON clauses`` (an implicit AND; empty: ON TRUE), then
     ``filters`` (an implicit AND applied to the joined rows, as a WHERE above this step:
     only outer joins have them). ``left`` and ``right`` are the index of a relation in
-    :attr:`Join.relations` or a nested step. A :class:`sgfdw.expression.Column`'s
-    ``relation`` is such an index too."""
+    :attr:`Join.relations` or a nested step (a semi or anti join's ``right`` is the side
+    its ``EXISTS`` reads). A :class:`sgfdw.expression.Column`'s ``relation`` is such an
+    index too."""
 
     kind: str
     left: Union[int, "JoinStep"]
     right: Union[int, "JoinStep"]
     clauses: tuple[Expression, ...] = ()
     filters: tuple[Expression, ...] = ()
+
+    def visible_relations(self) -> frozenset[int]:
+        """The relations whose columns this step's rows carry (a semi or anti join's
+        right side's are not)."""
+        sides = (self.left,) if self.kind in ("semi", "anti") else (self.left, self.right)
+        out: frozenset[int] = frozenset()
+        for side in sides:
+            out |= {side} if isinstance(side, int) else side.visible_relations()
+        return out
 
     def relation_indexes(self) -> tuple[int, ...]:
         """The relations under this step, left to right."""

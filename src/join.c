@@ -3,13 +3,14 @@
  *		Joins of foreign tables computed by the FDW: a foreign scan (scanrelid 0) whose
  *		rows are the joined rows (GetForeignJoinPaths).
  *
- * The FDW's optional can_join() is offered an inner, left, right or full join of tables
- * it serves with one server, user mapping and class (or of such a join and one more
- * table) as plain data (sgfdw.join). It is all or nothing: the FDW enforces every
- * restriction clause of every table (each must be a Qual), every join clause and every
- * clause applied above an outer join (each must be an expression tree, expression.c),
- * since a restriction of an outer join's nullable side cannot be applied after the join
- * and nothing is rechecked locally. Anything else -- row locks (EvalPlanQual would need
+ * The FDW's optional can_join() is offered an inner, left, right, full, semi or anti
+ * join (EXISTS, NOT EXISTS, IN (SELECT ...)) of tables it serves with one server, user
+ * mapping and class (or of such a join and one more table, or of a table and a join
+ * in a semi or anti join's inner side) as plain data (sgfdw.join). It is all or
+ * nothing: the FDW enforces every restriction clause of every table (each must be a
+ * Qual), every join clause and every clause applied above an outer join (each must be
+ * an expression tree, expression.c), since a restriction of an outer join's nullable
+ * side cannot be applied after the join and nothing is rechecked locally. Anything else -- row locks (EvalPlanQual would need
  * the joined rows rebuilt), whole-row references, system columns, placeholders,
  * lateral references, pseudo-constant clauses, writes -- keeps PostgreSQL's own join.
  *
@@ -74,7 +75,7 @@ enum SgJoinedField
 
 static const char *const kind_names[] = {
 	[JOIN_INNER] = "inner", [JOIN_LEFT] = "left", [JOIN_FULL] = "full",
-	[JOIN_RIGHT] = "right"
+	[JOIN_RIGHT] = "right", [JOIN_SEMI] = "semi", [JOIN_ANTI] = "anti"
 };
 
 /* Columns the join may read: user columns of its own tables. */
@@ -467,16 +468,21 @@ sgfdwGetForeignJoinPaths(PlannerInfo *root, RelOptInfo *joinrel, RelOptInfo *out
 	if (state != NULL && state->pushed)
 		return;
 	if (jointype != JOIN_INNER && jointype != JOIN_LEFT && jointype != JOIN_RIGHT &&
-		jointype != JOIN_FULL)
+		jointype != JOIN_FULL && jointype != JOIN_SEMI && jointype != JOIN_ANTI)
 		return;
 	if (root->parse->commandType != CMD_SELECT || root->rowMarks != NIL ||
 		root->hasPseudoConstantQuals || joinrel->lateral_relids != NULL ||
 		!plain_columns_only((Node *) joinrel->reltarget->exprs, joinrel->relids))
 		return;
+	/* A semi or anti join yields its outer side's rows: none of the inner's columns. */
+	if ((jointype == JOIN_SEMI || jointype == JOIN_ANTI) &&
+		!plain_columns_only((Node *) joinrel->reltarget->exprs, outerrel->relids))
+		return;
 	/* A nested join comes first, so that its relations keep their indexes. */
 	if (IS_JOIN_REL(innerrel) && IS_JOIN_REL(outerrel))
 		return;
-	if (IS_JOIN_REL(innerrel))
+	/* (The inner side of a semi or anti join stays inner: it is shifted instead.) */
+	if (IS_JOIN_REL(innerrel) && jointype != JOIN_SEMI && jointype != JOIN_ANTI)
 	{
 		RelOptInfo *swap = outerrel;
 

@@ -6,20 +6,25 @@ A join is pushed only when the remote statement yields exactly the local join's 
 * every table is a PostgresFdw table on the same connection (server and user mapping);
 * every qual of every table goes remote with its local meaning (pushdown.py's rules), as
   does every join clause and filter (expressions.py's rules);
-* every output column has a remote column;
-* a step's filters (clauses above an outer join) are applied last, so a nested step may
-  have them only under inner joins (they then hold for the whole join).
+* every output column has a remote column, of a relation whose rows the join yields
+  (not one a semi or anti join only tests), and every clause reads such columns of its
+  own step's sides;
+* a condition a step puts on its rows (its filters, a semi or anti join's EXISTS) can be
+  written where it means the same: above the whole join, in the ON clause of the outer
+  join whose nullable side the step is, or in the EXISTS of the semi or anti join whose
+  inner side it is -- never under a full join.
 
 The statement: ``SELECT r1.c, r2.d FROM a r1 LEFT JOIN (SELECT * FROM b WHERE quals) r2
-ON (...) WHERE filters``: a table with quals is read through a subquery, so its quals
-restrict it before it is joined, as the bridge describes them, whatever the join type.
+ON (...) WHERE filters AND EXISTS (SELECT NULL FROM c r3 WHERE ...)``: a table with quals
+is read through a subquery, so its quals restrict it before it is joined, as the bridge
+describes them, whatever the join type.
 """
 from __future__ import annotations
 
 from typing import Collection, Sequence
 
 from sgfdw.errors import FdwError
-from sgfdw.expression import Column, Expression
+from sgfdw.expression import Column, walk
 from sgfdw.join import Join, JoinStep
 from sgfdw.remote.collation import Collation
 
@@ -29,33 +34,39 @@ from .pushdown import Relation
 
 __all__ = ["join_pushable", "build_join_select"]
 
+_TESTS = {"semi": "EXISTS", "anti": "NOT EXISTS"}
+
+
+class _NotExpressible(Exception):
+    """A step's condition has no place in the remote statement where it means the same."""
+
 
 def _alias(index: int) -> str:
     return f"r{index + 1}"
 
 
-def _hoisted_filters(step: JoinStep, nested_under_outer: bool) -> list[Expression] | None:
-    """The filters of the whole tree, to apply above it; None if one of them belongs to a
-    step under an outer join (it would then filter rows the outer join keeps)."""
-    filters = list(step.filters)
-    if filters and nested_under_outer:
-        return None
-    under_outer = nested_under_outer or step.kind != "inner"
-    for side in (step.left, step.right):
-        if isinstance(side, JoinStep):
-            nested = _hoisted_filters(side, under_outer)
-            if nested is None:
-                return None
-            filters += nested
-    return filters
+def _steps(side: int | JoinStep) -> list[JoinStep]:
+    if isinstance(side, int):
+        return []
+    return [side] + _steps(side.left) + _steps(side.right)
 
 
-def _clauses(step: JoinStep) -> list[Expression]:
-    out = list(step.clauses)
-    for side in (step.left, step.right):
-        if isinstance(side, JoinStep):
-            out += _clauses(side)
-    return out
+def _visible(side: int | JoinStep) -> frozenset[int]:
+    return frozenset({side}) if isinstance(side, int) else side.visible_relations()
+
+
+def _reads_visible_columns(join: Join) -> bool:
+    """Whether the output reads only relations the join yields, and each step's clauses
+    and filters only its sides' (the planner keeps a semi join's inner columns inside)."""
+    if not {index for index, _ in join.output} <= join.tree.visible_relations():
+        return False
+    for step in _steps(join.tree):
+        sides = _visible(step.left) | _visible(step.right)
+        for tree in step.clauses + step.filters:
+            if any(isinstance(node, Column) and node.relation not in sides
+                   for node in walk(tree)):
+                return False
+    return True
 
 
 def join_pushable(join: Join, relations: Sequence[Relation], extensions: Collection[str],
@@ -68,11 +79,16 @@ def join_pushable(join: Join, relations: Sequence[Relation], extensions: Collect
         plan = relations[index].plans.get(name)
         if plan is None or plan.remote is None:
             return False
-    filters = _hoisted_filters(join.tree, False)
-    if filters is None:
+    if not _reads_visible_columns(join):
         return False
-    return all(expression_pushable(tree, relations, extensions, local_locale)
-               for tree in _clauses(join.tree) + filters)
+    if not all(expression_pushable(tree, relations, extensions, local_locale)
+               for step in _steps(join.tree) for tree in step.clauses + step.filters):
+        return False
+    try:
+        build_join_select(join, relations)
+    except _NotExpressible:
+        return False
+    return True
 
 
 def _column_writer(relations: Sequence[Relation]):
@@ -95,20 +111,50 @@ def _table_sql(join: Join, relations: Sequence[Relation], index: int) -> Sql:
     return table.sql.text(f") {_alias(index)}")
 
 
-def _step_sql(join: Join, relations: Sequence[Relation], step: JoinStep) -> Sql:
+def _conjunction(conditions: Sequence[Sql]) -> Sql:
+    return Sql().join(" AND ", conditions) if conditions else Sql().text("TRUE")
+
+
+def _nested(item: Sql, is_join: bool) -> Sql:
+    return Sql().text("(").extend(item).text(")") if is_join else item
+
+
+def _from_item(join: Join, relations: Sequence[Relation], side: int | JoinStep,
+               conditions: list[Sql]) -> tuple[Sql, bool]:
+    """``side`` as a FROM item, and whether it is a join (nested in parentheses); the
+    conditions on its rows that the item cannot hold are appended to ``conditions``."""
+    if isinstance(side, int):
+        return _table_sql(join, relations, side), False
     write = _column_writer(relations)
-    sides = []
-    for side in (step.left, step.right):
-        if isinstance(side, int):
-            sides.append(_table_sql(join, relations, side))
-        else:
-            sides.append(Sql().text("(").extend(_step_sql(join, relations, side)).text(")"))
-    sql = sides[0].text(f" {step.kind.upper()} JOIN ").extend(sides[1]).text(" ON (")
-    if step.clauses:
-        sql.join(" AND ", (expression_sql(clause, write) for clause in step.clauses))
+    on = [expression_sql(clause, write) for clause in side.clauses]
+    left_conditions: list[Sql] = []
+    right_conditions: list[Sql] = []
+    left, left_is_join = _from_item(join, relations, side.left, left_conditions)
+    right, right_is_join = _from_item(join, relations, side.right, right_conditions)
+    # Above a join: a condition on the preserved (or any inner-joined) side's rows; in
+    # the ON clause: one on a nullable side's (it then restricts that side's rows only).
+    if side.kind in _TESTS:
+        conditions += left_conditions
+        conditions.append(Sql().text(f"{_TESTS[side.kind]} (SELECT NULL FROM ")
+                          .extend(right).text(" WHERE ")
+                          .extend(_conjunction(on + right_conditions)).text(")"))
+    elif side.kind == "full":
+        if left_conditions or right_conditions:
+            raise _NotExpressible(side)
+    elif side.kind == "left":
+        conditions += left_conditions
+        on += right_conditions
+    elif side.kind == "right":
+        conditions += right_conditions
+        on += left_conditions
     else:
-        sql.text("TRUE")
-    return sql.text(")")
+        conditions += left_conditions + right_conditions
+    conditions += [expression_sql(tree, write) for tree in side.filters]
+    if side.kind in _TESTS:
+        return left, left_is_join
+    return (_nested(left, left_is_join).text(f" {side.kind.upper()} JOIN ")
+            .extend(_nested(right, right_is_join))
+            .text(" ON (").extend(_conjunction(on)).text(")")), True
 
 
 def build_join_select(join: Join, relations: Sequence[Relation]) -> SelectQuery:
@@ -117,9 +163,9 @@ def build_join_select(join: Join, relations: Sequence[Relation]) -> SelectQuery:
              for index, name in join.output]
     query = SelectQuery(Sql().text(f"SELECT {', '.join(items) or 'NULL'} FROM "),
                         empty_projection=not items)
-    query.sql.extend(_step_sql(join, relations, join.tree))
-    filters = _hoisted_filters(join.tree, False) or []
-    if filters:
-        query.sql.text(" WHERE ").join(
-            " AND ", (expression_sql(tree, _column_writer(relations)) for tree in filters))
+    conditions: list[Sql] = []
+    item, _ = _from_item(join, relations, join.tree, conditions)
+    query.sql.extend(item)
+    if conditions:
+        query.sql.text(" WHERE ").join(" AND ", conditions)
     return query

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from psycopg2 import sql
 
-from fdwtest import assert_usable, error_of
+from fdwtest import assert_same, assert_usable, create_people, error_of
 from pgfdw_helpers import execute, explain
 from twins import twin_schemas
 
@@ -65,6 +65,21 @@ def plan(db, query: str) -> str:
     return "\n".join(explain(db, query))
 
 
+def import_through(twins, server: str, wrapper: str, schema: str, limit: str = "") -> None:
+    """The sgfdw tables' remote schema imported into `schema` through a new `server` of
+    `wrapper` (another server and user mapping than theirs)."""
+    params = twins.source.get_dsn_parameters()
+    execute(twins.db, sql.SQL("CREATE SERVER {} FOREIGN DATA WRAPPER sgfdw OPTIONS ("
+                              "wrapper %s, host %s, port %s, dbname %s)").format(
+                sql.Identifier(server)),
+            [wrapper, params["host"], params["port"], params["dbname"]])
+    execute(twins.db, sql.SQL("CREATE USER MAPPING FOR CURRENT_USER SERVER {} OPTIONS "
+                              "(user 'postgres')").format(sql.Identifier(server)))
+    execute(twins.db, sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
+    execute(twins.db, sql.SQL("IMPORT FOREIGN SCHEMA {} " + limit + " FROM SERVER {} INTO {}")
+            .format(sql.Identifier(twins.a), sql.Identifier(server), sql.Identifier(schema)))
+
+
 def test_pushed_joins_match_postgres_fdw(twins):
     for query in PUSHED:
         twins.both(query)
@@ -99,17 +114,7 @@ def test_joins_that_stay_local(twins):
         twins.both(query)
         assert "Relations: " not in plan(twins.db, query.replace("{t}", "s.")), query
     # Tables of two servers (and user mappings) are never joined remotely.
-    execute(twins.db, sql.SQL("CREATE SERVER rsrv2 FOREIGN DATA WRAPPER sgfdw OPTIONS ("
-                              "wrapper 'sgfdw.postgres.PostgresFdw', host %s, port %s, "
-                              "dbname %s)"),
-            [str(twins.source.get_dsn_parameters()["host"]),
-             twins.source.get_dsn_parameters()["port"],
-             twins.source.get_dsn_parameters()["dbname"]])
-    execute(twins.db, "CREATE USER MAPPING FOR CURRENT_USER SERVER rsrv2 OPTIONS "
-                      "(user 'postgres')")
-    execute(twins.db, "CREATE SCHEMA s2")
-    execute(twins.db, sql.SQL("IMPORT FOREIGN SCHEMA {} LIMIT TO (b) FROM SERVER rsrv2 "
-                              "INTO s2").format(sql.Identifier(twins.a)))
+    import_through(twins, "rsrv2", "sgfdw.postgres.PostgresFdw", "s2", "LIMIT TO (b)")
     query = "SELECT a.id, b.id FROM s.a a JOIN s2.b b ON a.id = b.a_id"
     assert "Relations: " not in plan(twins.db, query)
     assert sorted(execute(twins.db, query)) == \
@@ -124,3 +129,104 @@ def test_remote_error_in_a_pushed_join(twins):
     assert error_of(twins.db, query).pgcode == "22012"
     assert_usable(twins.db)
     twins.both(PUSHED[0])
+
+
+# Semi and anti joins (EXISTS, IN (SELECT ...), NOT EXISTS), NULL join keys included (a.k,
+# b.v, b.a_id and c.b_id hold NULLs), alone, beside inner and outer joins and nested in
+# them; each is pushed whole (no local join left).
+SEMI_ANTI = [
+    "SELECT a.id, a.t FROM {t}a a WHERE EXISTS (SELECT 1 FROM {t}b b WHERE b.a_id = a.id)",
+    "SELECT a.id, a.t FROM {t}a a WHERE NOT EXISTS (SELECT 1 FROM {t}b b "
+    "WHERE b.a_id = a.id)",
+    "SELECT a.id FROM {t}a a WHERE a.k IN (SELECT b.v FROM {t}b b WHERE b.w = 'w2')",
+    "SELECT a.id, a.k FROM {t}a a WHERE EXISTS (SELECT 1 FROM {t}b b WHERE b.v = a.k)",
+    "SELECT a.id, a.k FROM {t}a a WHERE NOT EXISTS (SELECT 1 FROM {t}b b WHERE b.v = a.k)",
+    "SELECT a.id FROM {t}a a WHERE a.k = 1 AND EXISTS (SELECT 1 FROM {t}b b "
+    "WHERE b.a_id = a.id AND b.w IS NOT NULL)",
+    "SELECT a.id FROM {t}a a WHERE NOT EXISTS (SELECT 1 FROM {t}b b "
+    "WHERE (b.a_id = a.id OR b.v = a.k) AND b.id < 100)",
+    "SELECT count(*) FROM {t}a a WHERE EXISTS (SELECT 1 FROM {t}b b "
+    "WHERE b.id = a.id + 1 AND b.v < 5)",
+    "SELECT a.id FROM {t}a a WHERE EXISTS (SELECT 1 FROM {t}b b JOIN {t}c c "
+    "ON c.b_id = b.id WHERE b.a_id = a.id AND c.x <> 'x1')",
+    # Beside an inner join, on an outer join's preserved side and on its nullable side.
+    "SELECT a.id, b.id FROM {t}a a JOIN {t}b b ON a.id = b.a_id "
+    "WHERE NOT EXISTS (SELECT 1 FROM {t}c c WHERE c.b_id = b.id)",
+    "SELECT a.id, b.id FROM {t}a a LEFT JOIN {t}b b ON a.id = b.a_id "
+    "WHERE EXISTS (SELECT 1 FROM {t}c c WHERE c.b_id = a.id)",
+    "SELECT a.id, b.id FROM {t}a a LEFT JOIN {t}b b ON a.id = b.a_id "
+    "AND EXISTS (SELECT 1 FROM {t}c c WHERE c.b_id = b.id)",
+    "SELECT a.id, b.id FROM {t}a a LEFT JOIN {t}b b ON a.id = b.a_id "
+    "AND NOT EXISTS (SELECT 1 FROM {t}c c WHERE c.b_id = b.id) WHERE a.id < 50",
+]
+
+
+def test_semi_and_anti_joins_match_postgres_fdw(twins):
+    for query in SEMI_ANTI:
+        twins.both(query)
+        shown = plan(twins.db, query.replace("{t}", "s."))
+        assert "Relations: " in shown and "EXISTS (SELECT NULL FROM " in shown, shown
+        assert "Join" not in shown.replace("Foreign Scan", ""), shown
+
+
+def test_explain_verbose_shows_the_pushed_semi_and_anti_joins(twins):
+    def remote(query: str) -> str:
+        (line,) = [line for line in explain(twins.db, query) if "Remote SQL" in line]
+        return line.split("Remote SQL: ")[1].replace(twins.a, "S")
+
+    shown = explain(twins.db, "SELECT a.id FROM s.a a WHERE a.k = 1 AND EXISTS "
+                              "(SELECT 1 FROM s.b b WHERE b.a_id = a.id AND b.v > 3)")
+    assert "  Relations: (s.a r1) SEMI JOIN (s.b r2)" in shown, shown
+    assert remote("SELECT a.id FROM s.a a WHERE a.k = 1 AND EXISTS "
+                  "(SELECT 1 FROM s.b b WHERE b.a_id = a.id AND b.v > 3)") == (
+        'SELECT r1."id" FROM (SELECT * FROM "S"."a" WHERE ("k" = $1)) r1 WHERE EXISTS '
+        '(SELECT NULL FROM (SELECT * FROM "S"."b" WHERE ("v" > $2)) r2 '
+        'WHERE (r1."id" OPERATOR("pg_catalog".=) r2."a_id"))')
+    # On an outer join's nullable side, the NOT EXISTS restricts that side in the ON
+    # clause (the planner may write the join as b RIGHT JOIN a).
+    nested = remote("SELECT a.id, b.id FROM s.a a LEFT JOIN s.b b ON a.id = b.a_id AND "
+                    "NOT EXISTS (SELECT 1 FROM s.c c WHERE c.b_id = b.id)")
+    assert nested.count(" WHERE ") == 1 and nested.endswith(
+        ') AND NOT EXISTS (SELECT NULL FROM "S"."c" r2 WHERE (r2."b_id" '
+        'OPERATOR("pg_catalog".=) r1."id")))') or nested.endswith(
+        ') AND NOT EXISTS (SELECT NULL FROM "S"."c" r3 WHERE (r3."b_id" '
+        'OPERATOR("pg_catalog".=) r2."id")))'), nested
+
+
+def test_semi_and_anti_joins_that_stay_local(twins):
+    local = [
+        # NOT IN is no anti join (a NULL makes it unknown), a volatile EXISTS stays a
+        # subplan, another collation stays local, and a semi join on a full join's side
+        # has no place in the remote statement.
+        "SELECT a.id FROM {t}a a WHERE a.k NOT IN (SELECT b.v FROM {t}b b)",
+        "SELECT a.id FROM {t}a a WHERE EXISTS (SELECT 1 FROM {t}b b WHERE b.a_id = a.id "
+        "AND random() >= 0)",
+        'SELECT a.id FROM {t}a a WHERE EXISTS (SELECT 1 FROM {t}b b WHERE b.w = a.t '
+        'COLLATE "C")',
+    ]
+    for query in local:
+        twins.both(query)
+        assert "Relations: " not in plan(twins.db, query.replace("{t}", "s.")), query
+    query = ("SELECT a.id, b.id FROM {t}a a FULL JOIN (SELECT * FROM {t}b b WHERE EXISTS "
+             "(SELECT 1 FROM {t}c c WHERE c.b_id = b.id)) b ON a.id = b.a_id")
+    twins.both(query)
+    assert "FULL JOIN" not in plan(twins.db, query.replace("{t}", "s.")).split("Relations")[-1]
+
+
+def test_fdws_that_do_not_join_semi_or_anti_joins_behave_as_before(twins):
+    # A can_join that refuses them: PostgreSQL joins locally, other joins still pushed.
+    import_through(twins, "classic", "classicjoins.ClassicJoinsFdw", "classic")
+    for query in SEMI_ANTI[:2]:
+        shown = plan(twins.db, query.replace("{t}", "classic."))
+        assert "Relations: " not in shown and " Join" in shown, shown
+        assert sorted(execute(twins.db, query.replace("{t}", "classic."))) == \
+            sorted(execute(twins.db, query.replace("{t}", "p.")))
+    assert "Relations: " in plan(twins.db, PUSHED[0].replace("{t}", "classic."))
+    execute(twins.db, "DROP SERVER classic CASCADE")
+    # An FDW without can_join (Multicorn's API): joins stay local, rows as PostgreSQL's.
+    create_people(twins.db)
+    for query in ("SELECT p.id FROM {t} p WHERE EXISTS (SELECT 1 FROM {t} q "
+                  "WHERE q.id = p.id + 1)",
+                  "SELECT p.id FROM {t} p WHERE NOT EXISTS (SELECT 1 FROM {t} q "
+                  "WHERE q.id = p.id + 2 AND q.id < 4)"):
+        assert_same(twins.db, query)
