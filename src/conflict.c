@@ -11,7 +11,6 @@
  */
 #include "sgfdw.h"
 
-#include "parser/parsetree.h"
 #include "utils/lsyscache.h"
 
 static const char *
@@ -64,18 +63,4 @@ sgfdw_on_conflict(SgTable *table, OnConflictAction action)
 						   ? "Its FDW class does not list \"nothing\" in on_conflict_actions."
 						   : "A foreign table has no unique index to resolve a conflict with.")));
 	return sgfdw_str(name);
-}
-
-/* Refused while planning, so EXPLAIN says so too. */
-List *
-sgfdwPlanForeignModify(PlannerInfo *root, ModifyTable *plan, Index resultRelation,
-					   int subplan_index)
-{
-	if (plan->operation == CMD_INSERT && plan->onConflictAction != ONCONFLICT_NONE)
-	{
-		SgTable    *table = sgfdw_get_table(planner_rt_fetch(resultRelation, root)->relid);
-
-		Py_XDECREF(sgfdw_on_conflict(table, plan->onConflictAction));
-	}
-	return NIL;
 }

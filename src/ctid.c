@@ -17,16 +17,7 @@
 bool
 sgfdw_provides_ctid(PyObject *instance)
 {
-	PyObject   *flag = sgfdw_optional_attr(instance, "provides_ctid");
-	int			truth;
-
-	if (flag == NULL)
-		return false;
-	truth = PyObject_IsTrue(flag);
-	Py_DECREF(flag);
-	if (truth < 0)
-		sgfdw_report_python_error(ERRCODE_FDW_INVALID_DATA_TYPE, "provides_ctid");
-	return truth;
+	return sgfdw_optional_flag(instance, "provides_ctid");
 }
 
 void

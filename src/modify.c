@@ -7,18 +7,23 @@
  * rowid_column, by the row's ctid, under core's own junk name "ctid". The old row comes
  * along as PostgreSQL's "wholerow" junk column (core adds it for UPDATE and for delete
  * triggers, the bridge for DELETE ... RETURNING), so update() always sees the full new
- * row and DELETE RETURNING the deleted one.
+ * row and DELETE RETURNING the deleted one. An FDW that sets update_set_columns_only
+ * is given only the columns the statement sets, so what it writes leaves the others
+ * alone (remote column privileges, UPDATE OF triggers, concurrent changes).
  */
 #include "sgfdw.h"
 
 #include "access/htup_details.h"
 #include "access/sysattr.h"
+#include "access/table.h"
 #include "catalog/pg_type.h"
 #include "executor/executor.h"
 #include "foreign/fdwapi.h"
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
 #include "optimizer/appendinfo.h"
+#include "optimizer/inherit.h"
+#include "optimizer/pathnode.h"
 #include "parser/parsetree.h"
 #include "utils/datum.h"
 #include "utils/lsyscache.h"
@@ -42,6 +47,9 @@ typedef struct SgModifyState
 	PyObject   *column_names;
 	AttrNumber *column_attnums;
 	SgConverter **converters;
+	/* The columns insert() and update() are given: indexes into the arrays above. */
+	int			nsent;
+	int		   *sent;
 	AttrNumber	rowid_junk;		/* in the plan's output, or InvalidAttrNumber */
 	AttrNumber	wholerow_junk;
 	SgConverter *rowid_converter;
@@ -132,6 +140,65 @@ check_insertable(SgTable *table)
 	Py_XDECREF(name);
 	if (none)
 		refuse_read_only(table);
+}
+
+/*
+ * The attnums of the columns an UPDATE sets, with the generated columns computed from
+ * them; NIL (every column) when a local BEFORE ROW UPDATE trigger may change others.
+ */
+static List *
+set_columns(PlannerInfo *root, Index resultRelation)
+{
+	Relation	rel = table_open(planner_rt_fetch(resultRelation, root)->relid, NoLock);
+	bool		before_row_trigger = rel->trigdesc && rel->trigdesc->trig_update_before_row;
+	Bitmapset  *columns;
+	List	   *attnums = NIL;
+	int			column = -1;
+
+	table_close(rel, NoLock);
+	if (before_row_trigger)
+		return NIL;
+	columns = get_rel_all_updated_cols(root, find_base_rel(root, resultRelation));
+	while ((column = bms_next_member(columns, column)) >= 0)
+		attnums = lappend_int(attnums, column + FirstLowInvalidHeapAttributeNumber);
+	return attnums;
+}
+
+/*
+ * fdw_private: an UPDATE's set columns (set_columns()). INSERT ... ON CONFLICT is
+ * refused here if the FDW cannot honour it, so EXPLAIN says so too.
+ */
+static List *
+sgfdwPlanForeignModify(PlannerInfo *root, ModifyTable *plan, Index resultRelation,
+					   int subplan_index)
+{
+	if (plan->operation == CMD_UPDATE)
+		return set_columns(root, resultRelation);
+	if (plan->operation == CMD_INSERT && plan->onConflictAction != ONCONFLICT_NONE)
+	{
+		SgTable    *table = sgfdw_get_table(planner_rt_fetch(resultRelation, root)->relid);
+
+		Py_XDECREF(sgfdw_on_conflict(table, plan->onConflictAction));
+	}
+	return NIL;
+}
+
+/*
+ * Which of the table's columns (indexes into its column arrays) update() is given:
+ * all of them, or for an FDW that sets update_set_columns_only those of set_attnums
+ * (unless NIL). Returns their number.
+ */
+static int
+sent_columns(SgTable *table, List *set_attnums, int *indexes)
+{
+	bool		all = set_attnums == NIL ||
+		!sgfdw_optional_flag(table->instance, "update_set_columns_only");
+	int			count = 0;
+
+	for (int i = 0; i < table->ncolumns; i++)
+		if (all || list_member_int(set_attnums, table->column_attnums[i]))
+			indexes[count++] = i;
+	return count;
 }
 
 /* DELETE ... RETURNING gets the deleted row from the scan. */
@@ -228,7 +295,7 @@ find_rowid(SgModifyState *state, Plan *subplan)
 
 static SgModifyState *
 begin_modify(ResultRelInfo *rinfo, Plan *subplan, CmdType operation, List *returning,
-			 OnConflictAction on_conflict)
+			 OnConflictAction on_conflict, List *set_attnums)
 {
 	SgModifyState *state = palloc0(sizeof(SgModifyState));
 	TupleDesc	desc = RelationGetDescr(rinfo->ri_RelationDesc);
@@ -246,6 +313,9 @@ begin_modify(ResultRelInfo *rinfo, Plan *subplan, CmdType operation, List *retur
 	state->ncolumns = state->table->ncolumns;
 	state->column_attnums = palloc(sizeof(AttrNumber) * Max(state->ncolumns, 1));
 	state->converters = palloc(sizeof(SgConverter *) * Max(state->ncolumns, 1));
+	state->sent = palloc(sizeof(int) * Max(state->ncolumns, 1));
+	state->nsent = sent_columns(state->table, operation == CMD_UPDATE ? set_attnums : NIL,
+								state->sent);
 	for (int i = 0; i < state->ncolumns; i++)
 	{
 		Form_pg_attribute att;
@@ -295,7 +365,7 @@ sgfdwBeginForeignModify(ModifyTableState *mtstate, ResultRelInfo *rinfo, List *f
 	/* ri_returningList is set only after this call. */
 	begin_modify(rinfo, outerPlanState(mtstate)->plan, mtstate->operation,
 				 plan->returningLists ? list_nth(plan->returningLists, subplan_index) : NIL,
-				 plan->onConflictAction);
+				 plan->onConflictAction, fdw_private);
 }
 
 static void
@@ -305,7 +375,7 @@ sgfdwBeginForeignInsert(ModifyTableState *mtstate, ResultRelInfo *rinfo)
 
 	/* COPY has no plan; a routed INSERT ... ON CONFLICT has its statement's. */
 	begin_modify(rinfo, NULL, CMD_INSERT, rinfo->ri_returningList,
-				 plan ? plan->onConflictAction : ONCONFLICT_NONE);
+				 plan ? plan->onConflictAction : ONCONFLICT_NONE, NIL);
 }
 
 static PyObject *
@@ -315,8 +385,9 @@ row_to_dict(SgModifyState *state, TupleTableSlot *slot)
 
 	SGFDW_CHECK(dict, "building a row");
 	slot_getallattrs(slot);
-	for (int i = 0; i < state->ncolumns; i++)
+	for (int sent = 0; sent < state->nsent; sent++)
 	{
+		int			i = state->sent[sent];
 		int			index = state->column_attnums[i] - 1;
 		PyObject   *value = sgconv_to_python(state->converters[i], slot->tts_values[index],
 											 slot->tts_isnull[index]);
@@ -575,7 +646,10 @@ sgfdwEndForeignInsert(EState *estate, ResultRelInfo *rinfo)
 	end_modify(rinfo->ri_FdwState);
 }
 
-/* The FDW's optional explain_modify(operation, verbose): what each row's write runs. */
+/*
+ * The FDW's optional explain_modify(operation, verbose): what each row's write runs;
+ * for an UPDATE given only the set columns also columns=(their names).
+ */
 static void
 sgfdwExplainForeignModify(ModifyTableState *mtstate, ResultRelInfo *rinfo, List *fdw_private,
 						  int subplan_index, ExplainState *es)
@@ -584,13 +658,32 @@ sgfdwExplainForeignModify(ModifyTableState *mtstate, ResultRelInfo *rinfo, List 
 	PyObject   *method = sgfdw_optional_attr(table->instance, "explain_modify");
 	const char *operation = mtstate->operation == CMD_INSERT ? "insert" :
 		mtstate->operation == CMD_UPDATE ? "update" : "delete";
+	PyObject   *kwargs = NULL;
 	PyObject   *lines;
 
 	if (method == NULL)
 		return;
+	if (mtstate->operation == CMD_UPDATE)
+	{
+		int		   *indexes = palloc(sizeof(int) * Max(table->ncolumns, 1));
+		int			count = sent_columns(table, fdw_private, indexes);
+
+		if (count < table->ncolumns)
+		{
+			PyObject   *names = PyTuple_New(count);
+
+			SGFDW_CHECK(names, "explain_modify()");
+			for (int i = 0; i < count; i++)
+				PyTuple_SET_ITEM(names, i,
+								 Py_NewRef(PyTuple_GET_ITEM(table->column_names, indexes[i])));
+			kwargs = Py_BuildValue("{s:N}", "columns", names);
+			SGFDW_CHECK(kwargs, "explain_modify()");
+		}
+	}
 	lines = sgfdw_call(method, Py_BuildValue("(sO)", operation,
 											 es->verbose ? Py_True : Py_False),
-					   NULL, "explain_modify()");
+					   kwargs, "explain_modify()");
+	Py_XDECREF(kwargs);
 	Py_DECREF(method);
 	sgfdw_explain_lines(lines, "explain_modify()", es);
 }

@@ -98,3 +98,24 @@ sgfdw_optional_attr(PyObject *obj, const char *name)
 	}
 	return value;
 }
+
+/* An FDW's optional boolean attribute (provides_ctid, ...): false when it has none. */
+bool
+sgfdw_optional_flag(PyObject *obj, const char *name)
+{
+	PyObject   *flag = sgfdw_optional_attr(obj, name);
+	bool		truth;
+
+	if (flag == NULL)
+		return false;
+	PG_TRY();
+	{
+		truth = sgfdw_truth(flag, name);
+	}
+	PG_FINALLY();
+	{
+		Py_DECREF(flag);
+	}
+	PG_END_TRY();
+	return truth;
+}

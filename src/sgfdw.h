@@ -74,6 +74,7 @@ extern bool sgfdw_truth(PyObject *obj, const char *context);
 /* method(offered) of an opt-in hook, as a bool; both references taken over. */
 extern bool sgfdw_accepts(PyObject *method, PyObject *args, const char *context);
 extern PyObject *sgfdw_optional_attr(PyObject *obj, const char *name);
+extern bool sgfdw_optional_flag(PyObject *obj, const char *name);
 
 /* ---- pytext.c: Python str <-> C text ---- */
 /* Python str -> C text; an encoding failure is ERROR 22021 (what names the value). */
@@ -233,8 +234,6 @@ extern void sgfdw_ctid_from_python(PyObject *value, ItemPointer tid);
 /* ---- conflict.c: INSERT ... ON CONFLICT, for an FDW listing on_conflict_actions ---- */
 /* The action's name for the FDW (new reference), NULL for none; refuses what it lacks. */
 extern PyObject *sgfdw_on_conflict(SgTable *table, OnConflictAction action);
-extern List *sgfdwPlanForeignModify(PlannerInfo *root, ModifyTable *plan,
-									Index resultRelation, int subplan_index);
 
 /* ---- truncate.c: TRUNCATE through the optional truncate() ---- */
 extern void sgfdwExecForeignTruncate(List *rels, DropBehavior behavior, bool restart_seqs);

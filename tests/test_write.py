@@ -129,6 +129,27 @@ def test_update_gets_the_full_new_row(db, hooks):
                                 (2, "y", 20, None, D("2"))]
 
 
+def test_update_set_columns_only_gets_the_set_columns(db, hooks):
+    """The opt-in gets what the statement sets and the generated columns computed from
+    it; with a local BEFORE ROW UPDATE trigger (it may change any column) every column."""
+    memory_table(db, "t", columns="id int, a text, b int, "
+                                  "c int GENERATED ALWAYS AS (b * 2) STORED, d text",
+                 set_columns_only="true")
+    execute(db, "INSERT INTO t (id, a, b, d) VALUES (1, 'x', 10, 'd'), (2, 'y', 20, 'e')")
+    hooks.clear()
+    execute(db, "UPDATE t SET b = b + 1, a = upper(a) WHERE id = 1")
+    execute(db, "UPDATE t SET d = 'n' WHERE id = 2")
+    assert hooks.args("t", "update") == [(1, {"a": "X", "b": 11, "c": 22}), (2, {"d": "n"})]
+    execute(db, "CREATE FUNCTION stamp() RETURNS trigger LANGUAGE plpgsql AS "
+                "$$BEGIN NEW.a := 'trig'; RETURN NEW; END$$")
+    execute(db, "CREATE TRIGGER stamp BEFORE UPDATE ON t FOR EACH ROW EXECUTE FUNCTION stamp()")
+    hooks.clear()
+    execute(db, "UPDATE t SET d = 'm' WHERE id = 2")
+    assert hooks.args("t", "update") == [(2, {"id": 2, "a": "trig", "b": 20, "c": 40,
+                                              "d": "m"})]
+    assert rows_of(db, "t") == [(1, "X", 11, 22, "d"), (2, "trig", 20, 40, "m")]
+
+
 def test_update_changing_the_rowid(db, hooks):
     memory_table(db, "t")
     seed(db)

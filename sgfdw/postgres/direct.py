@@ -104,13 +104,14 @@ def build_modification(relation: Relation, modification: Modification) -> tuple[
     return sql, names
 
 
-def row_write_sql(relation: Relation, operation: str, rowid_column: str) -> Sql:
+def row_write_sql(relation: Relation, operation: str, rowid_column: str,
+                  columns: Collection[str] | None = None) -> Sql:
     """The statement update(), delete() or insert() runs for each row, its values as
-    parameters (EXPLAIN)."""
+    parameters (EXPLAIN); ``columns``: those update() is given, if not all."""
     if operation == "insert":
         return build_insert(relation, [dict.fromkeys(relation.local_columns, UNBOUND)],
                             returning=True)[0]
     if operation == "update":
-        return build_update(relation, rowid_column, UNBOUND,
-                            dict.fromkeys(relation.local_columns, UNBOUND))[0]
+        sent = relation.local_columns if columns is None else columns
+        return build_update(relation, rowid_column, UNBOUND, dict.fromkeys(sent, UNBOUND))[0]
     return build_delete(relation, rowid_column, UNBOUND)

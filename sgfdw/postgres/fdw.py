@@ -61,6 +61,9 @@ class PostgresFdw(ForwardsTransactions, ForeignDataWrapper):
     on_conflict_actions = ("nothing",)
     # Grouping keys, aggregate arguments and FILTER as trees (sgfdw.aggregation).
     aggregates_expressions = True
+    # update() sends only the columns the statement sets, as postgres_fdw: remote column
+    # privileges and UPDATE OF triggers see that write, other columns keep their values.
+    update_set_columns_only = True
 
     def __init__(self, fdw_options: dict[str, str],
                  fdw_columns: Mapping[str, ColumnDefinition]) -> None:
@@ -286,12 +289,15 @@ class PostgresFdw(ForwardsTransactions, ForeignDataWrapper):
         rows = self._write(sql)
         return {CTID: rows[0][0]} if rows and rows[0] else None
 
-    def explain_modify(self, operation: str, verbose: bool = False) -> list[str]:
-        """The statement each row's insert(), update() or delete() runs."""
+    def explain_modify(self, operation: str, verbose: bool = False,
+                       columns: Sequence[str] | None = None) -> list[str]:
+        """The statement each row's insert(), update() or delete() runs (an update()
+        given only ``columns``, when the bridge says so)."""
         if not verbose:
             return []
         rowid = "" if operation == "insert" else self.rowid_column
-        return ["Remote SQL: " + row_write_sql(self._relation_now(), operation, rowid).shown()]
+        sql = row_write_sql(self._relation_now(), operation, rowid, columns)
+        return ["Remote SQL: " + sql.shown()]
 
     # -- UPDATE / DELETE as one remote statement (direct.py) ------------------------------
 

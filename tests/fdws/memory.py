@@ -31,6 +31,8 @@ Classes:
                                         a row having a value whose str() equals this
                        fail_sqlstate    with fail_value: raise FdwError with this SQLSTATE
                        fail_pre_commit  'true': pre_commit() raises
+                       set_columns_only 'true': update_set_columns_only (update() gets
+                                        the set columns; the others keep their values)
                      A NULL rowid on insert gets a generated key (1, 2, ... never reused,
                      like a sequence); a duplicate rowid raises (SQLSTATE 23505).
   ReadOnlyMemoryFdw  only scans a store (no insert/update/delete, no rowid_column).
@@ -194,6 +196,7 @@ class MemoryFdw(_Inserting):
         super().__init__(options, columns)
         self._rowid = options.get("rowid", "id")
         self._batch_size = int(options.get("batch_size", "1"))
+        self.update_set_columns_only = _flag(options.get("set_columns_only"))
 
     @property
     def rowid_column(self) -> str:
@@ -213,6 +216,8 @@ class MemoryFdw(_Inserting):
         if oldvalues not in self.rows:
             raise FdwError(f"no row {oldvalues!r} in memory store {self.store!r}")
         self.check_values(newvalues)
+        if self.update_set_columns_only:
+            newvalues = {**self.rows[oldvalues], **newvalues}
         row = {name: copy.deepcopy(newvalues.get(name)) for name in self.column_names}
         key = row[self._rowid]
         if key is None:

@@ -117,9 +117,9 @@ def test_explain_shows_the_remote_statement(twins):
            'RETURNING "t"' in lines, lines
     lines = direct(twins.db, "DELETE FROM {t}m WHERE id = 3")
     assert f'Remote SQL: DELETE FROM {table} WHERE ("id" = $1)' in lines, lines
-    # Row by row: each row's statement, setting every column.
+    # Row by row: each row's statement, setting only the statement's columns.
     lines = plan(twins.db, "UPDATE {t}m SET g = plus1(g)")
-    assert f'Remote SQL: UPDATE {table} SET "id" = $1, "g" = $2' in lines, lines
+    assert f'Remote SQL: UPDATE {table} SET "g" = $1 WHERE "id" = $2' in lines, lines
     assert 'WHERE "id" = $' in lines, lines
     lines = plan(twins.db, "INSERT INTO {t}m (id) VALUES (1000)")
     assert f"Remote SQL: INSERT INTO {table} (" in lines, lines
