@@ -74,18 +74,6 @@ class _Column:
     readable: sa.ColumnElement | None = None
 
 
-def _ordering(pushdown: Pushdown, column: RemoteColumn,
-              collate: str | None) -> sa.ColumnElement | None:
-    """The column as it sorts in the source exactly as under collate locally, or None.
-    A PostgreSQL column of its own collation (C) sorts as the local default only when
-    the sort names one (Pushdown.ordering then adds COLLATE "C")."""
-    if pushdown.caps.name == "postgresql" and column.category == "string" and \
-            getattr(column.column.type, "collation", None) is not None and \
-            collate not in ("C", "POSIX"):
-        return None
-    return pushdown.ordering(column, collate)
-
-
 def _pg_type_name(name: str) -> str:
     base, _, modifiers = name.strip().lower().partition("(")
     base = _TYPE_ALIASES.get(base.strip(), base.strip())
@@ -101,7 +89,7 @@ def _postgresql_column(pushdown: Pushdown, column: RemoteColumn, local: ColumnDe
             or _pg_type_name(remote_name) != _pg_type_name(local.type_name)
             or column.category == "interval"):   # psycopg2's timedelta loses months
         return None
-    return _Column(column.column, True, _ordering(pushdown, column, collate), False)
+    return _Column(column.column, True, pushdown.ordering(column, collate), False)
 
 
 def _sqlite_column(pushdown: Pushdown, column: RemoteColumn, local: ColumnDefinition,
@@ -310,7 +298,7 @@ def _order(select: _Select, aggregation: Aggregation,
             column = aggregate.column if aggregate.name in ("min", "max") else None
         if column is not None:
             remote = pushdown.table.columns[column]
-            if _ordering(pushdown, remote, key.collate) is None:
+            if pushdown.ordering(remote, key.collate) is None:
                 return None
             if remote.category == "string" and pushdown.caps.text_order == "same" and \
                     key.collate in ("C", "POSIX"):

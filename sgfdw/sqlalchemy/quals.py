@@ -20,7 +20,7 @@ from sgfdw.sqlalchemy.dialects import Capabilities
 from sgfdw.sqlalchemy.remote_table import RemoteColumn, RemoteTable
 from sgfdw.sqlalchemy.values import NUMBERS
 
-__all__ = ["Pushed", "translate_qual", "like_to_glob", "sqlite_reads_as"]
+__all__ = ["Pushed", "TextRules", "translate_qual", "like_to_glob", "sqlite_reads_as"]
 
 _COMPARISONS: dict[str, Callable[[Any, Any], Any]] = {
     "=": operator.eq, "<>": operator.ne, "<": operator.lt, "<=": operator.le,
@@ -63,6 +63,16 @@ class Pushed:
     exact: bool
 
 
+@dataclass(frozen=True)
+class TextRules:
+    """What of a text column the source compares as PostgreSQL does under the local
+    database's default collation."""
+
+    equality: bool   # = <> IN LIKE (a deterministic collation whose behaviour is known)
+    order: bool      # < <= > >= and ORDER BY (it orders as the local one)
+    case: bool       # ILIKE (it case-folds as the local one)
+
+
 def like_to_glob(pattern: str) -> str | None:
     """A PostgreSQL LIKE pattern (backslash escape) as an equivalent SQLite GLOB pattern.
 
@@ -89,9 +99,9 @@ def like_to_glob(pattern: str) -> str | None:
 
 
 class _Translator:
-    def __init__(self, caps: Capabilities, text_order: bool) -> None:
+    def __init__(self, caps: Capabilities, text: TextRules) -> None:
         self.caps = caps
-        self.text_order = text_order  # text ranges compare as locally
+        self.text = text
 
     def comparison(self, column: RemoteColumn, op: str, value: Any) -> Pushed | None:
         col = column.column
@@ -116,19 +126,22 @@ class _Translator:
             if kind == "interval":
                 return Pushed(compare(col, value), True) if self.caps.name == "postgresql" \
                     else None
-            if kind == "string" and isinstance(value, str):
+            if kind == "string" and isinstance(value, str) and self.text.equality:
                 text = self.caps.text(col)
                 if op in ("=", "<>"):
                     return Pushed(compare(text, value), True)
-                if self.text_order and column.remote_category != "enum":
+                if self.text.order and column.remote_category != "enum":
                     return Pushed(compare(text, value), True)
             return None
-        if op in _LIKES and kind == "string" and isinstance(value, str):
+        if op in _LIKES and kind == "string" and isinstance(value, str) and \
+                self.text.equality:
             return self.like(col, op, value)
         return None
 
     def like(self, col: sa.ColumnElement, op: str, pattern: str) -> Pushed | None:
         if self.caps.native_like:
+            if op in ("~~*", "!~~*") and not self.text.case:
+                return None
             build = {"~~": col.like, "~~*": col.ilike, "!~~": col.not_like,
                      "!~~*": col.not_ilike}[op]
             return Pushed(build(pattern), True)
@@ -191,6 +204,7 @@ class _Translator:
 
 
 def translate_qual(table: RemoteTable, qual: Qual, caps: Capabilities,
-                   text_order: bool) -> Pushed | None:
-    """The condition for qual, or None when it is not pushed to the source."""
-    return _Translator(caps, text_order).qual(table, qual)
+                   text: TextRules) -> Pushed | None:
+    """The condition for qual (text rules: those of its column), or None when it is not
+    pushed to the source."""
+    return _Translator(caps, text).qual(table, qual)

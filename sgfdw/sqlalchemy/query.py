@@ -15,9 +15,10 @@ import sqlalchemy as sa
 
 from multicorn import Qual, SortKey
 from sgfdw.errors import FdwError
-from sgfdw.remote.collation import BYTEWISE_COLLATIONS, local_collation
+from sgfdw.remote.collation import (BYTEWISE_COLLATIONS, Collation, local_collation,
+                                    same_ctype, same_order)
 from sgfdw.sqlalchemy.dialects import Capabilities
-from sgfdw.sqlalchemy.quals import Pushed, sqlite_reads_as, translate_qual
+from sgfdw.sqlalchemy.quals import Pushed, TextRules, sqlite_reads_as, translate_qual
 from sgfdw.sqlalchemy.remote_table import RemoteColumn, RemoteTable
 from sgfdw.sqlalchemy.values import NUMBERS, projection
 
@@ -31,10 +32,15 @@ class Pushdown:
     table: RemoteTable
     caps: Capabilities
 
-    def text_order(self, collate: str | None = "default") -> bool:
-        """Whether text compares/sorts in the source as in PostgreSQL for this collation."""
+    def text_order(self, collate: str | None = "default",
+                   column: RemoteColumn | None = None) -> bool:
+        """Whether text (of column, in a source whose columns have collations) compares
+        and sorts in the source as in PostgreSQL under this collation (C: the source
+        is told COLLATE "C")."""
         if self.caps.text_order == "same":
-            return collate in (None, "default", "C", "POSIX")
+            if collate in ("C", "POSIX"):
+                return True
+            return collate in (None, "default") and self.text_rules(column).order
         if self.caps.text_order == "bytewise":
             if collate in (None, "default"):
                 # Outside a backend the local collation is unknown: push less.
@@ -43,8 +49,35 @@ class Pushdown:
             return collate in BYTEWISE_COLLATIONS
         return False
 
+    def text_rules(self, column: RemoteColumn | None) -> TextRules:
+        """PostgreSQL: PostgresFdw's rules (sgfdw.remote.collation): a column's own
+        collation or else the source database's, if it is one whose behaviour is known
+        (another may be nondeterministic: 'b' = 'B'); ranges and sorts where it orders
+        as the local database's, ILIKE where it case-folds alike. SQLite: text is
+        compared COLLATE binary (deterministic); ranges where the local order is byte
+        order. Others: equality only."""
+        if self.caps.text_order == "same":
+            source = self._source_collation(column)
+            local = local_collation()
+            if source is None:
+                return TextRules(False, False, False)
+            return TextRules(True, local is not None and same_order(source.collate,
+                                                                    local.collate),
+                             local is not None and same_ctype(source.ctype, local.ctype))
+        return TextRules(True, self.caps.text_order == "bytewise" and self.text_order(),
+                         False)
+
+    def _source_collation(self, column: RemoteColumn | None) -> Collation | None:
+        name = getattr(column.column.type, "collation", None) if column else None
+        if name in (None, "default"):
+            return self.table.collation
+        if name in ("C", "POSIX"):
+            return Collation("C", "C")
+        return None
+
     def qual(self, qual: Qual) -> Pushed | None:
-        return translate_qual(self.table, qual, self.caps, self.text_order())
+        return translate_qual(self.table, qual, self.caps,
+                              self.text_rules(self.table.columns.get(qual.field_name)))
 
     def conditions(self, quals: Sequence[Qual]) -> list[sa.ColumnElement] | None:
         """The WHERE conditions of quals the source enforces exactly; None if one is not."""
@@ -97,7 +130,7 @@ class Pushdown:
             if self.caps.name != "postgresql":
                 return None
         elif kind == "string" and column.remote_category != "enum":
-            if not self.text_order(collate):
+            if not self.text_order(collate, column):
                 return None
             if self.caps.text_order == "same" and collate in ("C", "POSIX"):
                 expression = expression.collate(collate)

@@ -16,6 +16,7 @@ from sqlalchemy.engine import Connection
 
 from multicorn import ColumnDefinition
 from sgfdw.errors import FdwError
+from sgfdw.remote.collation import Collation
 from sgfdw.sqlalchemy import values
 
 __all__ = ["RemoteColumn", "RemoteTable", "reflect"]
@@ -44,6 +45,8 @@ class RemoteTable:
     primary_key: tuple[str, ...] = ()             # local names ((): none usable)
     unique_keys: list[tuple[str, ...]] = field(default_factory=list)
     is_view: bool = False
+    #: PostgreSQL sources: the source database's default collation (None: unknown)
+    collation: Collation | None = None
 
     def column(self, local: str) -> RemoteColumn:
         try:
@@ -137,4 +140,28 @@ def reflect(conn: Connection, name: str, schema: str | None,
     primary_key = local_key(pk_remote) if pk_remote else ()
     unique_keys = [key for key in (local_key(u) for u in unique_remote) if key]
     return RemoteTable(name, schema, table, columns, missing, primary_key, unique_keys,
-                       is_view)
+                       is_view, _database_collation(conn))
+
+
+def _database_collation(conn: Connection) -> Collation | None:
+    """A PostgreSQL source database's default collation, named as
+    sgfdw.remote.collation names the local one (another provider's as
+    ``provider:locale``, equal to no libc name)."""
+    if conn.dialect.name != "postgresql":
+        return None
+    database = sa.table("pg_database", sa.column("datname"), sa.column("datcollate"),
+                        sa.column("datctype"), sa.column("datlocprovider"),
+                        sa.column("daticulocale"), sa.column("datlocale"),
+                        schema="pg_catalog")
+    version = conn.dialect.server_version_info or (0,)
+    collate: sa.ColumnElement = database.c.datcollate
+    ctype: sa.ColumnElement = database.c.datctype
+    if version >= (15,):
+        locale = database.c.datlocale if version >= (17,) else database.c.daticulocale
+        provider = database.c.datlocprovider
+        named = sa.func.concat(sa.case((provider == "i", "icu"), else_="builtin"), ":", locale)
+        collate = sa.case((provider == "c", sa.cast(collate, sa.Text)), else_=named)
+        ctype = sa.case((provider == "c", sa.cast(ctype, sa.Text)), else_=named)
+    row = conn.execute(sa.select(collate, ctype).where(
+        database.c.datname == sa.func.current_database())).first()
+    return Collation(row[0], row[1]) if row else None

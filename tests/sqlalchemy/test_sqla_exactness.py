@@ -69,3 +69,66 @@ def test_sqlite_boolean_quals_still_pushed(lite):
     lines = explain_lines(lite, "SELECT id FROM odd WHERE flag OR id = 5", verbose=True)
     assert not any("Filter:" in line for line in lines), lines
     assert "typeof" in remote_sql(lines)
+
+
+# ------------------------------------------------------------- PostgreSQL collations
+
+WORDS = ["a", "B", "b", "Z", "ä", "A", "bb", None]
+COLL_SCRIPT = """
+CREATE COLLATION anycase (provider = icu, locale = 'und-u-ks-level2', deterministic = false);
+CREATE TABLE coll (id int PRIMARY KEY, d text, c text COLLATE "C",
+                   icu text COLLATE "en-x-icu", ci text COLLATE anycase);
+"""
+
+
+@pytest.fixture(scope="module")
+def pgcoll(module_db, remote):
+    """`coll` over a remote database whose default collation is ICU's English, with
+    columns of other collations (C, ICU's English again, a case-insensitive one); the
+    local database orders as C.UTF-8 (as does the remote cluster's template: columns
+    of that default collation are compared remotely in test_sqla_postgres.py)."""
+    db = module_db
+    remote.sql("CREATE DATABASE sqla_coll_icu TEMPLATE template0 LOCALE_PROVIDER icu "
+               "ICU_LOCALE 'en'")
+    with remote.connect("sqla_coll_icu") as conn, conn.cursor() as cur:
+        cur.execute(COLL_SCRIPT)
+        cur.executemany("INSERT INTO coll VALUES (%s, %s, %s, %s, %s)",
+                        [(i, w, w, w, w) for i, w in enumerate(WORDS)])
+    create_server(db, "src_coll", "postgresql+psycopg2://postgres@/sqla_coll_icu"
+                  f"?host={remote.socket_dir}&port={remote.port}")
+    create_table(db, "coll", "src_coll", "id int, d text, c text, icu text, ci text",
+                 tablename="coll")
+    execute(db, "CREATE TABLE coll_local AS SELECT * FROM coll")
+    yield db
+    remote.drop_database("sqla_coll_icu")
+
+
+def test_postgres_source_collations(pgcoll):
+    for column in ("d", "c", "icu", "ci"):
+        for where in ("{c} < 'b'", "{c} = 'b'", "{c} <> 'b'", "{c} >= 'Z'", "{c} ILIKE 'b%'",
+                      "{c} IN ('a', 'B')", "{c} LIKE 'b%'", "{c} < 'b' OR id = 7",
+                      "{c} = 'b' OR id = 7"):
+            query = f"SELECT id FROM {{t}} WHERE {where.format(c=column)} ORDER BY id"
+            assert_same(pgcoll, query, foreign="coll", local="coll_local")
+        for order in (column, f'{column} COLLATE "C" DESC', f"{column} DESC NULLS LAST"):
+            for limit in ("", " LIMIT 3"):
+                query = f"SELECT id, {column} FROM {{t}} ORDER BY {order}, id{limit}"
+                assert_same(pgcoll, query, foreign="coll", local="coll_local")
+
+
+def test_postgres_source_collations_pushed_where_alike(pgcoll):
+    db = pgcoll
+    # C orders as the local C.UTF-8 (byte order): pushed
+    sent = remote_sql(explain_lines(db, "SELECT id FROM coll WHERE c < 'b' ORDER BY c",
+                                    verbose=True))
+    assert "coll.c < %(" in sent and "ORDER BY coll.c" in sent, sent
+    # ICU's English orders otherwise: neither comparison nor sort pushed
+    for column in ("d", "icu"):
+        sent = remote_sql(explain_lines(db, f"SELECT id FROM coll WHERE {column} < 'b' "
+                                            f"ORDER BY {column}", verbose=True))
+        assert "WHERE" not in sent and "ORDER BY" not in sent, sent
+    # equality is byte equality under a deterministic collation, not under anycase
+    assert "WHERE" in remote_sql(explain_lines(db, "SELECT id FROM coll WHERE d = 'b'",
+                                               verbose=True))
+    assert "WHERE" not in remote_sql(explain_lines(db, "SELECT id FROM coll WHERE ci = 'b'",
+                                                   verbose=True))
