@@ -76,6 +76,30 @@ def _groups(parquet: pq.ParquetFile, quals: Sequence[Qual],
     return None if len(kept) == metadata.num_row_groups else kept
 
 
+def _picks_values(qual: Qual) -> bool:
+    """= or = ANY: a few values, which an object whose range holds them may lack."""
+    operator = qual.operator
+    return (operator[0] if isinstance(operator, tuple) else operator) == "="
+
+
+# Parquet footers by object, parsed once (a fifth of the cost of reading a key range of
+# an object): objects never change, and a replaced file is checked against the sha256
+# recorded before it is read. The oldest go beyond this many bytes of footers (a wide
+# table's are large: one entry per column and row group).
+_FOOTER_BYTES_KEPT = 4 << 20
+_footers: dict[str, pq.FileMetaData] = {}
+
+
+def _parquet_file(object_id: str, mapped: pa.Buffer) -> pq.ParquetFile:
+    footer = _footers.get(object_id)
+    parquet = pq.ParquetFile(pa.BufferReader(mapped), metadata=footer)
+    if footer is None:
+        _footers[object_id] = parquet.metadata
+        while sum(kept.serialized_size for kept in _footers.values()) > _FOOTER_BYTES_KEPT:
+            del _footers[next(iter(_footers))]
+    return parquet
+
+
 def read_object(info: ObjectInfo, columns: Sequence[str], quals: Sequence[Qual],
                 schema: TableSchema) -> pa.Table:
     """The object's rows, `columns` only, less those the quals drop (rowfilter): only
@@ -93,7 +117,7 @@ def start_reading(info: ObjectInfo, columns: Sequence[str], quals: Sequence[Qual
         # Mapped, not read through the Python file: Parquet takes the column chunks it
         # needs from the page cache without a copy (reads of text columns ~30% faster).
         mapped = pa.py_buffer(mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ))
-    parquet = pq.ParquetFile(pa.BufferReader(mapped))
+    parquet = _parquet_file(info.object_id, mapped)
     if not quals:
         # one thread: the backend's own is busy converting the object before
         return _DECODER.submit(parquet.read, columns=list(columns), use_threads=False).result
@@ -106,8 +130,14 @@ def start_reading(info: ObjectInfo, columns: Sequence[str], quals: Sequence[Qual
             return parquet.read(columns=names, use_threads=False)
         return parquet.read_row_groups(groups, columns=names, use_threads=False)
 
-    # The quals' columns first, the others only when a row is left (a key lookup in a
-    # patch that lacks the key reads the key column only).
+    if not any(_picks_values(qual) for qual in quals):
+        # Ranges: the row groups their statistics keep hold rows of the range (objects
+        # are in key order), so one read of every column costs less than two.
+        whole = read(list(columns))
+        table = filtered(whole, row_mask(whole, quals, schema))
+        return lambda: table
+    # Values picked (a key lookup): the quals' columns first, the others only when a row
+    # is left (a patch that lacks the key is read for its key column only).
     probed = read(list(dict.fromkeys(q.field_name for q in quals)))
     mask = row_mask(probed, quals, schema)
     if mask is not None and not pc.any(mask).as_py():

@@ -24,13 +24,19 @@ __all__ = ["object_dir", "object_path", "write_object", "read_object", "read_che
            "remove_file", "hold_writers_lock"]
 
 
+_database_oid: int | None = None  # a backend stays connected to one database
+
+
 def object_dir() -> Path:
     """This database's folder (a relative sgfdw.object_dir is under the data directory,
     the backend's working directory)."""
-    setting, oid = pg.execute(
-        "SELECT current_setting('sgfdw.object_dir'), oid FROM pg_database "
-        "WHERE datname = current_database()")[0]
-    return Path(setting) / str(oid)
+    global _database_oid
+    if _database_oid is None:
+        # a catalog scan: ten times the cost of reading the setting, which may change
+        _database_oid = pg.execute("SELECT oid FROM pg_database "
+                                   "WHERE datname = current_database()")[0][0]
+    setting = pg.execute("SELECT current_setting('sgfdw.object_dir')")[0][0]
+    return Path(setting) / str(_database_oid)
 
 
 def hold_writers_lock(exclusive: bool = False) -> None:
