@@ -10,9 +10,12 @@
  * nothing: the FDW enforces every restriction clause of every table (each must be a
  * Qual), every join clause and every clause applied above an outer join (each must be
  * an expression tree, expression.c), since a restriction of an outer join's nullable
- * side cannot be applied after the join and nothing is rechecked locally. Anything else -- row locks (EvalPlanQual would need
- * the joined rows rebuilt), whole-row references, system columns, placeholders,
- * lateral references, pseudo-constant clauses, writes -- keeps PostgreSQL's own join.
+ * side cannot be applied after the join. The one exception: the clauses of an inner
+ * join (not nested in another pushed join) that the FDW refuses are applied by
+ * PostgreSQL to the joined rows, as postgres_fdw's local conditions. Anything else --
+ * row locks (EvalPlanQual would need the joined rows rebuilt), whole-row references,
+ * system columns, placeholders, lateral references, pseudo-constant clauses, writes --
+ * keeps PostgreSQL's own join.
  *
  * The plan keeps the joined tables, the tree of join steps with their clauses and the
  * output columns (fdw_scan_tlist) in fdw_private; the values the quals and clauses read
@@ -40,6 +43,7 @@ typedef struct SgJoinState
 	bool		pushed;			/* a path computing it remotely was added */
 	List	   *relations;		/* IntList: the range table index of relation i */
 	List	   *tree;			/* its step (SgJoinStepField), clauses as expressions */
+	List	   *local;			/* an inner join's clauses PostgreSQL applies to its rows */
 	double		input_rows;		/* the rows its tables yield before joining */
 	double		width;			/* the FDW's width of its widest table's rows */
 } SgJoinState;
@@ -145,7 +149,8 @@ side_of(PlannerInfo *root, RelOptInfo *side, List **relations, double *input_row
 		SgJoinState *state = side->fdw_private;
 		List	   *renumbered = NIL;
 
-		if (state == NULL || !state->pushed)
+		/* Its local clauses would have to be applied before this join. */
+		if (state == NULL || !state->pushed || state->local != NIL)
 			return NULL;
 		/* Its relations' indexes are the same here: they come first. */
 		Assert(*relations == NIL);
@@ -373,13 +378,18 @@ describe(PlannerInfo *root, SgJoinState *state, List *tlist, List **qual_values)
 
 /*
  * The columns the scan yields: the columns of the join relation's target (which may
- * also hold constants, e.g. NULL for a subquery output nobody reads).
+ * also hold constants, e.g. NULL for a subquery output nobody reads), then those its
+ * local clauses read.
  */
 static List *
-scan_tlist(RelOptInfo *joinrel)
+scan_tlist(RelOptInfo *joinrel, SgJoinState *state)
 {
-	return add_to_flat_tlist(NIL, pull_var_clause((Node *) joinrel->reltarget->exprs,
-												  PVC_INCLUDE_PLACEHOLDERS));
+	List	   *tlist = add_to_flat_tlist(NIL,
+										  pull_var_clause((Node *) joinrel->reltarget->exprs,
+														  PVC_INCLUDE_PLACEHOLDERS));
+
+	return add_to_flat_tlist(tlist, pull_var_clause((Node *) state->local,
+													PVC_INCLUDE_PLACEHOLDERS));
 }
 
 /*
@@ -405,7 +415,8 @@ fdw_accepts(PlannerInfo *root, RelOptInfo *joinrel, SgJoinState *state)
 {
 	List	   *qual_values;
 	List	   *values;
-	List	   *description = describe(root, state, scan_tlist(joinrel), &qual_values);
+	List	   *description = describe(root, state, scan_tlist(joinrel, state),
+										   &qual_values);
 	SgTable    *first = sgfdw_get_table(planner_rt_fetch(linitial_int(state->relations),
 															root)->relid);
 	PyObject   *method = sgfdw_optional_attr(first->instance, "can_join");
@@ -432,6 +443,37 @@ fdw_accepts(PlannerInfo *root, RelOptInfo *joinrel, SgJoinState *state)
 		return false;
 	}
 	return sgfdw_accepts(method, Py_BuildValue("(N)", offered), "can_join()");
+}
+
+/*
+ * An inner join the FDW refused with all its clauses: whether it accepts it with the
+ * clauses it accepts one by one, added to the join without any; PostgreSQL applies the
+ * others (state->local) to the joined rows, as postgres_fdw's local conditions.
+ */
+static bool
+fdw_accepts_some_clauses(PlannerInfo *root, RelOptInfo *joinrel, SgJoinState *state,
+						 List *clauses)
+{
+	ListCell   *step_clauses = list_nth_cell(state->tree, SgJoinStepClauses);
+	List	   *accepted = NIL;
+	ListCell   *lc;
+
+	step_clauses->ptr_value = NIL;
+	state->local = clauses;
+	if (!fdw_accepts(root, joinrel, state))
+		return false;
+	foreach(lc, clauses)
+	{
+		List	   *tried = lappend(list_copy(accepted), lfirst(lc));
+
+		step_clauses->ptr_value = tried;
+		state->local = list_difference_ptr(clauses, tried);
+		if (fdw_accepts(root, joinrel, state))
+			accepted = tried;
+	}
+	step_clauses->ptr_value = accepted;
+	state->local = list_difference_ptr(clauses, accepted);
+	return true;
 }
 
 #if PG_VERSION_NUM >= 180000
@@ -461,6 +503,8 @@ sgfdwGetForeignJoinPaths(PlannerInfo *root, RelOptInfo *joinrel, RelOptInfo *out
 	ListCell   *lc;
 	double		input_rows = 0;
 	double		width = 0;
+	double		remote_rows = joinrel->rows;
+	Cost		local_evaluation = 0;
 	Cost		startup_cost;
 	Cost		total_cost;
 
@@ -525,9 +569,12 @@ sgfdwGetForeignJoinPaths(PlannerInfo *root, RelOptInfo *joinrel, RelOptInfo *out
 	step[SgJoinStepFilters] = (Node *) filters;
 	state->relations = relations;
 	state->tree = sgfdw_list_of(step, SgJoinStepFieldCount);
+	state->local = NIL;
 	state->input_rows = input_rows;
 	state->width = width;
-	if (!fdw_accepts(root, joinrel, state))
+	if (!fdw_accepts(root, joinrel, state) &&
+		(jointype != JOIN_INNER || clauses == NIL ||
+		 !fdw_accepts_some_clauses(root, joinrel, state, clauses)))
 		return;
 	state->pushed = true;
 
@@ -537,9 +584,21 @@ sgfdwGetForeignJoinPaths(PlannerInfo *root, RelOptInfo *joinrel, RelOptInfo *out
 	 * row of the first table's scan as wide as the widest table's (a row's cost is
 	 * mostly per row, not per byte); a selective join thus beats fetching both sides.
 	 */
-	sgfdw_scan_costs(find_base_rel(root, linitial_int(relations)), joinrel->rows, width,
+	if (state->local != NIL)
+	{
+		/* The remote rows are those the local clauses then filter. */
+		QualCost	local_cost;
+
+		cost_qual_eval(&local_cost, state->local, root);
+		remote_rows = clamp_row_est(
+			joinrel->rows / Max(clauselist_selectivity(root, state->local, 0, JOIN_INNER,
+													   extra->sjinfo), 1e-10));
+		remote_rows = Min(remote_rows, outerrel->rows * innerrel->rows);
+		local_evaluation = local_cost.startup + remote_rows * local_cost.per_tuple;
+	}
+	sgfdw_scan_costs(find_base_rel(root, linitial_int(relations)), remote_rows, width,
 					 &startup_cost, &total_cost);
-	total_cost += input_rows * cpu_operator_cost;
+	total_cost += input_rows * cpu_operator_cost + local_evaluation;
 	add_path(joinrel, (Path *) make_join_path(root, joinrel, joinrel->rows, startup_cost,
 											  total_cost));
 }
@@ -549,7 +608,7 @@ ForeignScan *
 sgfdw_join_plan(PlannerInfo *root, RelOptInfo *joinrel, List *tlist, Plan *outer_plan)
 {
 	SgJoinState *state = joinrel->fdw_private;
-	List	   *scan = scan_tlist(joinrel);
+	List	   *scan = scan_tlist(joinrel, state);
 	List	   *qual_values;
 	List	   *values;
 	List	   *description = describe(root, state, scan, &qual_values);
@@ -560,9 +619,9 @@ sgfdw_join_plan(PlannerInfo *root, RelOptInfo *joinrel, List *tlist, Plan *outer
 		elog(ERROR, "a clause of a pushed join is no longer describable");
 	Py_DECREF(join);
 	items[SgScanPrivateJoin] = (Node *) description;
-	/* Nothing is checked again: the FDW enforces every clause. */
-	return make_foreignscan(tlist, NIL, 0, values, sgfdw_list_of(items, SgScanPrivateCount),
-							scan, NIL, outer_plan);
+	/* Nothing but the local clauses is checked again: the FDW enforces the others. */
+	return make_foreignscan(tlist, state->local, 0, values,
+							sgfdw_list_of(items, SgScanPrivateCount), scan, NIL, outer_plan);
 }
 
 /* ---- execution ---- */

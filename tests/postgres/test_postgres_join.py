@@ -104,9 +104,11 @@ def test_explain_verbose_shows_the_pushed_join(twins):
 
 def test_joins_that_stay_local(twins):
     local = [
-        # A volatile function and a collation the remote may not share stay local.
-        "SELECT a.id, b.id FROM {t}a a JOIN {t}b b ON a.id = b.a_id AND random() >= 0",
-        'SELECT a.id, b.id FROM {t}a a JOIN {t}b b ON a.t = b.w COLLATE "C" AND a.id < 40',
+        # A volatile function and a collation the remote may not share stay local (an
+        # outer join's clause cannot be applied after it).
+        "SELECT a.id, b.id FROM {t}a a LEFT JOIN {t}b b ON a.id = b.a_id AND random() >= 0",
+        'SELECT a.id, b.id FROM {t}a a FULL JOIN {t}b b ON a.t = b.w COLLATE "C" '
+        'AND a.id < 40',
         "SELECT a.id, b.id FROM {t}a a JOIN {t}b b ON a.id = b.a_id FOR UPDATE OF a",
         "SELECT a, b.id FROM {t}a a JOIN {t}b b ON a.id = b.a_id",
     ]
@@ -121,6 +123,40 @@ def test_joins_that_stay_local(twins):
         sorted(execute(twins.db, "SELECT a.id, b.id FROM p.a a JOIN p.b b ON a.id = b.a_id"))
     execute(twins.db, "DROP SCHEMA s2 CASCADE")
     execute(twins.db, "DROP SERVER rsrv2 CASCADE")
+
+
+# Inner joins with clauses the remote cannot evaluate exactly (volatile, a user function,
+# another collation): the join is pushed with the others, those filter its rows locally.
+LOCAL_CLAUSES = [
+    "SELECT a.id, b.id FROM {t}a a JOIN {t}b b ON a.id = b.a_id AND random() >= 0",
+    "SELECT a.id, b.v FROM {t}a a JOIN {t}b b ON a.id = b.a_id AND public.plus1(a.k) = b.v",
+    'SELECT a.id, b.w FROM {t}a a JOIN {t}b b ON a.id = b.a_id '
+    'WHERE a.t < b.w COLLATE "C" AND b.v > 2',
+    "SELECT a.id, b.id, c.x FROM {t}a a JOIN {t}b b ON a.id = b.a_id "
+    "JOIN {t}c c ON c.b_id = b.id AND public.plus1(c.id) > a.k",
+]
+
+
+def test_inner_joins_with_local_clauses_match_postgres_fdw(twins):
+    execute(twins.db, "CREATE FUNCTION public.plus1(i integer) RETURNS integer "
+                      "LANGUAGE plpgsql IMMUTABLE AS 'BEGIN RETURN i + 1; END'")
+    for query in LOCAL_CLAUSES:
+        twins.both(query)
+        shown = plan(twins.db, query.replace("{t}", "s."))
+        assert "Relations: " in shown and "Join" not in shown.replace("Foreign Scan", ""), \
+            shown
+        local, remote = shown.split("Remote SQL: ")
+        assert "  Filter: " in local, shown
+        assert not any(word in remote for word in ("random", "plus1", "COLLATE", '".<)')), \
+            shown
+    # Only a local clause: the remote joins without one (ON TRUE) where that is cheaper
+    # (here by forbidding local joins: the estimates of the tables' ranges are rough).
+    query = "SELECT a.id, b.id FROM {t}a a JOIN {t}b b ON public.plus1(a.id) = b.id " \
+            "WHERE a.id < 4 AND b.id < 5"
+    execute(twins.db, "SET enable_hashjoin = off; SET enable_mergejoin = off; "
+                      "SET enable_nestloop = off")
+    twins.both(query)
+    assert "ON (TRUE)" in plan(twins.db, query.replace("{t}", "s."))
 
 
 def test_remote_error_in_a_pushed_join(twins):
