@@ -1,4 +1,4 @@
-"""Which objects a scan must read: pruning by the per-object min/max index.
+"""Which objects a scan must read: pruning by the per-object min/max index and key filters.
 
 An object can be skipped when its index proves no row of it satisfies some qual. That
 alone is not enough with patches: a row of a kept object may be replaced or deleted by
@@ -13,6 +13,15 @@ index's stored form: integers, floats (NaN highest), booleans, bytea, dates and
 timestamps of the column's own type; text only for equality (ordering depends on the
 collation, the index is in byte order); char(n) never (trailing blanks). Anything else
 keeps the object: pruning is an optimisation, a kept object is always correct.
+
+Then an object whose key filter (sgfdw.store.keyfilter, a Bloom filter per key column)
+holds none of the values an '=' or '= ANY' qual on a key column asks for is skipped,
+even one that overlaps a kept object: every row the quals can return has one of those
+keys, and so has every row that replaces or deletes it. Qual values are hashed in the
+form the filter hashed the stored ones (integers, dates and timestamps as 64-bit
+integers, floats as float8, text and bytea as bytes); a value of another Python type
+keeps the object. Text only when the database has no nondeterministic collation: a
+qual carries no collation, and a column may be declared with such a one.
 """
 from __future__ import annotations
 
@@ -21,8 +30,11 @@ import decimal
 import math
 from typing import Any, Callable, Sequence
 
+import pyarrow as pa
 from multicorn import Qual
 
+from sgfdw import pg
+from sgfdw.store.keyfilter import filtered_columns, hash_pairs, may_satisfy
 from sgfdw.store.meta import ObjectInfo
 from sgfdw.store.types import Column, TableSchema
 
@@ -38,19 +50,23 @@ _COMPARISONS = frozenset({"=", "<", "<=", ">", ">="})
 class Plan:
     """The objects a scan reads, in object order, and how many the index pruned."""
 
-    def __init__(self, kept: list[ObjectInfo], over_earlier: list[bool], total: int) -> None:
+    def __init__(self, kept: list[ObjectInfo], over_earlier: list[bool], total: int,
+                 filtered: int = 0) -> None:
         self.kept = kept
         # per kept object: whether it may replace or delete rows of an earlier kept one
         # (then only key quals may drop its rows before the merge)
         self.over_earlier = over_earlier
         self.total = total
+        self.filtered = filtered  # of the pruned, those skipped by their key filter
 
     @property
     def pruned(self) -> int:
         return self.total - len(self.kept)
 
     def describe(self) -> str:
-        return f"Objects: {len(self.kept)} of {self.total} ({self.pruned} pruned by index)"
+        by_filter = f", {self.filtered} by filter" if self.filtered else ""
+        return (f"Objects: {len(self.kept)} of {self.total} "
+                f"({self.pruned - self.filtered} pruned by index{by_filter})")
 
 
 def _temporal(value: Any, column: Column) -> int | None:
@@ -176,21 +192,88 @@ def overlaps(a: tuple[Any, Any] | None, b: tuple[Any, Any] | None) -> bool:
     return a is None or b is None or not (a[1] < b[0] or b[1] < a[0])
 
 
+# The Arrow type a filtered column's qual values are hashed as (keyfilter's families)
+_LOOKUP_TYPES = {**dict.fromkeys(("int2", "int4", "int8", "bool", "date", "timestamp",
+                                  "timestamptz"), pa.int64()),
+                 **dict.fromkeys(("float4", "float8"), pa.float64()),
+                 **dict.fromkeys(("text", "varchar", "name"), pa.string()),
+                 "bytea": pa.binary()}
+
+
+def _lookup_value(value: Any, column: Column) -> Any:
+    """A qual value in the form its column's filter hashed the stored values, or None."""
+    base = column.base
+    if base in ("int2", "int4", "int8"):
+        return value if type(value) is int and -2**63 <= value < 2**63 else None
+    if base in ("float4", "float8"):
+        exact = type(value) is float or (type(value) is int and abs(value) <= 2**53)
+        return float(value) if exact else None
+    if base == "bool":
+        return int(value) if type(value) is bool else None
+    if base in ("date", "timestamp", "timestamptz"):
+        return _temporal(value, column)
+    if base == "bytea":
+        return bytes(value) if isinstance(value, (bytes, bytearray, memoryview)) else None
+    return value if type(value) is str else None
+
+
+def _all_collations_deterministic() -> bool:
+    return pg.execute("SELECT NOT EXISTS (SELECT FROM pg_catalog.pg_collation "
+                      "WHERE NOT collisdeterministic)")[0][0]
+
+
+def _key_lookups(quals: Sequence[Qual], schema: TableSchema) -> list[tuple[str, list]]:
+    """Per '=' or '= ANY' qual on a key column that has filters: the column and the hash
+    pairs of the values one of which a returned row has."""
+    columns = {column.name: column for column in filtered_columns(schema)}
+    lookups = []
+    deterministic = None
+    for qual in quals:
+        column = columns.get(qual.field_name)
+        if column is None:
+            continue
+        if qual.operator == "=" and qual.value is not None:
+            values = [qual.value]
+        elif qual.operator == ("=", True) and isinstance(qual.value, (list, tuple)):
+            values = [value for value in qual.value if value is not None]  # NULL: no row
+        else:
+            continue
+        arrow_type = _LOOKUP_TYPES[column.base]
+        if arrow_type == pa.string():
+            if deterministic is None:
+                deterministic = _all_collations_deterministic()
+            if not deterministic:
+                continue
+        converted = [_lookup_value(value, column) for value in values]
+        if any(value is None for value in converted):
+            continue
+        lookups.append((column.name, hash_pairs(pa.array(converted, arrow_type))))
+    return lookups
+
+
 def plan_objects(objects: Sequence[ObjectInfo], quals: Sequence[Qual],
                  schema: TableSchema) -> Plan:
     """The objects to read: those the index cannot rule out, plus (for a keyed table)
-    every later object whose key range overlaps one of those."""
+    every later object whose key range overlaps one of those -- less those whose key
+    filters hold none of the keys asked for."""
     kept: list[ObjectInfo] = []
     over_earlier: list[bool] = []
     ranges: list[tuple[Any, Any] | None] = []
+    lookups = _key_lookups(quals, schema) if schema.primary_key else []
+    filtered = 0
     for info in objects:
         key_range = key_range_of(info, schema) if schema.primary_key else None
         supersedes = bool(schema.primary_key) and any(overlaps(key_range, r) for r in ranges)
-        if supersedes or may_match(info.index.get("columns", {}), info.rows, quals, schema):
-            kept.append(info)
-            over_earlier.append(supersedes)
-            ranges.append(key_range)
-    return Plan(kept, over_earlier, len(objects))
+        if not supersedes and not may_match(info.index.get("columns", {}), info.rows, quals,
+                                            schema):
+            continue
+        if lookups and not may_satisfy(info.filters, lookups):
+            filtered += 1
+            continue
+        kept.append(info)
+        over_earlier.append(supersedes)
+        ranges.append(key_range)
+    return Plan(kept, over_earlier, len(objects), filtered)
 
 
 # PostgreSQL's defaults where nothing better is known (selfuncs.h)

@@ -4,7 +4,8 @@ A fragment holds a table's columns plus the upsert/delete flag (so it can be a p
 It is put in a canonical row order before anything is derived from it -- by primary
 key, or by every column when there is none -- so the Parquet bytes, and the object id
 derived from the schema and those bytes, depend on the rows and not on the order they
-were read in: the same data is stored once.
+were read in: the same data is stored once. The index and the key filters
+(keyfilter.py) are derived from the rows, not part of the id.
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from sgfdw.store.keyfilter import filters_of
 from sgfdw.store.types import FLAG, TableSchema, storage_of
 
 __all__ = ["Fragment", "arrow_schema", "make_fragment", "decode"]
@@ -43,6 +45,7 @@ class Fragment:
     rows: int
     sha256: str
     index: dict[str, Any]
+    filters: dict[str, Any] | None  # stored form, keyfilter.py
 
 
 def arrow_schema(schema: TableSchema) -> pa.Schema:
@@ -126,7 +129,8 @@ def make_fragment(table: pa.Table, schema: TableSchema) -> Fragment:
     digest = hashlib.sha256(data).hexdigest()
     identity = hashlib.sha256(_ID_DOMAIN + json.dumps(schema.to_json(), sort_keys=True)
                               .encode() + b"\0" + data).hexdigest()
-    return Fragment("o" + identity[:62], data, table.num_rows, digest, _index(table, schema))
+    return Fragment("o" + identity[:62], data, table.num_rows, digest, _index(table, schema),
+                    filters_of(table, schema))
 
 
 def decode(data: bytes, columns: list[str] | None = None) -> pa.Table:

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import datetime
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sgfdw import pg
+from sgfdw.store import keyfilter
 from sgfdw.store.fragments import Fragment
 from sgfdw.store.names import Repository
 from sgfdw.store.types import TableSchema
@@ -45,6 +46,8 @@ class ObjectInfo:
     size: int
     sha256: str
     index: dict[str, Any]
+    # column -> key filter; none for objects written before key filters existed
+    filters: dict[str, keyfilter.KeyFilter] = field(default_factory=dict)
 
 
 def images(repo: Repository) -> list[Image]:
@@ -112,18 +115,27 @@ def add_table_version(repo: Repository, image_hash: str, version: TableVersion) 
          json.dumps(version.schema.to_json()), list(version.object_ids)])
 
 
+# An object stored before key filters existed gets them when it is written again.
+FILL_FILTERS = ("ON CONFLICT (object_id) DO UPDATE SET filters = EXCLUDED.filters "
+                "WHERE splitgraph_meta.objects.filters IS NULL")
+
+
 def add_object(fragment: Fragment) -> None:
     pg.execute(
-        "INSERT INTO splitgraph_meta.objects (object_id, rows, size, sha256, index) "
-        "VALUES ($1, $2::int8, $3::int8, $4, $5::text::jsonb) ON CONFLICT DO NOTHING",
+        "INSERT INTO splitgraph_meta.objects (object_id, rows, size, sha256, index, filters) "
+        "VALUES ($1, $2::int8, $3::int8, $4, $5::text::jsonb, $6::text::jsonb) " + FILL_FILTERS,
         [fragment.object_id, fragment.rows, len(fragment.data), fragment.sha256,
-         json.dumps(fragment.index)])
+         json.dumps(fragment.index),
+         None if fragment.filters is None else json.dumps(fragment.filters)])
 
 
 def objects(object_ids: list[str]) -> dict[str, ObjectInfo]:
-    return {row[0]: ObjectInfo(*row) for row in pg.execute(
-        "SELECT object_id, rows, size, sha256, index FROM splitgraph_meta.objects "
-        "WHERE object_id = ANY($1::text[])", [object_ids])}
+    return {object_id: ObjectInfo(object_id, rows, size, sha256, index,
+                                  keyfilter.parse(filters))
+            for object_id, rows, size, sha256, index, filters in pg.execute(
+                "SELECT object_id, rows, size, sha256, index, filters "
+                "FROM splitgraph_meta.objects WHERE object_id = ANY($1::text[])",
+                [object_ids])}
 
 
 def delete_repository(repo: Repository) -> None:

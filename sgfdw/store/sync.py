@@ -8,11 +8,11 @@ holding images of the repository that the engine lacks refuses the push (40001):
 engine pulls them first. Two engines pushing at once are serialised by that lock, and
 the second finds the first's images.
 
-clone and pull copy the metadata -- images, table versions, tags, objects and their
-external locations -- in one snapshot of the registry, and record the registry as
-the repository's upstream; the objects come when a reader needs them (cache.py), or
-all at once with download_all. Values travel as text (jsonb, timestamptz) and are cast
-back, so nothing is lost between the two servers.
+clone and pull copy the metadata -- images, table versions, tags, objects (with their
+index and key filters) and their external locations -- in one snapshot of the
+registry, and record the registry as the repository's upstream; the objects come when
+a reader needs them (cache.py), or all at once with download_all. Values travel as
+text (jsonb, timestamptz) and are cast back, so nothing is lost between the two servers.
 """
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ _TABLES = ("SELECT image_hash, table_name, table_schema::text, object_ids "
 _TAGS = ("SELECT image_hash, tag FROM splitgraph_meta.tags "
          "WHERE namespace = {0} AND repository = {1} AND tag <> 'HEAD'")
 _OBJECTS = ("SELECT object_id, format, rows, size, sha256, index::text, "
-            "to_json(created) #>> '{{}}' FROM splitgraph_meta.objects "
+            "to_json(created) #>> '{{}}', filters::text FROM splitgraph_meta.objects "
             "WHERE object_id = ANY ({0}::text[])")
 _EXTERNAL = ("SELECT object_id, protocol, url FROM splitgraph_meta.external_objects "
              "WHERE object_id = ANY ({0}::text[])")
@@ -52,8 +52,8 @@ _SET_TAG = ("INSERT INTO splitgraph_meta.tags (namespace, repository, image_hash
             "VALUES ({0}, {1}, {2}, {3}) ON CONFLICT (namespace, repository, tag) "
             "DO UPDATE SET image_hash = EXCLUDED.image_hash")
 _INSERT_OBJECT = ("INSERT INTO splitgraph_meta.objects (object_id, format, rows, size, "
-                  "sha256, index, created) VALUES ({0}, {1}, {2}::int8, {3}::int8, {4}, "
-                  "{5}::jsonb, {6}::timestamptz) ON CONFLICT DO NOTHING")
+                  "sha256, index, created, filters) VALUES ({0}, {1}, {2}::int8, {3}::int8, "
+                  "{4}, {5}::jsonb, {6}::timestamptz, {7}::jsonb) " + meta.FILL_FILTERS)
 _INSERT_EXTERNAL = ("INSERT INTO splitgraph_meta.external_objects (object_id, protocol, url) "
                     "VALUES ({0}, {1}, {2}) ON CONFLICT DO NOTHING")
 # The lock of meta.lock_repository, which commands moving a repository's HEAD take.
@@ -62,12 +62,12 @@ _LOCK = "SELECT pg_advisory_xact_lock(hashtextextended({0}, 1176))"
 
 def _local(statement: str) -> str:
     """A statement for sgfdw.pg: placeholders $1, $2, ..."""
-    return statement.format(*(f"${n}" for n in range(1, 8)))
+    return statement.format(*(f"${n}" for n in range(1, 9)))
 
 
 def _remote(statement: str) -> str:
     """A statement for a psycopg2 engine: placeholders %s."""
-    return statement.format(*(["%s"] * 7))
+    return statement.format(*(["%s"] * 8))
 
 
 class _Side:

@@ -101,9 +101,10 @@ def random_query(rng: random.Random) -> tuple[str, bool]:
 
 def test_random_queries_layered_equal_checkout(db):
     make_history(db)
-    # 2 objects and 2 patches over every key range: a key lookup prunes the other object
+    # 2 objects and 2 patches over every key range: a key lookup prunes the other object,
+    # and the patches without that key by their key filters
     assert objects_line(db, "SELECT * FROM l.t WHERE id = 5") \
-        == "sgfdw: Objects: 3 of 4 (1 pruned by index)"
+        == "sgfdw: Objects: 1 of 4 (1 pruned by index, 2 by filter)"
     rng = random.Random(11)
     for _ in range(120):
         query, ordered = random_query(rng)

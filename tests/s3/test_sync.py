@@ -43,6 +43,13 @@ def test_push_clone_checkout_pull(pg, registry, hub, db, s3):
         add_registry(other, registry, hub)
         assert execute(other, "SELECT sgfdw.clone('registry', %s)", (REPO,)) == [(2,)]
         assert object_files(other) == 0  # metadata only
+        # The objects' key filters travel with their metadata, both ways.
+        ids = [row[0] for row in execute(other, "SELECT object_id FROM splitgraph_meta.objects")]
+        filters = ("SELECT object_id, filters FROM splitgraph_meta.objects "
+                   "WHERE object_id = ANY(%s) ORDER BY 1")
+        assert len(ids) == 5 and all(row[1] for row in execute(other, filters, (ids,)))
+        assert execute(other, filters, (ids,)) == execute(db, filters, (ids,)) \
+            == execute(hub, filters, (ids,))
         execute(other, "SELECT sgfdw.checkout(%s)", (REPO,))
         assert object_files(other) == 5
         assert checked_out(other) == rows(db, "SELECT * FROM source")

@@ -1,0 +1,153 @@
+"""Key filters (a Bloom filter per object and key column): a key lookup skips the
+objects that cannot hold its key, the patch included, and never loses a row -- lookups
+of present, absent, patched, deleted and new keys, IN lists and nested-loop lookups,
+keys of every stored type looked up with values of other types, compared with the
+image checked out; objects stored without filters are read as before."""
+from __future__ import annotations
+
+import pytest
+
+from fdwtest import execute
+from test_layered_scan import assert_same_results, layered_import, objects_line
+
+HEAP = '"t/f".t'
+
+
+@pytest.fixture
+def patched(db):
+    """t/f: keys 0, 2, ..., 1998 in 10 objects by key, then a patch spread over the whole
+    key range (updates, deletes, new keys): its min/max overlaps every lookup."""
+    execute(db, "SET sgfdw.fragment_rows = 100")
+    execute(db, "CREATE TABLE src (id int PRIMARY KEY, v text)")
+    execute(db, "INSERT INTO src SELECT g * 2, md5(g::text) FROM generate_series(0, 999) g")
+    execute(db, "SELECT sgfdw.init('t/f')")
+    execute(db, "SELECT sgfdw.import_table('t/f', 't', 'src')")
+    execute(db, f"UPDATE {HEAP} SET v = 'new' WHERE id IN (10, 510, 1010, 1510)")
+    execute(db, f"DELETE FROM {HEAP} WHERE id IN (20, 1020)")
+    execute(db, f"INSERT INTO {HEAP} VALUES (3, 'three'), (1999, 'last')")
+    execute(db, "SELECT sgfdw.commit('t/f', 'patch')")
+    return db
+
+
+LOOKUPS = {  # query -> its EXPLAIN line: objects read of 11, how each other was pruned
+    "SELECT * FROM {t} WHERE id = 600": "1 of 11 (9 pruned by index, 1 by filter)",
+    "SELECT * FROM {t} WHERE id = 510": "2 of 11 (9 pruned by index)",  # updated
+    "SELECT * FROM {t} WHERE id = 1020": "2 of 11 (9 pruned by index)",  # deleted
+    "SELECT * FROM {t} WHERE id = 601": "0 of 11 (9 pruned by index, 2 by filter)",
+    "SELECT * FROM {t} WHERE id = 3": "1 of 11 (9 pruned by index, 1 by filter)",  # new
+    "SELECT * FROM {t} WHERE id = 1999": "1 of 11 (10 pruned by index)",  # new, above all
+    "SELECT * FROM {t} WHERE id IN (600, 1202, 601)": "2 of 11 (8 pruned by index, 1 by filter)",
+    "SELECT * FROM {t} WHERE id IN (600, 1020, 5000)": "3 of 11 (8 pruned by index)",
+    "SELECT * FROM {t} WHERE id = ANY(ARRAY[601, NULL])":
+        "0 of 11 (9 pruned by index, 2 by filter)",
+    "SELECT * FROM {t} WHERE id = 600 AND v LIKE 'x%%'": "1 of 11 (9 pruned by index, 1 by filter)",
+    "SELECT * FROM {t} WHERE id >= 600 AND id <= 600": "2 of 11 (9 pruned by index)",  # a range
+}
+
+
+def test_lookups_skip_the_objects_without_their_key(patched):
+    layered_import(patched, "t/f", "l")
+    for query, line in LOOKUPS.items():
+        assert objects_line(patched, query.format(t="l.t")) == f"sgfdw: Objects: {line}", query
+    assert_same_results(patched, "l.t", HEAP, [*LOOKUPS, "SELECT * FROM {t} WHERE id = 10",
+                                               "SELECT * FROM {t} WHERE id IN (3, 20, 1999)"])
+
+
+def test_nested_loop_lookups_find_every_key(patched):
+    layered_import(patched, "t/f", "l")
+    execute(patched, "CREATE TABLE wanted (id int)")
+    execute(patched, "INSERT INTO wanted VALUES (600), (510), (1020), (601), (3), (1999), "
+                     "(20), (10), (NULL), (-1)")
+    execute(patched, "ANALYZE wanted")
+    execute(patched, "SET enable_hashjoin = off")
+    execute(patched, "SET enable_mergejoin = off")
+    query = "SELECT w.id, t.v FROM wanted w LEFT JOIN {t} t ON t.id = w.id"
+    plan = "\n".join(row[0] for row in execute(patched, "EXPLAIN " + query.format(t="l.t")))
+    assert "Nested Loop" in plan and "Foreign Scan" in plan, plan
+    assert_same_results(patched, "l.t", HEAP, [query])
+
+
+def test_objects_stored_without_filters_are_read_as_before(patched):
+    execute(patched, "UPDATE splitgraph_meta.objects SET filters = NULL")
+    layered_import(patched, "t/f", "l")
+    assert objects_line(patched, "SELECT * FROM l.t WHERE id = 600") \
+        == "sgfdw: Objects: 2 of 11 (9 pruned by index)"
+    assert_same_results(patched, "l.t", HEAP, list(LOOKUPS))
+    # The same rows stored again (here: into another repository) fill their filters in.
+    execute(patched, "SELECT sgfdw.init('t/again')")
+    execute(patched, "SELECT sgfdw.import_table('t/again', 't', 'src')")
+    assert execute(patched, "SELECT count(*) FILTER (WHERE filters IS NULL), count(*) "
+                            "FROM splitgraph_meta.objects") == [(1, 11)]  # the patch
+
+
+# key type -> (keys of the first image, keys the patch adds, other literals looked up)
+KEYS = {
+    "int2": (["1", "2", "3"], ["-32768", "32767", "0"], ["0::int8", "32767::int4", "2::int8",
+                                                         "5", "2.0"]),
+    "int4": (["1", "2", "3"], ["-2147483648", "2147483647"], ["1::int2", "2147483647::int8",
+                                                              "4", "4294967297::int8"]),
+    "int8": (["1", "2", "3"], ["-9223372036854775808", "9223372036854775807"],
+             ["1::int4", "3::int2", "4"]),
+    "float4": (["1.5", "2.5", "3.5"], ["'-0'", "'NaN'", "0.1", "'Infinity'"],
+               ["0", "0.1::float8", "'NaN'::float8", "1.5::float8", "'-0'::float8", "4"]),
+    "float8": (["1.5", "2.5", "3.5"], ["'-0'", "'NaN'", "0.1", "'-Infinity'", "5e-324"],
+               ["0", "0.1::float4", "2.5::float4", "'NaN'::float4", "4", "0.1::numeric"]),
+    "bool": (["false"], ["true"], []),
+    "text": (["'b'", "'c'", "'d'"], ["''", "'ü表🎉'", "'A'", "' '", "'a'"],
+             ["'B'", "'x'", "'a '", "'a'::name", "'a'::varchar", "'a'::char(3)"]),
+    "varchar(5)": (["'b'", "'c'", "'d'"], ["''", "'zz'", "'a'"], ["'a'::text", "'a '"]),
+    "name": (["'b'", "'c'", "'d'"], ["''", "'a name'", "'z'"], ["'a name'::text", "'A NAME'"]),
+    "bytea": (["'\\x10'", "'\\x20'", "'\\x30'"], ["'\\x'", "'\\x00ff'", "'\\xff'"],
+              ["'\\x00'", "'\\x0010'"]),
+    "date": (["'2000-01-01'", "'2000-01-02'", "'2000-01-03'"],
+             ["'infinity'", "'-infinity'", "'2000-02-29'", "'0044-03-15 BC'"],
+             ["'2000-02-29'::timestamp", "'2000-02-29 00:00+00'::timestamptz", "'2000-02-28'"]),
+    "timestamp": (["'2000-01-01 00:00'", "'2000-01-02 00:00'", "'2000-01-03 00:00'"],
+                  ["'2020-01-01 12:34:56.789012'", "'infinity'", "'-infinity'",
+                   "'294276-12-31 23:59:59.999999'"],
+                  ["'2020-01-01 12:34:56.789012+00'::timestamptz", "'2020-01-01'::date",
+                   "'2020-01-01 12:34:56.789011'"]),
+    "timestamptz": (["'2000-01-01 00:00+00'", "'2000-01-02 00:00+00'", "'2000-01-03 00:00+00'"],
+                    ["'2020-06-01 12:00:00.000001+05:30'", "'-infinity'", "'infinity'"],
+                    ["'2020-06-01 06:30:00.000001+00'", "'2020-06-01 06:30:00.000001'::timestamp",
+                     "'2020-06-01 06:30:00.000002+00'"]),
+    # not filtered (equality is not byte or number equality): looked up all the same
+    "numeric": (["1.0", "2", "3"], ["2.50", "'NaN'", "0.000"],
+                ["2.5", "1", "1.00", "0", "2.5::float8"]),
+    "char(5)": (["'b'", "'c'", "'d'"], ["'a'", "'zz'"], ["'a    '", "'a'::text", "'zz '"]),
+    "uuid": (["'00000000-0000-0000-0000-000000000001'"],
+             ["'A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11'"],
+             ["'a0eebc999c0b4ef8bb6d6bb9bd380a11'"]),
+}
+FILTERED = set(KEYS) - {"bool", "numeric", "char(5)", "uuid"}
+
+
+def _table(key_type: str) -> str:
+    return "k_" + key_type.split("(")[0]
+
+
+def test_every_key_type_is_looked_up_exactly(db):
+    """One table per key type: the first image holds some keys, the patch adds the edge
+    values (-0, NaN, infinities, extremes, empty) and updates a first-image key; every
+    key and values of other types are looked up (= and IN), as in the checkout."""
+    execute(db, "SELECT sgfdw.init('t/k')")
+    for key_type, (first, added, _) in KEYS.items():
+        table = f'"t/k".{_table(key_type)}'
+        execute(db, f"CREATE TABLE {table} (k {key_type} PRIMARY KEY, n int)")
+        execute(db, f"INSERT INTO {table} VALUES " + ", ".join(
+            f"({value}, {n})" for n, value in enumerate(first)))
+    execute(db, "SELECT sgfdw.commit('t/k')")
+    for key_type, (first, added, _) in KEYS.items():
+        table = f'"t/k".{_table(key_type)}'
+        execute(db, f"INSERT INTO {table} VALUES " + ", ".join(
+            f"({value}, {n + 10})" for n, value in enumerate(added)))
+        execute(db, f"UPDATE {table} SET n = -1 WHERE k = {first[-1]}")
+    execute(db, "SELECT sgfdw.commit('t/k')")
+    layered_import(db, "t/k", "l")
+    for key_type, (first, added, others) in KEYS.items():
+        typed = [f"({value})::{key_type}" for value in first + added]
+        queries = [f"SELECT * FROM {{t}} WHERE k = {value}" for value in typed + others]
+        queries.append(f"SELECT * FROM {{t}} WHERE k IN ({', '.join(typed + others)})")
+        assert_same_results(db, f"l.{_table(key_type)}", f'"t/k".{_table(key_type)}', queries)
+        line = objects_line(db, f"SELECT * FROM l.{_table(key_type)} WHERE k = {typed[0]}")
+        assert ("1 by filter" in line) == (key_type in FILTERED), (key_type, line)
