@@ -9,8 +9,8 @@ its primary key index, VACUUM ANALYZEd. Median of several runs after a warm-up:
 * ``SELECT count(*)`` and ``SELECT count(*), sum(f), max(t)``: every object read and
   merged -- target within 2x of the heap with the Arrow batch lane; the row path too
   (a foreign table declaring t as varchar: a type other than the stored one takes it);
-* primary-key lookup ``WHERE id = $k``: target < 10 ms, 1 object read (+ the patch when
-  its key range overlaps: a patch of random keys overlaps everything);
+* primary-key lookup ``WHERE id = $k``: target < 10 ms, 1 object read (the patch of
+  random keys overlaps every key's range: its key filter skips it unless it holds k);
 * a 1% key range: target within 3x of the heap with an index.
 
 JIT and parallel query are off.
