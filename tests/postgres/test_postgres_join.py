@@ -5,6 +5,8 @@ the joins that must stay local (a clause the remote cannot evaluate exactly, tab
 two servers)."""
 from __future__ import annotations
 
+import random
+
 import pytest
 from psycopg2 import sql
 
@@ -198,14 +200,18 @@ SEMI_ANTI = [
 
 
 def test_semi_and_anti_joins_match_postgres_fdw(twins):
+    # (One test: each twin setup costs seconds.)
     for query in SEMI_ANTI:
         twins.both(query)
         shown = plan(twins.db, query.replace("{t}", "s."))
         assert "Relations: " in shown and "EXISTS (SELECT NULL FROM " in shown, shown
         assert "Join" not in shown.replace("Foreign Scan", ""), shown
+    check_random_semi_and_anti_joins(twins)
+    check_explain_of_semi_and_anti_joins(twins)
+    check_semi_and_anti_joins_that_stay_local(twins)
 
 
-def test_explain_verbose_shows_the_pushed_semi_and_anti_joins(twins):
+def check_explain_of_semi_and_anti_joins(twins):
     def remote(query: str) -> str:
         (line,) = [line for line in explain(twins.db, query) if "Remote SQL" in line]
         return line.split("Remote SQL: ")[1].replace(twins.a, "S")
@@ -229,7 +235,7 @@ def test_explain_verbose_shows_the_pushed_semi_and_anti_joins(twins):
         'OPERATOR("pg_catalog".=) r2."id")))'), nested
 
 
-def test_semi_and_anti_joins_that_stay_local(twins):
+def check_semi_and_anti_joins_that_stay_local(twins):
     local = [
         # NOT IN is no anti join (a NULL makes it unknown), a volatile EXISTS stays a
         # subplan, another collation stays local, and a semi join on a full join's side
@@ -247,6 +253,41 @@ def test_semi_and_anti_joins_that_stay_local(twins):
              "(SELECT 1 FROM {t}c c WHERE c.b_id = b.id)) b ON a.id = b.a_id")
     twins.both(query)
     assert "FULL JOIN" not in plan(twins.db, query.replace("{t}", "s.")).split("Relations")[-1]
+
+
+def random_semi_anti_query(rng: random.Random) -> str:
+    """A semi or anti join of a random shape: alone or beside an inner or outer join
+    (EXISTS in WHERE or in the ON clause), correlated on keys holding NULLs or not, with
+    or without quals and clauses the remote cannot evaluate."""
+    test = rng.choice(["EXISTS", "NOT EXISTS"])
+    inner, correlation = rng.choice([("b x", "x.a_id = a.id"), ("b x", "x.v = a.k"),
+                                     ("b x", "x.w = a.t"), ("c x", "x.b_id = a.id"),
+                                     ("b x", "x.a_id = a.id + 1 OR x.v = a.k")])
+    condition = rng.choice(["", " AND x.id % 3 = 1", " AND x.id < 90",
+                            " AND x.id > 2 * a.k"])
+    subquery = f"{test} (SELECT 1 FROM {{t}}{inner} WHERE ({correlation}){condition})"
+    quals = rng.choice(["", " AND a.id < 70", " AND a.k IS NOT NULL", " AND a.t <> 'w3'"])
+    shape = rng.choice(["alone", "inner", "left", "left on", "right"])
+    if shape == "alone":
+        return f"SELECT a.id, a.k FROM {{t}}a a WHERE {subquery}{quals}"
+    if shape == "left on":
+        for a_column, y_column in (("a.id", "y.id"), ("a.k", "y.v"), ("a.t", "y.w")):
+            subquery = subquery.replace(a_column, y_column)
+        return (f"SELECT a.id, y.id FROM {{t}}a a LEFT JOIN {{t}}b y ON y.a_id = a.id "
+                f"AND {subquery} WHERE TRUE{quals}")
+    join = {"inner": "JOIN", "left": "LEFT JOIN", "right": "RIGHT JOIN"}[shape]
+    return (f"SELECT a.id, y.id, y.v FROM {{t}}a a {join} {{t}}b y ON y.a_id = a.id "
+            f"WHERE {subquery}{quals}")
+
+
+def check_random_semi_and_anti_joins(twins):
+    rng = random.Random(1717)
+    pushed = 0
+    for _ in range(40):
+        query = random_semi_anti_query(rng)
+        twins.both(query)
+        pushed += "Relations: " in plan(twins.db, query.replace("{t}", "s."))
+    assert pushed >= 30, pushed
 
 
 def test_fdws_that_do_not_join_semi_or_anti_joins_behave_as_before(twins):
