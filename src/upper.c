@@ -34,6 +34,9 @@
 #include "utils/lsyscache.h"
 #include "utils/selfuncs.h"
 
+/* The cost of a remotely sorted aggregation relative to the unsorted one. */
+#define REMOTE_SORT_MULTIPLIER 1.05
+
 /* What a pushed aggregation is (ForeignScan.fdw_private[SgScanPrivateAggregation]). */
 enum SgAggregationField
 {
@@ -423,6 +426,13 @@ wants_expressions(SgTable *table)
 	return wanted;
 }
 
+/* What computing baserel's groups costs the remote server, before they are transferred. */
+static Cost
+remote_grouping_cost(RelOptInfo *baserel, Cost startup_cost)
+{
+	return startup_cost + baserel->rows * cpu_operator_cost;
+}
+
 /*
  * Offers the FDW the grouping of baserel (whose restriction clauses it enforces) and,
  * if it accepts, adds the path of a scan yielding the groups.
@@ -470,7 +480,7 @@ sgfdw_add_aggregate_path(PlannerInfo *root, RelOptInfo *baserel, RelOptInfo *gro
 	 */
 	add_path(grouped_rel, (Path *)
 			 make_upper_path(root, grouped_rel, grouped_rel->reltarget, rows, startup_cost,
-							 startup_cost + baserel->rows * cpu_operator_cost +
+							 remote_grouping_cost(baserel, startup_cost) +
 							 groups * row_cost * 0.5, NIL,
 							 sgfdw_path_private(NIL, NULL, NULL, description, scan_tlist)));
 }
@@ -556,6 +566,7 @@ sgfdw_add_ordered_aggregation_path(PlannerInfo *root, ForeignPath *aggregated,
 	List	   *nodes = NIL;
 	PyObject   *method;
 	PyObject   *aggregation;
+	Cost		surcharge;
 	ListCell   *lc;
 
 	if (root->sort_pathkeys == NIL)
@@ -576,13 +587,20 @@ sgfdw_add_ordered_aggregation_path(PlannerInfo *root, ForeignPath *aggregated,
 									   output_sortkeys(aggregation, nodes)),
 				 "can_sort_aggregation()"))
 		return;
-	/* Sorting the groups remotely costs less than sorting them here. */
+	/*
+	 * The remote work costs more sorted, as postgres_fdw's DEFAULT_FDW_SORT_MULTIPLIER
+	 * says (the remote server may sort every row to group them instead of hashing):
+	 * a few groups are then sorted here, many remotely. Not so above a LIMIT, whose
+	 * pushdown needs the remote order and spares transferring the other groups.
+	 */
+	surcharge = root->parse->limitCount != NULL ? 0 :
+		remote_grouping_cost(find_base_rel(root, bms_singleton_member(root->all_baserels)),
+							 aggregated->path.startup_cost) * (REMOTE_SORT_MULTIPLIER - 1);
 	add_path(ordered_rel, (Path *)
 			 make_upper_path(root, ordered_rel, root->upper_targets[UPPERREL_ORDERED],
 							 aggregated->path.rows,
-							 aggregated->path.startup_cost,
-							 aggregated->path.total_cost +
-							 aggregated->path.rows * cpu_operator_cost * 0.5,
+							 aggregated->path.startup_cost + surcharge,
+							 aggregated->path.total_cost + surcharge,
 							 root->sort_pathkeys,
 							 sgfdw_path_private(nodes, NULL, NULL,
 												list_nth(pushed, SgPathPrivateAggregation),

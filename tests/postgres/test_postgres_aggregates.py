@@ -261,6 +261,9 @@ LEFT_LOCAL = [
     # DISTINCT above the groups: PostgreSQL's.
     ("SELECT DISTINCT count(*) FROM {t}m GROUP BY g ORDER BY 1 LIMIT 2",
      ["Limit", "Sort"]),
+    # Two groups, no LIMIT: sorted here (sorted remotely, the remote server might sort
+    # its rows to group them instead of hashing them; postgres_fdw reckons so too).
+    ("SELECT b, count(*) FROM {t}m GROUP BY b ORDER BY b", ["Sort"]),
 ]
 
 
