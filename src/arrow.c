@@ -60,12 +60,27 @@ typedef struct SgArrowType
 } SgArrowType;
 
 /* A needed column: where its values are, and what it becomes. */
+/*
+ * Pairings of an Arrow type and a column type common enough to be read without the
+ * general path's per-value dispatch (and checks that hold for the whole batch).
+ */
+typedef enum SgArrowDirect
+{
+	AD_NONE,
+	AD_INT4,					/* int32 into int4 */
+	AD_INT8,					/* int64 into int8 */
+	AD_FLOAT8,					/* double into float8 */
+	AD_TEXT						/* utf8 (32-bit offsets) checked for the batch, into text */
+} SgArrowDirect;
+
 typedef struct SgArrowColumn
 {
 	const char *name;			/* the foreign table's column name (UTF-8) */
 	SgConverter *conv;
 	Oid			basetype;
 	int32		typmod;
+	bool		domain;			/* conv's type is a domain: its constraints checked */
+	SgArrowDirect direct;		/* how the current batch's values are read */
 	int			child;			/* index among the batch's columns, -1: missing (NULL) */
 	SgArrowType type;			/* of the values (the dictionary's, if encoded) */
 	SgArrowType index_type;		/* the index type of a dictionary-encoded column */
@@ -554,6 +569,37 @@ bind_field(SgArrowReader *reader, SgArrowColumn *column, const struct ArrowSchem
 
 static bool utf8_strings_valid(const SgArrowColumn *column, const struct ArrowArray *array);
 
+/* Whether the column's values in this batch can be read directly (see SgArrowDirect). */
+static SgArrowDirect
+direct_reading(const SgArrowColumn *column)
+{
+	if (column->dictionary || column->json)
+		return AD_NONE;
+	switch (column->type.kind)
+	{
+		case AK_INT:
+			if (column->type.width == 4 && column->basetype == INT4OID)
+				return AD_INT4;
+			if (column->type.width == 8 && column->basetype == INT8OID)
+				return AD_INT8;
+			break;
+		case AK_FLOAT64:
+			if (column->basetype == FLOAT8OID)
+				return AD_FLOAT8;
+			break;
+		case AK_STRING:
+			/* what string_datum does for these, its checks done for the batch */
+			if (column->utf8_checked && column->type.width == 4 &&
+				column->basetype == TEXTOID && column->typmod < 0 &&
+				GetDatabaseEncoding() == PG_UTF8)
+				return AD_TEXT;
+			break;
+		default:
+			break;
+	}
+	return AD_NONE;
+}
+
 /* A column's array in the current batch, checked (recursively: nested values). */
 static void
 bind_column_array(SgArrowColumn *column, const struct ArrowArray *array, int64 needed)
@@ -570,6 +616,7 @@ bind_column_array(SgArrowColumn *column, const struct ArrowArray *array, int64 n
 	}
 	/* JSON text checks its strings as it escapes them */
 	column->utf8_checked = !column->json && utf8_strings_valid(column, values);
+	column->direct = direct_reading(column);
 	switch (column->type.kind)
 	{
 		case AK_LIST:
@@ -1653,6 +1700,40 @@ column_datum(SgArrowColumn *column, int64 row, bool *isnull)
 	return value_datum(column, index);
 }
 
+/* column_datum of a column read directly (column->direct). */
+static inline Datum
+direct_datum(const SgArrowColumn *column, int64 row, bool *isnull)
+{
+	const struct ArrowArray *array = column->array;
+	int64		index = array->offset + row;
+
+	*isnull = is_null(array, index);
+	if (*isnull)
+		return (Datum) 0;
+	switch (column->direct)
+	{
+		case AD_INT4:
+			return Int32GetDatum(((const int32 *) array->buffers[1])[index]);
+		case AD_INT8:
+			return Int64GetDatum(((const int64 *) array->buffers[1])[index]);
+		case AD_FLOAT8:
+			return Float8GetDatum(((const double *) array->buffers[1])[index]);
+		case AD_TEXT:
+			{
+				/* offsets in order: checked with the batch's UTF-8 */
+				const int32 *offsets = array->buffers[1];
+				int32		size = offsets[index + 1] - offsets[index];
+
+				sgconv_check_value_size(TEXTOID, -1, size);
+				return PointerGetDatum(cstring_to_text_with_len((const char *) array->buffers[2] +
+																offsets[index], size));
+			}
+		case AD_NONE:
+			break;
+	}
+	return (Datum) 0;
+}
+
 /* ------------------------------------------------------------------------
  * Capsules, streams and the reader
  * ------------------------------------------------------------------------ */
@@ -1848,6 +1929,7 @@ sgarrow_open(int ncolumns, PyObject **names, SgConverter **converters, int *slot
 		column->conv = converters[c];
 		column->typmod = typmod;
 		column->basetype = getBaseTypeAndTypmod(typoid, &column->typmod);
+		column->domain = column->basetype != typoid;
 	}
 	return reader;
 }
@@ -1915,9 +1997,12 @@ sgarrow_next_row(SgArrowReader *reader, Datum *values, bool *nulls, int *current
 				values[slot] = (Datum) 0;
 				nulls[slot] = true;
 			}
+			else if (column->direct != AD_NONE)
+				values[slot] = direct_datum(column, row, &nulls[slot]);
 			else
 				values[slot] = column_datum(column, row, &nulls[slot]);
-			values[slot] = sgconv_check_domain(column->conv, values[slot], nulls[slot]);
+			if (column->domain)
+				values[slot] = sgconv_check_domain(column->conv, values[slot], nulls[slot]);
 		}
 	}
 	reader->row++;
