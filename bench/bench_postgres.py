@@ -3,7 +3,9 @@
 Starts two throwaway clusters (tests/harness.py): a "remote" one holding a table of N
 rows (id int primary key, t text, f float8, k int: id % 10) and a "local" one with both postgres_fdw
 (fetch_size 10000) and sgfdw.postgres.PostgresFdw (its default fetch_size, 10000)
-importing it. Measured in the same run, median of several runs after a warm-up:
+importing it. Measured in the same run, both FDWs alternating within each round (so
+that the shared machine's changing load hits both alike), median of several rounds after
+a warm-up; the spread is the lowest and highest of the rounds' ratios:
 
 * full scan throughput: ``SELECT count(*), sum(f), max(t) FROM (SELECT * FROM ft
   OFFSET 0) s`` -- the OFFSET 0 keeps postgres_fdw from pushing the aggregate down, so
@@ -24,11 +26,14 @@ Targets (issue): full-scan throughput >= 0.5x postgres_fdw's; selective latency
 parallel query are off on both clusters; both foreign tables are ANALYZEd.
 
     .venv/bin/python bench/bench_postgres.py [--rows N] [--repeat R] [--lookups L] [--strict]
+        [--cases full,key,range,update,count,...]   (default: every case)
 """
 
 from __future__ import annotations
 
 import argparse
+import collections
+import math
 import random
 import shutil
 import statistics
@@ -118,7 +123,13 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--lookups", type=int, default=200)
     parser.add_argument("--strict", action="store_true")
+    parser.add_argument("--cases", help="comma-separated names of the cases to measure")
     args = parser.parse_args()
+    every_case = ["full", "key", "range", *AGGREGATES, "update"]
+    wanted = set(args.cases.split(",")) if args.cases else set(every_case)
+    if not wanted <= set(every_case):
+        parser.error(f"unknown cases {sorted(wanted - set(every_case))}; "
+                     f"known: {','.join(every_case)}")
     n = args.rows
     span = max(n // 100, 1)
     rng = random.Random(42)
@@ -162,6 +173,8 @@ def main() -> int:
         plans = {}
         for schema in ("p", "s"):
             for name, query in [("full", FULL_SCAN), *AGGREGATES.items()]:
+                if name not in wanted:
+                    continue
                 cur.execute("EXPLAIN (VERBOSE, COSTS OFF) " + query.format(t=f"{schema}.big"))
                 plans[name, schema] = [r[0].strip() for r in cur.fetchall()
                                        if "Remote SQL" in r[0]]
@@ -173,58 +186,67 @@ def main() -> int:
                                     ("range", BY_RANGE, (1000, 1000 + span - 1)),
                                     *((name, query, None)
                                       for name, query in AGGREGATES.items())]:
+            if name not in wanted:
+                continue
             rcur.execute(query.format(t="public.big"), params)
             expected = rcur.fetchall()
             for schema in ("p", "s"):
                 cur.execute(query.format(t=f"{schema}.big"), params)
                 answers[name, schema] = cur.fetchall() == expected
 
-        results: dict[tuple[str, str], float] = {}
-        for schema in ("p", "s"):
-            table = f"{schema}.big"
-            results["full", schema] = median_time(
-                lambda: timed(cur, FULL_SCAN.format(t=table))[0], args.repeat)
+        # A case not measured (--cases) is NaN, and not reported.
+        results: dict[tuple[str, str], float] = collections.defaultdict(lambda: math.nan)
+        spreads: dict[str, tuple[float, float]] = {}
 
-            keys = [rng.randint(1, n) for _ in range(args.lookups)]
+        def measure(name: str, run, repeat: int) -> None:
+            """run(schema) -> seconds, for both FDWs in turn in each round."""
+            if name not in wanted:
+                return
+            times: dict[str, list[float]] = {"p": [], "s": []}
+            run("p"), run("s")      # warm-up: connections, caches, plans
+            for i in range(repeat):
+                for schema in ("p", "s") if i % 2 == 0 else ("s", "p"):
+                    times[schema].append(run(schema))
+            for schema, seconds in times.items():
+                results[name, schema] = statistics.median(seconds)
+            ratios = [s / p for p, s in zip(times["p"], times["s"])]
+            spreads[name] = (min(ratios), max(ratios))
 
-            def lookups() -> float:
-                times = [timed(cur, BY_KEY.format(t=table), (k,))[0] for k in keys]
-                return statistics.median(times)
-
-            results["key", schema] = median_time(lookups, 3)
-
-            starts = [rng.randint(1, n - span) for _ in range(max(args.lookups // 10, 5))]
-
-            def ranges() -> float:
-                times = [timed(cur, BY_RANGE.format(t=table), (a, a + span - 1))[0]
-                         for a in starts]
-                return statistics.median(times)
-
-            results["range", schema] = median_time(ranges, 3)
-            for name, query in AGGREGATES.items():
-                results[name, schema] = median_time(
-                    lambda query=query: timed(cur, query.format(t=table))[0], args.repeat)
-
-            updated = min(n, 10000)
-
-            def update() -> float:
-                start = time.perf_counter()
-                cur.execute(UPDATE.format(t=table), (updated,))
-                answers["update", schema] = cur.rowcount == updated
-                return time.perf_counter() - start
-
-            results["update", schema] = median_time(update, args.repeat)
-
-        results["full", "direct"] = median_time(lambda: direct_full_scan(remote), args.repeat)
+        measure("full", lambda schema: timed(cur, FULL_SCAN.format(t=f"{schema}.big"))[0],
+                args.repeat)
         keys = [rng.randint(1, n) for _ in range(args.lookups)]
-        results["key", "direct"] = median_time(
-            lambda: statistics.median(timed(rcur, BY_KEY.format(t="public.big"), (k,))[0]
-                                      for k in keys), 3)
+        measure("key", lambda schema: statistics.median(
+            timed(cur, BY_KEY.format(t=f"{schema}.big"), (k,))[0] for k in keys), 3)
         starts = [rng.randint(1, n - span) for _ in range(max(args.lookups // 10, 5))]
-        results["range", "direct"] = median_time(
-            lambda: statistics.median(
-                timed(rcur, "SELECT * FROM public.big WHERE id BETWEEN %s AND %s",
-                      (a, a + span - 1))[0] for a in starts), 3)
+        measure("range", lambda schema: statistics.median(
+            timed(cur, BY_RANGE.format(t=f"{schema}.big"), (a, a + span - 1))[0]
+            for a in starts), 3)
+        for name, query in AGGREGATES.items():
+            measure(name, lambda schema, query=query:
+                    timed(cur, query.format(t=f"{schema}.big"))[0], args.repeat)
+
+        updated = min(n, 10000)
+
+        def update(schema: str) -> float:
+            start = time.perf_counter()
+            cur.execute(UPDATE.format(t=f"{schema}.big"), (updated,))
+            answers["update", schema] = cur.rowcount == updated
+            return time.perf_counter() - start
+
+        measure("update", update, args.repeat)
+
+        if "full" in wanted:
+            results["full", "direct"] = median_time(lambda: direct_full_scan(remote),
+                                                    args.repeat)
+        if "key" in wanted:
+            results["key", "direct"] = median_time(
+                lambda: statistics.median(timed(rcur, BY_KEY.format(t="public.big"), (k,))[0]
+                                          for k in keys), 3)
+        if "range" in wanted:
+            results["range", "direct"] = median_time(
+                lambda: statistics.median(
+                    timed(rcur, "SELECT * FROM public.big WHERE id BETWEEN %s AND %s",
+                          (a, a + span - 1))[0] for a in starts), 3)
         conn.close()
     finally:
         for cluster in clusters:
@@ -236,32 +258,33 @@ def main() -> int:
           f"lookups: median latency of {args.lookups} keys / "
           f"{max(args.lookups // 10, 5)} ranges of {span:,} rows (median of 3 rounds)")
     for name in ("full", *AGGREGATES):
+        if name not in wanted:
+            continue
         print(f"postgres_fdw remote SQL ({name}): {plans[name, 'p']}")
         print(f"sgfdw        remote SQL ({name}): {plans[name, 's']}")
     print()
     labels = {"direct": "psycopg2 direct", "p": "postgres_fdw", "s": "sgfdw PostgresFdw"}
-    print(f"{'measure':<22} {'reader':<18} {'median':>12} {'rows/s':>14} {'vs postgres_fdw':>16}")
-    print("-" * 86)
-    for measure, rows in (("full scan", n), ("one row by key", 1), ("1% by range", span)):
-        key = {"full scan": "full", "one row by key": "key", "1% by range": "range"}[measure]
-        for reader in ("direct", "p", "s"):
-            seconds = results[key, reader]
-            ratio = seconds / results[key, "p"]
-            print(f"{measure:<22} {labels[reader]:<18} {seconds * 1000:10.3f}ms "
-                  f"{rows / seconds:14,.0f} {ratio:15.2f}x")
-        print()
-    for name, query in AGGREGATES.items():
-        for reader in ("p", "s"):
-            seconds = results[name, reader]
-            print(f"{name:<22} {labels[reader]:<18} {seconds * 1000:10.3f}ms "
-                  f"{'':>14} {seconds / results[name, 'p']:15.2f}x")
-    print()
+    print(f"{'measure':<22} {'reader':<18} {'median':>12} {'rows/s':>14} "
+          f"{'vs postgres_fdw':>16} {'spread':>12}")
+    print("-" * 99)
 
-    for reader in ("p", "s"):
-        seconds = results["update", reader]
-        print(f"{'update 10,000 rows':<22} {labels[reader]:<18} {seconds * 1000:10.3f}ms "
-              f"{'':>14} {seconds / results['update', 'p']:15.2f}x")
-    print()
+    def report(name: str, measure: str, readers: tuple[str, ...], rows: int | None) -> None:
+        if name not in wanted:
+            return
+        for reader in readers:
+            seconds = results[name, reader]
+            spread = f"{spreads[name][0]:.2f}-{spreads[name][1]:.2f}x" if reader == "s" else ""
+            print(f"{measure:<22} {labels[reader]:<18} {seconds * 1000:10.3f}ms "
+                  f"{'' if rows is None else f'{rows / seconds:,.0f}':>14} "
+                  f"{seconds / results[name, 'p']:15.2f}x {spread:>12}")
+        print()
+
+    report("full", "full scan", ("direct", "p", "s"), n)
+    report("key", "one row by key", ("direct", "p", "s"), 1)
+    report("range", "1% by range", ("direct", "p", "s"), span)
+    for name in AGGREGATES:
+        report(name, name, ("p", "s"), None)
+    report("update", "update 10,000 rows", ("p", "s"), None)
 
     full = results["full", "p"] / results["full", "s"]
     key_ratio = results["key", "s"] / results["key", "p"]
@@ -276,6 +299,8 @@ def main() -> int:
     ]
     print("Targets:")
     for name, value, op, limit, ok in verdicts:
+        if math.isnan(value):
+            continue
         print(f"  {name:<38} {value:5.2f}x {op} {limit}  {'PASS' if ok else 'MISS'}")
     wrong = [k for k, ok in answers.items() if not ok]
     if wrong:
