@@ -19,22 +19,24 @@ holds none of the values an '=' or '= ANY' qual on a key column asks for is skip
 even one that overlaps a kept object: every row the quals can return has one of those
 keys, and so has every row that replaces or deletes it. Qual values are hashed in the
 form the filter hashed the stored ones (integers, dates and timestamps as 64-bit
-integers, floats as float8, text and bytea as bytes); a value of another Python type
-keeps the object. Text only when the database has no nondeterministic collation: a
-qual carries no collation, and a column may be declared with such a one.
+integers, floats as float8, text and bytea as bytes, uuid and numeric as canonical
+text); a value of another Python type keeps the object. Text only when the database
+has no nondeterministic collation: a qual carries no collation, and a column may be
+declared with such a one.
 """
 from __future__ import annotations
 
 import datetime
 import decimal
 import math
+import uuid
 from typing import Any, Callable, Sequence
 
 import pyarrow as pa
 from multicorn import Qual
 
 from sgfdw import pg
-from sgfdw.store.keyfilter import filtered_columns, hash_pairs, may_satisfy
+from sgfdw.store.keyfilter import filtered_columns, hash_pairs, may_satisfy, numeric_text
 from sgfdw.store.meta import ObjectInfo
 from sgfdw.store.types import Column, TableSchema
 
@@ -192,11 +194,13 @@ def overlaps(a: tuple[Any, Any] | None, b: tuple[Any, Any] | None) -> bool:
     return a is None or b is None or not (a[1] < b[0] or b[1] < a[0])
 
 
+_TEXT_BASES = ("text", "varchar", "name")
 # The Arrow type a filtered column's qual values are hashed as (keyfilter's families)
 _LOOKUP_TYPES = {**dict.fromkeys(("int2", "int4", "int8", "bool", "date", "timestamp",
                                   "timestamptz"), pa.int64()),
                  **dict.fromkeys(("float4", "float8"), pa.float64()),
-                 **dict.fromkeys(("text", "varchar", "name"), pa.string()),
+                 **dict.fromkeys(_TEXT_BASES, pa.string()),
+                 **dict.fromkeys(("uuid", "numeric"), pa.string()),
                  "bytea": pa.binary()}
 
 
@@ -214,6 +218,11 @@ def _lookup_value(value: Any, column: Column) -> Any:
         return _temporal(value, column)
     if base == "bytea":
         return bytes(value) if isinstance(value, (bytes, bytearray, memoryview)) else None
+    if base == "uuid":
+        return str(value) if isinstance(value, uuid.UUID) else None  # uuid_out's spelling
+    if base == "numeric":
+        exact = isinstance(value, decimal.Decimal) or type(value) is int
+        return numeric_text(value) if exact else None
     return value if type(value) is str else None
 
 
@@ -239,7 +248,7 @@ def _key_lookups(quals: Sequence[Qual], schema: TableSchema) -> list[tuple[str, 
         else:
             continue
         arrow_type = _LOOKUP_TYPES[column.base]
-        if arrow_type == pa.string():
+        if column.base in _TEXT_BASES:
             if deterministic is None:
                 deterministic = _all_collations_deterministic()
             if not deterministic:

@@ -9,8 +9,9 @@ type of a family: integers (int2, int4, int8: 1 = 1 across them), dates and
 timestamps (the store's integers) as 64-bit integers; floats as float8 (a float4
 widens exactly, as float48eq compares), -0 as 0 and every NaN as one (NaN = NaN in
 PostgreSQL); text and bytea by their bytes (equality under a deterministic collation:
-the caller decides whether that holds). Types stored as text whose spelling is not
-their equality (numeric 1.0 = 1.00, ...) get no filter; neither does char(n), whose
+the caller decides whether that holds); uuid by its text (one spelling per value);
+numeric by the text of its value without the scale (1.0 = 1.00 = 1, NaN = NaN). Other
+types stored as text (json, intervals, ...) get no filter; neither does char(n), whose
 equality ignores trailing blanks.
 
 A filter is derived metadata, like the min/max index: not part of the object's id, and
@@ -22,6 +23,7 @@ hashes per value (100,000 keys: 119,815 bytes).
 from __future__ import annotations
 
 import base64
+import decimal
 import hashlib
 import math
 from typing import Any, Sequence
@@ -32,15 +34,29 @@ import pyarrow.compute as pc
 from sgfdw.store.types import Column, TableSchema
 
 __all__ = ["SCHEME", "KeyFilter", "FILTERED_BASES", "filtered_columns", "filters_of", "parse",
-           "hash_pairs", "may_satisfy"]
+           "hash_pairs", "may_satisfy", "numeric_text"]
 
 SCHEME = "bloom-splitmix64-v1"
 FILTERED_BASES = frozenset({"int2", "int4", "int8", "float4", "float8", "bool", "date",
-                            "timestamp", "timestamptz", "text", "varchar", "name", "bytea"})
+                            "timestamp", "timestamptz", "text", "varchar", "name", "bytea",
+                            "uuid", "numeric"})
 _BITS_PER_VALUE = -math.log(0.01) / math.log(2) ** 2
 _HASHES = round(_BITS_PER_VALUE * math.log(2))
 _MASK = 2**64 - 1
 _SEEDS = (0x9E3779B97F4A7C15, 0xD1B54A32D192ED03)
+
+
+# Exact: numeric has up to 147,455 digits, none may be rounded away
+_EXACT = decimal.Context(prec=decimal.MAX_PREC, Emax=decimal.MAX_EMAX, Emin=decimal.MIN_EMIN)
+
+
+def numeric_text(value: str | decimal.Decimal | int) -> str:
+    """The same text for equal numerics: 1.0, 1.00 and 1 (the scale is not part of
+    numeric equality); NaN equals NaN."""
+    number = decimal.Decimal(value)
+    if number.is_nan():
+        return "NaN"
+    return "0" if number.is_zero() else str(number.normalize(_EXACT))
 
 
 def _u64(value: int) -> pa.Scalar:
@@ -106,8 +122,10 @@ class KeyFilter:
         return True
 
 
-def _build(column: pa.ChunkedArray) -> dict[str, Any]:
+def _build(column: pa.ChunkedArray, base: str) -> dict[str, Any]:
     values = column.drop_null().combine_chunks()
+    if base == "numeric":
+        values = pa.array([numeric_text(text) for text in values.to_pylist()], pa.string())
     size = max(64, math.ceil(len(values) * _BITS_PER_VALUE / 64) * 64)
     if not len(values):
         return {"hashes": _HASHES, "bits": base64.b64encode(bytes(size // 8)).decode()}
@@ -137,7 +155,7 @@ def filters_of(table: pa.Table, schema: TableSchema) -> dict[str, Any] | None:
     if not columns:
         return None
     return {"scheme": SCHEME,
-            "columns": {c.name: _build(table.column(c.name)) for c in columns}}
+            "columns": {c.name: _build(table.column(c.name), c.base) for c in columns}}
 
 
 def parse(stored: dict[str, Any] | None) -> dict[str, KeyFilter]:
