@@ -47,8 +47,8 @@ from sgfdw.sqlalchemy.pg_types import pg_type_for
 from sgfdw.sqlalchemy.query import Pushdown
 from sgfdw.sqlalchemy.remote_table import RemoteColumn
 
-__all__ = ["AggregateQuery", "aggregation_pushable", "aggregation_sortable",
-           "build_aggregate_select"]
+__all__ = ["AggregateQuery", "ExactColumn", "aggregation_pushable", "aggregation_sortable",
+           "build_aggregate_select", "exact_column"]
 
 _INTEGER_RANGES = {oids.INT2: (-2 ** 15, 2 ** 15 - 1), oids.INT4: (-2 ** 31, 2 ** 31 - 1),
                    oids.INT8: (-2 ** 63, 2 ** 63 - 1)}
@@ -62,11 +62,11 @@ _TYPE_ALIASES = {"varchar": "character varying", "timestamp": "timestamp without
 
 
 @dataclass(frozen=True)
-class _Column:
+class ExactColumn:
     """What the source computes exactly as PostgreSQL for one column."""
 
     expression: sa.ColumnElement     # the column as grouped, counted and compared
-    equality: bool                   # GROUP BY and DISTINCT make the local groups
+    equality: bool                   # GROUP BY, DISTINCT and = make the local groups
     ordered: sa.ColumnElement | None  # the column min/max read (None: not the local ones)
     split_sum: bool                  # sum as the sums of 32-bit halves (SQLite bigint)
     #: SQLite: the condition each non-NULL value meets when the local type reads it as
@@ -81,7 +81,7 @@ def _pg_type_name(name: str) -> str:
 
 
 def _postgresql_column(pushdown: Pushdown, column: RemoteColumn, local: ColumnDefinition,
-                       collate: str | None) -> _Column | None:
+                       collate: str | None) -> ExactColumn | None:
     type_ = column.column.type
     remote_name, fallback = pg_type_for(type_, "postgresql")
     if (fallback or not column.typed or column.remote_category == "enum"
@@ -89,35 +89,37 @@ def _postgresql_column(pushdown: Pushdown, column: RemoteColumn, local: ColumnDe
             or _pg_type_name(remote_name) != _pg_type_name(local.type_name)
             or column.category == "interval"):   # psycopg2's timedelta loses months
         return None
-    return _Column(column.column, True, pushdown.ordering(column, collate), False)
+    return ExactColumn(column.column, True, pushdown.ordering(column, collate), False)
 
 
 def _sqlite_column(pushdown: Pushdown, column: RemoteColumn, local: ColumnDefinition,
-                   collate: str | None) -> _Column | None:
+                   collate: str | None) -> ExactColumn | None:
     col = column.column
     local_oid = int(local.type_oid or 0)
     if local_oid in _INTEGER_RANGES and column.remote_category == "integer":
         low, high = _INTEGER_RANGES[local_oid]
         readable = sa.and_(sa.func.typeof(col) == "integer", col.between(low, high))
-        return _Column(col, True, col, local_oid == oids.INT8, readable)
+        return ExactColumn(col, True, col, local_oid == oids.INT8, readable)
     if local_oid in (oids.TEXT, oids.VARCHAR) and column.remote_category == "string":
         readable = sa.func.typeof(col) == "text"
         if local_oid == oids.VARCHAR and local.typmod > 4:
             # varchar(n)'s input would cut trailing blanks beyond n: other groups
             readable = sa.and_(readable, sa.func.length(col) <= local.typmod - 4)
         binary = pushdown.caps.text(col)
-        return _Column(binary, True, binary if pushdown.text_order(collate) else None, False,
+        return ExactColumn(binary, True, binary if pushdown.text_order(collate) else None, False,
                        readable)
     if local_oid == oids.DATE and column.remote_category == "date":
         # one text per date: the canonical YYYY-MM-DD that SQLite's date() gives back
-        return _Column(col, True, col, False, sa.func.date(col) == col)
+        return ExactColumn(col, True, col, False, sa.func.date(col) == col)
     if local_oid == oids.BOOL and column.remote_category == "boolean":
-        return _Column(col, True, None, False, col.in_((0, 1)))
+        return ExactColumn(col, True, None, False, col.in_((0, 1)))
     return None
 
 
-def _column(pushdown: Pushdown, local_columns: Mapping[str, ColumnDefinition], name: str,
-            collate: str | None = None) -> _Column | None:
+def exact_column(pushdown: Pushdown, local_columns: Mapping[str, ColumnDefinition],
+                 name: str, collate: str | None = None) -> ExactColumn | None:
+    """What the source computes exactly as PostgreSQL for the local column ``name``
+    (grouping, counting, comparing; also the join clauses of joins.py), or None."""
     column = pushdown.table.columns.get(name)
     local = local_columns.get(name)
     if column is None or local is None:
@@ -146,7 +148,7 @@ def _aggregate_pushable(pushdown: Pushdown, local_columns: Mapping[str, ColumnDe
         return aggregate.column is None or aggregate.column in pushdown.table.columns
     if aggregate.column is None:
         return False
-    column = _column(pushdown, local_columns, aggregate.column, aggregate.collate)
+    column = exact_column(pushdown, local_columns, aggregate.column, aggregate.collate)
     if column is None:
         return False
     if aggregate.name == "count":
@@ -169,7 +171,7 @@ def aggregation_pushable(pushdown: Pushdown, local_columns: Mapping[str, ColumnD
     """Whether the source computes exactly this aggregation (the quals are the bridge's
     business: it offers only aggregations whose quals the source enforces)."""
     for name in aggregation.group_by:
-        column = _column(pushdown, local_columns, name)
+        column = exact_column(pushdown, local_columns, name)
         if column is None or not column.equality:
             return False
     return all(_aggregate_pushable(pushdown, local_columns, a)
@@ -208,8 +210,8 @@ class _Select:
         self.readers.append(lambda row: row[position])
         self.outputs.append(expression)
 
-    def column(self, name: str, collate: str | None = None) -> _Column:
-        column = _column(self.pushdown, self.local_columns, name, collate)
+    def column(self, name: str, collate: str | None = None) -> ExactColumn:
+        column = exact_column(self.pushdown, self.local_columns, name, collate)
         if column is None:
             raise FdwError(f"internal error: column {name} of an aggregation the source "
                            "cannot compute exactly")

@@ -41,28 +41,35 @@ class Capabilities:
     #: declared one (which reflection does not report: SQLite's NOCASE, RTRIM) is not
     #: used instead; None: the column's own.
     text_collation: str | None = None
+    #: Joins computed by the source (joins.py: the dialects whose comparisons are known),
+    #: and FULL JOIN among them (SQLite from 3.39; RIGHT JOIN is sent as a LEFT JOIN).
+    joins: bool = False
+    full_joins: bool = False
 
     def text(self, column: sa.ColumnElement) -> sa.ColumnElement:
         """A text column as the source compares and sorts it for PostgreSQL."""
         return column.collate(self.text_collation) if self.text_collation else column
 
 
-def _sqlite_has_nulls_order(dialect: Dialect) -> bool:
+def _sqlite_version(dialect: Dialect) -> tuple[int, ...]:
     version = getattr(getattr(dialect, "dbapi", None), "sqlite_version_info", None)
     if version is None:
         import sqlite3
 
         version = sqlite3.sqlite_version_info
-    return tuple(version) >= (3, 30, 0)
+    return tuple(version)
 
 
 def capabilities_of(dialect: Dialect) -> Capabilities:
     name = dialect.name
     if name == "postgresql":
-        return Capabilities(name, True, True, "same", True, False, False, False)
+        return Capabilities(name, True, True, "same", True, False, False, False,
+                            joins=True, full_joins=True)
     if name == "sqlite":
-        return Capabilities(name, _sqlite_has_nulls_order(dialect), False, "bytewise",
-                            False, True, True, True, "binary")
+        version = _sqlite_version(dialect)
+        return Capabilities(name, version >= (3, 30, 0), False, "bytewise", False, True,
+                            True, True, "binary", joins=True,
+                            full_joins=version >= (3, 39, 0))
     if name in ("mysql", "mariadb", "mssql"):
         return Capabilities(name, False, False, "unknown", False, False, False, False)
     if name == "oracle":

@@ -13,11 +13,13 @@ SELECT), scan (streaming), writes, transactions, estimate and importer.
 from __future__ import annotations
 
 import time
-from typing import Any, Collection, Mapping, Sequence
+from typing import Any, Collection, Iterable, Mapping, Sequence
 
 from multicorn import ColumnDefinition, ForeignDataWrapper, Qual, SortKey
 from sgfdw.aggregation import Aggregation
+from sgfdw.errors import FdwError
 from sgfdw.expression import Expression
+from sgfdw.join import Join
 from sgfdw.remote.pushdown import sortable_prefix
 from sgfdw.remote.rowid import no_row_identity, rowid_from_key
 from sgfdw.remote.transactions import ForwardsTransactions
@@ -26,6 +28,7 @@ from sgfdw.sqlalchemy.aggregates import (AggregateQuery, aggregation_pushable,
                                          aggregation_sortable, build_aggregate_select)
 from sgfdw.sqlalchemy.engines import Source, source_for_options
 from sgfdw.sqlalchemy.filters import filter_condition, filter_conditions
+from sgfdw.sqlalchemy.joins import JoinedSource, JoinQuery, join_query
 from sgfdw.sqlalchemy.options import (check_names, check_objects, effective_options,
                                       parse_options)
 from sgfdw.sqlalchemy.query import Pushdown, build_select, compiled_sql
@@ -124,6 +127,39 @@ class SqlAlchemyFdw(ForwardsTransactions, ForeignDataWrapper):
         return build_aggregate_select(self.pushdown, self.columns, quals, aggregation,
                                       self.table.display,
                                       filter_conditions(self.pushdown, filters))
+
+    # ---- joins computed by the source (joins.py)
+
+    def _join_query(self, join: Join) -> JoinQuery | None:
+        instances = [table.instance for table in join.relations]
+        if not all(isinstance(instance, SqlAlchemyFdw) and instance.source is self.source
+                   for instance in instances):
+            return None    # another engine or other credentials
+        return join_query(join, [JoinedSource(instance.pushdown, instance.columns)
+                                 for instance in instances])
+
+    def can_join(self, join: Join) -> bool:
+        """Joins of this source's tables it computes exactly as PostgreSQL (joins.py)."""
+        return self._join_query(join) is not None
+
+    def _accepted_join(self, join: Join) -> JoinQuery:
+        query = self._join_query(join)
+        if query is None:
+            raise FdwError("internal error: a join the source cannot compute exactly was "
+                           "pushed: " + join.describe())
+        return query
+
+    def execute_join(self, join: Join) -> Iterable[Sequence[Any]]:
+        query = self._accepted_join(join)
+        return RowStream(self.source, query.statement, query.convert,
+                         self.settings.fetch_size, True)
+
+    def explain_join(self, join: Join, verbose: bool = False) -> list[str]:
+        statement = self._accepted_join(join).statement
+        lines = ["Remote SQL: " + compiled_sql(statement, self.source.engine.dialect)]
+        if verbose:
+            lines.append(f"Source: {self.source.display_url}")
+        return lines
 
     # ---- scanning
 

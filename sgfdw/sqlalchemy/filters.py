@@ -26,19 +26,24 @@ from sgfdw.errors import FdwError
 from sgfdw.remote.collation import BYTEWISE_COLLATIONS
 from sgfdw.sqlalchemy.query import Pushdown
 
-__all__ = ["filter_condition", "filter_conditions"]
+__all__ = ["filter_condition", "filter_conditions", "column_of"]
 
 _OPERATORS = frozenset({"=", "<>", "<", "<=", ">", ">=", "~~", "!~~", "~~*", "!~~*"})
 # Operand order swapped: the operator that keeps the comparison's meaning.
 _COMMUTED = {"=": "=", "<>": "<>", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
 
 
-def _column(node: Expression) -> Column | None:
+def column_of(node: Expression) -> Column | None:
     """The column node is, through PostgreSQL's implicit varchar-to-text relabelling."""
     if isinstance(node, Cast) and node.implicit and node.type_oid == oids.TEXT and \
             isinstance(node.arg, Column) and node.arg.type_oid == oids.VARCHAR:
         node = node.arg
-    return node if isinstance(node, Column) and node.relation == 0 else None
+    return node if isinstance(node, Column) else None
+
+
+def _column(node: Expression) -> Column | None:
+    column = column_of(node)
+    return column if column is not None and column.relation == 0 else None
 
 
 class _Filters:
