@@ -16,6 +16,12 @@ Likewise expressions (sgfdw.expression trees): only an FDW whose class says
 (``Aggregation.group_expressions``, ``GROUP BY id % 10``), aggregates of an expression
 (``Aggregate.argument``, ``sum(f * 2)``) and FILTER clauses (``Aggregate.filter``). Their
 values are always Constants (an expression with a parameter is not offered).
+
+HAVING: an FDW with the optional ``can_filter_aggregation(aggregation, clause)`` is
+offered each clause of the query's HAVING (AND-ed) as a tree whose grouping keys and
+aggregates are :class:`sgfdw.expression.Output` nodes (``position`` in
+``output_names``); the clauses it accepts are in ``Aggregation.having``, and it yields
+only the groups where all of them are true. PostgreSQL filters by the others.
 """
 from __future__ import annotations
 
@@ -73,7 +79,11 @@ class Aggregation:
     ``group_expressions`` (only with ``aggregates_expressions``): further grouping keys,
     expression trees, whose values follow the grouping columns' in each row (named
     ``'group expression 1'``, ...). A name in ``output_names`` that another output
-    already has is followed by its position (``'pg_catalog.sum(expression) #4'``)."""
+    already has is followed by its position (``'pg_catalog.sum(expression) #4'``).
+
+    ``having`` (only with ``can_filter_aggregation``): boolean trees over the outputs
+    (``Output`` nodes); only groups where every one is true are yielded, and the order
+    and limit apply to those."""
 
     group_by: tuple[str, ...]
     aggregates: tuple[Aggregate, ...]
@@ -82,6 +92,7 @@ class Aggregation:
     limit: int | None = None
     offset: int | None = None
     group_expressions: tuple[Expression, ...] = ()
+    having: tuple[Expression, ...] = ()
 
     def __post_init__(self) -> None:
         names: list[str] = []

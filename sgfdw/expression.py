@@ -26,7 +26,7 @@ from typing import Any, Collection, Iterator
 
 __all__ = ["Expression", "Column", "Constant", "Parameter", "Call", "Cast", "BoolOp",
            "NullTest", "BooleanTest", "AnyAll", "Comparison", "Distinct", "NullIf", "Case",
-           "ArrayLiteral", "Coalesce", "MinMax", "walk", "shippable"]
+           "ArrayLiteral", "Coalesce", "MinMax", "Output", "walk", "shippable"]
 
 # pg_proc.provolatile
 IMMUTABLE = "i"
@@ -54,6 +54,14 @@ class Column(Expression):
 
     name: str
     relation: int = 0
+
+
+@dataclass(frozen=True)
+class Output(Expression):
+    """An output of the aggregation a HAVING clause filters (sgfdw.aggregation): a
+    grouping key or an aggregate, ``position`` its place in ``output_names`` (from 1)."""
+
+    position: int
 
 
 @dataclass(frozen=True)

@@ -235,7 +235,7 @@ sgfdwPlanDirectModify(PlannerInfo *root, ModifyTable *plan, Index resultRelation
 	RelOptInfo *baserel;
 	SgTable    *table;
 	PyObject   *method;
-	SgExpressionScope scope;
+	SgExpressionScope scope = {0};
 	List	   *values = NIL;
 	List	   *quals = NIL;
 	List	   *filters = NIL;

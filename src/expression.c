@@ -8,7 +8,8 @@
  * value subtrees in a fixed order and lists them, so that the plan can carry them
  * (fdw_exprs); the executor evaluates them and walks the same tree again with their
  * values. A node the walk does not know makes the whole tree not describable (NULL):
- * its clause simply stays with PostgreSQL.
+ * its clause simply stays with PostgreSQL. In a HAVING clause the aggregation's outputs
+ * (grouping keys, aggregates) are Output nodes: the FDW computed them.
  */
 #include "sgfdw.h"
 
@@ -24,6 +25,7 @@
 #include "nodes/nodeFuncs.h"
 #include "optimizer/clauses.h"
 #include "optimizer/optimizer.h"
+#include "optimizer/tlist.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
@@ -86,13 +88,29 @@ type_name(Oid type, int32 typmod)
 	return sgfdw_str(format_type_extended(type, typmod, flags));
 }
 
-/* None for no collation or the database default (as SortKey.collate). */
+/*
+ * None for no collation or the database default (as SortKey.collate); one created in
+ * the database is schema-qualified, so that a "C" of one's own is not the built-in C.
+ */
 static PyObject *
 collation_name(Oid collation)
 {
+	HeapTuple	tuple;
+	Form_pg_collation form;
+	PyObject   *name;
+
 	if (!OidIsValid(collation) || collation == DEFAULT_COLLATION_OID)
 		Py_RETURN_NONE;
-	return sgfdw_str(get_collation_name(collation));
+	if (collation < FirstNormalObjectId)
+		return sgfdw_str(get_collation_name(collation));
+	tuple = SearchSysCache1(COLLOID, ObjectIdGetDatum(collation));
+	if (!HeapTupleIsValid(tuple))
+		elog(ERROR, "cache lookup failed for collation %u", collation);
+	form = (Form_pg_collation) GETSTRUCT(tuple);
+	name = sgfdw_str(quote_qualified_identifier(get_namespace_name(form->collnamespace),
+												NameStr(form->collname)));
+	ReleaseSysCache(tuple);
+	return name;
 }
 
 static void
@@ -251,6 +269,16 @@ value_node(Walk *walk, Node *node)
 		return make_node("Parameter", node, kwargs);
 	put(kwargs, "value", value);
 	return make_node("Constant", node, kwargs);
+}
+
+/* An output of the aggregation whose scan targetlist holds entry. */
+static PyObject *
+output_node(Node *node, TargetEntry *entry)
+{
+	PyObject   *kwargs = new_kwargs();
+
+	put(kwargs, "position", PyLong_FromLong(entry->resno));
+	return make_node("Output", node, kwargs);
 }
 
 static PyObject *
@@ -546,6 +574,13 @@ static PyObject *
 describe(Walk *walk, Node *node)
 {
 	check_stack_depth();
+	if (walk->scope->outputs != NIL)
+	{
+		TargetEntry *entry = tlist_member((Expr *) node, walk->scope->outputs);
+
+		if (entry != NULL)
+			return output_node(node, entry);
+	}
 	if (is_value(walk, node))
 		return value_node(walk, node);
 	switch (nodeTag(node))

@@ -736,10 +736,11 @@ scan_plan(PlannerInfo *root, RelOptInfo *rel, ForeignPath *best_path, List *tlis
 	/*
 	 * PostgreSQL rechecks every clause but the accepted filters: quals are hints to the
 	 * FDW (but an aggregation's, which the FDW enforces; its groups are filtered by
-	 * HAVING here).
+	 * the HAVING clauses it does not compute here).
 	 */
 	return make_foreignscan(tlist, aggregation == NIL ? extract_actual_clauses(checked, false)
-							: (List *) copyObject(root->parse->havingQual),
+							: (List *) copyObject(sgfdw_aggregation_local_having(root,
+																				 aggregation)),
 							aggregation == NIL ? baserel->relid : 0, values,
 							sgfdw_list_of(items, SgScanPrivateCount),
 							list_nth(pushed, SgPathPrivateScanTlist), NIL, outer_plan);

@@ -192,6 +192,8 @@ typedef struct SgExpressionScope
 {
 	List	   *varnos;			/* IntList: range table index of relation 0, 1, ... */
 	List	   *relids;			/* OidList: their relations (for column names) */
+	List	   *outputs;		/* an aggregation's scan targetlist (HAVING): what is one
+								 * of its entries is an Output at its position; NIL: none */
 } SgExpressionScope;
 
 /*
@@ -341,6 +343,7 @@ extern void sgfdw_add_limited_aggregation_path(PlannerInfo *root, ForeignPath *a
 extern PyObject *sgfdw_aggregation_from_nodes(SgTable *table, List *description,
 											  List *sort_nodes, Node *limit, Node *offset);
 extern List *sgfdw_aggregation_columns(List *description);
+extern List *sgfdw_aggregation_local_having(PlannerInfo *root, List *description);
 extern void sgfdw_aggregation_reader(PyObject *aggregation, TupleDesc desc,
 									 const char *relname, SgRowReader *rows);
 

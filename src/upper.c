@@ -16,7 +16,9 @@
  * restriction clause (enforces_quals), as for LIMIT. The scan's fdw_scan_tlist holds the
  * grouping columns, then the distinct aggregates of the output and of HAVING; the plan's
  * targetlist and its filter, HAVING, are computed from them locally (setrefs.c matches
- * their Vars and Aggrefs against that list).
+ * their Vars and Aggrefs against that list). An FDW with the optional
+ * can_filter_aggregation() is offered each HAVING clause, its outputs as Output nodes;
+ * the plan's filter keeps only the clauses it declines.
  */
 #include "sgfdw.h"
 
@@ -45,6 +47,9 @@ enum SgAggregationField
 	SgAggregationAggregates,	/* List of the aggregates' descriptions */
 	SgAggregationVarno,			/* Integer: the table's range table index in the
 								 * expressions (setrefs.c changes only the plan's) */
+	SgAggregationHaving,		/* List of the HAVING clauses the FDW computes */
+	SgAggregationOutputs,		/* the scan's targetlist as planned (the outputs those
+								 * clauses name; setrefs.c shifts the plan's Vars) */
 	SgAggregationFieldCount
 };
 
@@ -81,12 +86,12 @@ plain_column(Node *node, Index relid)
 
 /*
  * The tree of expr (a new reference) if it can be offered: describable, and its values
- * all constants. NULL: not.
+ * all constants. NULL: not. outputs: the scan's targetlist, for a HAVING clause.
  */
 static PyObject *
-constant_tree(Expr *expr, Index varno, Oid relid)
+constant_tree(Expr *expr, Index varno, Oid relid, List *outputs)
 {
-	SgExpressionScope scope = {list_make1_int(varno), list_make1_oid(relid)};
+	SgExpressionScope scope = {list_make1_int(varno), list_make1_oid(relid), outputs};
 	SgExpressionValues values = {NIL, NULL, 0};
 	PyObject   *tree = sgfdw_expression(expr, &scope, &values);
 	ListCell   *lc;
@@ -106,7 +111,7 @@ constant_tree(Expr *expr, Index varno, Oid relid)
 static bool
 offerable(Expr *expr, Index varno, Oid relid)
 {
-	PyObject   *tree = constant_tree(expr, varno, relid);
+	PyObject   *tree = constant_tree(expr, varno, relid, NIL);
 
 	Py_XDECREF(tree);
 	return tree != NULL;
@@ -164,6 +169,42 @@ describe_aggregate(Aggref *aggref, Index relid, Oid table_relid, bool expression
 	return sgfdw_list_of(fields, SgAggregateFieldCount);
 }
 
+typedef struct Ungrouped
+{
+	List	   *keys;			/* the grouping keys' targetlist */
+	List	   *parts;			/* what was found outside them */
+} Ungrouped;
+
+static bool
+find_ungrouped(Node *node, void *context)
+{
+	Ungrouped  *found = context;
+
+	if (node == NULL || tlist_member((Expr *) node, found->keys))
+		return false;
+	if (IsA(node, Var) || IsA(node, Aggref) || IsA(node, PlaceHolderVar) ||
+		IsA(node, WindowFunc) || IsA(node, GroupingFunc))
+	{
+		found->parts = lappend(found->parts, node);
+		return false;
+	}
+	return expression_tree_walker(node, find_ungrouped, context);
+}
+
+/*
+ * The parts of expr outside its subexpressions that are grouping keys (entries of
+ * tlist): Vars, aggregates and what else only a row has (id % 10 + count(*) grouped by
+ * id % 10: the count).
+ */
+static List *
+ungrouped_parts(Node *expr, List *tlist)
+{
+	Ungrouped	found = {tlist, NIL};
+
+	find_ungrouped(expr, &found);
+	return found.parts;
+}
+
 /* expr appended to a targetlist. */
 static List *
 add_entry(List *tlist, Expr *expr)
@@ -219,9 +260,8 @@ describe_grouping(PlannerInfo *root, RelOptInfo *baserel, PathTarget *target,
 
 		if (tlist_member(lfirst(lc), tlist))
 			continue;
-		/* What it computes from: grouping columns and aggregates only. */
-		foreach(item, pull_var_clause(lfirst(lc), PVC_INCLUDE_AGGREGATES |
-									  PVC_INCLUDE_WINDOWFUNCS | PVC_INCLUDE_PLACEHOLDERS))
+		/* What it computes from: grouping keys and aggregates only. */
+		foreach(item, ungrouped_parts(lfirst(lc), tlist))
 		{
 			List	   *aggregate;
 
@@ -243,6 +283,8 @@ describe_grouping(PlannerInfo *root, RelOptInfo *baserel, PathTarget *target,
 	fields[SgAggregationGroupExprs] = (Node *) copyObject(group_exprs);
 	fields[SgAggregationAggregates] = (Node *) aggregates;
 	fields[SgAggregationVarno] = (Node *) makeInteger(baserel->relid);
+	fields[SgAggregationHaving] = NULL;
+	fields[SgAggregationOutputs] = NULL;
 	*description = sgfdw_list_of(fields, SgAggregationFieldCount);
 	*scan_tlist = tlist;
 	return true;
@@ -278,12 +320,15 @@ output_sortkeys(PyObject *aggregation, List *sort_nodes)
 	return sortkeys;
 }
 
-/* The tree of a described expression (constant_tree), which was offerable when planned. */
+/*
+ * The tree of a described expression (constant_tree), which was offerable when planned;
+ * outputs: those of description, for a HAVING clause, else NIL.
+ */
 static PyObject *
-planned_tree(Expr *expr, List *description, SgTable *table)
+planned_tree(Expr *expr, List *description, SgTable *table, List *outputs)
 {
 	PyObject   *tree = constant_tree(expr, intVal(list_nth(description, SgAggregationVarno)),
-									 table->relid);
+									 table->relid, outputs);
 
 	if (tree == NULL)
 		elog(ERROR, "a planned aggregation is no longer describable");
@@ -301,12 +346,41 @@ aggregate_kwargs(List *fields, List *description, SgTable *table)
 	if (argument == NULL && filter == NULL)
 		return NULL;
 	kwargs = Py_BuildValue("{sNsN}",
-						   "argument", argument ? planned_tree(argument, description, table)
+						   "argument", argument ? planned_tree(argument, description, table, NIL)
 						   : Py_NewRef(Py_None),
-						   "filter", filter ? planned_tree(filter, description, table)
+						   "filter", filter ? planned_tree(filter, description, table, NIL)
 						   : Py_NewRef(Py_None));
 	SGFDW_CHECK(kwargs, "describing an aggregate");
 	return kwargs;
+}
+
+/* The trees of a description's expressions (planned_tree), a new tuple. */
+static PyObject *
+planned_trees(List *exprs, List *description, SgTable *table, List *outputs)
+{
+	PyObject   *trees = PyTuple_New(list_length(exprs));
+	ListCell   *lc;
+
+	SGFDW_CHECK(trees, "describing the aggregation");
+	foreach(lc, exprs)
+		PyTuple_SET_ITEM(trees, foreach_current_index(lc),
+						 planned_tree(lfirst(lc), description, table, outputs));
+	return trees;
+}
+
+/* kwargs[key] = the trees of exprs, left out when there are none. */
+static void
+put_trees(PyObject *kwargs, const char *key, List *exprs, List *description, SgTable *table,
+		  List *outputs)
+{
+	PyObject   *trees;
+
+	if (exprs == NIL)
+		return;
+	trees = planned_trees(exprs, description, table, outputs);
+	if (PyDict_SetItemString(kwargs, key, trees) < 0)
+		sgfdw_report_python_error(0, "describing the aggregation");
+	Py_DECREF(trees);
 }
 
 /* The Python Aggregation a description stands for (sgfdw.aggregation). */
@@ -317,13 +391,11 @@ sgfdw_aggregation_from_nodes(SgTable *table, List *description, List *sort_nodes
 	static PyObject *aggregation_class = NULL;
 	static PyObject *aggregate_class = NULL;
 	List	   *group_by = list_nth(description, SgAggregationGroupBy);
-	List	   *group_exprs = list_nth(description, SgAggregationGroupExprs);
 	List	   *aggregates = list_nth(description, SgAggregationAggregates);
 	PyObject   *names = PyTuple_New(list_length(group_by));
 	PyObject   *calls = PyTuple_New(list_length(aggregates));
-	PyObject   *trees = PyTuple_New(list_length(group_exprs));
 	PyObject   *positional;
-	PyObject   *expression_kwargs;
+	PyObject   *kwargs = PyDict_New();
 	PyObject   *aggregation;
 	ListCell   *lc;
 
@@ -334,10 +406,7 @@ sgfdw_aggregation_from_nodes(SgTable *table, List *description, List *sort_nodes
 	}
 	SGFDW_CHECK(names, "describing the aggregation");
 	SGFDW_CHECK(calls, "describing the aggregation");
-	SGFDW_CHECK(trees, "describing the aggregation");
-	foreach(lc, group_exprs)
-		PyTuple_SET_ITEM(trees, foreach_current_index(lc),
-						 planned_tree(lfirst(lc), description, table));
+	SGFDW_CHECK(kwargs, "describing the aggregation");
 	foreach(lc, group_by)
 		PyTuple_SET_ITEM(names, foreach_current_index(lc),
 						 sgfdw_str(get_attname(table->relid, lfirst_int(lc), false)));
@@ -363,28 +432,31 @@ sgfdw_aggregation_from_nodes(SgTable *table, List *description, List *sort_nodes
 	}
 	positional = Py_BuildValue("(NN)", names, calls);
 	SGFDW_CHECK(positional, "describing the aggregation");
-	/* Only an FDW that asked for expressions gets the field (sgfdw.aggregation). */
-	expression_kwargs = group_exprs == NIL ? NULL :
-		Py_BuildValue("{sO}", "group_expressions", trees);
-	aggregation = sgfdw_call(aggregation_class, Py_NewRef(positional),
-							 expression_kwargs, "describing the aggregation");
+	/* Only an FDW that asked for expressions or HAVING gets those (sgfdw.aggregation). */
+	put_trees(kwargs, "group_expressions", list_nth(description, SgAggregationGroupExprs),
+			  description, table, NIL);
+	put_trees(kwargs, "having", list_nth(description, SgAggregationHaving), description,
+			  table, list_nth(description, SgAggregationOutputs));
+	aggregation = sgfdw_call(aggregation_class, Py_NewRef(positional), kwargs,
+							 "describing the aggregation");
+	/* The sort keys name outputs: known once it is built. */
 	if (sort_nodes != NIL || (limit && !((Const *) limit)->constisnull) ||
 		(offset && !((Const *) offset)->constisnull))
 	{
-		PyObject   *kwargs = Py_BuildValue("{sNsNsNsO}",
-										   "sortkeys", output_sortkeys(aggregation, sort_nodes),
-										   "limit", count_object(limit),
-										   "offset", count_object(offset),
-										   "group_expressions", trees);
+		PyObject   *order = Py_BuildValue("{sNsNsN}",
+										  "sortkeys", output_sortkeys(aggregation, sort_nodes),
+										  "limit", count_object(limit),
+										  "offset", count_object(offset));
 
-		SGFDW_CHECK(kwargs, "describing the aggregation's order");
+		SGFDW_CHECK(order, "describing the aggregation's order");
+		if (PyDict_Update(kwargs, order) < 0)
+			sgfdw_report_python_error(0, "describing the aggregation's order");
+		Py_DECREF(order);
 		Py_DECREF(aggregation);
 		aggregation = sgfdw_call(aggregation_class, Py_NewRef(positional), kwargs,
 								 "describing the aggregation");
-		Py_DECREF(kwargs);
 	}
-	Py_XDECREF(expression_kwargs);
-	Py_DECREF(trees);
+	Py_DECREF(kwargs);
 	Py_DECREF(positional);
 	return aggregation;
 }
@@ -426,6 +498,45 @@ wants_expressions(SgTable *table)
 	return wanted;
 }
 
+/*
+ * The HAVING clauses that the FDW's optional can_filter_aggregation(aggregation, clause)
+ * accepts for the aggregation of description, whose scan's targetlist is scan_tlist.
+ */
+static List *
+accepted_having(PlannerInfo *root, SgTable *table, List *description, List *scan_tlist)
+{
+	PyObject   *method = sgfdw_optional_attr(table->instance, "can_filter_aggregation");
+	PyObject   *aggregation;
+	List	   *accepted = NIL;
+	ListCell   *lc;
+
+	if (method == NULL)
+		return NIL;
+	aggregation = sgfdw_aggregation_from_nodes(table, description, NIL, NULL, NULL);
+	foreach(lc, (List *) root->parse->havingQual)
+	{
+		PyObject   *tree = constant_tree(lfirst(lc),
+										 intVal(list_nth(description, SgAggregationVarno)),
+										 table->relid, scan_tlist);
+
+		if (tree != NULL &&
+			sgfdw_accepts(Py_NewRef(method), Py_BuildValue("(ON)", aggregation, tree),
+						  "can_filter_aggregation()"))
+			accepted = lappend(accepted, copyObject(lfirst(lc)));
+	}
+	Py_DECREF(aggregation);
+	Py_DECREF(method);
+	return accepted;
+}
+
+/* The HAVING clauses PostgreSQL checks on the groups of the aggregation described. */
+List *
+sgfdw_aggregation_local_having(PlannerInfo *root, List *description)
+{
+	return list_difference((List *) root->parse->havingQual,
+						   list_nth(description, SgAggregationHaving));
+}
+
 /* What computing baserel's groups costs the remote server, before they are transferred. */
 static Cost
 remote_grouping_cost(RelOptInfo *baserel, Cost startup_cost)
@@ -447,6 +558,7 @@ sgfdw_add_aggregate_path(PlannerInfo *root, RelOptInfo *baserel, RelOptInfo *gro
 	List	   *scan_tlist;
 	PyObject   *method;
 	List	   *group_exprs;
+	List	   *having;
 	double		groups;
 	double		rows;
 
@@ -466,6 +578,12 @@ sgfdw_add_aggregate_path(PlannerInfo *root, RelOptInfo *baserel, RelOptInfo *gro
 																		  NIL, NULL, NULL)),
 					   "can_aggregate()"))
 		return;
+	having = accepted_having(root, table, description, scan_tlist);
+	if (having != NIL)
+	{
+		lfirst(list_nth_cell(description, SgAggregationHaving)) = having;
+		lfirst(list_nth_cell(description, SgAggregationOutputs)) = copyObject(scan_tlist);
+	}
 
 	group_exprs = get_sortgrouplist_exprs(parse->groupClause, parse->targetList);
 	groups = group_exprs == NIL ? 1 :
@@ -610,7 +728,7 @@ sgfdw_add_ordered_aggregation_path(PlannerInfo *root, ForeignPath *aggregated,
 /*
  * LIMIT/OFFSET above an aggregation the FDW computes (ordered, if the query orders):
  * offered to its optional can_limit_aggregation(aggregation, limit, offset) when no
- * group can be filtered out after it was counted (no HAVING).
+ * group can be filtered out after it was counted (no HAVING left to PostgreSQL).
  */
 void
 sgfdw_add_limited_aggregation_path(PlannerInfo *root, ForeignPath *aggregated,
@@ -624,7 +742,8 @@ sgfdw_add_limited_aggregation_path(PlannerInfo *root, ForeignPath *aggregated,
 	double		rows;
 	double		fraction;
 
-	if (root->parse->havingQual != NULL || !sgfdw_limit_to_push(root, extra, &limit, &offset))
+	if (sgfdw_aggregation_local_having(root, list_nth(pushed, SgPathPrivateAggregation)) != NIL ||
+		!sgfdw_limit_to_push(root, extra, &limit, &offset))
 		return;
 	if (root->sort_pathkeys != NIL &&
 		!pathkeys_contained_in(root->sort_pathkeys, aggregated->path.pathkeys))

@@ -91,6 +91,29 @@ def test_an_fdw_without_the_opt_in_gets_no_order_nor_limit(agg):
     assert_same(agg, query, foreign="a", local="a_local")
 
 
+def test_having_is_offered_only_to_an_fdw_with_can_filter_aggregation(agg):
+    """Without the method HAVING filters the groups here, the FDW told nothing new; with
+    it the clauses it accepts are its own (an aggregate only HAVING uses is an output),
+    the others stay PostgreSQL's."""
+    create_server(agg, "agg_having", "aggregating.HavingFdw")
+    execute(agg, "CREATE FOREIGN TABLE a_having (g int, n int, t text) SERVER agg_having")
+    query = ("SELECT g, sum(n) FROM {t} GROUP BY g HAVING count(*) > 1 "
+             "AND sum(n) + 1 > 11 ORDER BY g")
+    filters = [line.strip() for line in explain_lines(agg, query.format(t="a"))
+               if "Filter:" in line]
+    assert filters == ["Filter: (((count(*)) > 1) AND (((sum(n)) + 1) > 11))"]
+    agg.notices.clear()
+    assert_same(agg, query, foreign="a", local="a_local")
+    assert [o.get("having") for o in offered(agg)] == [None]
+    assert pushed(agg, query.format(t="a_having"))
+    filters = [line.strip() for line in explain_lines(agg, query.format(t="a_having"))
+               if "Filter:" in line]
+    assert filters == ["Filter: (((sum(n)) + 1) > 11)"]
+    agg.notices.clear()
+    assert_same(agg, query, foreign="a_having", local="a_local")
+    assert [o["having"] for o in offered(agg)] == [[[3, 1]]]
+
+
 def test_a_bad_value_is_an_error_naming_the_value(agg):
     exc = error_of(agg, "SELECT g, count(*) FROM a_bad GROUP BY g")
     assert exc.pgcode == "22P02"

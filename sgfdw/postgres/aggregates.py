@@ -28,6 +28,12 @@ sorted remotely by such an output only where it is of a built-in type, under the
 default collation if any (expressions.py then proved the remote one orders alike), by
 its position in the SELECT list where it has values.
 
+HAVING clauses (``can_filter_aggregation``) are sent as ``HAVING`` where expressions.py
+proves the clause exact and each output it reads is a number, boolean, date or time
+(compared alike on both sides, no collation); a grouping expression it reads is written
+again, so only one without values (parameters would make it another expression than the
+GROUP BY's). Other clauses stay PostgreSQL's, the aggregation still pushed.
+
 The groups are sorted remotely (``can_sort_aggregation``) where each sort key is a
 grouping column that could be sorted remotely (pushdown's rule for ORDER BY), a count,
 sum or avg (numbers, ordered alike on both sides) or a min/max (ordered as its column,
@@ -39,10 +45,11 @@ from __future__ import annotations
 from typing import Collection, Sequence
 
 from multicorn import Qual, SortKey
+from sgfdw import type_oids as oids
 from sgfdw.aggregation import Aggregate, Aggregation
 from sgfdw.errors import FdwError
-from sgfdw.expression import Expression
-from sgfdw.remote.aggregates import SAME_TYPE_ARGUMENTS
+from sgfdw.expression import Column, Expression, Output, walk
+from sgfdw.remote.aggregates import SAME_TYPE_ARGUMENTS, SUMMABLE
 from sgfdw.remote.collation import Collation
 
 from .deparse import (SelectQuery, Sql, add_order_limit, add_where, column_sql,
@@ -51,7 +58,12 @@ from .expressions import expression_pushable, expression_sql, scan_column
 from .pushdown import Match, Relation
 from .remote_table import FIRST_NORMAL_OID
 
-__all__ = ["aggregation_pushable", "aggregation_sortable", "build_aggregate_select"]
+__all__ = ["aggregation_pushable", "aggregation_sortable", "having_pushable",
+           "build_aggregate_select"]
+
+#: Outputs a pushed HAVING may compare: no collation, the same order on both sides.
+_HAVING_OUTPUT_TYPES = SUMMABLE | {oids.BOOL, oids.OID, oids.DATE, oids.TIME, oids.TIMETZ,
+                                   oids.TIMESTAMP, oids.TIMESTAMPTZ, oids.INTERVAL}
 
 
 def _min_max_collation(relation: Relation, aggregate: Aggregate) -> str | None:
@@ -184,12 +196,43 @@ def aggregation_sortable(relation: Relation, aggregation: Aggregation,
                for key in sortkeys)
 
 
+def having_pushable(relation: Relation, aggregation: Aggregation, clause: Expression,
+                    extensions: Collection[str] = (),
+                    local_locale: Collation | None = None) -> bool:
+    """Whether the remote server filters the groups of this (pushable) aggregation by
+    the HAVING clause exactly as PostgreSQL would."""
+    keys = len(aggregation.group_by) + len(aggregation.group_expressions)
+    for node in walk(clause):
+        if isinstance(node, Column):
+            return False                    # the bridge names outputs only
+        if isinstance(node, Output) and (
+                node.type_oid not in _HAVING_OUTPUT_TYPES or
+                node.position <= keys and
+                _output_sql(relation, aggregation, node.position).params):
+            return False
+    return expression_pushable(clause, [relation], extensions, local_locale)
+
+
+class _HavingWriter:
+    """Writes a HAVING clause: its outputs as the SELECT list has them."""
+
+    def __init__(self, relation: Relation, aggregation: Aggregation) -> None:
+        self.relation = relation
+        self.aggregation = aggregation
+
+    def __call__(self, node: Column) -> str:
+        raise FdwError(f"internal error: column {node.name} in HAVING")
+
+    def output(self, node: Output) -> Sql:
+        return _output_sql(self.relation, self.aggregation, node.position)
+
+
 def build_aggregate_select(relation: Relation, quals: Sequence[Qual],
                            aggregation: Aggregation,
                            filters: Sequence[Sql] = ()) -> SelectQuery:
     """SELECT group columns, aggregates FROM the table WHERE quals GROUP BY 1, 2, ...
-    [ORDER BY ...] [LIMIT n] [OFFSET m]; every qual must be pushable (the bridge checked
-    enforces_quals)."""
+    [HAVING ...] [ORDER BY ...] [LIMIT n] [OFFSET m]; every qual must be pushable (the
+    bridge checked enforces_quals)."""
     items = [_output_sql(relation, aggregation, position)
              for position in range(1, len(aggregation.output_names) + 1)]
     table = relation.table
@@ -204,6 +247,10 @@ def build_aggregate_select(relation: Relation, quals: Sequence[Qual],
         query.sql.text(" GROUP BY " + ", ".join(str(p) for p in range(1, keys + 1)))
     else:
         query.at_most_one_row = True
+    if aggregation.having:
+        writer = _HavingWriter(relation, aggregation)
+        query.sql.text(" HAVING ").join(" AND ", (expression_sql(clause, writer)
+                                                  for clause in aggregation.having))
     sort_items = []
     for key in aggregation.sortkeys:
         collate = _output_sort_collation(relation, aggregation, key)

@@ -26,7 +26,8 @@ from sgfdw.remote.rowid import no_row_identity, rowid_from_key
 from sgfdw.remote.transactions import ForwardsTransactions
 
 from . import estimate
-from .aggregates import aggregation_pushable, aggregation_sortable, build_aggregate_select
+from .aggregates import (aggregation_pushable, aggregation_sortable, build_aggregate_select,
+                         having_pushable)
 from .analyze import analyze_query
 from .connection import RemoteConnection, get_connection
 from .deparse import (SelectQuery, Sql, build_delete, build_insert, build_select,
@@ -135,6 +136,12 @@ class PostgresFdw(ForwardsTransactions, ForeignDataWrapper):
         (aggregates.py)."""
         return aggregation_pushable(self._relation_now(), aggregation,
                                     self.options.extensions, local_collation())
+
+    def can_filter_aggregation(self, aggregation: Aggregation, clause: Expression) -> bool:
+        """A HAVING clause sent with the aggregation where it filters the groups as
+        locally (aggregates.py)."""
+        return having_pushable(self._relation_now(), aggregation, clause,
+                               self.options.extensions, local_collation())
 
     def can_sort_aggregation(self, aggregation: Aggregation,
                              sortkeys: Sequence[SortKey]) -> bool:

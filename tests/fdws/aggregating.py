@@ -9,6 +9,9 @@ min and max (not avg, nor of DISTINCT values), and sends a NOTICE ``aggregating 
 with the aggregation and the columns each execute() got. Option ``shape``: 'tuple'
 (default), 'dict' (rows by output_names), 'bad_value' (every value the str 'x'), 'short'
 (rows one value short).
+
+HavingFdw also filters the groups by the HAVING clauses ``output > constant``
+(can_filter_aggregation), logged as ``"having": [[position, constant], ...]``.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from multicorn import ColumnDefinition, ForeignDataWrapper, Qual
 from multicorn.utils import INFO, log_to_postgres
 
 from sgfdw.aggregation import Aggregate, Aggregation
+from sgfdw.expression import Call, Constant, Expression, Output
 
 ROWS = [(1, 10, "b"), (1, None, "a"), (2, 5, None), (None, 7, "c"), (2, 6, "d"),
         (None, None, None), (3, 2147483647, "z"), (3, 2147483647, "y")]
@@ -37,6 +41,23 @@ def _compute(aggregate: Aggregate, rows: list[dict[str, Any]]) -> Any:
     if not values:
         return None
     return {"sum": sum, "min": min, "max": max}[aggregate.name](values)
+
+
+def _output_above(clause: Expression) -> tuple[int, Any] | None:
+    """(position, constant) of a clause ``output > constant``, else None."""
+    if isinstance(clause, Call) and clause.operator and clause.name == ">" and \
+            isinstance(clause.args[0], Output) and isinstance(clause.args[-1], Constant):
+        return clause.args[0].position, clause.args[-1].value
+    return None
+
+
+def _kept(aggregation: Aggregation, values: list[Any]) -> bool:
+    """Whether the group's values satisfy every HAVING clause the FDW accepted."""
+    for clause in aggregation.having:
+        position, constant = _output_above(clause)  # type: ignore[misc]
+        if values[position - 1] is None or not values[position - 1] > constant:
+            return False
+    return True
 
 
 class AggregatingFdw(ForeignDataWrapper):
@@ -66,7 +87,9 @@ class AggregatingFdw(ForeignDataWrapper):
             "aggregates": [[a.function, a.column, a.type_oid, a.collate]
                            for a in aggregation.aggregates],
             "output_names": list(aggregation.output_names),
-            "columns": sorted(columns)}), INFO)
+            "columns": sorted(columns),
+            **({"having": [_output_above(c) for c in aggregation.having]}
+               if aggregation.having else {})}), INFO)
         groups: dict[tuple, list[dict[str, Any]]] = {}
         rows = self._rows(quals)
         for row in rows:
@@ -76,6 +99,8 @@ class AggregatingFdw(ForeignDataWrapper):
         result = []
         for key, members in groups.items():
             values = list(key) + [_compute(a, members) for a in aggregation.aggregates]
+            if not _kept(aggregation, values):
+                continue
             if self.shape == "dict":
                 result.append(dict(zip(aggregation.output_names, values)))
             elif self.shape == "bad_value":
@@ -85,3 +110,8 @@ class AggregatingFdw(ForeignDataWrapper):
             else:
                 result.append(values)
         return result
+
+
+class HavingFdw(AggregatingFdw):
+    def can_filter_aggregation(self, aggregation: Aggregation, clause: Expression) -> bool:
+        return _output_above(clause) is not None

@@ -47,9 +47,9 @@ AGGREGATES = ["count(*)", "count(h)", "count(i8)", "sum(i4)", "sum(i8)", "sum(n)
               "variance(i8)", "stddev_samp(f)", "var_samp(DISTINCT n)", "stddev_pop(i8)"]
 PUSHED_QUALS = ["i4 > 1999999500", "g = 2", "h IS NULL", "h IS NOT NULL", "t LIKE 'x1%'",
                 "n BETWEEN -100 AND 100", "d <> '2024-01-03'", "g IN (1, 3)", "b"]
-# Not shippable (other collation than the columns'): PostgreSQL filters, so aggregates.
-LOCAL_QUALS = ['lower(h COLLATE "C") = \'ab\'', 'length(t COLLATE "C") = 3',
-               'h COLLATE "C" > \'aB\'', 't COLLATE "C" < \'x5\'']
+# Not shippable (a collation the remote may not share): PostgreSQL filters, so aggregates.
+LOCAL_QUALS = ['lower(h COLLATE "und-x-icu") = \'ab\'', 'length(t COLLATE "und-x-icu") = 3',
+               'h COLLATE "und-x-icu" > \'aB\'', 't COLLATE "und-x-icu" < \'x5\'']
 
 
 @pytest.fixture
@@ -252,9 +252,13 @@ LEFT_LOCAL = [
     # Sorted by an expression over an aggregate: sorted here, then limited here.
     ("SELECT g, sum(i4) FROM {t}m GROUP BY g ORDER BY sum(i4) + 1, g LIMIT 2",
      ["Limit", "Sort"]),
-    # HAVING filters groups here: sorted remotely, limited only here.
-    ("SELECT g, count(*) FROM {t}m GROUP BY g HAVING count(*) > 100 ORDER BY g LIMIT 2",
+    # HAVING filters groups here (text: compared under a collation): sorted remotely,
+    # limited only here.
+    ("SELECT g, count(*) FROM {t}m GROUP BY g HAVING max(t) > 'x5' ORDER BY g LIMIT 2",
      ["Limit"]),
+    # HAVING filtered remotely: sorted and limited remotely.
+    ("SELECT g, count(*) FROM {t}m GROUP BY g HAVING count(*) > 100 ORDER BY g LIMIT 2",
+     []),
     # A LIMIT with ties needs the order here.
     ("SELECT g, count(*) FROM {t}m GROUP BY g ORDER BY 2 FETCH FIRST 1 ROWS WITH TIES",
      ["Limit"]),
@@ -300,8 +304,8 @@ NOT_PUSHED = [
     "SELECT count(*) FILTER (WHERE random() < 2), sum(i4) FROM {t}m",
     "SELECT plus_one(g), count(*) FROM {t}m GROUP BY 1",
     "SELECT sum(plus_one(i4)) FROM {t}m",
-    "SELECT max(lower(h) COLLATE \"C\") FROM {t}m",
-    "SELECT count(*) FILTER (WHERE h COLLATE \"C\" > 'aB') FROM {t}m",
+    "SELECT max(lower(h) COLLATE \"und-x-icu\") FROM {t}m",
+    "SELECT count(*) FILTER (WHERE h COLLATE \"und-x-icu\" > 'aB') FROM {t}m",
     "SELECT g, count(*) FROM {t}m GROUP BY ROLLUP (g)",
     "SELECT count(*) FROM {t}m WHERE id < random() * 0 + 1000",
 ]
@@ -330,7 +334,14 @@ EXPRESSION_AGGREGATES = [
     "count(DISTINCT lower(h)) FILTER (WHERE g IN (1, 2))", "stddev(n + 1)"]
 
 
-def random_expression_query(rng: random.Random) -> str:
+# HAVING clauses sent remotely (each over numbers, booleans or dates).
+HAVINGS = ["count(*) > 40", "sum(i4) > 0", "max(i8) - min(i8) > 100000", "bool_or(b)",
+           "avg(n * 2) < 300 OR count(*) < 50", "sum(f * 2) FILTER (WHERE g = 1) > 10",
+           "min(d + 1) <> '2024-01-03'", "NOT bool_and(g IS NOT NULL)",
+           "count(DISTINCT lower(h)) >= 2", "coalesce(max(i4), 0) % 2 = 0"]
+
+
+def random_expression_query(rng: random.Random, having: bool = False) -> str:
     groups = rng.sample(GROUP_COLUMNS[:2], rng.randint(0, 1)) + \
         rng.sample(GROUP_EXPRESSIONS, rng.randint(0, 2))
     aggregates = rng.sample(EXPRESSION_AGGREGATES, rng.randint(1, 3))
@@ -339,15 +350,21 @@ def random_expression_query(rng: random.Random) -> str:
         query += " WHERE " + rng.choice(PUSHED_QUALS)
     if groups:
         query += " GROUP BY " + ", ".join(str(i) for i in range(1, len(groups) + 1))
+    if having:
+        query += " HAVING " + " AND ".join(rng.sample(HAVINGS, rng.randint(1, 2)))
     return query
 
 
 def test_random_expression_aggregations_match_postgres_fdw(twins):
     rng = random.Random(20)
-    for _ in range(40):
-        query = random_expression_query(rng)
+    for index in range(50):
+        query = random_expression_query(rng, having=index % 5 == 4)
         twins.same_read(query, ordered=False)
         assert is_pushed(twins.db, query.replace("{t}", "s.")), query
+        if " HAVING " in query:
+            sql = remote_sql(twins.db, query.replace("{t}", "s."))
+            assert " HAVING " in sql, query
+            assert "Filter:" not in plan_of(twins.db, query.replace("{t}", "s.")), query
     # Sorted remotely by outputs that are trees (with values: by position).
     for query in ["SELECT g % 2, sum(f * 2) FROM {t}m GROUP BY 1 ORDER BY 2 DESC LIMIT 1",
                   "SELECT id % 10, count(*) FROM {t}m GROUP BY 1 ORDER BY 1 LIMIT 3",
@@ -356,6 +373,33 @@ def test_random_expression_aggregations_match_postgres_fdw(twins):
         twins.same_read(query)
         assert is_pushed(twins.db, query.replace("{t}", "s.")), query
         assert " ORDER BY " in remote_sql(twins.db, query.replace("{t}", "s.")), query
+
+
+def test_having_remote_sql_and_what_stays_local(twins):
+    """Shippable HAVING clauses go remote (the aggregation's outputs written as in the
+    SELECT list, values bound); the others filter the remote groups here."""
+    query = ("SELECT g, sum(i4) FROM s.m GROUP BY g HAVING count(*) > 100 "
+             "AND sum(i4) + 1 > 0")
+    assert remote_sql(twins.db, query) == (
+        'SELECT "g", pg_catalog.sum("i4"), pg_catalog.count(*) FROM "{a}"."m" GROUP BY 1 '
+        'HAVING (pg_catalog.count(*) OPERATOR("pg_catalog".>) $1::integer) AND '
+        '((pg_catalog.sum("i4") OPERATOR("pg_catalog".+) $2::integer) '
+        'OPERATOR("pg_catalog".>) $3::integer)').format(a=twins.a)
+    twins.same_read(query.replace("s.m", "{t}m"), ordered=False)
+    for query, local in [
+            # Text compared under a collation; a volatile function; a grouping expression
+            # with a value (written again it would be another).
+            ("SELECT g, count(*) FROM {t}m GROUP BY g HAVING max(t) > 'x5' "
+             "AND count(*) > 10", "max(m.t)"),
+            ("SELECT g, count(*) FROM {t}m GROUP BY g HAVING count(*) > random() * 0",
+             "random()"),
+            ("SELECT id % 10, count(*) FROM {t}m GROUP BY 1 HAVING id % 10 + count(*) > 60",
+             "count(*)"),
+            ("SELECT count(*) FROM {t}m HAVING min(h) IS NOT NULL", "min(m.h)")]:
+        plan = plan_of(twins.db, query.replace("{t}", "s."))
+        assert is_pushed(twins.db, query.replace("{t}", "s.")), query
+        assert "Filter: " in plan and local in plan.split("Filter: ")[1], plan
+        twins.same_read(query, ordered=False)
 
 
 def test_generic_plan_parameter_in_an_expression_stays_local(twins):
