@@ -15,9 +15,10 @@ parameter or an outer row's column in a nested loop, is a :class:`Parameter`).
 
 Names of functions, operators and types are schema-qualified and unquoted
 (``schema``, ``name``); ``collation`` is None for "no collation" or the database default
-(as ``SortKey.collate``), else the collation's name; ``type_name`` is the type's SQL
-spelling with its modifier as ``format_type`` writes it, schema-qualified when not
-built in (``'numeric(10,2)'``, ``'public.mood'``).
+(as ``SortKey.collate``), else the collation's name (schema-qualified and quoted as
+needed for one created in the database, so ``'C'`` is always the built-in C);
+``type_name`` is the type's SQL spelling with its modifier as ``format_type`` writes it,
+schema-qualified when not built in (``'numeric(10,2)'``, ``'public.mood'``).
 """
 from __future__ import annotations
 

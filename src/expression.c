@@ -88,13 +88,29 @@ type_name(Oid type, int32 typmod)
 	return sgfdw_str(format_type_extended(type, typmod, flags));
 }
 
-/* None for no collation or the database default (as SortKey.collate). */
+/*
+ * None for no collation or the database default (as SortKey.collate); one created in
+ * the database is schema-qualified, so that a "C" of one's own is not the built-in C.
+ */
 static PyObject *
 collation_name(Oid collation)
 {
+	HeapTuple	tuple;
+	Form_pg_collation form;
+	PyObject   *name;
+
 	if (!OidIsValid(collation) || collation == DEFAULT_COLLATION_OID)
 		Py_RETURN_NONE;
-	return sgfdw_str(get_collation_name(collation));
+	if (collation < FirstNormalObjectId)
+		return sgfdw_str(get_collation_name(collation));
+	tuple = SearchSysCache1(COLLOID, ObjectIdGetDatum(collation));
+	if (!HeapTupleIsValid(tuple))
+		elog(ERROR, "cache lookup failed for collation %u", collation);
+	form = (Form_pg_collation) GETSTRUCT(tuple);
+	name = sgfdw_str(quote_qualified_identifier(get_namespace_name(form->collnamespace),
+												NameStr(form->collname)));
+	ReleaseSysCache(tuple);
+	return name;
 }
 
 static void

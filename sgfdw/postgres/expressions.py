@@ -10,23 +10,29 @@ remote server computes exactly what PostgreSQL would here, a tree goes remote on
 * each column it reads has the same type remotely (pushdown.Match.SAME, arrays included);
 * its types are built in (a user-defined type may differ remotely), but for the columns
   of a matching enum;
-* if it handles text: every call compares under the default collation (no explicit
-  COLLATE), the remote default collation orders and case-folds as the local one, and so
-  does every text column's remote collation.
+* its collations are the default and C (POSIX, its other name; byte order on every
+  server): a value or column under an explicit ``COLLATE "C"`` is written with it, so
+  the remote server derives C wherever PostgreSQL did (a call under the default
+  collation over a C operand, which the remote would take for C, stays local; so does
+  every other collation, which may order, fold case or even compare differently there);
+* text compared or case-folded under the default collation: the remote default
+  collation orders and case-folds as the local one, and so does the remote collation
+  of each text column so used; under C, a text column's remote collation only needs to
+  be known (it is overridden).
 
 Parameters (values known only when the query runs) are shown as ``$n`` in EXPLAIN; at
 execution every value is a Constant.
 """
 from __future__ import annotations
 
-from typing import Callable, Collection, Protocol, Sequence
+from typing import Callable, Collection, Iterator, Protocol, Sequence
 
 from multicorn import UNBOUND, quote_identifier
 
 from sgfdw import type_oids as oids
 from sgfdw.expression import (AnyAll, ArrayLiteral, BooleanTest, BoolOp, Call, Case, Cast,
-                              Coalesce, Column, Constant, Distinct, Expression, MinMax,
-                              NullIf, NullTest, Output, Parameter, shippable, walk)
+                              Coalesce, Column, Comparison, Constant, Distinct, Expression,
+                              MinMax, NullIf, NullTest, Output, Parameter, shippable)
 from sgfdw.remote.collation import Collation, same_ctype, same_order
 
 from .deparse import Sql, column_sql
@@ -50,20 +56,69 @@ class OutputWriter(Protocol):
     def output(self, node: Output) -> Sql: ...
 
 _COLLATABLE = TEXT_FAMILY | {oids.BPCHAR, oids.NAME}
+#: The collations shipped (as ``COLLATE "C"``): byte order on any server.
+_BYTE_ORDER = frozenset({"C", "POSIX"})
+
+# The collation under which a node's value is compared or case-folded by its parent.
+_DEFAULT = "default"
+_C = "C"
+_NONE = None        # not at all (IS NULL, a cast to a number, ...)
 
 
-def _handles_text(tree: Expression) -> bool:
-    return any(node.type_oid in _COLLATABLE or node.collation is not None
-               for node in walk(tree))
+def _computed_under(node: Expression) -> str | None:
+    """The collation a node computes under (a call's input collation; a node passing
+    text on, such as COALESCE, its result's)."""
+    if isinstance(node, (Call, MinMax)):
+        return node.input_collation
+    if isinstance(node, (AnyAll, Comparison)):
+        return node.operator.input_collation
+    return node.collation
 
 
-def _column_matches(relation: Relation, column: Column) -> bool:
+def _under(node: Expression, context: str | None) -> Iterator[tuple[Expression, str | None]]:
+    """Each node of the tree with the collation its value is used under (see above)."""
+    yield node, context
+    if isinstance(node, Case):
+        # CASE x WHEN v compares x and v by equality; THEN/ELSE values pass on.
+        compared = _DEFAULT if node.arg is not None else _NONE
+        if node.arg is not None:
+            yield from _under(node.arg, compared)
+        for when, then in node.whens:
+            yield from _under(when, compared)
+            yield from _under(then, context)
+        if node.default is not None:
+            yield from _under(node.default, context)
+        return
+    inner: str | None = _NONE
+    if isinstance(node, (Call, MinMax, AnyAll, Comparison)):
+        inner = _C if _computed_under(node) in _BYTE_ORDER else _DEFAULT
+    elif isinstance(node, (Coalesce, ArrayLiteral)) or \
+            (isinstance(node, Cast) and node.type_oid in _COLLATABLE):
+        inner = context
+    for child in node.children():
+        yield from _under(child, inner)
+
+
+def _collations_derived_alike(node: Expression) -> bool:
+    """Only C and the default, and C derived remotely where it is here: a child in C
+    (written with COLLATE "C") under a node that computes under the default would
+    make the remote compute under C."""
+    collations = {node.collation, _computed_under(node)} - {None}
+    if not collations <= _BYTE_ORDER:
+        return False
+    return _computed_under(node) in _BYTE_ORDER or \
+        not any(child.collation in _BYTE_ORDER for child in node.children())
+
+
+def _column_matches(relation: Relation, column: Column, context: str | None) -> bool:
     plan = relation.plans.get(column.name)
     if plan is None or plan.remote is None or plan.match is not Match.SAME:
         return False
-    if column.type_oid in _COLLATABLE:
-        return column.collation is None and plan.collation_safe and plan.ctype_safe
-    return plan.remote.type_oid == column.type_oid or plan.remote.base_kind == "e"
+    if column.type_oid not in _COLLATABLE:
+        return plan.remote.type_oid == column.type_oid or plan.remote.base_kind == "e"
+    if column.collation is not None or context == _C:
+        return plan.collate_c_ok
+    return context is _NONE or (plan.collation_safe and plan.ctype_safe)
 
 
 def expression_pushable(tree: Expression, relations: Sequence[Relation],
@@ -73,15 +128,19 @@ def expression_pushable(tree: Expression, relations: Sequence[Relation],
     PostgreSQL would locally (the rules of the module's docstring)."""
     if not shippable(tree, extensions):
         return False
-    for node in walk(tree):
+    text_under_default = False
+    # A text result (an aggregate's argument, a SET value) may be compared or sorted
+    # under the default collation by what uses it.
+    for node, context in _under(tree, _DEFAULT if tree.type_oid in _COLLATABLE else _NONE):
+        if not _collations_derived_alike(node):
+            return False
         if isinstance(node, Column):
-            if not _column_matches(relations[node.relation], node):
+            if not _column_matches(relations[node.relation], node, context):
                 return False
         elif node.type_oid >= FIRST_NORMAL_OID:
             return False
-        elif isinstance(node, (Call, MinMax)) and node.input_collation is not None:
-            return False
-    if _handles_text(tree):
+        text_under_default |= context == _DEFAULT and node.type_oid in _COLLATABLE
+    if text_under_default:
         if local_locale is None:
             return False
         collate, ctype = relations[0].table.collation
@@ -145,6 +204,15 @@ def _around(before: str, inner: Sql, after: str) -> Sql:
 
 def expression_sql(node: Expression, column: ColumnWriter) -> Sql:
     """The remote SQL of a tree (check :func:`expression_pushable` first)."""
+    sql = _node_sql(node, column)
+    # Where C comes in (an explicit COLLATE, a C column); above, the remote derives it.
+    if node.collation in _BYTE_ORDER and \
+            not any(child.collation in _BYTE_ORDER for child in node.children()):
+        return _around("(", sql, ' COLLATE "C")')
+    return sql
+
+
+def _node_sql(node: Expression, column: ColumnWriter) -> Sql:
     if isinstance(node, Column):
         return Sql().text(column(node))
     if isinstance(node, Output):

@@ -179,6 +179,12 @@ def remote_sql(db, query: Any, params: Any = None) -> str:
     return line
 
 
+def remote_where(db, query: str) -> str | None:
+    """What follows WHERE in the plan's one Remote SQL, None without a WHERE."""
+    sql = remote_sql(db, query)
+    return sql.split(" WHERE ", 1)[1] if " WHERE " in sql else None
+
+
 def normalise(rows: list[tuple]) -> list[tuple]:
     return [tuple(_normalise_value(v) for v in row) for row in rows]
 
