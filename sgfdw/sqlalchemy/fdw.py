@@ -15,6 +15,8 @@ from __future__ import annotations
 import time
 from typing import Any, Collection, Iterable, Mapping, Sequence
 
+import sqlalchemy as sa
+
 from multicorn import ColumnDefinition, ForeignDataWrapper, Qual, SortKey
 from sgfdw.aggregation import Aggregation
 from sgfdw.errors import FdwError
@@ -31,7 +33,7 @@ from sgfdw.sqlalchemy.filters import filter_condition, filter_conditions
 from sgfdw.sqlalchemy.joins import JoinedSource, JoinQuery, join_query
 from sgfdw.sqlalchemy.options import (check_names, check_objects, effective_options,
                                       parse_options)
-from sgfdw.sqlalchemy.query import Pushdown, build_select, compiled_sql
+from sgfdw.sqlalchemy.query import Pushdown, build_select, compiled_sql, sample_select
 from sgfdw.sqlalchemy.remote_table import RemoteTable, reflect
 from sgfdw.sqlalchemy.scan import RowStream, describe_fetch, row_converter
 from sgfdw.sqlalchemy.writes import Writer
@@ -201,6 +203,20 @@ class SqlAlchemyFdw(ForwardsTransactions, ForeignDataWrapper):
             if query.local:
                 lines.append("Quals not pushed: " + ", ".join(map(repr, query.local)))
         return lines
+
+    def analyze_sample(self, sample_size: int) -> tuple[RowStream, float]:
+        """ANALYZE: rows the source samples at random, and its row count (join and
+        filter selectivities then come from local statistics)."""
+        table = self.table
+        with transactions.connection_for_statement(self.source) as conn:
+            with self.source.errors():
+                total = conn.execute(sa.select(sa.func.count()).select_from(table.table)) \
+                    .scalar_one()
+        self._rows = (float(total), time.monotonic())
+        query = sample_select(self.pushdown, self.column_names, sample_size)
+        return RowStream(self.source, query.statement,
+                         row_converter(query.names, self.column_names),
+                         self.settings.fetch_size, True), float(total)
 
     # ---- writing
 

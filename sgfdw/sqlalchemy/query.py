@@ -22,7 +22,7 @@ from sgfdw.sqlalchemy.quals import Pushed, TextRules, sqlite_reads_as, translate
 from sgfdw.sqlalchemy.remote_table import RemoteColumn, RemoteTable
 from sgfdw.sqlalchemy.values import NUMBERS, projection
 
-__all__ = ["Pushdown", "ScanQuery", "build_select", "compiled_sql"]
+__all__ = ["Pushdown", "ScanQuery", "build_select", "sample_select", "compiled_sql"]
 
 
 @dataclass
@@ -190,6 +190,15 @@ def build_select(pushdown: Pushdown, quals: Sequence[Qual], columns: Collection[
     if offset is not None:
         statement = statement.offset(offset)
     query.statement = statement
+    return query
+
+
+def sample_select(pushdown: Pushdown, columns: Collection[str], size: int) -> ScanQuery:
+    """ANALYZE's sample: ``size`` rows the source picks at random (every row has the same
+    chance), with the columns of ``columns`` the source has."""
+    query = build_select(pushdown, (), [name for name in columns
+                                        if name in pushdown.table.columns])
+    query.statement = query.statement.order_by(sa.func.random()).limit(size)
     return query
 
 

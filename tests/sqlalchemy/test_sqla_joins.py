@@ -205,3 +205,19 @@ def test_postgres_joins_pushed_equal_source(pgsrc, query):
     same_rows(db, query.format(s="g."), src.rows(_on_source(query)))
 
 
+
+
+@pytest.mark.parametrize("schema", ["f", "g"])
+def test_analyze_samples_the_source(lite, pgsrc, schema):
+    """ANALYZE reads a random sample from the source and its row count: local statistics
+    for the row estimates of joins (without them a join is guessed at 1/200 of the cross
+    product, and parameterised lookups look cheaper than one remote join)."""
+    db = lite
+    execute(db, f"ANALYZE {schema}.a, {schema}.b")
+    assert execute(db, "SELECT c.reltuples FROM pg_class c JOIN pg_namespace n "
+                       "ON n.oid = c.relnamespace WHERE n.nspname = %s AND c.relname = 'a'",
+                   (schema,)) == [(60.0,)]
+    stats = dict(execute(db, "SELECT attname, null_frac FROM pg_stats WHERE schemaname = %s "
+                             "AND tablename = 'b' ORDER BY attname", (schema,)))
+    assert sorted(stats) == ["a_id", "id", "v", "w"]
+    assert stats["id"] == 0 and stats["w"] == pytest.approx(18 / 90)
