@@ -7,7 +7,9 @@ A join is pushed only when the source yields exactly the rows of the local join:
   dialect whose comparisons are known (PostgreSQL, SQLite: ``Capabilities.joins``);
 * inner, left, right and full joins, nested (RIGHT JOIN is sent as a LEFT JOIN of the
   sides swapped, which SQLAlchemy Core spells; FULL JOIN where the source has it:
-  SQLite from 3.39); not semi or anti joins;
+  SQLite from 3.39); semi and anti joins of one table as ``[NOT] EXISTS (SELECT *
+  FROM t WHERE clauses)`` in the WHERE clause, where that means the same: not under an
+  outer join;
 * every qual of every table is one the source enforces exactly
   (``Pushdown.conditions``), with its value known (not UNBOUND); a table with quals is
   read through a subquery, so they restrict it before it is joined, whatever the join;
@@ -24,7 +26,8 @@ A join is pushed only when the source yields exactly the rows of the local join:
   so that they can be applied to the whole join's rows.
 
 The statement: ``SELECT r1.c, r2.d FROM t AS r1 LEFT OUTER JOIN (SELECT ... FROM u
-WHERE quals) AS r2 ON r1.c = r2.c WHERE filters``, its columns in ``join.output``'s
+WHERE quals) AS r2 ON r1.c = r2.c WHERE filters AND EXISTS (SELECT * FROM v AS r3
+WHERE r3.e = r1.c)``, its columns in ``join.output``'s
 order; each row is returned as a tuple in that order.
 """
 from __future__ import annotations
@@ -51,7 +54,9 @@ _COMPARISONS: dict[str, Callable[[Any, Any], Any]] = {
     "=": operator.eq, "<>": operator.ne, "<": operator.lt, "<=": operator.le,
     ">": operator.gt, ">=": operator.ge,
 }
-_KINDS = ("inner", "left", "right", "full")
+_OUTER = ("left", "right", "full")
+# semi / anti: [NOT] EXISTS (SELECT * FROM right WHERE clauses)
+_TESTS = ("semi", "anti")
 # SQLite: the local kinds whose exact columns hold what they are compared as (dates:
 # one date has several texts; booleans: 2 and 1 are both true).
 _SQLITE_COMPARED = ("integer", "string")
@@ -106,7 +111,7 @@ def _filters(step: JoinStep, under_outer: bool = False) -> list[Expression] | No
     filters = list(step.filters)
     for side in (step.left, step.right):
         if isinstance(side, JoinStep):
-            nested = _filters(side, under_outer or step.kind != "inner")
+            nested = _filters(side, under_outer or step.kind in _OUTER)
             if nested is None:
                 return None
             filters += nested
@@ -120,6 +125,8 @@ class _Builder:
         self.caps = tables[0].pushdown.caps
         self.froms: list[sa.FromClause] = []
         self.adapters: list[ClauseAdapter] = []
+        #: the EXISTS / NOT EXISTS of semi and anti joins, applied above the whole join
+        self.tests: list[sa.ColumnElement] = []
         #: per relation, the columns the output, the clauses and the filters read
         self.read = [set(table.columns) for table in join.relations]
         for tree in _trees(join.tree):
@@ -212,18 +219,31 @@ class _Builder:
             out.append(condition)
         return out
 
-    def step(self, step: JoinStep) -> sa.FromClause | None:
-        if step.kind not in _KINDS or (step.kind == "full" and not self.caps.full_joins):
+    def step(self, step: JoinStep, under_outer: bool = False) -> sa.FromClause | None:
+        """The FROM item of step; a semi or anti join's test goes to ``tests``, only
+        where it may be applied above the whole join (under inner joins only), on a
+        single table."""
+        if step.kind in _TESTS:
+            if under_outer or not isinstance(step.right, int):
+                return None
+        elif step.kind not in _OUTER + ("inner",) or \
+                (step.kind == "full" and not self.caps.full_joins):
             return None
         sides = []
         for side in (step.left, step.right):
-            built = self.froms[side] if isinstance(side, int) else self.step(side)
+            built = self.froms[side] if isinstance(side, int) else \
+                self.step(side, under_outer or step.kind in _OUTER)
             if built is None:
                 return None
             sides.append(built)
         conditions = self.conditions(step.clauses)
         if conditions is None:
             return None
+        if step.kind in _TESTS:
+            # the other relations in the conditions are the enclosing SELECT's (correlated)
+            test = sa.exists().select_from(sides[1]).where(*conditions)
+            self.tests.append(test if step.kind == "semi" else ~test)
+            return sides[0]
         on = sa.and_(*conditions) if conditions else sa.true()
         left, right = sides
         if step.kind == "right":
@@ -244,8 +264,8 @@ class _Builder:
                             self.caps.name)
                  for index, name in self.join.output]
         statement = sa.select(*(items or [sa.null()])).select_from(tree)
-        if conditions:
-            statement = statement.where(*conditions)
+        if conditions or self.tests:
+            statement = statement.where(*conditions, *self.tests)
         return JoinQuery(statement, tuple if items else lambda row: ())
 
 
