@@ -132,3 +132,25 @@ def test_postgres_source_collations_pushed_where_alike(pgcoll):
                                                verbose=True))
     assert "WHERE" not in remote_sql(explain_lines(db, "SELECT id FROM coll WHERE ci = 'b'",
                                                    verbose=True))
+
+
+def test_postgres_source_collations_in_joins(pgcoll):
+    """A join clause comparing text is pushed only where the source compares it as
+    PostgreSQL does: equality under known collations (of one column collation: the
+    source cannot choose between two), ranges where the collation orders as locally."""
+    db = pgcoll
+    for method in ("nestloop", "hashjoin", "mergejoin"):   # only a foreign join, if any
+        execute(db, f"SET enable_{method} = off")
+    try:
+        for clause, pushed in (("x.c < y.c", True), ("x.d = y.d", True), ("x.d < y.d", False),
+                               ("x.icu = y.icu", False), ("x.ci = y.ci", False),
+                               ("x.c = y.d", False)):
+            query = f"SELECT x.id, y.id FROM {{t}} x JOIN {{t}} y ON {clause} AND x.id < 6"
+            lines = explain_lines(db, query.format(t="coll"))
+            remote = any("Relations:" in line for line in lines) and \
+                not any("Filter:" in line for line in lines)
+            assert remote == pushed, (clause, lines)
+            assert_same(db, query, foreign="coll", local="coll_local")
+    finally:
+        for method in ("nestloop", "hashjoin", "mergejoin"):
+            execute(db, f"RESET enable_{method}")
