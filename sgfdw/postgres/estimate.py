@@ -4,8 +4,10 @@ Without ``use_remote_estimate`` nothing is asked of the remote server at plan ti
 beyond the (cached) catalog facts of :mod:`remote_table`: the row count is the remote
 ``reltuples``, and each qual's selectivity comes from the remote ``pg_stats``
 (``n_distinct``, ``null_frac``) where known, else from PostgreSQL's default
-selectivities. With it, the remote planner's own estimate of the pushed-down query is
-used (``EXPLAIN (FORMAT JSON)``, one round trip per planning).
+selectivities (a column bounded on both sides is a range: 0.5%, as PostgreSQL reckons
+one without statistics, not the product of two inequalities). With it, the remote
+planner's own estimate of the pushed-down query is used
+(``EXPLAIN (FORMAT JSON)``, one round trip per planning).
 """
 from __future__ import annotations
 
@@ -25,6 +27,7 @@ __all__ = ["local_estimate", "remote_estimate", "path_keys"]
 # PostgreSQL's defaults (selfuncs.h) for when nothing better is known.
 DEFAULT_EQ_SEL = 0.005
 DEFAULT_INEQ_SEL = 1.0 / 3.0
+DEFAULT_RANGE_INEQ_SEL = 0.005
 DEFAULT_MATCH_SEL = 0.005
 DEFAULT_NULL_SEL = 0.005
 
@@ -103,8 +106,15 @@ def local_estimate(relation: Relation, quals: Sequence[Qual],
     """(rows, width) from the remote catalogs and statistics."""
     rows = relation.table.row_count()
     selectivity = 1.0
+    bounds: dict[str, set[bool]] = {}   # column -> bounded from below (True), above
     for qual in quals:
-        selectivity *= _qual_selectivity(relation, qual, rows)
+        if qual.operator in COMPARISONS and qual.value is not None:
+            bounds.setdefault(qual.field_name, set()).add(qual.operator[0] == ">")
+        else:
+            selectivity *= _qual_selectivity(relation, qual, rows)
+    for sides in bounds.values():
+        # As PostgreSQL's clauselist_selectivity: the tightest bound of each side counts.
+        selectivity *= DEFAULT_RANGE_INEQ_SEL if len(sides) == 2 else DEFAULT_INEQ_SEL
     return max(rows * selectivity, 1.0), _width(relation, columns)
 
 

@@ -237,4 +237,12 @@ def test_estimates(relation):
     assert rows == 1 and width == 4
     rows, _ = estimate.local_estimate(relation, [Qual("na%me", "<", "x")], {"id"})
     assert 300 < rows < 400
+    # Bounded on both sides: a range, 0.5% as PostgreSQL's default (was 1/3 * 1/3); two
+    # bounds of one side: the tighter one.
+    rows, _ = estimate.local_estimate(relation, [Qual("id", ">=", 10), Qual("id", "<", 20)],
+                                      {"id"})
+    assert rows == estimate.DEFAULT_RANGE_INEQ_SEL * 1000
+    rows, _ = estimate.local_estimate(relation, [Qual("id", ">", 1), Qual("id", ">=", 5)],
+                                      {"id"})
+    assert 300 < rows < 400
     assert estimate.path_keys(relation) == [(("id",), 1.0)]
