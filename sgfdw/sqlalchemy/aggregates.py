@@ -18,15 +18,16 @@ source aggregates exactly the rows PostgreSQL would). Per dialect:
   type), text (local text/varchar over a declared text type; compared ``COLLATE
   binary``, byte order, whatever collation the column was declared with, as
   PostgreSQL's equality under any deterministic collation, and its order when the local
-  collation is byte order), dates (ISO text) and booleans (0/1). SQLite's columns take
-  any value, so the query also computes whether every value it read is one the local
-  type reads as the same value (an integer within the local type's range, a text
-  within varchar's length, a canonical date, 0 or 1); if not, the scan fails (22000),
+  collation is byte order), dates (ISO text) and booleans (as the rows read them,
+  quals.sqlite_reads_as: 2 is true, 'no' false). SQLite's columns take any value, so
+  the query also computes whether every value it read is one the local type reads as
+  the same value (an integer within the local type's range, a text within varchar's
+  length, a canonical date, a boolean); if not, the scan fails (22000),
   as reading that row locally would (or could), instead of answering differently.
   ``sum`` of integers: of smallint/integer as SQLite's sum (cannot overflow: the values
   are within 32 bits); of bigint as the sums of the values' upper and lower 32 bits
   (SQLite's 64-bit sum would overflow where PostgreSQL's numeric does not), joined
-  exactly here; ``bool_and``/``every``/``bool_or`` as min/max of the 0/1 booleans;
+  exactly here; ``bool_and``/``every``/``bool_or`` as min/max of the booleans' 0/1;
   ``sum(DISTINCT bigint)``, ``avg`` (PostgreSQL's numeric division scale) and the rest
   stay local.
 * Other dialects: ``count(*)`` and ``count(col)`` without GROUP BY.
@@ -44,6 +45,7 @@ from sgfdw.aggregation import Aggregate, Aggregation
 from sgfdw.errors import FdwError
 from sgfdw.remote.aggregates import SAME_TYPE_ARGUMENTS
 from sgfdw.sqlalchemy.pg_types import pg_type_for
+from sgfdw.sqlalchemy.quals import sqlite_reads_as
 from sgfdw.sqlalchemy.query import Pushdown
 from sgfdw.sqlalchemy.remote_table import RemoteColumn
 
@@ -112,7 +114,9 @@ def _sqlite_column(pushdown: Pushdown, column: RemoteColumn, local: ColumnDefini
         # one text per date: the canonical YYYY-MM-DD that SQLite's date() gives back
         return ExactColumn(col, True, col, False, sa.func.date(col) == col)
     if local_oid == oids.BOOL and column.remote_category == "boolean":
-        return ExactColumn(col, True, None, False, col.in_((0, 1)))
+        truth = sqlite_reads_as(col, True)     # 1, 0 or NULL
+        return ExactColumn(truth, True, None, False,
+                           sa.or_(truth, sqlite_reads_as(col, False)))
     return None
 
 
@@ -263,7 +267,7 @@ class _Select:
                 detail="SQLite stores any value in any column; an aggregation computed "
                        "by SQLite checks that each value it reads is one the local type "
                        "holds (an integer in its range, text within its length, a "
-                       "YYYY-MM-DD date, 0 or 1).",
+                       "YYYY-MM-DD date, a boolean).",
                 hint="Correct the value in the source, or give the foreign table's "
                      "column a type that holds it.")
         return tuple(read(row) for read in self.readers)

@@ -112,7 +112,7 @@ SQLITE_SORTED = [
      "LIMIT 6 OFFSET 2", "LIMIT ? OFFSET ?"),
     # Two groups are sorted remotely only for a LIMIT (else here: upper.c's costs).
     ("SELECT active, count(*) FROM {t} GROUP BY active ORDER BY active LIMIT 2",
-     "ORDER BY items.active"),
+     "ELSE 0 END ASC NULLS LAST"),   # booleans as the rows read them
 ]
 
 

@@ -65,6 +65,17 @@ def test_sqlite_booleans_as_the_rows_read(lite, query):
     assert_same(lite, query, foreign="odd", local="odd_local")
 
 
+@pytest.mark.parametrize("query", [
+    "SELECT flag, count(*) FROM {t} GROUP BY flag",
+    "SELECT bool_and(flag), bool_or(flag), count(DISTINCT flag) FROM {t}",
+    "SELECT every(flag), count(DISTINCT flag) FROM {t} WHERE id > 3",
+])
+def test_sqlite_boolean_aggregates_as_the_rows_read(lite, query):
+    lines = explain_lines(lite, query.format(t="odd"))
+    assert not any("Aggregate" in line and "Relations:" not in line for line in lines), lines
+    assert_same(lite, query, foreign="odd", local="odd_local")
+
+
 def test_sqlite_boolean_quals_still_pushed(lite):
     lines = explain_lines(lite, "SELECT id FROM odd WHERE flag OR id = 5", verbose=True)
     assert not any("Filter:" in line for line in lines), lines
@@ -154,3 +165,4 @@ def test_postgres_source_collations_in_joins(pgcoll):
     finally:
         for method in ("nestloop", "hashjoin", "mergejoin"):
             execute(db, f"RESET enable_{method}")
+
