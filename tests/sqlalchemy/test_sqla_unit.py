@@ -266,3 +266,18 @@ def test_aggregates_described_beyond_what_is_read_are_refused(lite):
     assert not fdw.can_aggregate(Aggregation(("name",), (Filtered("pg_catalog.sum", "id", 20,
                                                                   filter="id > 1"),)))
     assert not fdw.can_aggregate(Aggregation((), (Aggregate("public.sum", "id", 20),)))
+
+
+@pytest.mark.parametrize("version,full", [((3, 38, 5), False), ((3, 39, 0), True)])
+def test_sqlite_full_joins_from_3_39(version, full):
+    """SQLite has FULL JOIN from 3.39 (RIGHT JOIN is sent as a LEFT JOIN either way)."""
+    import types
+
+    from sqlalchemy.dialects import sqlite
+
+    dialect = sqlite.dialect()
+    dialect.dbapi = types.SimpleNamespace(sqlite_version_info=version)
+    caps = capabilities_of(dialect)
+    assert (caps.joins, caps.full_joins) == (True, full)
+    assert capabilities_of(postgresql.dialect()).full_joins
+    assert not capabilities_of(mysql.dialect()).joins
