@@ -99,6 +99,9 @@ def column_sql(relation: Relation, local: str, *, for_select: bool = False) -> s
 
 
 def _qual_sql(relation: Relation, qual: Qual) -> Sql:
+    if qual.field_name == CTID and qual.is_list_operator:
+        return Sql().text("(ctid = ANY (").param(
+            qual_param(qual.value, list_operator=True)).text("::tid[]))")
     if qual.field_name == CTID:
         return Sql().text("(ctid = ").param(qual.value).text(")")
     sql = Sql().text("(" + column_sql(relation, qual.field_name))
@@ -141,7 +144,8 @@ def _select_list(relation: Relation, columns: Collection[str]) -> tuple[str, boo
 
 
 def _unique_lookup(relation: Relation, pushed: Sequence[Qual]) -> bool:
-    if relation.table.relkind == "r" and any(q.field_name == CTID for q in pushed):
+    if relation.table.relkind == "r" and \
+            any(q.field_name == CTID and not q.is_list_operator for q in pushed):
         return True     # a ctid names one row of a plain table
     equal = {relation.plans[q.field_name].remote_name for q in pushed
              if q.field_name != CTID and q.operator == "=" and q.value is not None and

@@ -179,8 +179,13 @@ class Relation:
     def qual_pushable(self, qual: Qual) -> bool:
         """Whether this qual can be evaluated remotely with exactly the local meaning."""
         if qual.field_name == CTID:
-            # Its value is the local ctid's text, which the remote reads as a tid.
-            return not qual.is_list_operator and qual.operator == "=" and \
+            # Its value is the local ctid's text (= ANY: a list of them, NULL allowed),
+            # which the remote reads as a tid.
+            if qual.is_list_operator:
+                return qual.operator == ("=", True) and (qual.value is UNBOUND or (
+                    isinstance(qual.value, (list, tuple)) and
+                    all(v is None or isinstance(v, str) for v in qual.value)))
+            return qual.operator == "=" and \
                 (isinstance(qual.value, str) or qual.value is UNBOUND)
         plan = self.plans.get(qual.field_name)
         if plan is None or plan.remote is None or plan.match is Match.NONE:

@@ -1,5 +1,5 @@
 """PostgresFdw and the remote rows' ctid, with postgres_fdw as the oracle: SELECT ctid,
-quals on ctid pushed down (`ctid = $1`), INSERT/UPDATE/DELETE ... RETURNING ctid, and
+quals on ctid pushed down (`ctid = $1`, `ctid = ANY ($1::tid[])`), INSERT/UPDATE/DELETE ... RETURNING ctid, and
 UPDATE/DELETE of tables without a single-column primary key through the ctid (no key,
 a two-column key, duplicate rows, rows that moved).
 
@@ -49,6 +49,9 @@ READS = [
     "SELECT count(*) FROM {t}t WHERE ctid = '(0,3)'",
     "SELECT count(*) FROM {t}t WHERE ctid = '(7,3)'",
     "SELECT c1 FROM {t}t WHERE ctid IN ('(0,1)', '(0,4)') ORDER BY c1",
+    "SELECT c1 FROM {t}t WHERE ctid = ANY (ARRAY['(0,2)', NULL, '(9,9)']::tid[])",
+    "SELECT c1 FROM {t}t WHERE ctid = ANY (ARRAY(SELECT ctid FROM {t}t WHERE c1 > 7)) "
+    "ORDER BY c1",
     "SELECT c1 FROM {t}t WHERE ctid > '(0,8)' ORDER BY c1",
     "SELECT ctid, * FROM {t}t WHERE c1 = 3",
     "SELECT ctid, a, b FROM {t}nokey ORDER BY ctid",
@@ -79,6 +82,12 @@ def test_ctid_qual_is_pushed_down(twins):
     lines = remote_sql_lines(twins.db, "SELECT c1 FROM s.t WHERE ctid = "
                                        "(SELECT ctid FROM s.t WHERE c1 = 5)")
     assert any(line.endswith("WHERE (ctid = $1)") for line in lines), lines
+    # = ANY, with a list known at execution too (an initplan's).
+    line = remote_sql(twins.db, "SELECT c1 FROM s.t WHERE ctid IN ('(0,1)', '(0,4)')")
+    assert line.endswith("WHERE (ctid = ANY ($1::tid[]))"), line
+    lines = remote_sql_lines(twins.db, "SELECT c1 FROM s.t WHERE ctid = ANY "
+                                       "(ARRAY(SELECT ctid FROM s.t WHERE c1 > 7))")
+    assert any(line.endswith("WHERE (ctid = ANY ($1::tid[]))") for line in lines), lines
     # Other operators on ctid stay local (and are still right: see the reads).
     line = remote_sql(twins.db, "SELECT c1 FROM s.t WHERE ctid > '(0,8)'")
     assert "WHERE" not in line
