@@ -1,7 +1,7 @@
 """PostgresFdw and the remote rows' ctid, with postgres_fdw as the oracle: SELECT ctid,
-quals on ctid pushed down (`ctid = $1`, `ctid = ANY ($1::tid[])`), INSERT/UPDATE/DELETE ... RETURNING ctid, and
-UPDATE/DELETE of tables without a single-column primary key through the ctid (no key,
-a two-column key, duplicate rows, rows that moved).
+quals on ctid pushed down (`ctid = $1`, `ctid = ANY ($1::tid[])`), INSERT/UPDATE/DELETE
+... RETURNING ctid, and UPDATE/DELETE of tables without a single-column primary key
+through the ctid (no key, a two-column key, duplicate rows, rows that moved).
 
 Reads run through both FDWs over the same remote tables. Writes run the same statements
 through sgfdw on one remote schema and through postgres_fdw on an identical twin (same
