@@ -8,7 +8,8 @@
 
 This class only wires the Multicorn calls to the modules that do the work: options,
 engines (one per URL and credentials), remote_table (reflection), query/quals (the
-SELECT), scan (streaming), writes, transactions, estimate and importer.
+SELECT), filters, aggregates and joins (what else the source computes), scan
+(streaming), writes, transactions, estimate and importer.
 """
 from __future__ import annotations
 
@@ -45,6 +46,11 @@ ESTIMATE_TTL = 60.0
 
 
 class SqlAlchemyFdw(ForwardsTransactions, ForeignDataWrapper):
+    # update() is given only the columns the statement sets (sgfdw's opt-in) and sets
+    # only those: the source's UPDATE OF triggers see what was written, other columns
+    # keep their values.
+    update_set_columns_only = True
+
     def __init__(self, fdw_options: dict[str, str],
                  fdw_columns: Mapping[str, ColumnDefinition]) -> None:
         super().__init__(fdw_options, fdw_columns)
