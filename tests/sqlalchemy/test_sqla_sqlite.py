@@ -316,6 +316,25 @@ def test_update_every_row_while_scanning(db, sqlite_dir):
         [(2500, sum(range(1, 2501)) + 2500 * 10000)]
 
 
+def test_update_sets_only_the_columns_of_the_statement(db, sqlite_dir):
+    """A source trigger UPDATE OF b fires only when b is set."""
+    from sqladata import make_sqlite
+
+    path = make_sqlite(sqlite_dir, "cols.db", """
+        CREATE TABLE t (id INTEGER PRIMARY KEY, a INTEGER, b TEXT);
+        CREATE TABLE fired (id INTEGER);
+        CREATE TRIGGER b_set AFTER UPDATE OF b ON t BEGIN INSERT INTO fired VALUES (new.id); END;
+        INSERT INTO t VALUES (1, 10, 'x'), (2, 20, 'y');
+    """)
+    create_server(db, "lite", f"sqlite:///{path}")
+    create_table(db, "t", "lite", "id integer, a integer, b text", tablename="t")
+    assert execute(db, "UPDATE t SET a = a + 1 RETURNING *") == [(1, 11, "x"), (2, 21, "y")]
+    assert sqlite_rows(path, "SELECT id FROM fired") == []
+    execute(db, "UPDATE t SET b = b || '!' WHERE id = 2")
+    assert sqlite_rows(path, "SELECT id FROM fired") == [(2,)]
+    assert sqlite_rows(path, "SELECT * FROM t ORDER BY id") == [(1, 11, "x"), (2, 21, "y!")]
+
+
 def test_bulk_insert(db, ft):
     execute(db, "INSERT INTO items (id, name, qty) SELECT g, 'bulk ' || g, g % 7 "
                 "FROM generate_series(100, 1099) g")
