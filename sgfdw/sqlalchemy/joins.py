@@ -33,7 +33,6 @@ order; each row is returned as a tuple in that order.
 from __future__ import annotations
 
 import dataclasses
-import operator
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Sequence
 
@@ -45,15 +44,12 @@ from sgfdw.expression import BoolOp, Call, Column, Expression, walk
 from sgfdw.join import Join, JoinStep
 from sgfdw.sqlalchemy.aggregates import ExactColumn, exact_column
 from sgfdw.sqlalchemy.filters import column_of, filter_condition
+from sgfdw.sqlalchemy.quals import COMPARISONS
 from sgfdw.sqlalchemy.query import Pushdown
 from sgfdw.sqlalchemy.values import local_category, projection
 
 __all__ = ["JoinedSource", "JoinQuery", "join_query"]
 
-_COMPARISONS: dict[str, Callable[[Any, Any], Any]] = {
-    "=": operator.eq, "<>": operator.ne, "<": operator.lt, "<=": operator.le,
-    ">": operator.gt, ">=": operator.ge,
-}
 _OUTER = ("left", "right", "full")
 # semi / anti: [NOT] EXISTS (SELECT * FROM right WHERE clauses)
 _TESTS = ("semi", "anti")
@@ -166,7 +162,7 @@ class _Builder:
     def comparison(self, call: Call) -> sa.ColumnElement | None:
         """``column op column``, compared by the source as by PostgreSQL, or None."""
         if not call.operator or call.schema != "pg_catalog" or len(call.args) != 2 or \
-                call.name not in _COMPARISONS or call.input_collation is not None:
+                call.name not in COMPARISONS or call.input_collation is not None:
             return None
         nodes = [column_of(arg) for arg in call.args]
         if nodes[0] is None or nodes[1] is None:
@@ -186,7 +182,7 @@ class _Builder:
                 getattr(remotes[0].column.type, "collation", None) != \
                 getattr(remotes[1].column.type, "collation", None):
             return None
-        return _COMPARISONS[call.name](self.adapters[left.relation].traverse(operands[0]),
+        return COMPARISONS[call.name](self.adapters[left.relation].traverse(operands[0]),
                                        self.adapters[right.relation].traverse(operands[1]))
 
     def condition(self, node: Expression) -> sa.ColumnElement | None:

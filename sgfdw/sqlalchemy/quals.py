@@ -20,9 +20,11 @@ from sgfdw.sqlalchemy.dialects import Capabilities
 from sgfdw.sqlalchemy.remote_table import RemoteColumn, RemoteTable
 from sgfdw.sqlalchemy.values import NUMBERS
 
-__all__ = ["Pushed", "TextRules", "translate_qual", "like_to_glob", "sqlite_reads_as"]
+__all__ = ["COMPARISONS", "Pushed", "TextRules", "translate_qual", "like_to_glob",
+           "sqlite_reads_as"]
 
-_COMPARISONS: dict[str, Callable[[Any, Any], Any]] = {
+#: PostgreSQL's comparison operators as Python's (which SQLAlchemy's columns overload)
+COMPARISONS: dict[str, Callable[[Any, Any], Any]] = {
     "=": operator.eq, "<>": operator.ne, "<": operator.lt, "<=": operator.le,
     ">": operator.gt, ">=": operator.ge,
 }
@@ -108,8 +110,8 @@ class _Translator:
         kind = column.category
         if value is None:
             return None  # `col < NULL` and friends: no row qualifies; nothing to push
-        if op in _COMPARISONS:
-            compare = _COMPARISONS[op]
+        if op in COMPARISONS:
+            compare = COMPARISONS[op]
             if kind == "boolean" and self.caps.name == "sqlite":
                 return Pushed(_sqlite_boolean(col, op, bool(value)), True) \
                     if op in ("=", "<>") else None
