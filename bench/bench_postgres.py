@@ -20,6 +20,8 @@ a warm-up; the spread is the lowest and highest of the rounds' ratios:
   aggregation); and ``SELECT id % 10, sum(f) FROM ft GROUP BY 1``, an expression key.
 * a direct modification: ``UPDATE ft SET f = f + 1 WHERE id <= 10000`` (one remote
   statement in both FDWs; each run adds 1 to those rows).
+* an explicit ``COLLATE "C"`` in WHERE (sgfdw ships it, postgres_fdw filters locally)
+  and ``ctid = ANY`` of 100 row ids known at execution (both ship it).
 
 Targets (issue): full-scan throughput >= 0.5x postgres_fdw's; selective latency
 <= 1.5x postgres_fdw's; pushed aggregates <= 1.2x postgres_fdw's time. JIT and
@@ -82,6 +84,14 @@ SEMI_JOIN = ("SELECT count(*) FROM {t} a WHERE EXISTS (SELECT 1 FROM {t} b "
 ANTI_JOIN = ("SELECT count(*) FROM {t} a WHERE a.k = 3 AND NOT EXISTS (SELECT 1 FROM {t} b "
              "WHERE b.id = a.id + 1 AND b.f >= 10000)")
 AGGREGATES.update(semi_join=SEMI_JOIN, anti_join=ANTI_JOIN)
+
+# An explicit COLLATE "C" (1/16 of the rows; sgfdw ships it, postgres_fdw filters every
+# row locally) and ctid = ANY of 100 row ids known at execution (both push it).
+COLLATE_C = ("SELECT count(*), sum(f) FROM (SELECT * FROM {t} WHERE t COLLATE \"C\" < '1' "
+             "OFFSET 0) s")
+CTID_ANY = ("SELECT count(*), sum(f) FROM (SELECT * FROM {t} WHERE ctid = ANY (ARRAY("
+            "SELECT ('(' || g || ',1)')::tid FROM generate_series(1, 100) g)) OFFSET 0) s")
+AGGREGATES.update(collate_c=COLLATE_C, ctid_any=CTID_ANY)
 
 
 def python_path_for(cluster: Cluster) -> str:
