@@ -128,12 +128,16 @@ class _Translator:
             if kind == "interval":
                 return Pushed(compare(col, value), True) if self.caps.name == "postgresql" \
                     else None
-            if kind == "string" and isinstance(value, str) and self.text.equality:
+            if kind == "string" and isinstance(value, str):
                 text = self.caps.text(col)
-                if op in ("=", "<>"):
+                if self.text.equality and (op in ("=", "<>") or (
+                        self.text.order and column.remote_category != "enum")):
                     return Pushed(compare(text, value), True)
-                if self.text.order and column.remote_category != "enum":
-                    return Pushed(compare(text, value), True)
+                if op == "=" and self.caps.text_order == "unknown":
+                    # A collation of unknown rules (MySQL's ignore case, accents and
+                    # trailing blanks) keeps every row equal here, maybe more, which
+                    # PostgreSQL rechecks; its <> would drop rows.
+                    return Pushed(compare(text, value), False)
             return None
         if op in _LIKES and kind == "string" and isinstance(value, str) and \
                 self.text.equality:
@@ -178,9 +182,10 @@ class _Translator:
         items = list(qual.value or [])
         compared = self.caps.text(column.column) if column.category == "string" else \
             column.column
-        if op == "=" and is_any and self._equality_ok(column, items):
-            return Pushed(compared.in_(items), True)
-        if op == "<>" and not is_any and self._equality_ok(column, items):
+        exact = self._in_list(column, items)
+        if op == "=" and is_any and exact is not None:
+            return Pushed(compared.in_(items), exact)
+        if op == "<>" and not is_any and exact:
             return Pushed(compared.not_in(items), True)
         parts = []
         for item in items:
@@ -195,14 +200,17 @@ class _Translator:
         combine = sa.or_ if is_any else sa.and_
         return Pushed(combine(*(p.condition for p in parts)), all(p.exact for p in parts))
 
-    def _equality_ok(self, column: RemoteColumn, items: list[Any]) -> bool:
+    def _in_list(self, column: RemoteColumn, items: list[Any]) -> bool | None:
         """IN / NOT IN when = is pushable for every element (NULLs behave the same) as
-        an equality of the values (not SQLite's booleans: 2 is true)."""
+        an equality of the values (not SQLite's booleans: 2 is true): whether every
+        one is exact (NOT IN needs that), or None."""
         present = [item for item in items if item is not None]
-        if column.category == "boolean" and self.caps.name == "sqlite":
-            return False
-        return bool(present) and all(self.comparison(column, "=", item) is not None
-                                     for item in present)
+        if not present or (column.category == "boolean" and self.caps.name == "sqlite"):
+            return None
+        pushed = [self.comparison(column, "=", item) for item in present]
+        if any(item is None for item in pushed):
+            return None
+        return all(item.exact for item in pushed if item is not None)
 
 
 def translate_qual(table: RemoteTable, qual: Qual, caps: Capabilities,

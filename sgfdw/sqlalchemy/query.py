@@ -55,7 +55,7 @@ class Pushdown:
         (another may be nondeterministic: 'b' = 'B'); ranges and sorts where it orders
         as the local database's, ILIKE where it case-folds alike. SQLite: text is
         compared COLLATE binary (deterministic); ranges where the local order is byte
-        order. Others: equality only."""
+        order. Others: nothing exact (a collation may ignore case: 'a' = 'A')."""
         if self.caps.text_order == "same":
             source = self._source_collation(column)
             local = local_collation()
@@ -64,8 +64,9 @@ class Pushdown:
             return TextRules(True, local is not None and same_order(source.collate,
                                                                     local.collate),
                              local is not None and same_ctype(source.ctype, local.ctype))
-        return TextRules(True, self.caps.text_order == "bytewise" and self.text_order(),
-                         False)
+        if self.caps.text_order == "bytewise":
+            return TextRules(True, self.text_order(), False)
+        return TextRules(False, False, False)   # (quals.py: = as a superset)
 
     def _source_collation(self, column: RemoteColumn | None) -> Collation | None:
         name = getattr(column.column.type, "collation", None) if column else None

@@ -72,8 +72,13 @@ def test_unknown_dialect_pushes_conservatively():
     column = table.table.c.s
     table.columns["s"] = RemoteColumn("s", "s", "string", "string", column, True, True, False)
     push = Pushdown(table, caps)
-    assert push.qual(Qual("s", "=", "x")).exact
-    assert push.qual(Qual("s", "<", "x")) is None      # collation unknown
+    # collation unknown: MySQL's default ones ignore case ('a' = 'A'), so = keeps more
+    # rows (PostgreSQL rechecks them: not exact) and <> fewer (not pushed)
+    assert not push.qual(Qual("s", "=", "x")).exact
+    assert not push.qual(Qual("s", ("=", True), ["x", "y"])).exact
+    assert push.qual(Qual("s", "<>", "x")) is None
+    assert push.qual(Qual("s", ("<>", False), ["x", "y"])) is None
+    assert push.qual(Qual("s", "<", "x")) is None
     assert push.qual(Qual("s", "~~", "x%")) is None     # LIKE may ignore case
     assert push.qual(Qual("s", "=", None)).exact        # IS NULL
     assert push.sort(SortKey("s", 1, False, False, "default")) is None
