@@ -22,6 +22,12 @@ offered each clause of the query's HAVING (AND-ed) as a tree whose grouping keys
 aggregates are :class:`sgfdw.expression.Output` nodes (``position`` in
 ``output_names``); the clauses it accepts are in ``Aggregation.having``, and it yields
 only the groups where all of them are true. PostgreSQL filters by the others.
+
+Ordered aggregates: only an FDW whose class says ``aggregates_ordered = True`` is offered
+``array_agg`` and ``string_agg`` (whose results depend on the order of the rows they
+read: unordered, any order is right) and aggregates with an ORDER BY of their own
+(``string_agg(t, ',' ORDER BY t)``: ``Aggregate.order_by``), its keys and further
+arguments (``Aggregate.extra_arguments``: string_agg's delimiter) as trees.
 """
 from __future__ import annotations
 
@@ -30,7 +36,18 @@ from dataclasses import dataclass, field
 from multicorn import SortKey
 from sgfdw.expression import Column, Expression, walk
 
-__all__ = ["Aggregate", "Aggregation"]
+__all__ = ["Aggregate", "AggregateOrder", "Aggregation"]
+
+
+@dataclass(frozen=True)
+class AggregateOrder:
+    """A key of an aggregate's ORDER BY: ``expression`` (a tree) in its type's default
+    order (``descending``: reversed) under the expression's collation, NULLs first if
+    ``nulls_first``."""
+
+    expression: Expression
+    descending: bool = False
+    nulls_first: bool = False
 
 
 @dataclass(frozen=True)
@@ -43,7 +60,11 @@ class Aggregate:
 
     Offered only with ``aggregates_expressions``: ``argument``, the argument when it is
     an expression (``column`` is then None), and ``filter``, the FILTER (WHERE ...)
-    clause: only the rows where it is true are aggregated."""
+    clause: only the rows where it is true are aggregated.
+
+    Offered only with ``aggregates_ordered``: ``extra_arguments``, the arguments after
+    the first (``string_agg``'s delimiter, a tree), and ``order_by``, the order in which
+    the aggregate reads its rows (``AggregateOrder`` keys; empty: any)."""
 
     function: str
     column: str | None
@@ -52,6 +73,8 @@ class Aggregate:
     distinct: bool = False
     argument: Expression | None = None
     filter: Expression | None = None
+    extra_arguments: tuple[Expression, ...] = ()
+    order_by: tuple[AggregateOrder, ...] = ()
 
     @property
     def name(self) -> str:
@@ -62,6 +85,9 @@ class Aggregate:
         argument = "*" if self.column is None else self.column
         if self.argument is not None:
             argument = "expression"
+        argument += ", expression" * len(self.extra_arguments)
+        if self.order_by:
+            argument += " ORDER BY " + ", ".join("expression" for _ in self.order_by)
         where = "" if self.filter is None else " FILTER (WHERE expression)"
         return f"{self.function}({'DISTINCT ' if self.distinct else ''}{argument}){where}"
 
@@ -107,7 +133,9 @@ class Aggregation:
     def columns(self) -> set[str]:
         """The columns the aggregation reads."""
         trees = self.group_expressions + tuple(
-            tree for a in self.aggregates for tree in (a.argument, a.filter)
+            tree for a in self.aggregates
+            for tree in (a.argument, a.filter, *a.extra_arguments,
+                         *(key.expression for key in a.order_by))
             if tree is not None)
         return set(self.group_by) | {a.column for a in self.aggregates if a.column is not None} \
             | {node.name for tree in trees for node in walk(tree) if isinstance(node, Column)}

@@ -11,7 +11,7 @@ from collections import OrderedDict
 from typing import Any, Iterable, Iterator
 
 from multicorn import UNBOUND, ColumnDefinition, ForeignDataWrapper, Qual, SortKey
-from sgfdw.aggregation import Aggregate, Aggregation
+from sgfdw.aggregation import Aggregate, AggregateOrder, Aggregation
 from sgfdw.errors import WrapperNotFound
 from sgfdw.join import Join, JoinedTable, JoinStep
 from sgfdw.expression import Column, Constant, Parameter
@@ -21,7 +21,8 @@ from sgfdw.options import MergedOptions
 from sgfdw.sampling import sample_rows
 from sgfdw.value_codec import json_dumps, json_loads, mapping_text
 
-__all__ = ["Qual", "SortKey", "UNBOUND", "Aggregate", "Aggregation", "Column", "Constant",
+__all__ = ["Qual", "SortKey", "UNBOUND", "Aggregate", "AggregateOrder", "Aggregation",
+           "Column", "Constant",
            "Parameter", "Modification", "load_wrapper",
            "new_instance", "execute", "explain",
            "import_statements", "json_dumps", "json_loads", "writable_operations",

@@ -10,7 +10,9 @@
  * FILTER or ORDER BY. An FDW whose aggregates_expressions is true is also offered
  * grouping keys, aggregate arguments and FILTER clauses that are expressions
  * (expression.c trees) whose values are all constants: the aggregation is described
- * once per scan, so a parameter's value could not reach it.
+ * once per scan, so a parameter's value could not reach it. One whose
+ * aggregates_ordered is true is also offered array_agg, string_agg and aggregates with
+ * ORDER BY (its keys in their types' default order), as trees.
  * Whatever else is not offered, so PostgreSQL aggregates as before. Rows cannot be
  * filtered once aggregated, so planner.c offers it only when the FDW enforces every
  * restriction clause (enforces_quals), as for LIMIT. The scan's fdw_scan_tlist holds the
@@ -35,6 +37,7 @@
 #include "parser/parsetree.h"
 #include "utils/lsyscache.h"
 #include "utils/selfuncs.h"
+#include "utils/typcache.h"
 
 /* The cost of a remotely sorted aggregation relative to the unsorted one. */
 #define REMOTE_SORT_MULTIPLIER 1.05
@@ -63,6 +66,9 @@ enum SgAggregateField
 	SgAggregateDistinct,		/* Integer, as a bool: of the distinct values */
 	SgAggregateArgument,		/* the argument when it is an expression, else NULL */
 	SgAggregateFilter,			/* the FILTER clause, NULL: none */
+	SgAggregateExtraArguments,	/* List of the arguments after the first (Exprs) */
+	SgAggregateOrder,			/* List of its ORDER BY keys: (Expr, Integer descending,
+								 * Integer nulls first) */
 	SgAggregateFieldCount
 };
 
@@ -71,6 +77,28 @@ static const char *const offered_aggregates[] = {
 	"count", "sum", "avg", "min", "max", "bool_and", "bool_or", "every", "bit_and", "bit_or",
 	"stddev", "stddev_pop", "stddev_samp", "variance", "var_pop", "var_samp"
 };
+
+/* And to an FDW that knows ordered aggregates: those whose result is the rows' order. */
+static const char *const ordered_aggregates[] = {"array_agg", "string_agg"};
+
+/* What the FDW asked to be offered beyond plain columns and aggregates. */
+typedef struct SgOffer
+{
+	bool		expressions;	/* aggregates_expressions: trees */
+	bool		ordered;		/* aggregates_ordered: ordered aggregates */
+} SgOffer;
+
+/* Whether name is one of names. */
+static bool
+named_in(const char *name, const char *const *names, int count)
+{
+	for (int i = 0; i < count; i++)
+	{
+		if (strcmp(name, names[i]) == 0)
+			return true;
+	}
+	return false;
+}
 
 /* The plain column of this relation that node is, under binary-compatible casts. */
 static Var *
@@ -118,44 +146,88 @@ offerable(Expr *expr, Index varno, Oid relid)
 }
 
 /*
+ * The ORDER BY keys of an aggregate (SgAggregateOrder), each by its type's default order
+ * and offerable; false if one is not.
+ */
+static bool
+describe_order(Aggref *aggref, Index relid, Oid table_relid, List **keys)
+{
+	ListCell   *lc;
+
+	*keys = NIL;
+	foreach(lc, aggref->aggorder)
+	{
+		SortGroupClause *clause = lfirst_node(SortGroupClause, lc);
+		Expr	   *expr = (Expr *) get_sortgroupclause_expr(clause, aggref->args);
+		TypeCacheEntry *type = lookup_type_cache(exprType((Node *) expr),
+												 TYPECACHE_LT_OPR | TYPECACHE_GT_OPR);
+		Oid			collation = exprCollation((Node *) expr);
+
+		if ((clause->sortop != type->lt_opr && clause->sortop != type->gt_opr) ||
+			(OidIsValid(collation) && !get_collation_isdeterministic(collation)) ||
+			!offerable(expr, relid, table_relid))
+			return false;
+		*keys = lappend(*keys, list_make3(copyObject(expr),
+										  makeInteger(clause->sortop == type->gt_opr),
+										  makeInteger(clause->nulls_first)));
+	}
+	return true;
+}
+
+/*
  * The aggregate's description, NIL if it is not one that is offered (with expressions:
- * also of an expression and with FILTER).
+ * also of an expression and with FILTER; ordered: also array_agg and string_agg, and
+ * with ORDER BY).
  */
 static List *
-describe_aggregate(Aggref *aggref, Index relid, Oid table_relid, bool expressions)
+describe_aggregate(Aggref *aggref, Index relid, Oid table_relid, SgOffer offer)
 {
 	Node	   *fields[SgAggregateFieldCount];
 	Var		   *column = NULL;
 	Expr	   *argument = NULL;
+	List	   *arguments = NIL;
+	List	   *order;
 	char	   *name;
-	bool		offered = false;
+	ListCell   *lc;
 
 	if ((aggref->aggfilter != NULL &&
-		 !(expressions && offerable(aggref->aggfilter, relid, table_relid))) ||
-		aggref->aggorder != NIL ||
+		 !(offer.expressions && offerable(aggref->aggfilter, relid, table_relid))) ||
+		(aggref->aggorder != NIL && !offer.ordered) ||
 		aggref->aggdirectargs != NIL || aggref->aggkind != AGGKIND_NORMAL ||
 		aggref->aggsplit != AGGSPLIT_SIMPLE || aggref->agglevelsup != 0 ||
 		aggref->aggvariadic || get_func_namespace(aggref->aggfnoid) != PG_CATALOG_NAMESPACE)
 		return NIL;
 	name = get_func_name(aggref->aggfnoid);
-	for (int i = 0; i < lengthof(offered_aggregates); i++)
-		offered |= strcmp(name, offered_aggregates[i]) == 0;
-	if (!offered)
+	if (!named_in(name, offered_aggregates, lengthof(offered_aggregates)) &&
+		!(offer.ordered && named_in(name, ordered_aggregates, lengthof(ordered_aggregates))))
 		return NIL;
 	/* Values equal under a nondeterministic collation are not equal remotely. */
 	if (aggref->aggdistinct != NIL && OidIsValid(aggref->inputcollid) &&
 		!get_collation_isdeterministic(aggref->inputcollid))
 		return NIL;
+	if (!describe_order(aggref, relid, table_relid, &order))
+		return NIL;
+	/* The arguments; the ORDER BY's own expressions are junk entries of args. */
+	foreach(lc, aggref->args)
+	{
+		if (!lfirst_node(TargetEntry, lc)->resjunk)
+			arguments = lappend(arguments, lfirst_node(TargetEntry, lc)->expr);
+	}
 	if (!aggref->aggstar)
 	{
-		if (list_length(aggref->args) != 1)
+		if (list_length(arguments) != (strcmp(name, "string_agg") == 0 ? 2 : 1))
 			return NIL;
-		argument = linitial_node(TargetEntry, aggref->args)->expr;
+		argument = linitial(arguments);
 		column = plain_column((Node *) argument, relid);
 		if (column != NULL)
 			argument = NULL;
-		else if (!expressions || !offerable(argument, relid, table_relid))
+		else if (!offer.expressions || !offerable(argument, relid, table_relid))
 			return NIL;
+		foreach(lc, list_copy_tail(arguments, 1))
+		{
+			if (!offerable(lfirst(lc), relid, table_relid))
+				return NIL;
+		}
 	}
 	fields[SgAggregateFunction] = (Node *) makeString(psprintf("pg_catalog.%s", name));
 	fields[SgAggregateAttnum] = (Node *) makeInteger(column ? column->varattno : 0);
@@ -166,6 +238,8 @@ describe_aggregate(Aggref *aggref, Index relid, Oid table_relid, bool expression
 	fields[SgAggregateDistinct] = (Node *) makeInteger(aggref->aggdistinct != NIL);
 	fields[SgAggregateArgument] = (Node *) copyObject(argument);
 	fields[SgAggregateFilter] = (Node *) copyObject(aggref->aggfilter);
+	fields[SgAggregateExtraArguments] = (Node *) copyObject(list_copy_tail(arguments, 1));
+	fields[SgAggregateOrder] = (Node *) order;
 	return sgfdw_list_of(fields, SgAggregateFieldCount);
 }
 
@@ -216,11 +290,11 @@ add_entry(List *tlist, Expr *expr)
 /*
  * The grouping's description and the scan's targetlist (grouping columns, grouping
  * expressions, then each distinct aggregate), or false when it is not one to offer
- * (expressions: the FDW is offered expressions).
+ * (offer: what the FDW is offered beyond plain columns).
  */
 static bool
 describe_grouping(PlannerInfo *root, RelOptInfo *baserel, PathTarget *target,
-				  Oid relid, bool expressions, List **description, List **scan_tlist)
+				  Oid relid, SgOffer offer, List **description, List **scan_tlist)
 {
 	Query	   *parse = root->parse;
 	List	   *group_by = NIL;
@@ -246,7 +320,7 @@ describe_grouping(PlannerInfo *root, RelOptInfo *baserel, PathTarget *target,
 			tlist = add_entry(tlist, expr);
 			group_by = lappend_int(group_by, ((Var *) expr)->varattno);
 		}
-		else if (expressions && offerable(expr, baserel->relid, relid))
+		else if (offer.expressions && offerable(expr, baserel->relid, relid))
 			group_exprs = lappend(group_exprs, expr);
 		else
 			return false;
@@ -269,7 +343,7 @@ describe_grouping(PlannerInfo *root, RelOptInfo *baserel, PathTarget *target,
 				continue;
 			if (!IsA(lfirst(item), Aggref))
 				return false;
-			aggregate = describe_aggregate(lfirst(item), baserel->relid, relid, expressions);
+			aggregate = describe_aggregate(lfirst(item), baserel->relid, relid, offer);
 			if (aggregate == NIL)
 				return false;
 			aggregates = lappend(aggregates, aggregate);
@@ -335,23 +409,14 @@ planned_tree(Expr *expr, List *description, SgTable *table, List *outputs)
 	return tree;
 }
 
-/* The keyword arguments of an Aggregate whose fields are those, NULL: none. */
-static PyObject *
-aggregate_kwargs(List *fields, List *description, SgTable *table)
+/* kwargs[key] = value (a new reference, taken over). */
+static void
+put_kwarg(PyObject *kwargs, const char *key, PyObject *value)
 {
-	Expr	   *argument = list_nth(fields, SgAggregateArgument);
-	Expr	   *filter = list_nth(fields, SgAggregateFilter);
-	PyObject   *kwargs;
-
-	if (argument == NULL && filter == NULL)
-		return NULL;
-	kwargs = Py_BuildValue("{sNsN}",
-						   "argument", argument ? planned_tree(argument, description, table, NIL)
-						   : Py_NewRef(Py_None),
-						   "filter", filter ? planned_tree(filter, description, table, NIL)
-						   : Py_NewRef(Py_None));
-	SGFDW_CHECK(kwargs, "describing an aggregate");
-	return kwargs;
+	SGFDW_CHECK(value, "describing the aggregation");
+	if (PyDict_SetItemString(kwargs, key, value) < 0)
+		sgfdw_report_python_error(0, "describing the aggregation");
+	Py_DECREF(value);
 }
 
 /* The trees of a description's expressions (planned_tree), a new tuple. */
@@ -373,14 +438,55 @@ static void
 put_trees(PyObject *kwargs, const char *key, List *exprs, List *description, SgTable *table,
 		  List *outputs)
 {
-	PyObject   *trees;
+	if (exprs != NIL)
+		put_kwarg(kwargs, key, planned_trees(exprs, description, table, outputs));
+}
 
-	if (exprs == NIL)
-		return;
-	trees = planned_trees(exprs, description, table, outputs);
-	if (PyDict_SetItemString(kwargs, key, trees) < 0)
-		sgfdw_report_python_error(0, "describing the aggregation");
-	Py_DECREF(trees);
+/* The AggregateOrder keys of an aggregate's ORDER BY (SgAggregateOrder). */
+static PyObject *
+order_keys(List *keys, List *description, SgTable *table)
+{
+	static PyObject *order_class = NULL;
+	PyObject   *tuple = PyTuple_New(list_length(keys));
+	ListCell   *lc;
+
+	if (order_class == NULL)
+		order_class = sgfdw_bridge_attr("AggregateOrder");
+	SGFDW_CHECK(tuple, "describing an aggregate");
+	foreach(lc, keys)
+	{
+		List	   *key = lfirst(lc);
+		PyObject   *args = Py_BuildValue("(NOO)",
+										 planned_tree(linitial(key), description, table, NIL),
+										 intVal(lsecond(key)) ? Py_True : Py_False,
+										 intVal(lthird(key)) ? Py_True : Py_False);
+
+		PyTuple_SET_ITEM(tuple, foreach_current_index(lc),
+						 sgfdw_call(order_class, args, NULL, "describing an aggregate"));
+	}
+	return tuple;
+}
+
+/* The keyword arguments of an Aggregate whose fields are those (a new dict). */
+static PyObject *
+aggregate_kwargs(List *fields, List *description, SgTable *table)
+{
+	Expr	   *argument = list_nth(fields, SgAggregateArgument);
+	Expr	   *filter = list_nth(fields, SgAggregateFilter);
+	List	   *order = list_nth(fields, SgAggregateOrder);
+	PyObject   *kwargs = PyDict_New();
+
+	SGFDW_CHECK(kwargs, "describing an aggregate");
+	/* Only an FDW that asked for expressions or ordered aggregates gets those. */
+	if (argument != NULL)
+		put_kwarg(kwargs, "argument", planned_tree(argument, description, table, NIL));
+	if (filter != NULL)
+		put_kwarg(kwargs, "filter", planned_tree(filter, description, table, NIL));
+	put_trees(kwargs, "extra_arguments", list_nth(fields, SgAggregateExtraArguments),
+			  description, table, NIL);
+	if (order != NIL)
+		put_kwarg(kwargs, "order_by", order_keys(order, description, table));
+	return kwargs;
 }
 
 /* The Python Aggregation a description stands for (sgfdw.aggregation). */
@@ -468,6 +574,7 @@ sgfdw_aggregation_columns(List *description)
 	List	   *columns = list_copy(list_nth(description, SgAggregationGroupBy));
 	List	   *expressions = list_copy(list_nth(description, SgAggregationGroupExprs));
 	ListCell   *lc;
+	ListCell   *key;
 
 	foreach(lc, (List *) list_nth(description, SgAggregationAggregates))
 	{
@@ -477,25 +584,14 @@ sgfdw_aggregation_columns(List *description)
 			columns = list_append_unique_int(columns, attnum);
 		expressions = lappend(expressions, list_nth(lfirst(lc), SgAggregateArgument));
 		expressions = lappend(expressions, list_nth(lfirst(lc), SgAggregateFilter));
+		expressions = list_concat(expressions, list_nth(lfirst(lc), SgAggregateExtraArguments));
+		foreach(key, (List *) list_nth(lfirst(lc), SgAggregateOrder))
+			expressions = lappend(expressions, linitial(lfirst(key)));
 	}
 	/* The trees read only the table's columns (expression.c describes no other Var). */
 	foreach(lc, pull_var_clause((Node *) expressions, PVC_RECURSE_PLACEHOLDERS))
 		columns = list_append_unique_int(columns, ((Var *) lfirst(lc))->varattno);
 	return columns;
-}
-
-/* Whether the FDW asks to be offered expressions (its aggregates_expressions). */
-static bool
-wants_expressions(SgTable *table)
-{
-	PyObject   *flag = sgfdw_optional_attr(table->instance, "aggregates_expressions");
-	bool		wanted;
-
-	if (flag == NULL)
-		return false;
-	wanted = sgfdw_truth(flag, "aggregates_expressions");
-	Py_DECREF(flag);
-	return wanted;
 }
 
 /*
@@ -561,11 +657,13 @@ sgfdw_add_aggregate_path(PlannerInfo *root, RelOptInfo *baserel, RelOptInfo *gro
 	List	   *having;
 	double		groups;
 	double		rows;
+	SgOffer		offer = {sgfdw_optional_flag(table->instance, "aggregates_expressions"),
+	sgfdw_optional_flag(table->instance, "aggregates_ordered")};
 
 	if (extra->patype != PARTITIONWISE_AGGREGATE_NONE || parse->groupingSets != NIL)
 		return;
 	if (!describe_grouping(root, baserel, grouped_rel->reltarget, table->relid,
-						   wants_expressions(table), &description, &scan_tlist))
+						   offer, &description, &scan_tlist))
 		return;
 	method = PyObject_GetAttrString(table->instance, "can_aggregate");
 	if (method == NULL)

@@ -72,6 +72,10 @@ def test_pushed_results_are_the_local_ones(agg, table, query):
     "SELECT g % 2, count(*) FROM {t} GROUP BY 1",
     "SELECT sum(n - 1) FROM {t}",
     "SELECT g, count(*) FILTER (WHERE n > 6) FROM {t} GROUP BY g",
+    # Ordered and order-dependent aggregates: not without aggregates_ordered.
+    "SELECT g, string_agg(t, ',' ORDER BY t) FROM {t} GROUP BY g",
+    "SELECT array_length(array_agg(n), 1), count(*) FROM {t}",
+    "SELECT g, max(n ORDER BY t) FROM {t} GROUP BY g",
 ])
 def test_declined_or_not_offered_is_aggregated_locally(agg, query):
     assert not pushed(agg, query.format(t="a")), query

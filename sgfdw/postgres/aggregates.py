@@ -28,6 +28,14 @@ sorted remotely by such an output only where it is of a built-in type, under the
 default collation if any (expressions.py then proved the remote one orders alike), by
 its position in the SELECT list where it has values.
 
+``array_agg`` and ``string_agg`` (``aggregates_ordered``) of a column of the same type
+on both sides (not an enum nor an array) or of a pushable tree, with constant further
+arguments (the delimiter); an aggregate's ORDER BY where each key sorts remotely as
+locally: a column by pushdown's rule for ORDER BY (``COLLATE "C"`` where needed), a tree
+of a built-in type under the default collation. Their results are text or arrays, so the
+groups are never sorted remotely by them. Unordered, they are order-dependent here as
+there (postgres_fdw pushes them too).
+
 HAVING clauses (``can_filter_aggregation``) are sent as ``HAVING`` where expressions.py
 proves the clause exact and each output it reads is a number, boolean, date or time
 (compared alike on both sides, no collation); a grouping expression it reads is written
@@ -46,7 +54,7 @@ from typing import Collection, Sequence
 
 from multicorn import Qual, SortKey
 from sgfdw import type_oids as oids
-from sgfdw.aggregation import Aggregate, Aggregation
+from sgfdw.aggregation import Aggregate, AggregateOrder, Aggregation
 from sgfdw.errors import FdwError
 from sgfdw.expression import Column, Expression, Output, walk
 from sgfdw.remote.aggregates import SAME_TYPE_ARGUMENTS, SUMMABLE
@@ -60,6 +68,9 @@ from .remote_table import FIRST_NORMAL_OID
 
 __all__ = ["aggregation_pushable", "aggregation_sortable", "having_pushable",
            "build_aggregate_select"]
+
+#: Aggregates whose result is in the order of the rows they read.
+_ORDER_DEPENDENT = frozenset({"array_agg", "string_agg"})
 
 #: Outputs a pushed HAVING may compare: no collation, the same order on both sides.
 _HAVING_OUTPUT_TYPES = SUMMABLE | {oids.BOOL, oids.OID, oids.DATE, oids.TIME, oids.TIMETZ,
@@ -78,19 +89,40 @@ def _min_max_collation(relation: Relation, aggregate: Aggregate) -> str | None:
 def _argument_pushable(aggregate: Aggregate, argument: Expression) -> bool:
     """Whether the aggregate of that (pushable) expression is computed remotely as
     locally."""
-    if aggregate.name == "count":
+    if aggregate.name == "count" or aggregate.name in _ORDER_DEPENDENT:
         return True
     if aggregate.name in SAME_TYPE_ARGUMENTS:
         return argument.type_oid in SAME_TYPE_ARGUMENTS[aggregate.name]
     return aggregate.name in ("min", "max") and argument.collation is None
 
 
+def _order_key(relation: Relation, key: AggregateOrder) -> tuple[Sql, SortKey] | None:
+    """The expression an aggregate's ORDER BY key writes (with its COLLATE, if any) and
+    how it sorts, None if it does not sort remotely as locally."""
+    tree = key.expression
+    column = tree.name if isinstance(tree, Column) else None
+    sortkey = SortKey(column or "", 0, key.descending, key.nulls_first, tree.collation)
+    if column is not None:
+        collate = relation.sort_pushable(sortkey)
+        return None if collate is None else \
+            (Sql().text(column_sql(relation, column) + collate), sortkey)
+    if _tree_sort_collation(tree, sortkey) is None:
+        return None
+    return expression_sql(tree, scan_column(relation)), sortkey
+
+
 def _aggregate_pushable(relation: Relation, aggregate: Aggregate, extensions: Collection[str],
                         local_locale: Collation | None) -> bool:
-    for tree in (aggregate.filter, aggregate.argument):
+    # A column sort key follows pushdown's ORDER BY rule (_order_key), not a tree's.
+    trees = (aggregate.filter, aggregate.argument, *aggregate.extra_arguments,
+             *(key.expression for key in aggregate.order_by
+               if not isinstance(key.expression, Column)))
+    for tree in trees:
         if tree is not None and not expression_pushable(tree, [relation], extensions,
                                                         local_locale):
             return False
+    if not all(_order_key(relation, key) is not None for key in aggregate.order_by):
+        return False
     if aggregate.argument is not None:
         return _argument_pushable(aggregate, aggregate.argument)
     if aggregate.column is None:
@@ -102,6 +134,8 @@ def _aggregate_pushable(relation: Relation, aggregate: Aggregate, extensions: Co
         return plan.match is Match.SAME or not aggregate.distinct
     if plan.match is not Match.SAME or plan.remote.is_array:
         return False
+    if aggregate.name in _ORDER_DEPENDENT:
+        return plan.remote.base_kind != "e"
     if aggregate.name in SAME_TYPE_ARGUMENTS:
         local_oid = int(relation.local_columns[aggregate.column].type_oid or 0)
         return local_oid in SAME_TYPE_ARGUMENTS[aggregate.name] and \
@@ -137,6 +171,16 @@ def _aggregate_sql(relation: Relation, aggregate: Aggregate) -> Sql:
         sql.text(column_sql(relation, aggregate.column))
         if aggregate.name in ("min", "max"):
             sql.text(_min_max_collation(relation, aggregate) or "")
+    for argument in aggregate.extra_arguments:
+        sql.text(", ").extend(expression_sql(argument, scan_column(relation)))
+    items = []
+    for key in aggregate.order_by:
+        written = _order_key(relation, key)
+        if written is None:
+            raise FdwError("internal error: an aggregate's ORDER BY cannot be sent")
+        items.append(Sql().extend(written[0]).text(sort_item("", written[1])))
+    if items:
+        sql.text(" ORDER BY ").join(", ", items)
     sql.text(")")
     if aggregate.filter is not None:
         sql.text(" FILTER (WHERE ").extend(
@@ -179,6 +223,8 @@ def _output_sort_collation(relation: Relation, aggregation: Aggregation,
                                     key)
     else:
         aggregate = aggregation.aggregates[position - 1 - keys]
+        if aggregate.name in _ORDER_DEPENDENT:
+            return None         # text and arrays, whose order may differ remotely
         if aggregate.name not in ("min", "max"):
             return ""           # numbers, booleans
         if aggregate.argument is not None:

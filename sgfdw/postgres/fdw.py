@@ -62,6 +62,8 @@ class PostgresFdw(ForwardsTransactions, ForeignDataWrapper):
     on_conflict_actions = ("nothing",)
     # Grouping keys, aggregate arguments and FILTER as trees (sgfdw.aggregation).
     aggregates_expressions = True
+    # array_agg, string_agg and aggregates' ORDER BY (sgfdw.aggregation).
+    aggregates_ordered = True
     # update() sends only the columns the statement sets, as postgres_fdw: remote column
     # privileges and UPDATE OF triggers see that write, other columns keep their values.
     update_set_columns_only = True

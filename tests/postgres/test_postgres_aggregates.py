@@ -10,7 +10,7 @@ import random
 import pytest
 from psycopg2 import sql
 
-from pgfdw_helpers import assert_usable, error_of, explain, remote_sql
+from pgfdw_helpers import assert_usable, error_of, execute, explain, remote_sql
 from twins import twin_schemas
 
 TABLES_SQL = """
@@ -296,7 +296,8 @@ def test_rescanned_aggregation(twins):
 
 
 NOT_PUSHED = [
-    "SELECT string_agg(t, ',' ORDER BY id) FROM {t}m WHERE id < 20",
+    # Ordered by a volatile function.
+    "SELECT count(*), array_length(array_agg(id ORDER BY random()), 1) FROM {t}m",
     "SELECT bit_xor(i4) FROM {t}m",
     # Not shippable: volatile, a user's function, an explicit collation.
     "SELECT sum(f * random() * 0) FROM {t}m",
@@ -373,6 +374,64 @@ def test_random_expression_aggregations_match_postgres_fdw(twins):
         twins.same_read(query)
         assert is_pushed(twins.db, query.replace("{t}", "s.")), query
         assert " ORDER BY " in remote_sql(twins.db, query.replace("{t}", "s.")), query
+
+
+# Ordered aggregates: each ORDER BY a total order of the rows it reads (ties by id), so
+# both sides agree on every result.
+ORDERED_AGGREGATES = [
+    "string_agg(t, ',' ORDER BY t, id)", "string_agg(h, '-' ORDER BY id DESC)",
+    "array_agg(i4 ORDER BY id)", "array_agg(DISTINCT g ORDER BY g DESC NULLS LAST)",
+    "string_agg(DISTINCT t, ';' ORDER BY t)", "array_agg(d ORDER BY d, id)",
+    "array_agg(n ORDER BY f NULLS FIRST, id)", "array_agg(tc ORDER BY tc DESC, id)",
+    "array_agg(lower(h) ORDER BY id % 7, id)", "string_agg(v, ',' ORDER BY v DESC, id)",
+    "array_agg(b ORDER BY id) FILTER (WHERE g = 1)", "array_agg(f * 2 ORDER BY i8, id)",
+    "string_agg(DISTINCT h, ',' ORDER BY h) FILTER (WHERE b)", "array_agg(DISTINCT v)"]
+
+
+def random_ordered_aggregate_query(rng: random.Random) -> str:
+    groups = rng.sample(GROUP_COLUMNS[:2] + GROUP_EXPRESSIONS[:3], rng.randint(0, 2))
+    aggregates = rng.sample(ORDERED_AGGREGATES, rng.randint(1, 2)) + \
+        rng.sample(AGGREGATES[:8], rng.randint(0, 1))
+    query = f"SELECT {', '.join(groups + aggregates)} FROM {{t}}m"
+    if rng.random() < 0.3:
+        query += " WHERE " + rng.choice(PUSHED_QUALS)
+    if groups:
+        query += " GROUP BY " + ", ".join(str(i) for i in range(1, len(groups) + 1))
+    if rng.random() < 0.2:
+        query += " HAVING " + rng.choice(HAVINGS)
+    return query
+
+
+def test_random_ordered_aggregates_match_postgres_fdw(twins):
+    """array_agg, string_agg and aggregates' ORDER BY go remote; arrays come back as
+    arrays of their type."""
+    rng = random.Random(21)
+    for _ in range(30):
+        query = random_ordered_aggregate_query(rng)
+        twins.same_read(query, ordered=False)
+        assert is_pushed(twins.db, query.replace("{t}", "s.")), query
+    sql = remote_sql(twins.db, "SELECT g, string_agg(tc, ',' ORDER BY tc DESC, id), "
+                               "array_agg(d ORDER BY lower(h) NULLS FIRST) FROM s.m GROUP BY g")
+    assert sql == ('SELECT "g", pg_catalog.string_agg("tc", $1::text ORDER BY "tc" DESC '
+                   'NULLS FIRST, "id" ASC NULLS LAST), pg_catalog.array_agg("d" ORDER BY '
+                   '"pg_catalog"."lower"("h") ASC NULLS FIRST) FROM "{a}"."m" GROUP BY 1'
+                   ).format(a=twins.a)
+    (row,) = twins.same_read("SELECT array_agg(d ORDER BY id), array_agg(n ORDER BY id), "
+                             "array_agg(b ORDER BY id) FROM {t}m WHERE id < 4")
+    assert row == ("{2024-01-02,2024-01-03,2024-01-04}", "{-398.875,-397.750,-396.625}",
+                   "{f,t,f}")
+
+
+def test_unordered_string_and_array_aggregates_are_pushed(twins):
+    """Without ORDER BY any order is right (postgres_fdw pushes them as well): the same
+    elements."""
+    query = "SELECT g, array_agg(id), string_agg(t, ',') FROM {t}m GROUP BY g"
+    assert is_pushed(twins.db, query.replace("{t}", "s."))
+    got, expected = (execute(twins.db, query.replace("{t}", schema))
+                     for schema in ("s.", "pa."))
+    assert sorted(((g, sorted(ids), sorted(ts.split(","))) for g, ids, ts in got),
+                  key=repr) == \
+        sorted(((g, sorted(ids), sorted(ts.split(","))) for g, ids, ts in expected), key=repr)
 
 
 def test_having_remote_sql_and_what_stays_local(twins):
