@@ -94,3 +94,16 @@ def test_order_by_collate_c_is_sorted_remotely(twins):
     query = 'SELECT id, t FROM {t}w ORDER BY t COLLATE "C", id'
     twins.same_read(query)
     assert 'ORDER BY "t" COLLATE "C"' in remote_sql(twins.db, query.replace("{t}", "s."))
+
+
+def test_a_join_clause_and_a_direct_update_under_c(twins):
+    query = ('SELECT a.id, b.id FROM {t}w a JOIN {t}w b ON a.id + 1 = b.id '
+             'AND a.t COLLATE "C" < b.t')
+    twins.same_read(query, ordered=False)
+    shown = "\n".join(explain(twins.db, query.replace("{t}", "s.")))
+    assert "Relations: " in shown and 'COLLATE "C"' in shown, shown
+    query = ('UPDATE {t}w SET t = upper(t COLLATE "C") WHERE t COLLATE "C" > \'a\' '
+             'RETURNING id, t')
+    shown = "\n".join(explain(twins.db, query.replace("{t}", "s.")))
+    assert "Foreign Update on s.w" in shown and 'COLLATE "C"' in shown, shown
+    twins.both(query)
