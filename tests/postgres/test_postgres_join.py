@@ -207,6 +207,24 @@ def test_semi_and_anti_joins_match_postgres_fdw(twins):
         assert "Relations: " in shown and "EXISTS (SELECT NULL FROM " in shown, shown
         assert "Join" not in shown.replace("Foreign Scan", ""), shown
     check_random_semi_and_anti_joins(twins)
+    # A generic plan's parameters, bound at each execution; one NULL makes its
+    # comparison hold for no row (not IS NULL): the anti join keeps every row, the inner
+    # join none.
+    execute(twins.db, "SET plan_cache_mode = force_generic_plan")
+    for schema in ("s", "p"):
+        execute(twins.db, f"PREPARE {schema}_anti(int) AS SELECT a.id FROM {schema}.a a "
+                          f"WHERE NOT EXISTS (SELECT 1 FROM {schema}.b b "
+                          f"WHERE b.a_id = a.id AND b.v > $1)")
+        execute(twins.db, f"PREPARE {schema}_inner(int) AS SELECT a.id, b.id FROM "
+                          f"{schema}.a a JOIN {schema}.b b ON a.id = b.a_id WHERE a.k = $1")
+    for name in ("anti", "inner"):
+        for value in (3, 1, None):
+            assert sorted(execute(twins.db, f"EXECUTE s_{name}(%s)", [value])) == \
+                sorted(execute(twins.db, f"EXECUTE p_{name}(%s)", [value])), (name, value)
+        assert "Relations: " in plan(twins.db, f"EXECUTE s_{name}(3)")
+    assert len(execute(twins.db, "EXECUTE s_anti(NULL)")) == 120
+    assert execute(twins.db, "EXECUTE s_inner(NULL)") == []
+    execute(twins.db, "RESET plan_cache_mode")
     check_explain_of_semi_and_anti_joins(twins)
     check_semi_and_anti_joins_that_stay_local(twins)
 
