@@ -36,7 +36,7 @@ from sgfdw.store.types import Column, TableSchema
 __all__ = ["SCHEME", "KeyFilter", "FILTERED_BASES", "filtered_columns", "filters_of", "parse",
            "hash_pairs", "may_satisfy", "numeric_text"]
 
-SCHEME = "bloom-splitmix64-v1"
+SCHEME = "bloom-splitmix64-v2"
 FILTERED_BASES = frozenset({"int2", "int4", "int8", "float4", "float8", "bool", "date",
                             "timestamp", "timestamptz", "text", "varchar", "name", "bytea",
                             "uuid", "numeric"})
@@ -91,8 +91,10 @@ def _mixed(words: pa.Array, seed: int) -> pa.Array:
 
 
 def _hash_arrays(values: pa.Array) -> tuple[pa.Array, pa.Array]:
-    """Two independent hashes per value; bit i of a value is (h1 + i * h2) mod bits
-    (double hashing), h2 odd."""
+    """Two independent hashes per value. The filter is partitioned: hash i sets a bit
+    in the i-th part of the bits, at h1 + i * h2 (double hashing, h2 odd) mapped onto
+    the part by its high 32 bits (x * part >> 32, no division). A part is a seventh of
+    the filter, so building one writes into a span that stays in the CPU's cache."""
     words = _words(values)
     return _mixed(words, _SEEDS[0]), pc.bit_wise_or(_mixed(words, _SEEDS[1]), _u64(1))
 
@@ -113,34 +115,35 @@ class KeyFilter:
         self.bits = bits
 
     def may_hold(self, pair: tuple[int, int]) -> bool:
-        size = len(self.bits) * 8
+        part = len(self.bits) * 8 // self.hashes
         first, second = pair
         for i in range(self.hashes):
-            position = ((first + i * second) & _MASK) % size
+            position = i * part + ((((first + i * second) & _MASK) >> 32) * part >> 32)
             if not self.bits[position >> 3] >> (position & 7) & 1:
                 return False
         return True
 
 
-def _build(column: pa.ChunkedArray, base: str) -> dict[str, Any]:
+def _build(column: pa.ChunkedArray, base: str) -> dict[str, Any] | None:
     values = column.drop_null().combine_chunks()
     if base == "numeric":
         values = pa.array([numeric_text(text) for text in values.to_pylist()], pa.string())
-    size = max(64, math.ceil(len(values) * _BITS_PER_VALUE / 64) * 64)
+    part = max(64, math.ceil(len(values) * _BITS_PER_VALUE / _HASHES / 64) * 64)
+    if part >= 2**31:
+        return None  # beyond 32-bit positions (1.5 billion keys): no filter
     if not len(values):
-        return {"hashes": _HASHES, "bits": base64.b64encode(bytes(size // 8)).decode()}
+        return {"hashes": _HASHES, "bits": base64.b64encode(bytes(part // 8 * _HASHES)).decode()}
     first, second = _hash_arrays(values)
-    modulus = _u64(size)
-    positions = []
+    parts = []
     for i in range(_HASHES):
         hashed = pc.add(first, pc.multiply(second, _u64(i)))
-        positions.append(pc.subtract(hashed, pc.multiply(pc.divide(hashed, modulus), modulus)))
-    indices = pa.concat_arrays(positions).cast(pa.int32())
-    # The filter's bits are the positions an inverse permutation fills (the others
-    # are null): 2.5x faster than scattering into a boolean array.
-    filled = pc.inverse_permutation(indices, max_index=size - 1, output_type=pa.int32())
-    bits = pc.is_valid(filled).buffers()[1].to_pybytes()[:size // 8]
-    return {"hashes": _HASHES, "bits": base64.b64encode(bits).decode()}
+        scaled = pc.multiply(pc.shift_right(hashed, _u64(32)), _u64(part))
+        positions = pc.shift_right(scaled, _u64(32)).cast(pa.int32())
+        # The part's bits are the positions an inverse permutation fills (the others
+        # are null): 2.5x faster than scattering into a boolean array.
+        filled = pc.inverse_permutation(positions, max_index=part - 1, output_type=pa.int32())
+        parts.append(pc.is_valid(filled).buffers()[1].to_pybytes()[:part // 8])
+    return {"hashes": _HASHES, "bits": base64.b64encode(b"".join(parts)).decode()}
 
 
 def filtered_columns(schema: TableSchema) -> list[Column]:
@@ -155,8 +158,8 @@ def filters_of(table: pa.Table, schema: TableSchema) -> dict[str, Any] | None:
     columns = filtered_columns(schema)
     if not columns:
         return None
-    return {"scheme": SCHEME,
-            "columns": {c.name: _build(table.column(c.name), c.base) for c in columns}}
+    built = {c.name: _build(table.column(c.name), c.base) for c in columns}
+    return {"scheme": SCHEME, "columns": {name: bits for name, bits in built.items() if bits}}
 
 
 def parse(stored: dict[str, Any] | None) -> dict[str, KeyFilter]:
