@@ -18,7 +18,7 @@ A filter is derived metadata, like the min/max index: not part of the object's i
 computed alike by any engine from the same rows (the hashing is fixed: a new hashing
 gets a new SCHEME, which older filters do not match, so they are ignored). An object
 without one is never skipped by it. Sizing: 1% false positives, i.e. 9.59 bits and 7
-hashes per value (100,000 keys: 119,815 bytes).
+hashes per value (100,000 keys: 119,840 bytes).
 """
 from __future__ import annotations
 
