@@ -14,8 +14,9 @@ not know of them never gets an aggregation that has them.
 Likewise expressions (sgfdw.expression trees): only an FDW whose class says
 ``aggregates_expressions = True`` is offered grouping keys that are expressions
 (``Aggregation.group_expressions``, ``GROUP BY id % 10``), aggregates of an expression
-(``Aggregate.argument``, ``sum(f * 2)``) and FILTER clauses (``Aggregate.filter``). Their
-values are always Constants (an expression with a parameter is not offered).
+(``Aggregate.argument``, ``sum(f * 2)``) and FILTER clauses (``Aggregate.filter``). A
+value known only when the query runs (``$1``, an outer query's column) is a Parameter
+when offered and a Constant in the aggregation ``execute()`` gets (each execution's).
 
 HAVING: an FDW with the optional ``can_filter_aggregation(aggregation, clause)`` is
 offered each clause of the query's HAVING (AND-ed) as a tree whose grouping keys and

@@ -725,6 +725,10 @@ scan_plan(PlannerInfo *root, RelOptInfo *rel, ForeignPath *best_path, List *tlis
 											 &values, &filters);
 	Node	   *items[SgScanPrivateCount] = {0};
 
+	/* Its trees' values after the quals' and filters' (each execution's, scan.c). */
+	if (aggregation != NIL)
+		aggregation = sgfdw_aggregation_plan_values(sgfdw_get_table(state->relid),
+													aggregation, &values);
 	items[SgScanPrivateQuals] = (Node *) sgfdw_quals_to_nodes(quals);
 	items[SgScanPrivateColumns] = (Node *) (aggregation == NIL ? needed_columns(state)
 											: sgfdw_aggregation_columns(aggregation));

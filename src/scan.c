@@ -192,7 +192,8 @@ sgfdwBeginForeignScan(ForeignScanState *node, int eflags)
 		state->aggregation = sgfdw_aggregation_from_nodes(state->table, aggregation,
 														  list_nth(plan->fdw_private, SgScanPrivateSortKeys),
 														  list_nth(plan->fdw_private, SgScanPrivateLimit),
-														  list_nth(plan->fdw_private, SgScanPrivateOffset));
+														  list_nth(plan->fdw_private, SgScanPrivateOffset),
+														  NULL);
 		sgfdw_aggregation_reader(state->aggregation,
 								 node->ss.ss_ScanTupleSlot->tts_tupleDescriptor,
 								 RelationGetRelationName(rel), rows);
@@ -266,6 +267,18 @@ sgfdw_scan_quals(ForeignScanState *node, List *quals, Oid relid, bool evaluate)
 	return result;
 }
 
+/* The values of the scan's fdw_exprs for this execution (a new list). */
+static PyObject *
+evaluated_values(ForeignScanState *node, SgScanState *state)
+{
+	PyObject   *values = PyList_New(list_length(state->value_states));
+
+	SGFDW_CHECK(values, "evaluating the scan's values");
+	for (int i = 0; i < list_length(state->value_states); i++)
+		PyList_SET_ITEM(values, i, sgfdw_scan_value(node, i, true));
+	return values;
+}
+
 /* The filters' trees for this execution (for EXPLAIN without it: with Parameters). */
 static PyObject *
 current_filters(ForeignScanState *node, SgScanState *state, bool evaluate)
@@ -276,27 +289,49 @@ current_filters(ForeignScanState *node, SgScanState *state, bool evaluate)
 	if (state->filters == NIL)
 		return PyList_New(0);
 	if (evaluate)
-	{
-		values = PyList_New(list_length(state->value_states));
-		SGFDW_CHECK(values, "building filters");
-		for (int i = 0; i < list_length(state->value_states); i++)
-			PyList_SET_ITEM(values, i, sgfdw_scan_value(node, i, true));
-	}
+		values = evaluated_values(node, state);
 	filters = sgfdw_filters_at_execution(state->filters, RelationGetRelid(state->rel),
 										 values);
 	Py_XDECREF(values);
 	return filters;
 }
 
+/*
+ * The aggregation for this execution (a new reference, None: none): as planned, or
+ * with this execution's values where its trees have some.
+ */
+static PyObject *
+current_aggregation(ForeignScanState *node, SgScanState *state, bool evaluate)
+{
+	List	   *private = ((ForeignScan *) node->ss.ps.plan)->fdw_private;
+	List	   *description = list_nth(private, SgScanPrivateAggregation);
+	SgExpressionValues values = {NIL, NULL, 0};
+	PyObject   *aggregation;
+
+	if (state->aggregation == NULL)
+		return Py_NewRef(Py_None);
+	values.next = sgfdw_aggregation_first_value(description);
+	if (!evaluate || values.next < 0)
+		return Py_NewRef(state->aggregation);
+	values.evaluated = evaluated_values(node, state);
+	aggregation = sgfdw_aggregation_from_nodes(state->table, description,
+											   list_nth(private, SgScanPrivateSortKeys),
+											   list_nth(private, SgScanPrivateLimit),
+											   list_nth(private, SgScanPrivateOffset),
+											   &values);
+	Py_DECREF(values.evaluated);
+	return aggregation;
+}
+
 static PyObject *
 scan_arguments(ForeignScanState *node, SgScanState *state, bool evaluate)
 {
-	return Py_BuildValue("(ONOOLLON)", state->instance,
+	return Py_BuildValue("(ONOOLLNN)", state->instance,
 						 sgfdw_scan_quals(node, state->quals, RelationGetRelid(state->rel),
 										  evaluate),
 						 state->columns, state->sortkeys, (long long) state->limit,
 						 (long long) state->offset,
-						 state->aggregation ? state->aggregation : Py_None,
+						 current_aggregation(node, state, evaluate),
 						 current_filters(node, state, evaluate));
 }
 

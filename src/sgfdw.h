@@ -339,9 +339,15 @@ extern void sgfdw_add_ordered_aggregation_path(PlannerInfo *root, ForeignPath *a
 extern void sgfdw_add_limited_aggregation_path(PlannerInfo *root, ForeignPath *aggregated,
 											   RelOptInfo *final_rel,
 											   FinalPathExtraData *extra);
-/* The Aggregation object; sort_nodes, limit and offset as in a pushed path's fdw_private. */
+/*
+ * The Aggregation object; sort_nodes, limit and offset as in a pushed path's fdw_private;
+ * values: its trees' values (NULL: as planned, Parameters).
+ */
 extern PyObject *sgfdw_aggregation_from_nodes(SgTable *table, List *description,
-											  List *sort_nodes, Node *limit, Node *offset);
+											  List *sort_nodes, Node *limit, Node *offset,
+											  SgExpressionValues *values);
+extern List *sgfdw_aggregation_plan_values(SgTable *table, List *description, List **values);
+extern int	sgfdw_aggregation_first_value(List *description);
 extern List *sgfdw_aggregation_columns(List *description);
 extern List *sgfdw_aggregation_local_having(PlannerInfo *root, List *description);
 extern void sgfdw_aggregation_reader(PyObject *aggregation, TupleDesc desc,

@@ -9,8 +9,9 @@
  * deviations and variances of one plain column (also of its DISTINCT values), without
  * FILTER or ORDER BY. An FDW whose aggregates_expressions is true is also offered
  * grouping keys, aggregate arguments and FILTER clauses that are expressions
- * (expression.c trees) whose values are all constants: the aggregation is described
- * once per scan, so a parameter's value could not reach it. One whose
+ * (expression.c trees); their values (parameters of a generic plan or an outer query)
+ * go through the plan's fdw_exprs and each execution describes the aggregation with
+ * them. One whose
  * aggregates_ordered is true is also offered array_agg, string_agg and aggregates with
  * ORDER BY (its keys in their types' default order), as trees.
  * Whatever else is not offered, so PostgreSQL aggregates as before. Rows cannot be
@@ -53,6 +54,8 @@ enum SgAggregationField
 	SgAggregationHaving,		/* List of the HAVING clauses the FDW computes */
 	SgAggregationOutputs,		/* the scan's targetlist as planned (the outputs those
 								 * clauses name; setrefs.c shifts the plan's Vars) */
+	SgAggregationFirstValue,	/* Integer: the index of its trees' first value in
+								 * fdw_exprs, -1: they have none */
 	SgAggregationFieldCount
 };
 
@@ -113,33 +116,24 @@ plain_column(Node *node, Index relid)
 }
 
 /*
- * The tree of expr (a new reference) if it can be offered: describable, and its values
- * all constants. NULL: not. outputs: the scan's targetlist, for a HAVING clause.
+ * The tree of expr (a new reference), NULL if it cannot be described. outputs: the
+ * scan's targetlist, for a HAVING clause; values: how its values are walked (NULL:
+ * planning, not kept).
  */
 static PyObject *
-constant_tree(Expr *expr, Index varno, Oid relid, List *outputs)
+expression_tree(Expr *expr, Index varno, Oid relid, List *outputs, SgExpressionValues *values)
 {
 	SgExpressionScope scope = {list_make1_int(varno), list_make1_oid(relid), outputs};
-	SgExpressionValues values = {NIL, NULL, 0};
-	PyObject   *tree = sgfdw_expression(expr, &scope, &values);
-	ListCell   *lc;
+	SgExpressionValues planning = {NIL, NULL, 0};
 
-	foreach(lc, values.exprs)
-	{
-		if (!IsA(lfirst(lc), Const))
-		{
-			Py_XDECREF(tree);
-			return NULL;
-		}
-	}
-	return tree;
+	return sgfdw_expression(expr, &scope, values ? values : &planning);
 }
 
-/* Whether expr can be offered as a tree (constant_tree). */
+/* Whether expr can be offered as a tree. */
 static bool
 offerable(Expr *expr, Index varno, Oid relid)
 {
-	PyObject   *tree = constant_tree(expr, varno, relid, NIL);
+	PyObject   *tree = expression_tree(expr, varno, relid, NIL, NULL);
 
 	Py_XDECREF(tree);
 	return tree != NULL;
@@ -359,6 +353,7 @@ describe_grouping(PlannerInfo *root, RelOptInfo *baserel, PathTarget *target,
 	fields[SgAggregationVarno] = (Node *) makeInteger(baserel->relid);
 	fields[SgAggregationHaving] = NULL;
 	fields[SgAggregationOutputs] = NULL;
+	fields[SgAggregationFirstValue] = (Node *) makeInteger(-1);
 	*description = sgfdw_list_of(fields, SgAggregationFieldCount);
 	*scan_tlist = tlist;
 	return true;
@@ -394,15 +389,24 @@ output_sortkeys(PyObject *aggregation, List *sort_nodes)
 	return sortkeys;
 }
 
+/* An aggregation's description being made a Python object. */
+typedef struct Describing
+{
+	List	   *description;
+	SgTable    *table;
+	SgExpressionValues *values; /* its trees' values (expression_tree) */
+} Describing;
+
 /*
- * The tree of a described expression (constant_tree), which was offerable when planned;
- * outputs: those of description, for a HAVING clause, else NIL.
+ * The tree of a described expression, which was offerable when planned; outputs: those
+ * of the description, for a HAVING clause, else NIL.
  */
 static PyObject *
-planned_tree(Expr *expr, List *description, SgTable *table, List *outputs)
+planned_tree(Expr *expr, Describing *how, List *outputs)
 {
-	PyObject   *tree = constant_tree(expr, intVal(list_nth(description, SgAggregationVarno)),
-									 table->relid, outputs);
+	PyObject   *tree = expression_tree(expr, intVal(list_nth(how->description,
+															 SgAggregationVarno)),
+									   how->table->relid, outputs, how->values);
 
 	if (tree == NULL)
 		elog(ERROR, "a planned aggregation is no longer describable");
@@ -421,7 +425,7 @@ put_kwarg(PyObject *kwargs, const char *key, PyObject *value)
 
 /* The trees of a description's expressions (planned_tree), a new tuple. */
 static PyObject *
-planned_trees(List *exprs, List *description, SgTable *table, List *outputs)
+planned_trees(List *exprs, Describing *how, List *outputs)
 {
 	PyObject   *trees = PyTuple_New(list_length(exprs));
 	ListCell   *lc;
@@ -429,22 +433,21 @@ planned_trees(List *exprs, List *description, SgTable *table, List *outputs)
 	SGFDW_CHECK(trees, "describing the aggregation");
 	foreach(lc, exprs)
 		PyTuple_SET_ITEM(trees, foreach_current_index(lc),
-						 planned_tree(lfirst(lc), description, table, outputs));
+						 planned_tree(lfirst(lc), how, outputs));
 	return trees;
 }
 
 /* kwargs[key] = the trees of exprs, left out when there are none. */
 static void
-put_trees(PyObject *kwargs, const char *key, List *exprs, List *description, SgTable *table,
-		  List *outputs)
+put_trees(PyObject *kwargs, const char *key, List *exprs, Describing *how, List *outputs)
 {
 	if (exprs != NIL)
-		put_kwarg(kwargs, key, planned_trees(exprs, description, table, outputs));
+		put_kwarg(kwargs, key, planned_trees(exprs, how, outputs));
 }
 
 /* The AggregateOrder keys of an aggregate's ORDER BY (SgAggregateOrder). */
 static PyObject *
-order_keys(List *keys, List *description, SgTable *table)
+order_keys(List *keys, Describing *how)
 {
 	static PyObject *order_class = NULL;
 	PyObject   *tuple = PyTuple_New(list_length(keys));
@@ -457,7 +460,7 @@ order_keys(List *keys, List *description, SgTable *table)
 	{
 		List	   *key = lfirst(lc);
 		PyObject   *args = Py_BuildValue("(NOO)",
-										 planned_tree(linitial(key), description, table, NIL),
+										 planned_tree(linitial(key), how, NIL),
 										 intVal(lsecond(key)) ? Py_True : Py_False,
 										 intVal(lthird(key)) ? Py_True : Py_False);
 
@@ -469,7 +472,7 @@ order_keys(List *keys, List *description, SgTable *table)
 
 /* The keyword arguments of an Aggregate whose fields are those (a new dict). */
 static PyObject *
-aggregate_kwargs(List *fields, List *description, SgTable *table)
+aggregate_kwargs(List *fields, Describing *how)
 {
 	Expr	   *argument = list_nth(fields, SgAggregateArgument);
 	Expr	   *filter = list_nth(fields, SgAggregateFilter);
@@ -479,21 +482,26 @@ aggregate_kwargs(List *fields, List *description, SgTable *table)
 	SGFDW_CHECK(kwargs, "describing an aggregate");
 	/* Only an FDW that asked for expressions or ordered aggregates gets those. */
 	if (argument != NULL)
-		put_kwarg(kwargs, "argument", planned_tree(argument, description, table, NIL));
+		put_kwarg(kwargs, "argument", planned_tree(argument, how, NIL));
 	if (filter != NULL)
-		put_kwarg(kwargs, "filter", planned_tree(filter, description, table, NIL));
-	put_trees(kwargs, "extra_arguments", list_nth(fields, SgAggregateExtraArguments),
-			  description, table, NIL);
+		put_kwarg(kwargs, "filter", planned_tree(filter, how, NIL));
+	put_trees(kwargs, "extra_arguments", list_nth(fields, SgAggregateExtraArguments), how,
+			  NIL);
 	if (order != NIL)
-		put_kwarg(kwargs, "order_by", order_keys(order, description, table));
+		put_kwarg(kwargs, "order_by", order_keys(order, how));
 	return kwargs;
 }
 
-/* The Python Aggregation a description stands for (sgfdw.aggregation). */
+/*
+ * The Python Aggregation a description stands for (sgfdw.aggregation); values: how its
+ * trees' values are walked (NULL: as when planning, not kept).
+ */
 PyObject *
 sgfdw_aggregation_from_nodes(SgTable *table, List *description, List *sort_nodes,
-							 Node *limit, Node *offset)
+							 Node *limit, Node *offset, SgExpressionValues *values)
 {
+	SgExpressionValues planning = {NIL, NULL, 0};
+	Describing	how = {description, table, values ? values : &planning};
 	static PyObject *aggregation_class = NULL;
 	static PyObject *aggregate_class = NULL;
 	List	   *group_by = list_nth(description, SgAggregationGroupBy);
@@ -531,7 +539,7 @@ sgfdw_aggregation_from_nodes(SgTable *table, List *description, List *sort_nodes
 							 collation[0] ? sgfdw_str(collation) : Py_NewRef(Py_None),
 							 intVal(list_nth(fields, SgAggregateDistinct)) ? Py_True : Py_False);
 		SGFDW_CHECK(args, "describing an aggregate");
-		kwargs = aggregate_kwargs(fields, description, table);
+		kwargs = aggregate_kwargs(fields, &how);
 		PyTuple_SET_ITEM(calls, foreach_current_index(lc),
 						 sgfdw_call(aggregate_class, args, kwargs, "describing an aggregate"));
 		Py_XDECREF(kwargs);
@@ -540,9 +548,9 @@ sgfdw_aggregation_from_nodes(SgTable *table, List *description, List *sort_nodes
 	SGFDW_CHECK(positional, "describing the aggregation");
 	/* Only an FDW that asked for expressions or HAVING gets those (sgfdw.aggregation). */
 	put_trees(kwargs, "group_expressions", list_nth(description, SgAggregationGroupExprs),
-			  description, table, NIL);
-	put_trees(kwargs, "having", list_nth(description, SgAggregationHaving), description,
-			  table, list_nth(description, SgAggregationOutputs));
+			  &how, NIL);
+	put_trees(kwargs, "having", list_nth(description, SgAggregationHaving), &how,
+			  list_nth(description, SgAggregationOutputs));
 	aggregation = sgfdw_call(aggregation_class, Py_NewRef(positional), kwargs,
 							 "describing the aggregation");
 	/* The sort keys name outputs: known once it is built. */
@@ -565,6 +573,31 @@ sgfdw_aggregation_from_nodes(SgTable *table, List *description, List *sort_nodes
 	Py_DECREF(kwargs);
 	Py_DECREF(positional);
 	return aggregation;
+}
+
+/*
+ * The description of a planned aggregation whose trees' values are appended to *values
+ * (the scan's fdw_exprs; each execution evaluates them: sgfdw_aggregation_first_value).
+ */
+List *
+sgfdw_aggregation_plan_values(SgTable *table, List *description, List **values)
+{
+	SgExpressionValues collected = {*values, NULL, 0};
+	int			first = list_length(*values);
+	List	   *planned = list_copy(description);
+
+	Py_DECREF(sgfdw_aggregation_from_nodes(table, description, NIL, NULL, NULL, &collected));
+	if (list_length(collected.exprs) > first)
+		lfirst(list_nth_cell(planned, SgAggregationFirstValue)) = makeInteger(first);
+	*values = collected.exprs;
+	return planned;
+}
+
+/* The index of the aggregation's first value in the scan's fdw_exprs, -1: it has none. */
+int
+sgfdw_aggregation_first_value(List *description)
+{
+	return intVal(list_nth(description, SgAggregationFirstValue));
 }
 
 /* The attnums an aggregation reads (ForeignScan.fdw_private[SgScanPrivateColumns]). */
@@ -608,12 +641,12 @@ accepted_having(PlannerInfo *root, SgTable *table, List *description, List *scan
 
 	if (method == NULL)
 		return NIL;
-	aggregation = sgfdw_aggregation_from_nodes(table, description, NIL, NULL, NULL);
+	aggregation = sgfdw_aggregation_from_nodes(table, description, NIL, NULL, NULL, NULL);
 	foreach(lc, (List *) root->parse->havingQual)
 	{
-		PyObject   *tree = constant_tree(lfirst(lc),
-										 intVal(list_nth(description, SgAggregationVarno)),
-										 table->relid, scan_tlist);
+		PyObject   *tree = expression_tree(lfirst(lc),
+										   intVal(list_nth(description, SgAggregationVarno)),
+										   table->relid, scan_tlist, NULL);
 
 		if (tree != NULL &&
 			sgfdw_accepts(Py_NewRef(method), Py_BuildValue("(ON)", aggregation, tree),
@@ -673,7 +706,8 @@ sgfdw_add_aggregate_path(PlannerInfo *root, RelOptInfo *baserel, RelOptInfo *gro
 	}
 	if (!sgfdw_accepts(method,
 					   Py_BuildValue("(N)", sgfdw_aggregation_from_nodes(table, description,
-																		  NIL, NULL, NULL)),
+																		  NIL, NULL, NULL,
+																		  NULL)),
 					   "can_aggregate()"))
 		return;
 	having = accepted_having(root, table, description, scan_tlist);
@@ -765,7 +799,7 @@ aggregation_of(PlannerInfo *root, ForeignPath *path, List *sort_nodes)
 {
 	return sgfdw_aggregation_from_nodes(aggregated_table(root),
 										list_nth(path->fdw_private, SgPathPrivateAggregation),
-										sort_nodes, NULL, NULL);
+										sort_nodes, NULL, NULL, NULL);
 }
 
 /*

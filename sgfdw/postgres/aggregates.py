@@ -29,7 +29,7 @@ default collation if any (expressions.py then proved the remote one orders alike
 its position in the SELECT list where it has values.
 
 ``array_agg`` and ``string_agg`` (``aggregates_ordered``) of a column of the same type
-on both sides (not an enum nor an array) or of a pushable tree, with constant further
+on both sides (not an enum nor an array) or of a pushable tree, with pushable further
 arguments (the delimiter); an aggregate's ORDER BY where each key sorts remotely as
 locally: a column by pushdown's rule for ORDER BY (``COLLATE "C"`` where needed), a tree
 of a built-in type under the default collation. Their results are text or arrays, so the

@@ -461,23 +461,39 @@ def test_having_remote_sql_and_what_stays_local(twins):
         twins.same_read(query, ordered=False)
 
 
-def test_generic_plan_parameter_in_an_expression_stays_local(twins):
+def test_parameters_in_pushed_aggregations(twins):
+    """A generic plan's parameters and a LATERAL subquery's outer values inside pushed
+    grouping keys, aggregates, FILTER, ORDER BY and HAVING: bound remotely with each
+    execution's values."""
+    queries = {
+        "g": "SELECT g % $1, sum(g * $1), count(*) FILTER (WHERE i4 > $2) FROM {s}.m "
+             "GROUP BY 1 HAVING sum(i4) > $2 ORDER BY 1",
+        "o": "SELECT g, string_agg(t, $3 ORDER BY t, id) FILTER (WHERE id % $1 = 0) "
+             "FROM {s}.m GROUP BY g HAVING count(*) > $1 + $2 ORDER BY g"}
     with twins.db.cursor() as cur:
         cur.execute("SET plan_cache_mode = force_generic_plan")
         try:
-            for schema in ("s", "pa"):
-                cur.execute(f"PREPARE q{schema}(int) AS SELECT g % $1, sum(g * $1) "
-                            f"FROM {schema}.m GROUP BY 1 ORDER BY 1")
-            cur.execute("EXPLAIN EXECUTE qs(3)")
-            assert "Aggregate  " in str(cur.fetchall())
-            for value in (2, 3):
-                cur.execute("EXECUTE qs(%s)", (value,))
-                got = cur.fetchall()
-                cur.execute("EXECUTE qpa(%s)", (value,))
-                assert got == cur.fetchall()
+            for name, query in queries.items():
+                for schema in ("s", "pa"):
+                    cur.execute(f"PREPARE {name}{schema}(int, int, text) AS "
+                                + query.format(s=schema))
+                cur.execute(f"EXPLAIN (VERBOSE) EXECUTE {name}s(3, 0, ',')")
+                plan = "\n".join(row[0] for row in cur.fetchall())
+                assert "Aggregate" not in plan.replace("Aggregate on", ""), plan
+                assert " HAVING " in plan, plan
+                for values in ((2, 1999999000, ","), (3, 0, "; "), (5, -1, "")):
+                    cur.execute(f"EXECUTE {name}s(%s, %s, %s)", values)
+                    got = cur.fetchall()
+                    cur.execute(f"EXECUTE {name}pa(%s, %s, %s)", values)
+                    assert got == cur.fetchall(), (query, values)
         finally:
             cur.execute("DEALLOCATE ALL")
             cur.execute("RESET plan_cache_mode")
+    query = ("SELECT x, y.* FROM generate_series(0, 4) x, LATERAL (SELECT count(*) "
+             "FILTER (WHERE g = x), sum(i4 % (x + 1)), array_agg(id ORDER BY id % (x + 2), id) "
+             "FILTER (WHERE id < 10) FROM {t}m HAVING max(g) >= x) y ORDER BY x")
+    assert is_pushed(twins.db, query.replace("{t}", "s."))
+    assert len(twins.same_read(query)) == 5
 
 
 def test_generic_plan_parameter_stays_local(twins):
