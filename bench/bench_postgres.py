@@ -5,7 +5,9 @@ rows (id int primary key, t text, f float8, k int: id % 10) and a "local" one wi
 (fetch_size 10000) and sgfdw.postgres.PostgresFdw (its default fetch_size, 10000)
 importing it. Measured in the same run, both FDWs alternating within each round (so
 that the shared machine's changing load hits both alike), median of several rounds after
-a warm-up; the spread is the lowest and highest of the rounds' ratios:
+a warm-up; the spread is the lowest and highest of the rounds' ratios; "CPU" is the ratio
+of the local server process's CPU time (Linux /proc), what each FDW itself spends, which
+the load of a shared machine disturbs less than the wall clock:
 
 * full scan throughput: ``SELECT count(*), sum(f), max(t) FROM (SELECT * FROM ft
   OFFSET 0) s`` -- the OFFSET 0 keeps postgres_fdw from pushing the aggregate down, so
@@ -36,6 +38,7 @@ from __future__ import annotations
 import argparse
 import collections
 import math
+import os
 import random
 import shutil
 import statistics
@@ -114,6 +117,12 @@ def timed(cur, query: str, params=None) -> tuple[float, list]:
     return time.perf_counter() - start, rows
 
 
+def backend_cpu(pid: int) -> float:
+    """CPU seconds (user and system) a local process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def median_time(run, repeat: int) -> float:
     run()   # warm-up: connections, caches, plans
     return statistics.median(run() for _ in range(repeat))
@@ -169,6 +178,8 @@ def main() -> int:
         local.create_database("bench", extensions=["sgfdw", "postgres_fdw"])
         conn = local.connect("bench")
         cur = conn.cursor()
+        cur.execute("SELECT pg_backend_pid()")
+        backend = cur.fetchone()[0]
         where = f"host '{remote.socket_dir}', port '{remote.port}', dbname 'postgres'"
         cur.execute(f"CREATE SERVER pgfdw FOREIGN DATA WRAPPER postgres_fdw "
                     f"OPTIONS ({where}, fetch_size '10000')")
@@ -215,16 +226,22 @@ def main() -> int:
         # A case not measured (--cases) is NaN, and not reported.
         results: dict[tuple[str, str], float] = collections.defaultdict(lambda: math.nan)
         spreads: dict[str, tuple[float, float]] = {}
+        cpu_ratios: dict[str, float] = {}
 
         def measure(name: str, run, repeat: int) -> None:
             """run(schema) -> seconds, for both FDWs in turn in each round."""
             if name not in wanted:
                 return
             times: dict[str, list[float]] = {"p": [], "s": []}
+            cpu = {"p": 0.0, "s": 0.0}
             run("p"), run("s")      # warm-up: connections, caches, plans
             for i in range(repeat):
                 for schema in ("p", "s") if i % 2 == 0 else ("s", "p"):
+                    before = backend_cpu(backend)
                     times[schema].append(run(schema))
+                    cpu[schema] += backend_cpu(backend) - before
+            # Clock ticks count CPU time: a ratio only of enough of them.
+            cpu_ratios[name] = cpu["s"] / cpu["p"] if min(cpu.values()) >= 0.2 else math.nan
             for schema, seconds in times.items():
                 results[name, schema] = statistics.median(seconds)
             ratios = [s / p for p, s in zip(times["p"], times["s"])]
@@ -283,18 +300,20 @@ def main() -> int:
     print()
     labels = {"direct": "psycopg2 direct", "p": "postgres_fdw", "s": "sgfdw PostgresFdw"}
     print(f"{'measure':<22} {'reader':<18} {'median':>12} {'rows/s':>14} "
-          f"{'vs postgres_fdw':>16} {'spread':>12}")
-    print("-" * 99)
+          f"{'vs postgres_fdw':>16} {'spread':>12} {'CPU':>6}")
+    print("-" * 106)
 
     def report(name: str, measure: str, readers: tuple[str, ...], rows: int | None) -> None:
         if name not in wanted:
             return
         for reader in readers:
             seconds = results[name, reader]
-            spread = f"{spreads[name][0]:.2f}-{spreads[name][1]:.2f}x" if reader == "s" else ""
+            spread, cpu = (f"{spreads[name][0]:.2f}-{spreads[name][1]:.2f}x",
+                           f"{cpu_ratios[name]:.2f}x") if reader == "s" else ("", "")
+            cpu = "" if cpu == "nanx" else cpu
             print(f"{measure:<22} {labels[reader]:<18} {seconds * 1000:10.3f}ms "
                   f"{'' if rows is None else f'{rows / seconds:,.0f}':>14} "
-                  f"{seconds / results[name, 'p']:15.2f}x {spread:>12}")
+                  f"{seconds / results[name, 'p']:15.2f}x {spread:>12} {cpu:>6}")
         print()
 
     report("full", "full scan", ("direct", "p", "s"), n)
