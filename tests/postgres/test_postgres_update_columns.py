@@ -114,3 +114,18 @@ def test_a_local_generated_column_is_sent_with_its_input(twins, source):
     assert execute(twins.db, query) == [(1, 2, 20), (2, 3, 30)]
     assert execute(source, f"SELECT * FROM {twins.a}.gen ORDER BY id") == \
         [(1, 2, 20), (2, 3, 30), (3, 3, 0), (4, 4, 0), (5, 5, 0)]
+
+
+def test_a_foreign_partition_gets_only_the_set_columns(twins):
+    """UPDATE through a local partitioned table: the partition's own set columns."""
+    execute(twins.db, "CREATE TABLE public.parted (id integer, f integer, t text, h text) "
+                      "PARTITION BY RANGE (id)")
+    execute(twins.db, "CREATE TABLE public.parted_local PARTITION OF public.parted "
+                      "FOR VALUES FROM (100) TO (200)")
+    execute(twins.db, "ALTER TABLE public.parted ATTACH PARTITION s.m "
+                      "FOR VALUES FROM (1) TO (100)")
+    execute(twins.db, "INSERT INTO public.parted VALUES (150, 1, 'local', 'l')")
+    query = "UPDATE public.parted SET t = bang(t) WHERE id IN (3, 150) RETURNING id, t, h"
+    shown = "\n".join(explain(twins.db, query))
+    assert f'UPDATE "{twins.a}"."m" SET "t" = $1 WHERE "id" = $2' in shown, shown
+    assert sorted(execute(twins.db, query)) == [(3, "t3!", "h3"), (150, "local!", "l")]
