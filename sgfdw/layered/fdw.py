@@ -68,7 +68,9 @@ class LayeredFdw(ForeignDataWrapper):
         image = self._image()
         key = (image.image_hash, [(q.field_name, q.operator, repr(q.value)) for q in quals])
         if self._planned is None or self._planned[0] != key:
-            self._planned = (key, plan_objects(image.objects, quals, image.version.schema))
+            declared = {name: column.type_oid for name, column in self.columns.items()}
+            self._planned = (key, plan_objects(image.objects, quals, image.version.schema,
+                                               declared))
         return image, self._planned[1]
 
     # -- planning ------------------------------------------------------------------------
@@ -168,6 +170,7 @@ class LayeredFdw(ForeignDataWrapper):
             return own[key] is not None
         name = image.version.schema.primary_key[0]
         quals = [Qual(name, "=", key)]
+        # a writable table declares the stored types (writes.writable)
         plan = plan_objects(image.objects, quals, image.version.schema)
         return any(chunk.num_rows for chunk in current_rows(image, plan, [name], quals))
 

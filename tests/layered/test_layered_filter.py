@@ -171,6 +171,12 @@ def test_every_key_type_is_looked_up_exactly(db):
     for query, line in pair.items():
         assert objects_line(db, query.format(t="l.pair")) == f"sgfdw: Objects: {line}", query
     assert_same_results(db, "l.pair", '"t/k".pair', list(pair))
+    # A column declared with another type compares its own way: no filter for it.
+    for key_type, declared in [("text", "char(5)"), ("float8", "float4"), ("int4", "int8")]:
+        execute(db, f"CREATE FOREIGN TABLE l.as_{declared[:4]} (k {declared}, n int) SERVER "
+                    f"sgfdw_objects OPTIONS (repository 't/k', table 'k_{key_type}')")
+        assert "by filter" not in objects_line(
+            db, f"SELECT * FROM l.as_{declared[:4]} WHERE k = {KEYS[key_type][0][0]}")
     # Under a nondeterministic collation equal texts may differ in bytes: no text filter.
     execute(db, "CREATE COLLATION anycase (provider = icu, locale = 'und-u-ks-level2', "
                 "deterministic = false)")
