@@ -456,14 +456,14 @@ fdw_accepts(PlannerInfo *root, RelOptInfo *joinrel, SgJoinState *state)
 {
 	List	   *qual_values;
 	List	   *values;
-	List	   *description = describe(root, state, scan_tlist(joinrel, state),
-										   &qual_values);
+	List	   *description;
 	SgTable    *first = sgfdw_get_table(planner_rt_fetch(linitial_int(state->relations),
 															root)->relid);
 	PyObject   *method = sgfdw_optional_attr(first->instance, "can_join");
 	PyObject   *offered;
 	ListCell   *lc;
 
+	/* (Before describing anything: most FDWs have no can_join.) */
 	if (method == NULL)
 		return false;
 	/* One class serves them all: the one asked speaks for the others. */
@@ -477,6 +477,7 @@ fdw_accepts(PlannerInfo *root, RelOptInfo *joinrel, SgJoinState *state)
 			return false;
 		}
 	}
+	description = describe(root, state, scan_tlist(joinrel, state), &qual_values);
 	offered = plan_time_join(description, qual_values, &values);
 	if (offered == NULL)
 	{
