@@ -33,6 +33,10 @@ NUMERIC = 1700
 UUID = 2950
 JSONB = 3802
 JSONB_ARRAY = 3807
+NAME_ARRAY = 1003
+TEXT_ARRAY = 1009
+BPCHAR_ARRAY = 1014
+VARCHAR_ARRAY = 1015
 
 #: Fixed-size integers and floats (oid included): the types a driver such as psycopg2
 #: hands over as Python numbers, exactly and cheaply.

@@ -55,7 +55,9 @@ class OutputWriter(Protocol):
 
     def output(self, node: Output) -> Sql: ...
 
-_COLLATABLE = TEXT_FAMILY | {oids.BPCHAR, oids.NAME}
+# Arrays of them too: their comparisons compare the elements under the collation.
+_COLLATABLE = TEXT_FAMILY | {oids.BPCHAR, oids.NAME, oids.TEXT_ARRAY, oids.VARCHAR_ARRAY,
+                             oids.BPCHAR_ARRAY, oids.NAME_ARRAY}
 #: The collations shipped (as ``COLLATE "C"``): byte order on any server.
 _BYTE_ORDER = frozenset({"C", "POSIX"})
 

@@ -246,3 +246,41 @@ def test_estimates(relation):
                                       {"id"})
     assert 300 < rows < 400
     assert estimate.path_keys(relation) == [(("id",), 1.0)]
+
+
+def test_expression_collation_rules():
+    """Explicit C (expressions.py) is safe whatever the remote collations; the default
+    collation, also an array's, needs the remote's to order as the local one."""
+    from sgfdw.expression import Call, Cast, Column, Constant
+    from sgfdw.postgres.expressions import expression_pushable, expression_sql, scan_column
+
+    TEXT_ARRAY = 1009
+    local = [("t", TEXT, "text", {}), ("a", TEXT_ARRAY, "text[]", {})]
+    remote = [remote_column("t", TEXT, collation=100),
+              remote_column("a", TEXT_ARRAY, collation=100, is_array=True)]
+    same = make_relation(local, remote)
+    other = make_relation(local, remote, remote_locale=("de_DE.UTF-8", "de_DE.UTF-8"))
+
+    def less(left, right, collation=None):
+        return Call(16, "boolean", None, "pg_catalog", "<", (left, right), operator=True,
+                    input_collation=collation)
+
+    t, a = Column(TEXT, "text", None, "t"), Column(TEXT_ARRAY, "text[]", None, "a")
+    m = Constant(TEXT, "text", None, "m")
+    t_in_c = Cast(TEXT, "text", "C", t, implicit=True)
+    m_in_c = Constant(TEXT, "text", "C", "m")
+    cases = [(less(t, m), True, False), (less(t_in_c, m, "C"), True, True),
+             (less(t, m_in_c, "C"), True, True),
+             (less(t_in_c, m, "POSIX"), True, True),
+             (less(a, Constant(TEXT_ARRAY, "text[]", None, ["m"])), True, False),
+             (less(t_in_c, Cast(TEXT, "text", None, m), None), False, False),
+             (less(Cast(TEXT, "text", "de_DE", t, implicit=True), m, "de_DE"), False, False),
+             (less(Cast(TEXT, "text", 'public."C"', t, implicit=True), m, 'public."C"'),
+              False, False)]
+    for tree, on_same, on_other in cases:
+        assert expression_pushable(tree, [same], (), Collation("C.UTF-8", "C.UTF-8")) \
+            is on_same, tree
+        assert expression_pushable(tree, [other], (), Collation("C.UTF-8", "C.UTF-8")) \
+            is on_other, tree
+    assert expression_sql(less(t, m_in_c, "C"), scan_column(same)).shown() == \
+        '("t" OPERATOR("pg_catalog".<) ($1::text COLLATE "C"))'
