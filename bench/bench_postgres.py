@@ -19,7 +19,9 @@ the load of a shared machine disturbs less than the wall clock:
 * aggregates both FDWs push down: ``SELECT count(*) FROM ft`` and ``SELECT k, sum(f),
   count(*) FROM ft GROUP BY k``; the ten largest of N groups, ``SELECT t, count(*) FROM
   ft GROUP BY t ORDER BY 2 DESC, 1 LIMIT 10`` (ORDER BY and LIMIT pushed above the
-  aggregation); and ``SELECT id % 10, sum(f) FROM ft GROUP BY 1``, an expression key.
+  aggregation); ``SELECT id % 10, sum(f) FROM ft GROUP BY 1``, an expression key;
+  ``... GROUP BY t HAVING count(*) > 1`` (N groups, none kept) and
+  ``SELECT k, length(string_agg(t, ',' ORDER BY id)) ... WHERE id <= 100000 GROUP BY k``.
 * a direct modification: ``UPDATE ft SET f = f + 1 WHERE id <= 10000`` (one remote
   statement in both FDWs; each run adds 1 to those rows).
 * an explicit ``COLLATE "C"`` in WHERE (sgfdw ships it, postgres_fdw filters locally)
@@ -65,6 +67,13 @@ GROUP_BY_EXPR = "SELECT id % 10, sum(f) FROM {t} GROUP BY 1 ORDER BY 1"
 GROUP_TOP = "SELECT t, count(*) FROM {t} GROUP BY t ORDER BY 2 DESC, 1 LIMIT 10"
 AGGREGATES = {"count": COUNT, "group": GROUP_BY, "group_expr": GROUP_BY_EXPR,
               "group_top": GROUP_TOP}
+
+# HAVING over N groups keeping none (both filter remotely: no group shipped) and an
+# ordered string_agg of 100,000 rows (10 long texts).
+GROUP_HAVING = "SELECT t, count(*) FROM {t} GROUP BY t HAVING count(*) > 1"
+ORDERED_AGG = ("SELECT k, length(string_agg(t, ',' ORDER BY id)) FROM {t} "
+               "WHERE id <= 100000 GROUP BY k ORDER BY k")
+AGGREGATES.update(group_having=GROUP_HAVING, ordered_agg=ORDERED_AGG)
 
 # WHERE clauses that are expressions (filters: can_filter), rows shipped (OFFSET 0 keeps
 # the aggregate local): an OR matching 10% of the rows, a function of a text column.
