@@ -34,7 +34,6 @@ import math
 import uuid
 from typing import Any, Callable, Mapping, Sequence
 
-import pyarrow as pa
 from multicorn import Qual
 
 from sgfdw import pg
@@ -203,17 +202,11 @@ _TYPE_OIDS = {"int2": oids.INT2, "int4": oids.INT4, "int8": oids.INT8, "float4":
               "timestamp": oids.TIMESTAMP, "timestamptz": oids.TIMESTAMPTZ, "text": oids.TEXT,
               "varchar": oids.VARCHAR, "name": oids.NAME, "bytea": oids.BYTEA,
               "uuid": oids.UUID, "numeric": oids.NUMERIC}
-# The Arrow type a filtered column's qual values are hashed as (keyfilter's families)
-_LOOKUP_TYPES = {**dict.fromkeys(("int2", "int4", "int8", "bool", "date", "timestamp",
-                                  "timestamptz"), pa.int64()),
-                 **dict.fromkeys(("float4", "float8"), pa.float64()),
-                 **dict.fromkeys(_TEXT_BASES, pa.string()),
-                 **dict.fromkeys(("uuid", "numeric"), pa.string()),
-                 "bytea": pa.binary()}
 
 
 def _lookup_value(value: Any, column: Column) -> Any:
-    """A qual value in the form its column's filter hashed the stored values, or None."""
+    """A qual value in the form its column's filter hashed the stored values (int, float,
+    str or bytes), or None."""
     base = column.base
     if base in ("int2", "int4", "int8"):
         return value if type(value) is int and -2**63 <= value < 2**63 else None
@@ -257,7 +250,6 @@ def _key_lookups(quals: Sequence[Qual], schema: TableSchema,
             values = [value for value in qual.value if value is not None]  # NULL: no row
         else:
             continue
-        arrow_type = _LOOKUP_TYPES[column.base]
         if column.base in _TEXT_BASES:
             if deterministic is None:
                 deterministic = _all_collations_deterministic()
@@ -266,7 +258,7 @@ def _key_lookups(quals: Sequence[Qual], schema: TableSchema,
         converted = [_lookup_value(value, column) for value in values]
         if any(value is None for value in converted):
             continue
-        lookups.append((column.name, hash_pairs(pa.array(converted, arrow_type))))
+        lookups.append((column.name, hash_pairs(converted)))
     return lookups
 
 

@@ -26,6 +26,7 @@ import base64
 import decimal
 import hashlib
 import math
+import struct
 from typing import Any, Sequence
 
 import pyarrow as pa
@@ -44,6 +45,7 @@ _BITS_PER_VALUE = -math.log(0.01) / math.log(2) ** 2
 _HASHES = round(_BITS_PER_VALUE * math.log(2))
 _MASK = 2**64 - 1
 _SEEDS = (0x9E3779B97F4A7C15, 0xD1B54A32D192ED03)
+_MULTIPLIERS = (0xBF58476D1CE4E5B9, 0x94D049BB133111EB)
 
 
 # Exact: numeric has up to 147,455 digits, none may be rounded away
@@ -74,20 +76,38 @@ def _words(values: pa.Array) -> pa.Array:
     if pa.types.is_string(kind) or pa.types.is_large_string(kind) \
             or pa.types.is_binary(kind) or pa.types.is_large_binary(kind):
         # Arrow has no hash kernel: one digest per value (text keys are the rarer ones)
-        return pa.array([int.from_bytes(hashlib.blake2b(
-            value.encode() if isinstance(value, str) else value, digest_size=8).digest(),
-            "little") for value in values.to_pylist()], pa.uint64())
+        return pa.array([_word(value) for value in values.to_pylist()], pa.uint64())
     if pa.types.is_date32(kind):
         values = values.cast(pa.int32())
     return values.cast(pa.int64()).view(pa.uint64())
 
 
+def _word(value: int | float | str | bytes) -> int:
+    """_words of one value (int64, float64, string or binary), in Python: a lookup hashes
+    a few values, where each Arrow call would cost more than the arithmetic."""
+    if isinstance(value, float):
+        value = math.nan if math.isnan(value) else value + 0.0  # -0 + 0 = 0
+        return int.from_bytes(struct.pack("<d", value), "little")
+    if isinstance(value, (str, bytes)):
+        data = value.encode() if isinstance(value, str) else value
+        return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "little")
+    return value & _MASK
+
+
 def _mixed(words: pa.Array, seed: int) -> pa.Array:
     """splitmix64's finaliser of words ^ seed (uint64 arithmetic wraps around)."""
     z = pc.bit_wise_xor(words, _u64(seed))
-    z = pc.multiply(pc.bit_wise_xor(z, pc.shift_right(z, _u64(30))), _u64(0xBF58476D1CE4E5B9))
-    z = pc.multiply(pc.bit_wise_xor(z, pc.shift_right(z, _u64(27))), _u64(0x94D049BB133111EB))
+    z = pc.multiply(pc.bit_wise_xor(z, pc.shift_right(z, _u64(30))), _u64(_MULTIPLIERS[0]))
+    z = pc.multiply(pc.bit_wise_xor(z, pc.shift_right(z, _u64(27))), _u64(_MULTIPLIERS[1]))
     return pc.bit_wise_xor(z, pc.shift_right(z, _u64(31)))
+
+
+def _mixed_word(word: int, seed: int) -> int:
+    """_mixed of one word, in Python."""
+    z = word ^ seed
+    z = ((z ^ (z >> 30)) * _MULTIPLIERS[0]) & _MASK
+    z = ((z ^ (z >> 27)) * _MULTIPLIERS[1]) & _MASK
+    return z ^ (z >> 31)
 
 
 def _hash_arrays(values: pa.Array) -> tuple[pa.Array, pa.Array]:
@@ -99,11 +119,11 @@ def _hash_arrays(values: pa.Array) -> tuple[pa.Array, pa.Array]:
     return _mixed(words, _SEEDS[0]), pc.bit_wise_or(_mixed(words, _SEEDS[1]), _u64(1))
 
 
-def hash_pairs(values: pa.Array) -> list[tuple[int, int]]:
-    """The (h1, h2) of each value, to look up in filters of its column's type (the
-    array's type: int64, float64, string or binary, as the stored values' family)."""
-    first, second = _hash_arrays(values)
-    return list(zip(first.to_pylist(), second.to_pylist()))
+def hash_pairs(values: Sequence[int | float | str | bytes]) -> list[tuple[int, int]]:
+    """The (h1, h2) of each value, to look up in filters of its column's type: values
+    of its family (int for integers, dates and timestamps, float, str or bytes)."""
+    words = [_word(value) for value in values]
+    return [(_mixed_word(word, _SEEDS[0]), _mixed_word(word, _SEEDS[1]) | 1) for word in words]
 
 
 class KeyFilter:
