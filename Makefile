@@ -22,8 +22,8 @@ OBJS = $(patsubst %.c,%.o,$(wildcard src/*.c))
 EXTENSION = sgfdw
 # A new install of the current version runs the first version's script, then each
 # upgrade script in turn: made from them, so a fresh install and an upgraded 0.1 cannot drift.
-UPGRADES = sql/sgfdw--0.1--0.2.sql sql/sgfdw--0.2--0.3.sql
-DATA_built = sql/sgfdw--0.3.sql
+UPGRADES = sql/sgfdw--0.1--0.2.sql sql/sgfdw--0.2--0.3.sql sql/sgfdw--0.3--0.4.sql
+DATA_built = sql/sgfdw--0.4.sql
 DATA = $(filter-out $(DATA_built),$(wildcard sql/sgfdw--*.sql))
 PG_CPPFLAGS = $(shell $(PYTHON_CONFIG) --includes) -DSGFDW_DEFAULT_PYTHON='"$(SGFDW_VENV)/bin/python"'
 SHLIB_LINK = $(shell $(PYTHON_CONFIG) --ldflags --embed)
@@ -37,7 +37,7 @@ ifneq ($(PGXS),)
 include $(PGXS)
 endif
 
-sql/sgfdw--0.3.sql: sql/sgfdw--0.1.sql $(UPGRADES)
+sql/sgfdw--0.4.sql: sql/sgfdw--0.1.sql $(UPGRADES)
 	{ cat sql/sgfdw--0.1.sql; for step in $(UPGRADES); do echo; sed '/^\\echo /d' $$step; done; } > $@
 
 # Every file includes the shared header: a changed struct there must rebuild them all

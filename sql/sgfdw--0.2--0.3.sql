@@ -152,10 +152,3 @@ LEFT JOIN splitgraph_meta.external_objects e USING (object_id)
 CROSS JOIN LATERAL (SELECT pg_catalog.hashtextextended(s.object_id, 1177) AS key) k;
 
 REVOKE ALL ON object_cache FROM PUBLIC;
-
--- ==== Key filters (sgfdw/store/keyfilter.py, sgfdw/layered/prune.py) ==============
--- Per object, a Bloom filter over each primary key column's values, so that a key
--- lookup skips the objects that cannot hold its key: {"scheme": ..., "columns":
--- {column: {"hashes": k, "bits": base64}}}. Derived from the rows like index (not part
--- of the object id); NULL for objects stored before, which are never skipped by it.
-ALTER TABLE splitgraph_meta.objects ADD COLUMN filters jsonb;

@@ -191,8 +191,9 @@ def test_update_from_0_1_keeps_old_mounts_out_of_reach(pg, request):
         execute(conn, "CREATE FUNCTION register_handler(name text, wrapper text) RETURNS void "
                       "LANGUAGE sgfdw_python AS 'mounttest.register_handler'")
         execute(conn, "SELECT register_handler('imp', 'importer.ImporterFdw')")
-        assert execute(conn, "SELECT extversion FROM pg_extension WHERE extname = 'sgfdw'"
-                       ) == [("0.3",)]
+        assert execute(conn, "SELECT extversion = default_version FROM pg_extension, "
+                             "pg_available_extensions WHERE extname = 'sgfdw' AND "
+                             "name = 'sgfdw'") == [(True,)]
         error = error_of(conn, "SELECT sgfdw.unmount('old')")
         assert error.pgcode == "42704"
         assert error_of(conn, "SELECT * FROM sgfdw.mount('old', 'imp', "
