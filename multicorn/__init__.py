@@ -136,6 +136,12 @@ class ColumnDefinition:
     ``base_type_name`` (without modifier, e.g. ``'character varying'``); ``options``
     (dict of column options, str -> str). sgfdw extras for IMPORT FOREIGN SCHEMA:
     ``nullable`` (False emits NOT NULL) and ``default`` (raw SQL expression for DEFAULT).
+    sgfdw extra given to the constructor: ``collation``, the local column's collation
+    (None for the database default or a type without collation; else named as
+    ``SortKey.collate``: a built-in one by its bare name, e.g. ``'C'``, one created in
+    the database schema-qualified and quoted, e.g. ``'public."C"'``). Quals carry no
+    collation: an FDW comparing a column's text remotely must check that this one
+    compares and orders as the remote column does.
     """
 
     def __init__(
@@ -149,6 +155,7 @@ class ColumnDefinition:
         *,
         nullable: bool = True,
         default: str | None = None,
+        collation: str | None = None,
     ) -> None:
         self.column_name = column_name
         self.type_oid = type_oid
@@ -158,6 +165,7 @@ class ColumnDefinition:
         self.options: dict[str, Any] = dict(options) if options else {}
         self.nullable = nullable
         self.default = default
+        self.collation = collation
 
     def __repr__(self) -> str:
         options = f" options {self.options}" if self.options else ""

@@ -67,14 +67,16 @@ def load_callable(path: str) -> Any:
 
 
 def new_instance(wrapper: str, options: dict[str, str],
-                 columns: list[tuple[str, int, int, str, str, dict[str, str]]],
+                 columns: list[tuple[str, int, int, str, str, dict[str, str], str | None]],
                  sources: dict[str, dict[str, str]] | None = None) -> Any:
     """Class(options, columns) with Multicorn's ordered ColumnDefinition mapping; the
     options dict also carries each object's own options (sgfdw.options.option_sources)."""
     definitions = OrderedDict(
         (name, ColumnDefinition(name, type_oid=type_oid, typmod=typmod, type_name=type_name,
-                                base_type_name=base_type_name, options=column_options))
-        for name, type_oid, typmod, type_name, base_type_name, column_options in columns)
+                                base_type_name=base_type_name, options=column_options,
+                                collation=collation))
+        for name, type_oid, typmod, type_name, base_type_name, column_options, collation
+        in columns)
     return load_wrapper(wrapper)(MergedOptions(options, sources), definitions)
 
 

@@ -89,28 +89,37 @@ type_name(Oid type, int32 typmod)
 }
 
 /*
- * None for no collation or the database default (as SortKey.collate); one created in
+ * NULL for no collation or the database default (as SortKey.collate); one created in
  * the database is schema-qualified, so that a "C" of one's own is not the built-in C.
  */
-static PyObject *
-collation_name(Oid collation)
+char *
+sgfdw_collation_sql_name(Oid collation)
 {
 	HeapTuple	tuple;
 	Form_pg_collation form;
-	PyObject   *name;
+	char	   *name;
 
 	if (!OidIsValid(collation) || collation == DEFAULT_COLLATION_OID)
-		Py_RETURN_NONE;
+		return NULL;
 	if (collation < FirstNormalObjectId)
-		return sgfdw_str(get_collation_name(collation));
+		return get_collation_name(collation);
 	tuple = SearchSysCache1(COLLOID, ObjectIdGetDatum(collation));
 	if (!HeapTupleIsValid(tuple))
 		elog(ERROR, "cache lookup failed for collation %u", collation);
 	form = (Form_pg_collation) GETSTRUCT(tuple);
-	name = sgfdw_str(quote_qualified_identifier(get_namespace_name(form->collnamespace),
-												NameStr(form->collname)));
+	name = quote_qualified_identifier(get_namespace_name(form->collnamespace),
+									  NameStr(form->collname));
 	ReleaseSysCache(tuple);
 	return name;
+}
+
+/* sgfdw_collation_sql_name as Python: a str or None (a new reference). */
+PyObject *
+sgfdw_collation_name(Oid collation)
+{
+	char	   *name = sgfdw_collation_sql_name(collation);
+
+	return name ? sgfdw_str(name) : Py_NewRef(Py_None);
 }
 
 static void
@@ -118,7 +127,7 @@ put_type(PyObject *kwargs, Oid type, int32 typmod, Oid collation)
 {
 	put(kwargs, "type_oid", PyLong_FromUnsignedLong(type));
 	put(kwargs, "type_name", type_name(type, typmod));
-	put(kwargs, "collation", collation_name(collation));
+	put(kwargs, "collation", sgfdw_collation_name(collation));
 }
 
 /* An instance of sgfdw.expression's class `name`, its type fields those of expr. */
@@ -189,7 +198,7 @@ put_operator(PyObject *kwargs, Oid opno, Oid inputcollid)
 	put(kwargs, "schema", sgfdw_str(get_namespace_name(form->oprnamespace)));
 	put(kwargs, "name", sgfdw_str(NameStr(form->oprname)));
 	put(kwargs, "operator", Py_NewRef(Py_True));
-	put(kwargs, "input_collation", collation_name(inputcollid));
+	put(kwargs, "input_collation", sgfdw_collation_name(inputcollid));
 	put(kwargs, "volatility", volatility(func_volatile(form->oprcode)));
 	put(kwargs, "builtin", PyBool_FromLong(builtin));
 	if (builtin)
@@ -407,7 +416,7 @@ describe_function(Walk *walk, FuncExpr *func)
 							 func->funcformat == COERCE_IMPLICIT_CAST, func->funcid);
 	kwargs = new_kwargs();
 	put_function(kwargs, func->funcid, true);
-	put(kwargs, "input_collation", collation_name(func->inputcollid));
+	put(kwargs, "input_collation", sgfdw_collation_name(func->inputcollid));
 	put(kwargs, "variadic", PyBool_FromLong(func->funcvariadic));
 	return finish("Call", (Node *) func, kwargs,
 				  put_described_list(walk, kwargs, "args", func->args));
@@ -565,7 +574,7 @@ describe_min_max(Walk *walk, MinMaxExpr *expr)
 	PyObject   *kwargs = new_kwargs();
 
 	put(kwargs, "greatest", PyBool_FromLong(expr->op == IS_GREATEST));
-	put(kwargs, "input_collation", collation_name(expr->inputcollid));
+	put(kwargs, "input_collation", sgfdw_collation_name(expr->inputcollid));
 	return finish("MinMax", (Node *) expr, kwargs,
 				  put_described_list(walk, kwargs, "args", expr->args));
 }

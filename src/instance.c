@@ -63,7 +63,7 @@ sgfdw_init_instance_cache(void)
 	CacheRegisterSyscacheCallback(USERMAPPINGOID, invalidate_all, (Datum) 0);
 }
 
-/* (name, type_oid, typmod, type_name, base_type_name, options) per live column. */
+/* (name, type_oid, typmod, type_name, base_type_name, options, collation) per live column. */
 static PyObject *
 describe_columns(Relation rel, SgTable *entry)
 {
@@ -85,11 +85,12 @@ describe_columns(Relation rel, SgTable *entry)
 		if (att->attisdropped)
 			continue;
 		name = sgfdw_str(NameStr(att->attname));
-		column = Py_BuildValue("(OIissN)", name, att->atttypid, att->atttypmod,
+		column = Py_BuildValue("(OIissNN)", name, att->atttypid, att->atttypmod,
 							   format_type_with_typemod(att->atttypid, att->atttypmod),
 							   format_type_be(att->atttypid),
 							   sgfdw_options_to_dict(GetForeignColumnOptions(rel->rd_id,
-																			 att->attnum)));
+																			 att->attnum)),
+							   sgfdw_collation_name(att->attcollation));
 		SGFDW_CHECK(column, "describing columns");
 		if (PyList_Append(columns, column) < 0 || PyList_Append(names, name) < 0)
 			sgfdw_report_python_error(0, "describing columns");

@@ -10,7 +10,6 @@
 #include "sgfdw.h"
 
 #include "access/sysattr.h"
-#include "catalog/pg_collation.h"
 #include "catalog/pg_type.h"
 #include "foreign/fdwapi.h"
 #include "nodes/makefuncs.h"
@@ -234,6 +233,7 @@ List *
 sgfdw_sortkey_node(PathKey *pathkey, int attnum)
 {
 	Oid			collation = pathkey->pk_eclass->ec_collation;
+	char	   *collation_name;
 	Node	   *fields[SgSortKeyFieldCount];
 
 	fields[SgSortKeyAttnum] = (Node *) makeInteger(attnum);
@@ -244,10 +244,12 @@ sgfdw_sortkey_node(PathKey *pathkey, int attnum)
 		(Node *) makeInteger(pathkey->pk_strategy == BTGreaterStrategyNumber);
 #endif
 	fields[SgSortKeyNullsFirst] = (Node *) makeInteger(pathkey->pk_nulls_first);
-	/* As Multicorn: the default collation is None, so FDWs add no COLLATE for it. */
-	fields[SgSortKeyCollation] = (Node *) makeString(
-		OidIsValid(collation) && collation != DEFAULT_COLLATION_OID ?
-		get_collation_name(collation) : "");
+	/*
+	 * As Multicorn: the default collation is None, so FDWs add no COLLATE for it; and
+	 * named as in expression trees, so that a user's own "C" is not the built-in one.
+	 */
+	collation_name = sgfdw_collation_sql_name(collation);
+	fields[SgSortKeyCollation] = (Node *) makeString(collation_name ? collation_name : "");
 	return sgfdw_list_of(fields, SgSortKeyFieldCount);
 }
 

@@ -219,6 +219,10 @@ typedef struct SgExpressionValues
 extern PyObject *sgfdw_expression(Expr *expr, const SgExpressionScope *scope,
 								  SgExpressionValues *values);
 
+/* A collation's name for Python (None, or a str; see expression.c) and SQL (NULL: none). */
+extern char *sgfdw_collation_sql_name(Oid collation);
+extern PyObject *sgfdw_collation_name(Oid collation);
+
 /* ---- filters.c: other restriction clauses, which the FDW may enforce (can_filter) ---- */
 extern List *sgfdw_plan_filters(PlannerInfo *root, RelOptInfo *baserel, SgTable *table,
 								bool *all_enforced);

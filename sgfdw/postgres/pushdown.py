@@ -19,9 +19,13 @@ pushed qual that is *stricter* remotely loses rows, and with LIMIT pushdown
   C.UTF-8 orders as C, but does not case-fold as C). A sort by ``COLLATE "C"`` is safe
   whenever the remote collation is known (byte order everywhere).
 
-Limitation: a qual does not carry its own collation (the Multicorn API has none), so a
-query's explicit ``COLLATE`` on a foreign text column is not seen; the local database's
-default collation is assumed.
+A qual carries no collation (the Multicorn API has none): the bridge makes quals only of
+operators applied under the column's own collation (ColumnDefinition.collation), so a
+qual is judged under that one. A column of the default collation follows the rules
+above; one of pg_catalog's "C" or "POSIX" pushes ordering comparisons only over a remote
+byte order, ILIKE only over a remote C ctype; any other (ICU, nondeterministic, a user's
+own) pushes no comparison of its text, not even = (it may be nondeterministic). Sort
+keys carry their collation (``SortKey.collate``), so those rules apply to them as is.
 """
 from __future__ import annotations
 
@@ -30,7 +34,7 @@ from dataclasses import dataclass
 from typing import Mapping
 
 from multicorn import UNBOUND, ColumnDefinition, Qual, SortKey
-from sgfdw.remote.collation import Collation, same_ctype, same_order
+from sgfdw.remote.collation import BYTEWISE_ORDER, Collation, same_ctype, same_order
 from sgfdw import type_oids as oids
 from sgfdw.errors import FdwError
 
@@ -53,6 +57,9 @@ ILIKE = frozenset({"~~*", "!~~*"})
 SCALAR_OPERATORS = EQUALITY | COMPARISONS | LIKE | ILIKE
 
 C_COLLATION_OID, POSIX_COLLATION_OID = 950, 951
+#: ColumnDefinition.collation of pg_catalog's byte-order collations ("C" of one's own
+#: is schema-qualified).
+_LOCAL_C = frozenset({"C", "POSIX"})
 
 
 class Match(enum.Enum):
@@ -72,6 +79,10 @@ class ColumnPlan:
     collation_safe: bool    # ordering comparisons and sorts mean the same on both sides
     ctype_safe: bool        # ILIKE means the same on both sides
     collate_c_ok: bool      # a sort with COLLATE "C" can be pushed
+    # The same for a qual, which compares under the column's own collation:
+    qual_order_safe: bool   # its ordering comparisons
+    qual_ctype_safe: bool   # its ILIKE
+    qual_equality_safe: bool    # its = / <> / LIKE
 
     @property
     def remote_name(self) -> str | None:
@@ -145,11 +156,13 @@ class Relation:
     def _plan(self, name: str, definition: ColumnDefinition, remote: RemoteColumn | None,
               local_locale: Collation | None) -> ColumnPlan:
         if remote is None:
-            return ColumnPlan(name, None, Match.NONE, False, False, False, False)
+            return ColumnPlan(name, None, Match.NONE, False, False, False, False, False,
+                              False, False)
         match = _type_match(definition, remote)
         text_expr = match is Match.TEXT or remote.collatable
         collation_safe = ctype_safe = not text_expr
         collate_c_ok = False
+        effective: tuple[str, str] | None = None
         if text_expr:
             # remote_col::text gets the database default collation.
             effective = (self.table.collation if match is Match.TEXT
@@ -166,8 +179,15 @@ class Relation:
                         # psycopg2 would make numbers of these; their casts to text
                         # are I/O conversions, i.e. their output
                         remote.base_oid in oids.INT_AND_FLOAT_TYPES)
+        qual_order_safe, qual_ctype_safe, qual_equality_safe = collation_safe, ctype_safe, True
+        if text_expr and definition.collation is not None:
+            qual_order_safe = qual_ctype_safe = qual_equality_safe = False
+            if definition.collation in _LOCAL_C and effective is not None:
+                qual_order_safe = effective[0] in BYTEWISE_ORDER
+                qual_ctype_safe = same_ctype(effective[1], "C")
+                qual_equality_safe = True
         return ColumnPlan(name, remote, match, cast_to_text, collation_safe, ctype_safe,
-                          collate_c_ok)
+                          collate_c_ok, qual_order_safe, qual_ctype_safe, qual_equality_safe)
 
     @property
     def returns_ctid(self) -> bool:
@@ -201,9 +221,11 @@ class Relation:
                 return operator in EQUALITY     # IS NULL / IS NOT NULL
         if operator not in SCALAR_OPERATORS:
             return False
-        if operator in COMPARISONS and not plan.collation_safe:
+        if operator in COMPARISONS and not plan.qual_order_safe:
             return False
-        if operator in ILIKE and not plan.ctype_safe:
+        if operator in ILIKE and not plan.qual_ctype_safe:
+            return False
+        if operator in EQUALITY | LIKE and not plan.qual_equality_safe:
             return False
         return can_bind(qual.value, int(self.local_columns[qual.field_name].type_oid or 0))
 
