@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from typing import Mapping
 
 from multicorn import UNBOUND, ColumnDefinition, Qual, SortKey
-from sgfdw.remote.collation import BYTEWISE_ORDER, Collation, same_ctype, same_order
+from sgfdw.remote.collation import Collation, own_collation_rules, same_ctype, same_order
 from sgfdw import type_oids as oids
 from sgfdw.errors import FdwError
 
@@ -57,9 +57,6 @@ ILIKE = frozenset({"~~*", "!~~*"})
 SCALAR_OPERATORS = EQUALITY | COMPARISONS | LIKE | ILIKE
 
 C_COLLATION_OID, POSIX_COLLATION_OID = 950, 951
-#: ColumnDefinition.collation of pg_catalog's byte-order collations ("C" of one's own
-#: is schema-qualified).
-_LOCAL_C = frozenset({"C", "POSIX"})
 
 
 class Match(enum.Enum):
@@ -181,11 +178,10 @@ class Relation:
                         remote.base_oid in oids.INT_AND_FLOAT_TYPES)
         qual_order_safe, qual_ctype_safe, qual_equality_safe = collation_safe, ctype_safe, True
         if text_expr and definition.collation is not None:
-            qual_order_safe = qual_ctype_safe = qual_equality_safe = False
-            if definition.collation in _LOCAL_C and effective is not None:
-                qual_order_safe = effective[0] in BYTEWISE_ORDER
-                qual_ctype_safe = same_ctype(effective[1], "C")
-                qual_equality_safe = True
+            rules = own_collation_rules(definition.collation,
+                                        Collation(*effective) if effective else None)
+            qual_order_safe, qual_ctype_safe, qual_equality_safe = \
+                rules.order, rules.case, rules.equality
         return ColumnPlan(name, remote, match, cast_to_text, collation_safe, ctype_safe,
                           collate_c_ok, qual_order_safe, qual_ctype_safe, qual_equality_safe)
 

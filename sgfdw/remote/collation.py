@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 __all__ = ["Collation", "local_collation", "same_order", "same_ctype", "BYTEWISE_ORDER",
-           "BYTEWISE_COLLATIONS"]
+           "BYTEWISE_COLLATIONS", "ColumnRules", "own_collation_rules"]
 
 _C_NAMES = frozenset({"C", "POSIX"})
 #: Locale names whose collation is byte order (= code point order for UTF-8).
@@ -39,6 +39,28 @@ class Collation:
     @property
     def orders_bytewise(self) -> bool:
         return self.collate in BYTEWISE_ORDER
+
+
+@dataclass(frozen=True)
+class ColumnRules:
+    """What of a text comparison a source does as PostgreSQL does under a column's own
+    collation."""
+
+    order: bool      # < <= > >= and sorts
+    case: bool       # ILIKE
+    equality: bool   # = <> LIKE
+
+
+def own_collation_rules(collation: str, source: Collation | None) -> ColumnRules:
+    """The rules for a local column declared with ``collation`` (ColumnDefinition's, not
+    the database default) over text a source compares under ``source`` (None: unknown).
+    pg_catalog's "C"/"POSIX" (a user's own "C" is schema-qualified) are deterministic,
+    order bytewise and case-fold as C; any other (ICU, nondeterministic, a user's own)
+    is not assumed to mean anything the source does, not even = (it may be
+    nondeterministic: 'a' = 'A')."""
+    if collation not in _C_NAMES or source is None:
+        return ColumnRules(False, False, False)
+    return ColumnRules(source.orders_bytewise, same_ctype(source.ctype, "C"), True)
 
 
 def same_order(a: str, b: str) -> bool:

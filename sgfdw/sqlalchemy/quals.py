@@ -73,6 +73,9 @@ class TextRules:
     equality: bool   # = <> IN LIKE (a deterministic collation whose behaviour is known)
     order: bool      # < <= > >= and ORDER BY (it orders as the local one)
     case: bool       # ILIKE (it case-folds as the local one)
+    #: = of unknown rules keeps every row equal here (the local collation is
+    #: deterministic: equal is byte-equal)
+    loose_equality: bool = True
 
 
 def like_to_glob(pattern: str) -> str | None:
@@ -133,7 +136,8 @@ class _Translator:
                 if self.text.equality and (op in ("=", "<>") or (
                         self.text.order and column.remote_category != "enum")):
                     return Pushed(compare(text, value), True)
-                if op == "=" and self.caps.text_order == "unknown":
+                if op == "=" and self.caps.text_order == "unknown" and \
+                        self.text.loose_equality:
                     # A collation of unknown rules (MySQL's ignore case, accents and
                     # trailing blanks) keeps every row equal here, maybe more, which
                     # PostgreSQL rechecks; its <> would drop rows.

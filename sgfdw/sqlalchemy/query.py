@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from multicorn import Qual, SortKey
 from sgfdw.errors import FdwError
 from sgfdw.remote.collation import (BYTEWISE_COLLATIONS, Collation, local_collation,
-                                    same_ctype, same_order)
+                                    own_collation_rules, same_ctype, same_order)
 from sgfdw.sqlalchemy.dialects import Capabilities
 from sgfdw.sqlalchemy.quals import Pushed, TextRules, sqlite_reads_as, translate_qual
 from sgfdw.sqlalchemy.remote_table import RemoteColumn, RemoteTable
@@ -40,7 +40,7 @@ class Pushdown:
         if self.caps.text_order == "same":
             if collate in ("C", "POSIX"):
                 return True
-            return collate in (None, "default") and self.text_rules(column).order
+            return collate in (None, "default") and self._default_rules(column).order
         if self.caps.text_order == "bytewise":
             if collate in (None, "default"):
                 # Outside a backend the local collation is unknown: push less.
@@ -50,10 +50,23 @@ class Pushdown:
         return False
 
     def text_rules(self, column: RemoteColumn | None) -> TextRules:
-        """PostgreSQL: PostgresFdw's rules (sgfdw.remote.collation): a column's own
-        collation or else the source database's, if it is one whose behaviour is known
-        (another may be nondeterministic: 'b' = 'B'); ranges and sorts where it orders
-        as the local database's, ILIKE where it case-folds alike. SQLite: text is
+        """What of column's text the source compares as PostgreSQL does under the
+        column's collation: for a column of its own, sgfdw.remote.collation's
+        own_collation_rules (SQLite's ILIKE is a superset, not told by case)."""
+        if column is None or column.collation is None:
+            return self._default_rules(column)
+        source = self._source_collation(column) if self.caps.text_order == "same" \
+            else Collation("C", "C") if self.caps.text_order == "bytewise" else None
+        rules = own_collation_rules(column.collation, source)
+        return TextRules(rules.equality, rules.order,
+                         rules.case and self.caps.text_order == "same", rules.equality)
+
+    def _default_rules(self, column: RemoteColumn | None) -> TextRules:
+        """Under the database default collation. PostgreSQL: PostgresFdw's rules
+        (sgfdw.remote.collation): the remote column's own collation or else the source
+        database's, if it is one whose behaviour is known (another may be
+        nondeterministic: 'b' = 'B'); ranges and sorts where it orders as the local
+        database's, ILIKE where it case-folds alike. SQLite: text is
         compared COLLATE binary (deterministic); ranges where the local order is byte
         order. Others: nothing exact (a collation may ignore case: 'a' = 'A')."""
         if self.caps.text_order == "same":

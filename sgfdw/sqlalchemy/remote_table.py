@@ -33,6 +33,8 @@ class RemoteColumn:
     nullable: bool
     generated: bool            # the source fills it when omitted (default, identity, rowid)
     writable: bool = True      # False: computed, or GENERATED ALWAYS AS IDENTITY
+    #: the local column's own collation (ColumnDefinition.collation; None: the default)
+    collation: str | None = None
 
 
 @dataclass
@@ -127,7 +129,8 @@ def reflect(conn: Connection, name: str, schema: str | None,
                             _generated(info, single_integer_pk and remote in pk_remote,
                                        dialect.name),
                             not (info.get("computed") or
-                                 (info.get("identity") or {}).get("always")))
+                                 (info.get("identity") or {}).get("always")),
+                            local_columns[local].collation)
         for local, remote, category, remote_category, typed, info in mapped
     }
     by_remote = {column.remote: column.local for column in columns.values()}
