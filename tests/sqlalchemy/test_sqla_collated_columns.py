@@ -1,8 +1,9 @@
 """SqlAlchemyFdw columns declared with their own collation over SQLite's byte-order
 text: a qual on such a column compares under that collation, so its text comparisons go
 to the source only under pg_catalog's C (ICU and nondeterministic ones stay local, IS
-NULL still goes), and a sort only where its collation orders bytewise. Oracle: a local
-copy of the table (CREATE TABLE AS keeps the column collations)."""
+NULL still goes), and a sort only where its collation orders bytewise. The same over a
+PostgreSQL source whose columns are "C". Oracle: a local copy of the table (CREATE
+TABLE AS keeps the column collations)."""
 from __future__ import annotations
 
 import pytest
@@ -11,39 +12,64 @@ from fdwtest import execute, explain_lines
 from sqladata import create_server, create_table, make_sqlite, remote_sql
 
 WORDS = ["a", "A", "b", "e", "E", "é", "É", "f", "z", "Z", None]
-# Local columns, each over a SQLite column of the same words: ICU, nondeterministic,
+# Local columns, each over a source column of the same words: ICU, nondeterministic,
 # pg_catalog's C.
 COLUMNS = {"ti": '"und-x-icu"', "tn": "nd", "tc": '"C"'}
 
 
-@pytest.fixture(scope="module")
-def cdb(module_db, module_sqlite_dir):
-    db = module_db
-    rows = "".join(f"INSERT INTO w VALUES ({i}, {', '.join([literal] * len(COLUMNS))});\n"
+def _insert(table: str) -> str:
+    return "".join(f"INSERT INTO {table} VALUES ({i}, {', '.join([literal] * len(COLUMNS))});\n"
                    for i, literal in enumerate(
                        ("NULL" if w is None else f"'{w}'" for w in WORDS), 1))
-    path = make_sqlite(module_sqlite_dir, "collated.db",
-                       "CREATE TABLE w (id INTEGER PRIMARY KEY, "
-                       f"{', '.join(f'{name} TEXT' for name in COLUMNS)});\n" + rows)
-    execute(db, "CREATE COLLATION nd (provider = icu, locale = 'und-u-ks-level2', "
-                "deterministic = false)")
-    create_server(db, "collated", f"sqlite:///{path}")
+
+
+@pytest.fixture(scope="module")
+def module_cdb(module_db):
+    execute(module_db, "CREATE COLLATION nd (provider = icu, locale = 'und-u-ks-level2', "
+                       "deterministic = false)")
+    return module_db
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def cdb(request, module_cdb, module_sqlite_dir, module_remote_src):
+    """The foreign table fw_<source> and its local copy local_<source>; queries name
+    them {0} and are run on both."""
+    db, source = module_cdb, request.param
+    if source == "sqlite":
+        path = make_sqlite(module_sqlite_dir, "collated.db",
+                           "CREATE TABLE w (id INTEGER PRIMARY KEY, "
+                           f"{', '.join(f'{name} TEXT' for name in COLUMNS)});\n" +
+                           _insert("w"))
+        create_server(db, source, f"sqlite:///{path}")
+    else:
+        # the source's columns compare bytewise, as SQLite's
+        conn = module_remote_src.connect()
+        try:
+            with conn.cursor() as cur:
+                cur.execute("CREATE TABLE w (id integer PRIMARY KEY, " +
+                            ", ".join(f'{name} text COLLATE "C"' for name in COLUMNS) +
+                            ");" + _insert("w"))
+        finally:
+            conn.close()
+        create_server(db, source, module_remote_src.url)
     columns = ", ".join(f"{name} text COLLATE {collation}"
                         for name, collation in COLUMNS.items())
-    create_table(db, "fw", "collated", f"id integer, {columns}", tablename="w")
-    execute(db, "CREATE TABLE local_w AS SELECT * FROM fw")
-    return db
+    create_table(db, f"fw_{source}", source, f"id integer, {columns}", tablename="w")
+    execute(db, f"CREATE TABLE local_{source} AS SELECT * FROM fw_{source}")
+    return db, source
 
 
-def _same(db, query: str) -> list[tuple]:
-    got = execute(db, query.format("fw"))
-    assert got == execute(db, query.format("local_w")), query
+def _same(cdb, query: str) -> list[tuple]:
+    db, source = cdb
+    got = execute(db, query.format(f"fw_{source}"))
+    assert got == execute(db, query.format(f"local_{source}")), query
     assert got, query
     return got
 
 
-def _sent(db, query: str) -> str:
-    return remote_sql(explain_lines(db, query.format("fw"), verbose=True))
+def _sent(cdb, query: str) -> str:
+    db, source = cdb
+    return remote_sql(explain_lines(db, query.format(f"fw_{source}"), verbose=True))
 
 
 @pytest.mark.parametrize("query", [
