@@ -68,10 +68,20 @@ class LayeredFdw(ForeignDataWrapper):
         image = self._image()
         key = (image.image_hash, [(q.field_name, q.operator, repr(q.value)) for q in quals])
         if self._planned is None or self._planned[0] != key:
-            declared = {name: column.type_oid for name, column in self.columns.items()}
-            self._planned = (key, plan_objects(image.objects, quals, image.version.schema,
-                                               declared))
+            self._planned = (key, plan_objects(image.objects, self._as_stored(quals, image),
+                                               image.version.schema))
         return image, self._planned[1]
+
+    def _as_stored(self, quals: list[Qual], image: TableImage) -> list[Qual]:
+        """The quals that compare as the stored values do, the only ones pruning and the
+        in-object filters may use: on columns declared with the stored type and without
+        a collation of their own (char(n) over stored text ignores trailing blanks, a
+        nondeterministic collation calls other bytes equal, a float4 rounds). A qual
+        compares under its column's collation; PostgreSQL rechecks every qual."""
+        schema = image.version.schema
+        return [qual for qual in quals
+                if self.columns[qual.field_name].type_name == schema.column(qual.field_name).type
+                and self.columns[qual.field_name].collation in (None, "C", "POSIX")]
 
     # -- planning ------------------------------------------------------------------------
 
@@ -101,7 +111,9 @@ class LayeredFdw(ForeignDataWrapper):
         """True when the scan drops every row that fails a qual (rowfilter), so that
         LIMIT/OFFSET can be pushed with them."""
         from .rowfilter import enforces
-        return enforces(quals, self._image().version.schema)
+        image = self._image()
+        as_stored = self._as_stored(quals, image)
+        return len(as_stored) == len(quals) and enforces(quals, image.version.schema)
 
     # -- scanning --------------------------------------------------------------------------
 
@@ -115,7 +127,7 @@ class LayeredFdw(ForeignDataWrapper):
         schema = image.version.schema
         wanted = [name for name in self.columns if name in columns]
         chunks = sort_and_slice(
-            current_rows(image, plan, wanted, quals,
+            current_rows(image, plan, wanted, self._as_stored(quals, image),
                          descending=bool(sortkeys and sortkeys[0].is_reversed),
                          overlay=self._own_changes(image), read_ahead=limit is None),
             sortkeys, limit, offset)
@@ -129,7 +141,7 @@ class LayeredFdw(ForeignDataWrapper):
         from .rowfilter import applied
         image, plan = self._plan(quals)
         pushed = []
-        filtered = applied(quals, image.version.schema)
+        filtered = applied(self._as_stored(quals, image), image.version.schema)
         if verbose and filtered:
             pushed.append("Filtered in the objects: " + " AND ".join(filtered))
         if sortkeys:

@@ -20,11 +20,11 @@ even one that overlaps a kept object: every row the quals can return has one of 
 keys, and so has every row that replaces or deletes it. Qual values are hashed in the
 form the filter hashed the stored ones (integers, dates and timestamps as 64-bit
 integers, floats as float8, text and bytea as bytes, uuid and numeric as canonical
-text); a value of another Python type keeps the object. Only for a foreign table column
-declared with the stored type itself (char(n) over stored text ignores trailing blanks,
-a float4 over a stored float8 rounds, a domain or citext compares its own way), and
-text only when the database has no nondeterministic collation: a qual carries no
-collation, and a column may be declared with such a one.
+text); a value of another Python type keeps the object.
+
+The quals given here are only those on columns declared as stored (LayeredFdw drops the
+others): char(n) over stored text ignores trailing blanks, a float4 over a stored float8
+rounds, a domain or a column of its own collation compares its own way.
 """
 from __future__ import annotations
 
@@ -32,12 +32,10 @@ import datetime
 import decimal
 import math
 import uuid
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Sequence
 
 from multicorn import Qual
 
-from sgfdw import pg
-from sgfdw import type_oids as oids
 from sgfdw.store.keyfilter import filtered_columns, hash_pairs, may_satisfy, numeric_text
 from sgfdw.store.meta import ObjectInfo
 from sgfdw.store.types import Column, TableSchema
@@ -196,14 +194,6 @@ def overlaps(a: tuple[Any, Any] | None, b: tuple[Any, Any] | None) -> bool:
     return a is None or b is None or not (a[1] < b[0] or b[1] < a[0])
 
 
-_TEXT_BASES = ("text", "varchar", "name")
-_TYPE_OIDS = {"int2": oids.INT2, "int4": oids.INT4, "int8": oids.INT8, "float4": oids.FLOAT4,
-              "float8": oids.FLOAT8, "bool": oids.BOOL, "date": oids.DATE,
-              "timestamp": oids.TIMESTAMP, "timestamptz": oids.TIMESTAMPTZ, "text": oids.TEXT,
-              "varchar": oids.VARCHAR, "name": oids.NAME, "bytea": oids.BYTEA,
-              "uuid": oids.UUID, "numeric": oids.NUMERIC}
-
-
 def _lookup_value(value: Any, column: Column) -> Any:
     """A qual value in the form its column's filter hashed the stored values (int, float,
     str or bytes), or None."""
@@ -227,19 +217,11 @@ def _lookup_value(value: Any, column: Column) -> Any:
     return value if type(value) is str else None
 
 
-def _all_collations_deterministic() -> bool:
-    return pg.execute("SELECT NOT EXISTS (SELECT FROM pg_catalog.pg_collation "
-                      "WHERE NOT collisdeterministic)")[0][0]
-
-
-def _key_lookups(quals: Sequence[Qual], schema: TableSchema,
-                 declared: Mapping[str, int] | None) -> list[tuple[str, list]]:
+def _key_lookups(quals: Sequence[Qual], schema: TableSchema) -> list[tuple[str, list]]:
     """Per '=' or '= ANY' qual on a key column that has filters: the column and the hash
     pairs of the values one of which a returned row has."""
-    columns = {column.name: column for column in filtered_columns(schema)
-               if declared is None or declared.get(column.name) == _TYPE_OIDS[column.base]}
+    columns = {column.name: column for column in filtered_columns(schema)}
     lookups = []
-    deterministic = None
     for qual in quals:
         column = columns.get(qual.field_name)
         if column is None:
@@ -250,11 +232,6 @@ def _key_lookups(quals: Sequence[Qual], schema: TableSchema,
             values = [value for value in qual.value if value is not None]  # NULL: no row
         else:
             continue
-        if column.base in _TEXT_BASES:
-            if deterministic is None:
-                deterministic = _all_collations_deterministic()
-            if not deterministic:
-                continue
         converted = [_lookup_value(value, column) for value in values]
         if any(value is None for value in converted):
             continue
@@ -262,16 +239,15 @@ def _key_lookups(quals: Sequence[Qual], schema: TableSchema,
     return lookups
 
 
-def plan_objects(objects: Sequence[ObjectInfo], quals: Sequence[Qual], schema: TableSchema,
-                 declared: Mapping[str, int] | None = None) -> Plan:
+def plan_objects(objects: Sequence[ObjectInfo], quals: Sequence[Qual], schema: TableSchema
+                 ) -> Plan:
     """The objects to read: those the index cannot rule out, plus (for a keyed table)
     every later object whose key range overlaps one of those -- less those whose key
-    filters hold none of the keys asked for. declared: the type OID of each column of
-    the foreign table the quals are on (None: the stored types)."""
+    filters hold none of the keys asked for."""
     kept: list[ObjectInfo] = []
     over_earlier: list[bool] = []
     ranges: list[tuple[Any, Any] | None] = []
-    lookups = _key_lookups(quals, schema, declared) if schema.primary_key else []
+    lookups = _key_lookups(quals, schema) if schema.primary_key else []
     filtered = 0
     for info in objects:
         key_range = key_range_of(info, schema) if schema.primary_key else None
