@@ -182,6 +182,7 @@ describe_aggregate(Aggref *aggref, Index relid, Oid table_relid, SgOffer offer)
 	List	   *arguments = NIL;
 	List	   *order;
 	char	   *name;
+	char	   *collation_name;
 	ListCell   *lc;
 
 	if ((aggref->aggfilter != NULL &&
@@ -226,9 +227,9 @@ describe_aggregate(Aggref *aggref, Index relid, Oid table_relid, SgOffer offer)
 	fields[SgAggregateFunction] = (Node *) makeString(psprintf("pg_catalog.%s", name));
 	fields[SgAggregateAttnum] = (Node *) makeInteger(column ? column->varattno : 0);
 	fields[SgAggregateType] = (Node *) makeInteger((int) aggref->aggtype);
-	fields[SgAggregateCollation] = (Node *) makeString(
-		OidIsValid(aggref->inputcollid) && aggref->inputcollid != DEFAULT_COLLATION_OID ?
-		get_collation_name(aggref->inputcollid) : "");
+	/* named as sort keys are, so that a user's own "C" is not the built-in one */
+	collation_name = sgfdw_collation_sql_name(aggref->inputcollid);
+	fields[SgAggregateCollation] = (Node *) makeString(collation_name ? collation_name : "");
 	fields[SgAggregateDistinct] = (Node *) makeInteger(aggref->aggdistinct != NIL);
 	fields[SgAggregateArgument] = (Node *) copyObject(argument);
 	fields[SgAggregateFilter] = (Node *) copyObject(aggref->aggfilter);

@@ -147,8 +147,10 @@ def _from_item(join: Join, relations: Sequence[Relation], side: int | JoinStep,
     elif side.kind == "right":
         conditions += right_conditions
         on += left_conditions
-    else:
+    elif side.kind == "inner":
         conditions += left_conditions + right_conditions
+    else:  # a kind the bridge may offer one day
+        raise _NotExpressible(side)
     conditions += [expression_sql(tree, write) for tree in side.filters]
     if side.kind in _TESTS:
         return left, left_is_join

@@ -207,12 +207,20 @@ def build_select(pushdown: Pushdown, quals: Sequence[Qual], columns: Collection[
     return query
 
 
+# Dialects whose SQL has the random() SQLAlchemy writes (MySQL's as rand()); MSSQL and
+# Oracle spell it otherwise (NEWID(), DBMS_RANDOM.VALUE).
+_RANDOM_ORDER = frozenset({"postgresql", "sqlite", "mysql", "mariadb"})
+
+
 def sample_select(pushdown: Pushdown, columns: Collection[str], size: int) -> ScanQuery:
     """ANALYZE's sample: ``size`` rows the source picks at random (every row has the same
-    chance), with the columns of ``columns`` the source has."""
+    chance) where its dialect has random(), else its first ``size`` rows, with the
+    columns of ``columns`` the source has."""
     query = build_select(pushdown, (), [name for name in columns
                                         if name in pushdown.table.columns])
-    query.statement = query.statement.order_by(sa.func.random()).limit(size)
+    if pushdown.caps.name in _RANDOM_ORDER:
+        query.statement = query.statement.order_by(sa.func.random())
+    query.statement = query.statement.limit(size)
     return query
 
 

@@ -133,9 +133,10 @@ class KeyFilter:
     def __init__(self, hashes: int, bits: bytes) -> None:
         self.hashes = hashes
         self.bits = bits
+        self.part = len(bits) * 8 // hashes
 
     def may_hold(self, pair: tuple[int, int]) -> bool:
-        part = len(self.bits) * 8 // self.hashes
+        part = self.part
         first, second = pair
         for i in range(self.hashes):
             position = i * part + ((((first + i * second) & _MASK) >> 32) * part >> 32)

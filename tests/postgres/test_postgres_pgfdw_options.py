@@ -1,8 +1,9 @@
 """postgres_fdw's options that PostgresFdw users set (issue 16, item 6), with
 postgres_fdw on the same remote as the oracle: keep_connections (a connection per local
 transaction when 'off'), fdw_tuple_cost (the planner's cost of a remote row),
-async_capable and extensions, accepted and checked as postgres_fdw does but without
-effect yet, and table_name's default (the foreign table's own name)."""
+async_capable, accepted and checked as postgres_fdw does but without effect, extensions
+checked as postgres_fdw does (its effect: test_postgres_extensions.py), and table_name's
+default (the foreign table's own name)."""
 
 from __future__ import annotations
 

@@ -12,7 +12,7 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 import sqlalchemy.exc as sa_exc
-from sqlalchemy.dialects import mysql, postgresql
+from sqlalchemy.dialects import mssql, mysql, oracle, postgresql
 
 from multicorn import ColumnDefinition, Qual, SortKey
 from sgfdw.errors import ConnectionFailure, FdwError, OptionError, UndefinedTable
@@ -22,7 +22,7 @@ from sgfdw.sqlalchemy.dialects import capabilities_of
 from sgfdw.sqlalchemy.errors import translate
 from sgfdw.sqlalchemy.options import parse_options
 from sgfdw.sqlalchemy.pg_types import pg_type_for, pg_type_for_declared
-from sgfdw.sqlalchemy.query import Pushdown
+from sgfdw.sqlalchemy.query import Pushdown, sample_select
 from sgfdw.sqlalchemy.quals import like_to_glob
 from sgfdw.sqlalchemy.remote_table import RemoteColumn, RemoteTable
 
@@ -63,6 +63,18 @@ def test_sort_without_nulls_syntax(reversed_, nulls_first, accepted):
     sql = str(Pushdown(_table(True), capabilities_of(postgresql.dialect())).sort(key)
               .compile(dialect=postgresql.dialect()))
     assert sql.endswith("NULLS FIRST" if nulls_first else "NULLS LAST")
+
+
+@pytest.mark.parametrize("dialect, order", [
+    (postgresql.dialect(), "ORDER BY random()"), (mysql.dialect(), "ORDER BY rand()"),
+    (mssql.dialect(), None), (oracle.dialect(), None),
+])
+def test_analyze_sample_in_each_dialect(dialect, order):
+    """ANALYZE's random sample is written only where the dialect has that function
+    (MSSQL and Oracle have no random(): their first rows are the sample)."""
+    query = sample_select(Pushdown(_table(True), capabilities_of(dialect)), ["n"], 30)
+    sql = str(query.statement.compile(dialect=dialect))
+    assert (order in sql) if order else "ORDER BY" not in sql, sql
 
 
 def test_unknown_dialect_pushes_conservatively():
