@@ -78,9 +78,9 @@ class LayeredFdw(ForeignDataWrapper):
         a collation of their own (char(n) over stored text ignores trailing blanks, a
         nondeterministic collation calls other bytes equal, a float4 rounds). A qual
         compares under its column's collation; PostgreSQL rechecks every qual."""
-        schema = image.version.schema
+        from .output import declared_as_stored
         return [qual for qual in quals
-                if self.columns[qual.field_name].type_name == schema.column(qual.field_name).type
+                if declared_as_stored(self.columns, image.version.schema, qual.field_name)
                 and self.columns[qual.field_name].collation in (None, "C", "POSIX")]
 
     # -- planning ------------------------------------------------------------------------

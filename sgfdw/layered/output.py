@@ -19,14 +19,20 @@ from multicorn import ColumnDefinition
 
 from sgfdw.store.types import FLAG, TableSchema, storage_of
 
-__all__ = ["lane_carries", "batches", "rows"]
+__all__ = ["declared_as_stored", "lane_carries", "batches", "rows"]
 
 _BATCH_ROWS = 65536
 
 
+def declared_as_stored(columns: Mapping[str, ColumnDefinition], schema: TableSchema,
+                       name: str) -> bool:
+    """Whether the foreign table declares column name with its stored type."""
+    return columns[name].type_name == schema.column(name).type
+
+
 def lane_carries(columns: Mapping[str, ColumnDefinition], schema: TableSchema,
                  wanted: Sequence[str]) -> bool:
-    return all(columns[name].type_name == schema.column(name).type for name in wanted)
+    return all(declared_as_stored(columns, schema, name) for name in wanted)
 
 
 def batches(chunks: Iterable[pa.Table], schema: TableSchema,

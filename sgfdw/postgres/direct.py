@@ -89,14 +89,11 @@ def build_modification(relation: Relation, modification: Modification) -> tuple[
     else:
         sql = Sql().text(f"DELETE FROM {table}")
     query = SelectQuery(sql)
-    add_where(relation, modification.quals, query)
+    add_where(relation, modification.quals, query,
+              [expression_sql(tree, scan_column(relation)) for tree in modification.filters])
     if query.not_pushed:
         raise FdwError("internal error: a modification pushed with quals the remote server "
                        "cannot evaluate: " + repr(query.not_pushed))
-    if modification.filters:
-        sql.text(" AND " if modification.quals else " WHERE ").join(" AND ", (
-            Sql().text("(").extend(expression_sql(tree, scan_column(relation))).text(")")
-            for tree in modification.filters))
     names = list(modification.returning or ())
     if modification.returning is not None:
         items = [column_sql(relation, name, for_select=True) for name in names]

@@ -79,8 +79,6 @@ def _qual_selectivity(relation: Relation, qual: Qual, rows: float) -> float:
         return _eq_selectivity(relation, column, rows)
     if operator == "<>":
         return 1.0 - _eq_selectivity(relation, column, rows)
-    if operator in COMPARISONS:
-        return DEFAULT_INEQ_SEL
     if operator in ("~~", "~~*"):
         return DEFAULT_MATCH_SEL
     if operator in ("!~~", "!~~*"):

@@ -68,7 +68,6 @@ class ExactColumn:
     """What the source computes exactly as PostgreSQL for one column."""
 
     expression: sa.ColumnElement     # the column as grouped, counted and compared
-    equality: bool                   # GROUP BY, DISTINCT and = make the local groups
     ordered: sa.ColumnElement | None  # the column min/max read (None: not the local ones)
     split_sum: bool                  # sum as the sums of 32-bit halves (SQLite bigint)
     #: SQLite: the condition each non-NULL value meets when the local type reads it as
@@ -91,7 +90,7 @@ def _postgresql_column(pushdown: Pushdown, column: RemoteColumn, local: ColumnDe
             or _pg_type_name(remote_name) != _pg_type_name(local.type_name)
             or column.category == "interval"):   # psycopg2's timedelta loses months
         return None
-    return ExactColumn(column.column, True, pushdown.ordering(column, collate), False)
+    return ExactColumn(column.column, pushdown.ordering(column, collate), False)
 
 
 def _sqlite_column(pushdown: Pushdown, column: RemoteColumn, local: ColumnDefinition,
@@ -101,21 +100,21 @@ def _sqlite_column(pushdown: Pushdown, column: RemoteColumn, local: ColumnDefini
     if local_oid in _INTEGER_RANGES and column.remote_category == "integer":
         low, high = _INTEGER_RANGES[local_oid]
         readable = sa.and_(sa.func.typeof(col) == "integer", col.between(low, high))
-        return ExactColumn(col, True, col, local_oid == oids.INT8, readable)
+        return ExactColumn(col, col, local_oid == oids.INT8, readable)
     if local_oid in (oids.TEXT, oids.VARCHAR) and column.remote_category == "string":
         readable = sa.func.typeof(col) == "text"
         if local_oid == oids.VARCHAR and local.typmod > 4:
             # varchar(n)'s input would cut trailing blanks beyond n: other groups
             readable = sa.and_(readable, sa.func.length(col) <= local.typmod - 4)
         binary = pushdown.caps.text(col)
-        return ExactColumn(binary, True, binary if pushdown.text_order(collate) else None, False,
-                       readable)
+        return ExactColumn(binary, binary if pushdown.text_order(collate) else None, False,
+                           readable)
     if local_oid == oids.DATE and column.remote_category == "date":
         # one text per date: the canonical YYYY-MM-DD that SQLite's date() gives back
-        return ExactColumn(col, True, col, False, sa.func.date(col) == col)
+        return ExactColumn(col, col, False, sa.func.date(col) == col)
     if local_oid == oids.BOOL and column.remote_category == "boolean":
         truth = sqlite_reads_as(col, True)     # 1, 0 or NULL
-        return ExactColumn(truth, True, None, False,
+        return ExactColumn(truth, None, False,
                            sa.or_(truth, sqlite_reads_as(col, False)))
     return None
 
@@ -156,7 +155,7 @@ def _aggregate_pushable(pushdown: Pushdown, local_columns: Mapping[str, ColumnDe
     if column is None:
         return False
     if aggregate.name == "count":
-        return column.equality
+        return True
     if aggregate.name in ("min", "max"):
         return column.ordered is not None
     if aggregate.name == "sum" and column.split_sum:
@@ -176,7 +175,7 @@ def aggregation_pushable(pushdown: Pushdown, local_columns: Mapping[str, ColumnD
     business: it offers only aggregations whose quals the source enforces)."""
     for name in aggregation.group_by:
         column = exact_column(pushdown, local_columns, name)
-        if column is None or not column.equality:
+        if column is None:
             return False
     return all(_aggregate_pushable(pushdown, local_columns, a)
                for a in aggregation.aggregates)

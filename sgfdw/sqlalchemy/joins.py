@@ -173,8 +173,7 @@ class _Builder:
             side = self.exact(node)
             if side is None:
                 return None
-            operands.append(side.ordered if call.name not in ("=", "<>") else
-                            side.expression if side.equality else None)
+            operands.append(side.ordered if call.name not in ("=", "<>") else side.expression)
         remotes = [self.tables[node.relation].pushdown.table.columns[node.name]
                    for node in (left, right)]
         if operands[0] is None or operands[1] is None or \
