@@ -144,14 +144,14 @@ modification_object(Oid relid, CmdType operation, const SgExpressionScope *scope
 					bool has_returning, List *value_exprs, PyObject *evaluated)
 {
 	PyObject   *unbound = sgfdw_bridge_attr("UNBOUND");
-	PyObject   *qual_list = PyList_New(0);
+	PyObject   *qual_tuple = PyTuple_New(list_length(quals));
 	PyObject   *names = Py_NewRef(Py_None);
 	PyObject   *cls;
 	PyObject   *args;
 	PyObject   *result;
 	ListCell   *lc;
 
-	SGFDW_CHECK(qual_list, "describing the modification");
+	SGFDW_CHECK(qual_tuple, "describing the modification");
 	foreach(lc, quals)
 	{
 		SgQualDesc *qual = lfirst(lc);
@@ -168,7 +168,8 @@ modification_object(Oid relid, CmdType operation, const SgExpressionScope *scope
 										   constant->constvalue, constant->constisnull);
 		else
 			value = Py_NewRef(unbound);
-		sgfdw_append_qual(qual_list, get_attname(relid, qual->attnum, false), qual, value);
+		PyTuple_SET_ITEM(qual_tuple, foreach_current_index(lc),
+						 sgfdw_make_qual(get_attname(relid, qual->attnum, false), qual, value));
 		Py_XDECREF(value);
 	}
 	if (has_returning)
@@ -196,11 +197,9 @@ modification_object(Oid relid, CmdType operation, const SgExpressionScope *scope
 		Py_SETREF(names, PyList_AsTuple(names));
 		SGFDW_CHECK(names, "describing the modification");
 	}
-	Py_SETREF(qual_list, PyList_AsTuple(qual_list));
-	SGFDW_CHECK(qual_list, "describing the modification");
 	cls = sgfdw_bridge_attr("Modification");
 	args = Py_BuildValue("(sNNNN)", operation == CMD_UPDATE ? "update" : "delete",
-						 trees_of(assignments, relid, scope, evaluated, true), qual_list,
+						 trees_of(assignments, relid, scope, evaluated, true), qual_tuple,
 						 trees_of(filters, relid, scope, evaluated, false), names);
 	SGFDW_CHECK(args, "describing the modification");
 	result = sgfdw_call(cls, args, NULL, "describing the modification");

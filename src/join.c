@@ -252,15 +252,55 @@ relation_name(Oid relid)
 												get_rel_name(relid)));
 }
 
+/*
+ * A comparison with a value that is NULL in this execution (a parameter's) holds for no
+ * row, but a Qual of value None means IS NULL (Multicorn's API), and nothing checks the
+ * joined rows again: such a qual is told as `col IS NULL` and `col IS NOT NULL`.
+ */
+static void
+contradict_null_comparisons(PyObject *quals, List *descriptions, Oid relid)
+{
+	ListCell   *lc;
+
+	foreach(lc, descriptions)
+	{
+		SgQualDesc *description = lfirst(lc);
+		SgQualDesc	is_null = {description->attnum, "=", SG_QUAL_NULL, -1};
+		SgQualDesc	not_null = {description->attnum, "<>", SG_QUAL_NOTNULL, -1};
+		PyObject   *value;
+		PyObject   *added;
+		char	   *name;
+
+		if (description->value_index < 0)
+			continue;
+		value = PyObject_GetAttrString(PyList_GET_ITEM(quals, foreach_current_index(lc)),
+									   "value");
+		SGFDW_CHECK(value, "building quals");
+		Py_DECREF(value);
+		if (value != Py_None)
+			continue;
+		name = get_attname(relid, description->attnum, false);
+		PyList_SetItem(quals, foreach_current_index(lc), sgfdw_make_qual(name, &is_null, NULL));
+		added = sgfdw_make_qual(name, &not_null, NULL);
+		if (PyList_Append(quals, added) < 0)
+			sgfdw_report_python_error(0, "building quals");
+		Py_DECREF(added);
+	}
+}
+
 /* A relation's quals, with their values as planning or the scan knows them. */
 static PyObject *
 quals_object(SgJoinValues *how, SgTable *table, List *quals)
 {
 	List	   *descriptions = sgfdw_quals_from_nodes(quals);
+	PyObject   *result;
 
 	if (how->node == NULL)
 		return sgfdw_plan_time_quals(table, descriptions, how->qual_values);
-	return sgfdw_scan_quals(how->node, descriptions, table->relid, how->evaluate);
+	result = sgfdw_scan_quals(how->node, descriptions, table->relid, how->evaluate);
+	if (how->evaluate)
+		contradict_null_comparisons(result, descriptions, table->relid);
+	return result;
 }
 
 /* The Python Join a description stands for; NULL (no exception) if a clause is not. */

@@ -242,34 +242,6 @@ sgfdw_make_qual(const char *colname, SgQualDesc *qual, PyObject *value)
 }
 
 /*
- * Appends to list the Qual(s) of one qual with its value for this execution. A
- * comparison with a value that is NULL (a parameter's, or a NULL constant of a direct
- * modification) holds for no row, but a Qual of value None means IS NULL (Multicorn's
- * API): it is told as `col IS NULL` and `col IS NOT NULL`, since nothing rechecks the
- * rows of a pushed join, a direct modification or a scan whose quals are enforced.
- */
-void
-sgfdw_append_qual(PyObject *list, const char *colname, SgQualDesc *qual, PyObject *value)
-{
-	SgQualDesc	is_null = {qual->attnum, "=", SG_QUAL_NULL, -1};
-	SgQualDesc	not_null = {qual->attnum, "<>", SG_QUAL_NOTNULL, -1};
-	bool		contradiction = qual->value_index >= 0 && value == Py_None;
-	PyObject   *first = sgfdw_make_qual(colname, contradiction ? &is_null : qual, value);
-	int			failed = PyList_Append(list, first);
-
-	Py_DECREF(first);
-	if (failed == 0 && contradiction)
-	{
-		PyObject   *second = sgfdw_make_qual(colname, &not_null, NULL);
-
-		failed = PyList_Append(list, second);
-		Py_DECREF(second);
-	}
-	if (failed < 0)
-		sgfdw_report_python_error(0, "building quals");
-}
-
-/*
  * The quals whose value is known while planning: constants, and the null tests.
  * Returns NULL-free list; sets nothing for quals with a runtime value.
  */

@@ -256,10 +256,13 @@ sgfdw_scan_quals(ForeignScanState *node, List *quals, Oid relid, bool evaluate)
 		SgQualDesc *qual = lfirst(lc);
 		PyObject   *value = qual->value_index >= 0 ?
 			sgfdw_scan_value(node, qual->value_index, evaluate) : NULL;
+		PyObject   *pyqual;
 
-		sgfdw_append_qual(result, qual->attnum == SelfItemPointerAttributeNumber ? "ctid" :
-						  get_attname(relid, qual->attnum, false), qual, value);
+		pyqual = sgfdw_make_qual(qual->attnum == SelfItemPointerAttributeNumber ? "ctid" :
+								 get_attname(relid, qual->attnum, false), qual, value);
 		Py_XDECREF(value);
+		PyList_Append(result, pyqual);
+		Py_DECREF(pyqual);
 	}
 	return result;
 }
