@@ -255,10 +255,12 @@ relation_name(Oid relid)
 /*
  * A comparison with a value that is NULL in this execution (a parameter's) holds for no
  * row, but a Qual of value None means IS NULL (Multicorn's API), and nothing checks the
- * joined rows again: such a qual is told as `col IS NULL` and `col IS NOT NULL`.
+ * joined rows again: such a qual is told as `col IS NULL` and `col IS NOT NULL`. (SQL
+ * NULL only: a jsonb 'null' is None in Python too.)
  */
 static void
-contradict_null_comparisons(PyObject *quals, List *descriptions, Oid relid)
+contradict_null_comparisons(ForeignScanState *node, PyObject *quals, List *descriptions,
+							Oid relid)
 {
 	ListCell   *lc;
 
@@ -267,17 +269,11 @@ contradict_null_comparisons(PyObject *quals, List *descriptions, Oid relid)
 		SgQualDesc *description = lfirst(lc);
 		SgQualDesc	is_null = {description->attnum, "=", SG_QUAL_NULL, -1};
 		SgQualDesc	not_null = {description->attnum, "<>", SG_QUAL_NOTNULL, -1};
-		PyObject   *value;
 		PyObject   *added;
 		char	   *name;
 
-		if (description->value_index < 0)
-			continue;
-		value = PyObject_GetAttrString(PyList_GET_ITEM(quals, foreach_current_index(lc)),
-									   "value");
-		SGFDW_CHECK(value, "building quals");
-		Py_DECREF(value);
-		if (value != Py_None)
+		if (description->value_index < 0 ||
+			!sgfdw_scan_value_is_null(node, description->value_index))
 			continue;
 		name = get_attname(relid, description->attnum, false);
 		PyList_SetItem(quals, foreach_current_index(lc), sgfdw_make_qual(name, &is_null, NULL));
@@ -299,7 +295,7 @@ quals_object(SgJoinValues *how, SgTable *table, List *quals)
 		return sgfdw_plan_time_quals(table, descriptions, how->qual_values);
 	result = sgfdw_scan_quals(how->node, descriptions, table->relid, how->evaluate);
 	if (how->evaluate)
-		contradict_null_comparisons(result, descriptions, table->relid);
+		contradict_null_comparisons(how->node, result, descriptions, table->relid);
 	return result;
 }
 

@@ -243,6 +243,20 @@ sgfdw_scan_value(ForeignScanState *node, int index, bool evaluate)
 	return value;
 }
 
+/* Whether the value at index is SQL NULL in this execution. */
+bool
+sgfdw_scan_value_is_null(ForeignScanState *node, int index)
+{
+	SgScanState *state = node->fdw_state;
+	ExprContext *econtext = node->ss.ps.ps_ExprContext;
+	MemoryContext old = MemoryContextSwitchTo(econtext->ecxt_per_tuple_memory);
+	bool		isnull;
+
+	ExecEvalExpr(list_nth(state->value_states, index), econtext, &isnull);
+	MemoryContextSwitchTo(old);
+	return isnull;
+}
+
 /* The quals (of foreign table relid) with their values for this execution. */
 PyObject *
 sgfdw_scan_quals(ForeignScanState *node, List *quals, Oid relid, bool evaluate)

@@ -375,6 +375,7 @@ extern void sgfdw_join_explain(ForeignScanState *node, PyObject *instance, List 
 /* A value of the scan's fdw_exprs (UNBOUND if not evaluate and not a constant). */
 extern PyObject *sgfdw_scan_value(ForeignScanState *node, int index, bool evaluate);
 /* The Qual objects of quals (of foreign table relid), their values as sgfdw_scan_value's. */
+extern bool sgfdw_scan_value_is_null(ForeignScanState *node, int index);
 extern PyObject *sgfdw_scan_quals(ForeignScanState *node, List *quals, Oid relid,
 								  bool evaluate);
 extern void sgfdwBeginForeignScan(ForeignScanState *node, int eflags);
