@@ -34,7 +34,8 @@ scan_scope(Index varno, Oid relid)
 
 /*
  * The restriction clauses of baserel that are no Qual and that the FDW accepts as
- * filters. *all_enforced: every clause is a Qual or an accepted filter.
+ * filters. *all_enforced: on entry, whether every clause is a Qual; on return, whether
+ * every clause is a Qual or an accepted filter.
  */
 List *
 sgfdw_plan_filters(PlannerInfo *root, RelOptInfo *baserel, SgTable *table, bool *all_enforced)
@@ -44,6 +45,11 @@ sgfdw_plan_filters(PlannerInfo *root, RelOptInfo *baserel, SgTable *table, bool 
 	List	   *accepted = NIL;
 	ListCell   *lc;
 
+	if (can_filter == NULL || can_filter == Py_None)
+	{
+		Py_XDECREF(can_filter);
+		return NIL;
+	}
 	*all_enforced = true;
 	foreach(lc, baserel->baserestrictinfo)
 	{
@@ -56,8 +62,7 @@ sgfdw_plan_filters(PlannerInfo *root, RelOptInfo *baserel, SgTable *table, bool 
 		sgfdw_extract_quals(root, baserel, list_make1(rinfo), &qual_values, &is_qual);
 		if (is_qual)
 			continue;
-		tree = can_filter != NULL && can_filter != Py_None ?
-			sgfdw_expression(rinfo->clause, &scope, &values) : NULL;
+		tree = sgfdw_expression(rinfo->clause, &scope, &values);
 		if (tree == NULL)
 		{
 			*all_enforced = false;
@@ -68,7 +73,7 @@ sgfdw_plan_filters(PlannerInfo *root, RelOptInfo *baserel, SgTable *table, bool 
 		else
 			*all_enforced = false;
 	}
-	Py_XDECREF(can_filter);
+	Py_DECREF(can_filter);
 	return accepted;
 }
 
