@@ -141,17 +141,18 @@ trees_of(List *descriptions, Oid relid, const SgExpressionScope *scope, PyObject
 static PyObject *
 modification_object(Oid relid, CmdType operation, const SgExpressionScope *scope,
 					List *quals, List *filters, List *assignments, List *returning,
-					bool has_returning, List *value_exprs, PyObject *evaluated)
+					bool has_returning, List *value_exprs, PyObject *evaluated,
+					Bitmapset *nulls)
 {
 	PyObject   *unbound = sgfdw_bridge_attr("UNBOUND");
-	PyObject   *qual_tuple = PyTuple_New(list_length(quals));
+	PyObject   *qual_list = PyList_New(list_length(quals));
 	PyObject   *names = Py_NewRef(Py_None);
 	PyObject   *cls;
 	PyObject   *args;
 	PyObject   *result;
 	ListCell   *lc;
 
-	SGFDW_CHECK(qual_tuple, "describing the modification");
+	SGFDW_CHECK(qual_list, "describing the modification");
 	foreach(lc, quals)
 	{
 		SgQualDesc *qual = lfirst(lc);
@@ -168,10 +169,15 @@ modification_object(Oid relid, CmdType operation, const SgExpressionScope *scope
 										   constant->constvalue, constant->constisnull);
 		else
 			value = Py_NewRef(unbound);
-		PyTuple_SET_ITEM(qual_tuple, foreach_current_index(lc),
-						 sgfdw_make_qual(get_attname(relid, qual->attnum, false), qual, value));
+		PyList_SET_ITEM(qual_list, foreach_current_index(lc),
+						sgfdw_make_qual(get_attname(relid, qual->attnum, false), qual, value));
 		Py_XDECREF(value);
+		if (qual->value_index >= 0 && bms_is_member(qual->value_index, nulls))
+			sgfdw_contradict_qual(qual_list, foreach_current_index(lc),
+								  get_attname(relid, qual->attnum, false), qual->attnum);
 	}
+	Py_SETREF(qual_list, PyList_AsTuple(qual_list));
+	SGFDW_CHECK(qual_list, "describing the modification");
 	if (has_returning)
 	{
 		bool		whole_row = list_member_int(returning, 0);
@@ -199,7 +205,7 @@ modification_object(Oid relid, CmdType operation, const SgExpressionScope *scope
 	}
 	cls = sgfdw_bridge_attr("Modification");
 	args = Py_BuildValue("(sNNNN)", operation == CMD_UPDATE ? "update" : "delete",
-						 trees_of(assignments, relid, scope, evaluated, true), qual_tuple,
+						 trees_of(assignments, relid, scope, evaluated, true), qual_list,
 						 trees_of(filters, relid, scope, evaluated, false), names);
 	SGFDW_CHECK(args, "describing the modification");
 	result = sgfdw_call(cls, args, NULL, "describing the modification");
@@ -317,7 +323,7 @@ sgfdwPlanDirectModify(PlannerInfo *root, ModifyTable *plan, Index resultRelation
 														 quals, filters, assignments,
 														 returning,
 														 plan->returningLists != NIL,
-														 values, NULL)),
+														 values, NULL, NULL)),
 					   "can_modify_directly()"))
 		return false;
 
@@ -392,6 +398,7 @@ current_modification(ForeignScanState *node, SgDirectState *state, bool evaluate
 	ForeignScan *plan = (ForeignScan *) node->ss.ps.plan;
 	ExprContext *econtext = node->ss.ps.ps_ExprContext;
 	PyObject   *evaluated = NULL;
+	Bitmapset  *nulls = NULL;
 	PyObject   *result;
 	ListCell   *lc;
 
@@ -407,6 +414,8 @@ current_modification(ForeignScanState *node, SgDirectState *state, bool evaluate
 			Datum		datum = ExecEvalExpr(expr, econtext, &isnull);
 
 			MemoryContextSwitchTo(old);
+			if (isnull)
+				nulls = bms_add_member(nulls, foreach_current_index(lc));
 			PyList_SET_ITEM(evaluated, foreach_current_index(lc),
 							sgconv_datum_to_python(exprType((Node *) expr->expr),
 												   exprTypmod((Node *) expr->expr), datum,
@@ -416,7 +425,7 @@ current_modification(ForeignScanState *node, SgDirectState *state, bool evaluate
 	result = modification_object(RelationGetRelid(state->rel), state->operation,
 								 &state->scope, state->quals, state->filters,
 								 state->assignments, state->returning, state->has_returning,
-								 plan->fdw_exprs, evaluated);
+								 plan->fdw_exprs, evaluated, nulls);
 	Py_XDECREF(evaluated);
 	ResetExprContext(econtext);
 	return result;

@@ -252,12 +252,7 @@ relation_name(Oid relid)
 												get_rel_name(relid)));
 }
 
-/*
- * A comparison with a value that is NULL in this execution (a parameter's) holds for no
- * row, but a Qual of value None means IS NULL (Multicorn's API), and nothing checks the
- * joined rows again: such a qual is told as `col IS NULL` and `col IS NOT NULL`. (SQL
- * NULL only: a jsonb 'null' is None in Python too.)
- */
+/* Of the quals, the comparisons with a value that is NULL in this execution hold for no row. */
 static void
 contradict_null_comparisons(ForeignScanState *node, PyObject *quals, List *descriptions,
 							Oid relid)
@@ -267,20 +262,12 @@ contradict_null_comparisons(ForeignScanState *node, PyObject *quals, List *descr
 	foreach(lc, descriptions)
 	{
 		SgQualDesc *description = lfirst(lc);
-		SgQualDesc	is_null = {description->attnum, "=", SG_QUAL_NULL, -1};
-		SgQualDesc	not_null = {description->attnum, "<>", SG_QUAL_NOTNULL, -1};
-		PyObject   *added;
-		char	   *name;
 
-		if (description->value_index < 0 ||
-			!sgfdw_scan_value_is_null(node, description->value_index))
-			continue;
-		name = get_attname(relid, description->attnum, false);
-		PyList_SetItem(quals, foreach_current_index(lc), sgfdw_make_qual(name, &is_null, NULL));
-		added = sgfdw_make_qual(name, &not_null, NULL);
-		if (PyList_Append(quals, added) < 0)
-			sgfdw_report_python_error(0, "building quals");
-		Py_DECREF(added);
+		if (description->value_index >= 0 &&
+			sgfdw_scan_value_is_null(node, description->value_index))
+			sgfdw_contradict_qual(quals, foreach_current_index(lc),
+								  get_attname(relid, description->attnum, false),
+								  description->attnum);
 	}
 }
 

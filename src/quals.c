@@ -242,6 +242,26 @@ sgfdw_make_qual(const char *colname, SgQualDesc *qual, PyObject *value)
 }
 
 /*
+ * A comparison whose value is SQL NULL in this execution holds for no row, but a Qual of
+ * value None means IS NULL (Multicorn's API), and nothing rechecks the rows of a pushed
+ * join or a direct modification: quals[index] becomes `col IS NULL`, and `col IS NOT
+ * NULL` is appended. (SQL NULL only: a jsonb 'null' is None in Python too.)
+ */
+void
+sgfdw_contradict_qual(PyObject *quals, int index, const char *colname, AttrNumber attnum)
+{
+	SgQualDesc	is_null = {attnum, "=", SG_QUAL_NULL, -1};
+	SgQualDesc	not_null = {attnum, "<>", SG_QUAL_NOTNULL, -1};
+	PyObject   *added;
+
+	PyList_SetItem(quals, index, sgfdw_make_qual(colname, &is_null, NULL));
+	added = sgfdw_make_qual(colname, &not_null, NULL);
+	if (PyList_Append(quals, added) < 0)
+		sgfdw_report_python_error(0, "building quals");
+	Py_DECREF(added);
+}
+
+/*
  * The quals whose value is known while planning: constants, and the null tests.
  * Returns NULL-free list; sets nothing for quals with a runtime value.
  */

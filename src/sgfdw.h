@@ -183,6 +183,8 @@ extern List *sgfdw_extract_quals(PlannerInfo *root, RelOptInfo *baserel, List *c
 extern List *sgfdw_quals_to_nodes(List *quals);
 extern List *sgfdw_quals_from_nodes(List *nodes);
 extern PyObject *sgfdw_make_qual(const char *colname, SgQualDesc *qual, PyObject *value);
+extern void sgfdw_contradict_qual(PyObject *quals, int index, const char *colname,
+								  AttrNumber attnum);
 extern PyObject *sgfdw_plan_time_quals(SgTable *table, List *quals, List *values);
 extern PyObject *sgfdw_sortkeys_from_nodes(SgTable *table, List *nodes);
 

@@ -58,3 +58,22 @@ def test_wrong_answers(db, direct):
         assert error.pgcode == "HV004", error
         assert "modify_directly()" in str(error), error
         assert_usable(db)
+
+
+def test_a_comparison_with_a_null_parameter_modifies_no_row(db, direct):
+    """A Qual of value None means IS NULL to the FDW, and nothing rechecks the rows a
+    direct modification touches: `v = $1` with $1 NULL must reach it as no row."""
+    execute(db, "INSERT INTO t VALUES (4, NULL)")
+    execute(db, "SET plan_cache_mode = force_generic_plan")
+    execute(db, "PREPARE gone(text) AS DELETE FROM t WHERE v = $1 RETURNING id")
+    assert "Foreign Delete" in plan(db, "EXECUTE gone(NULL)")
+    assert execute(db, "EXECUTE gone(NULL)") == []
+    assert execute(db, "EXECUTE gone('a')") == [(1,)]
+    assert rows_of(db, "t") == [(2, "b"), (3, "b"), (4, None)]
+    # jsonb's null is a value (None in Python too), not SQL NULL: it stays a comparison
+    # (the memory FDW itself keeps both as None, so it deletes both rows).
+    memory_table(db, "j", "id int, v jsonb", server="mem_direct")
+    execute(db, "INSERT INTO j VALUES (1, 'null'), (2, NULL), (3, '1')")
+    execute(db, "PREPARE gone_json(jsonb) AS DELETE FROM j WHERE v = $1 RETURNING id")
+    assert execute(db, "EXECUTE gone_json(NULL)") == []
+    assert (1,) in execute(db, "EXECUTE gone_json('null')")

@@ -33,7 +33,8 @@ class DirectMemoryFdw(MemoryFdw):
     def modify_directly(self, modification: Modification) -> Any:
         self.log("modify_directly", (modification.kind, modification.returning))
         matching = [key for key, row in self.rows.items()
-                    if all(row.get(qual.field_name) == qual.value for qual in modification.quals)]
+                    if all((row.get(qual.field_name) == qual.value) == (qual.operator == "=")
+                           for qual in modification.quals)]  # '<>' None: IS NOT NULL
         returned = []
         for key in matching:
             row = self.rows[key]
